@@ -1,0 +1,105 @@
+"""The `noskhe` command: the admin and automation face of the same core the UI uses.
+
+Each `app/cli/cmd_*.py` module contributes subcommands through `register(subparsers)`; handlers take the
+parsed arguments and a `Context` and return an exit code. Every user error is a `NoskheError`, shown as one
+line (English | Persian) with exit code 1; anything unexpected is logged to a file, never shown as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import pkgutil
+import sys
+import traceback
+from pathlib import Path
+
+from app import __version__
+from app.errors import NoskheError
+from app.cli.context import Context
+
+EXIT_OK = 0
+EXIT_USER_ERROR = 1
+EXIT_INTERNAL = 3
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line and exit code 2, never a traceback."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} | خطا در فرمان: {message}\n")
+
+
+def _command_modules() -> list[str]:
+    here = Path(__file__).parent
+    return sorted(f"app.cli.{m.name}" for m in pkgutil.iter_modules([str(here)]) if m.name.startswith("cmd_"))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="noskhe", description="Noskhe — offline-first e-prescription client (نسخه)")
+    parser.add_argument("--version", action="version", version=f"noskhe {__version__}")
+    parser.add_argument(
+        "--data-dir",
+        help="workstation data directory (default: $NOSKHE_DATA_DIR or the platform's user data dir)",
+    )
+    parser.add_argument("--lang", choices=["fa", "en"], default=None, help="language of messages")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in _command_modules():
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    ctx = Context.from_args(args)
+    if not getattr(args, "handler", None):
+        if args.command is None:
+            return _run_ui(ctx)
+        parser.parse_args([args.command, "--help"])
+        return 2
+    try:
+        code = args.handler(args, ctx)
+        return EXIT_OK if code is None else int(code)
+    except NoskheError as exc:
+        print(f"error: {exc.en} | خطا: {exc.fa}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("interrupted | متوقف شد", file=sys.stderr)
+        return 130
+    except Exception:  # noqa: BLE001 — the edge: log it, show one line
+        log = _crash_log(ctx)
+        print(
+            f"internal error, details in {log} | خطای داخلی؛ جزئیات در {log}",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+    finally:
+        ctx.close()
+
+
+def _crash_log(ctx: Context) -> Path:
+    try:
+        ctx.data_dir.mkdir(parents=True, exist_ok=True)
+        path = ctx.data_dir / "crash.log"
+    except OSError:
+        path = Path(os.environ.get("TMPDIR", "/tmp")) / "noskhe-crash.log"
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(traceback.format_exc())
+    logging.getLogger(__name__).debug("crash written to %s", path)
+    return path
+
+
+def _run_ui(ctx: Context) -> int:
+    try:
+        ui = importlib.import_module("ui.main")
+    except ImportError:
+        print("the desktop UI is not available yet; see `noskhe --help` | رابط گرافیکی هنوز در دسترس نیست")
+        return 2
+    return ui.run(ctx)
+
+
+def entry() -> None:
+    sys.exit(main())

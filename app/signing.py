@@ -1,0 +1,56 @@
+"""What the core needs from a signer, and what it learns from a verification.
+
+`smartcard/` implements these with PKCS#11 tokens and PKCS#12 files; the core only sees the interfaces.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import Enum
+from typing import Protocol
+
+
+class SignatureRole(str, Enum):
+    PRESCRIBER = "prescriber"
+    PHARMACIST = "pharmacist"
+    FACILITY = "facility"
+
+
+@dataclass(frozen=True)
+class SignerIdentity:
+    """Who a certificate says its holder is (read from the certificate subject)."""
+
+    name: str
+    national_code: str | None = None
+    medical_council_number: str | None = None
+    pharmacist_licence: str | None = None
+    siam_id: str | None = None
+    role: SignatureRole | None = None
+
+
+@dataclass(frozen=True)
+class Signature:
+    role: SignatureRole
+    cms: bytes  # DER CMS SignedData, detached, over the canonical bytes
+    signer: SignerIdentity
+    signed_at: dt.datetime
+
+
+class Signer(Protocol):
+    """Produces a detached CMS signature over `data` in one role."""
+
+    role: SignatureRole
+
+    def identity(self) -> SignerIdentity: ...
+
+    def sign(self, data: bytes) -> Signature: ...
+
+
+@dataclass(frozen=True)
+class VerificationResult:
+    signer: SignerIdentity
+    role: SignatureRole | None
+    signed_at: dt.datetime | None
+    trust_list_version: str | None
+    trust_list_stale: bool
