@@ -1,0 +1,397 @@
+"""The entities of the national program as the point-of-care client sees them (domain.md, section 7).
+
+Plain dataclasses; money is integer rials, times are timezone-aware and kept to the second. Entities turn
+into JSON-ready dicts with `to_dict()` and back with `from_dict()`; `Prescription.document()` is the content
+that gets signed (its canonical bytes, see `app.canonical`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field, fields, replace
+from enum import Enum
+from typing import Any
+
+from app.errors import NoskheError
+from app.identifiers import KINDS, PATIENT_ID_KINDS, Identifier, parse_identifier
+from app.ids import new_id
+from app.lifecycle import RxEvent, RxState, next_state
+from app.text import normalize_text
+
+IRAN_TZ = dt.timezone(dt.timedelta(hours=3, minutes=30), "IRST")
+
+
+def now() -> dt.datetime:
+    """The current time in Iran, to the second (Iran has kept +03:30 all year since 2022)."""
+    return dt.datetime.now(IRAN_TZ).replace(microsecond=0)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items() if v is not None}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+class _Entity:
+    def to_dict(self) -> dict[str, Any]:
+        return _jsonable(asdict(self))  # type: ignore[call-overload]
+
+    @classmethod
+    def _kwargs(cls, data: dict[str, Any]) -> dict[str, Any]:
+        names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+        return {k: v for k, v in data.items() if k in names}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]):  # type: ignore[no-untyped-def]
+        return cls(**cls._kwargs(data))
+
+
+class Sex(str, Enum):
+    FEMALE = "female"
+    MALE = "male"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class PatientId:
+    """How a patient is identified: one of national code, FIDA, unique id, newborn-under-mother."""
+
+    kind: str
+    value: str
+
+    @classmethod
+    def parse(cls, kind: str, text: object) -> "PatientId":
+        if kind not in PATIENT_ID_KINDS:
+            raise NoskheError(
+                f"{kind!r} does not identify a patient; use one of {', '.join(PATIENT_ID_KINDS)}.",
+                f"«{kind}» شناسه بیمار نیست.",
+            )
+        return cls(kind, parse_identifier(kind, text).value)
+
+    @classmethod
+    def guess(cls, text: object) -> "PatientId":
+        """Read a typed or scanned id without a kind: 10 digits → national code, 12 → FIDA, etc."""
+        last: NoskheError | None = None
+        for kind in PATIENT_ID_KINDS:
+            try:
+                return cls.parse(kind, text)
+            except NoskheError as exc:
+                last = last or exc
+        assert last is not None
+        raise last
+
+    def identifier(self) -> Identifier:
+        return KINDS[self.kind](self.value)
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.value}"
+
+
+@dataclass(frozen=True)
+class Coverage(_Entity):
+    insurer_code: str
+    scheme: str = ""
+    insurance_number: str = ""
+    insurer_percent: int = 0  # of covered items' price
+    valid_until: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class Patient(_Entity):
+    id: PatientId
+    first_name: str
+    last_name: str
+    birth_date: dt.date | None = None
+    sex: Sex | None = None
+    phone: str = ""
+    coverage: Coverage | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "first_name", normalize_text(self.first_name))
+        object.__setattr__(self, "last_name", normalize_text(self.last_name))
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def age(self, on: dt.date | None = None) -> int | None:
+        if not self.birth_date:
+            return None
+        on = on or dt.date.today()
+        b = self.birth_date
+        return on.year - b.year - ((on.month, on.day) < (b.month, b.day))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Patient":
+        d = dict(data)
+        d["id"] = PatientId(**d["id"])
+        if d.get("birth_date"):
+            d["birth_date"] = dt.date.fromisoformat(d["birth_date"])
+        if d.get("sex"):
+            d["sex"] = Sex(d["sex"])
+        if d.get("coverage"):
+            cov = dict(d["coverage"])
+            if cov.get("valid_until"):
+                cov["valid_until"] = dt.date.fromisoformat(cov["valid_until"])
+            d["coverage"] = Coverage.from_dict(cov)
+        return cls(**cls._kwargs(d))
+
+
+@dataclass(frozen=True)
+class Prescriber(_Entity):
+    name: str
+    medical_council_number: str
+    specialty: str = "پزشک عمومی"
+    national_code: str = ""
+    phone: str = ""
+
+
+@dataclass(frozen=True)
+class Pharmacist(_Entity):
+    name: str
+    licence: str
+    national_code: str = ""
+
+
+@dataclass(frozen=True)
+class Facility(_Entity):
+    siam_id: str
+    name: str
+    kind: str  # "clinic" | "pharmacy"
+    national_id: str = ""  # the provider's legal national id (tax)
+    address: str = ""
+    phone: str = ""
+
+
+@dataclass(frozen=True)
+class Insurer(_Entity):
+    code: str
+    name_fa: str
+    name_en: str
+    rules: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Drug(_Entity):
+    code: str
+    generic_fa: str
+    generic_en: str
+    form: str
+    strength: str
+    route: str
+    atc: str
+    form_fa: str = ""
+    price: int = 0  # rials per unit, from the current price list
+
+    @property
+    def label_fa(self) -> str:
+        return f"{self.generic_fa} {self.form_fa or self.form} {self.strength}"
+
+    @property
+    def label_en(self) -> str:
+        return f"{self.generic_en} {self.form} {self.strength}"
+
+
+@dataclass(frozen=True)
+class CostSplit(_Entity):
+    """What an item or a whole prescription costs and who pays it, in rials."""
+
+    insurer: int = 0
+    patient: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.insurer + self.patient
+
+    def __add__(self, other: "CostSplit") -> "CostSplit":
+        return CostSplit(self.insurer + other.insurer, self.patient + other.patient)
+
+    @classmethod
+    def of(cls, price: int, insurer_percent: int) -> "CostSplit":
+        insurer = price * insurer_percent // 100  # patients never pay a rounding rial less than owed
+        return cls(insurer, price - insurer)
+
+
+@dataclass(frozen=True)
+class PrescriptionItem(_Entity):
+    drug_code: str
+    drug_name: str
+    quantity: int
+    instructions: str
+    repeats: int = 0
+    cost: CostSplit = field(default_factory=CostSplit)
+    rule_approval_id: str | None = None
+    line: int = 0
+
+    def __post_init__(self) -> None:
+        if self.quantity <= 0:
+            raise NoskheError("An item's quantity must be at least 1.", "تعداد هر قلم باید دست‌کم ۱ باشد.")
+        if self.repeats < 0:
+            raise NoskheError("Repeats cannot be negative.", "تعداد تکرار نمی‌تواند منفی باشد.")
+        object.__setattr__(self, "instructions", normalize_text(self.instructions))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "PrescriptionItem":
+        d = dict(data)
+        d["cost"] = CostSplit.from_dict(d.get("cost") or {})
+        return cls(**cls._kwargs(d))
+
+
+@dataclass
+class Prescription(_Entity):
+    """One prescription, versioned: an edit makes a new version that must be signed again."""
+
+    patient: Patient
+    prescriber: Prescriber
+    facility_siam: str
+    items: list[PrescriptionItem]
+    notes: str = ""
+    id: str = field(default_factory=new_id)
+    version: int = 1
+    state: RxState = RxState.DRAFT
+    prescribed_at: dt.datetime = field(default_factory=now)
+    hid: str | None = None
+    tracking_code: str | None = None
+    rule_approval_id: str | None = None
+    dispensed_lines: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.items = [replace(it, line=i + 1) if it.line == 0 else it for i, it in enumerate(self.items)]
+
+    @property
+    def cost(self) -> CostSplit:
+        total = CostSplit()
+        for item in self.items:
+            total = total + item.cost
+        return total
+
+    def document(self) -> dict[str, Any]:
+        """The signed content: who, for whom, what, when. State, HID and tracking code come later and
+        are bound to the id by the exchange, so they are not part of it."""
+        return {
+            "resourceType": "NoskhePrescription",
+            "id": self.id,
+            "version": self.version,
+            "patient": self.patient.to_dict(),
+            "prescriber": self.prescriber.to_dict(),
+            "facility": self.facility_siam,
+            "prescribedAt": self.prescribed_at.isoformat(),
+            "items": [it.to_dict() for it in self.items],
+            "notes": self.notes,
+            "cost": self.cost.to_dict(),
+        }
+
+    def _apply(self, event: RxEvent) -> None:
+        self.state = next_state(self.state, event)
+
+    def mark_signed(self) -> None:
+        if not self.items:
+            raise NoskheError("A prescription needs at least one item.", "نسخه باید دست‌کم یک قلم داشته باشد.")
+        self._apply(RxEvent.SIGN)
+
+    def mark_queued(self) -> None:
+        self._apply(RxEvent.QUEUE)
+
+    def mark_registered(self, tracking_code: str) -> None:
+        self._apply(RxEvent.REGISTER)
+        self.tracking_code = tracking_code
+
+    def mark_rejected(self) -> None:
+        self._apply(RxEvent.REJECT)
+
+    def record_dispensing(self, lines: list[int]) -> None:
+        done = sorted(set(self.dispensed_lines) | set(lines))
+        full = set(done) >= {it.line for it in self.items}
+        self._apply(RxEvent.DISPENSE_ALL if full else RxEvent.DISPENSE_PART)
+        self.dispensed_lines = done
+
+    def edit(self, *, items: list[PrescriptionItem] | None = None, notes: str | None = None) -> None:
+        """Change the content; a signed or sent prescription becomes a new, unsigned version."""
+        was = self.state
+        self._apply(RxEvent.EDIT)
+        if was is not RxState.DRAFT:
+            self.version += 1
+        if items is not None:
+            self.items = [replace(it, line=i + 1) for i, it in enumerate(items)]
+        if notes is not None:
+            self.notes = notes
+
+    def cancel(self) -> None:
+        self._apply(RxEvent.CANCEL)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Prescription":
+        d = dict(data)
+        d["patient"] = Patient.from_dict(d["patient"])
+        d["prescriber"] = Prescriber.from_dict(d["prescriber"])
+        d["items"] = [PrescriptionItem.from_dict(i) for i in d["items"]]
+        d["state"] = RxState(d.get("state", "draft"))
+        d["prescribed_at"] = dt.datetime.fromisoformat(d["prescribed_at"])
+        return cls(**cls._kwargs(d))
+
+
+@dataclass(frozen=True)
+class DispensedPack(_Entity):
+    authenticity_code: str  # 16-digit TTAC code on the label
+    gtin: str = ""
+    batch: str = ""
+    expiry: str = ""
+
+
+@dataclass(frozen=True)
+class DispensingItem(_Entity):
+    line: int  # the prescription item's line
+    drug_code: str
+    quantity: int
+    packs: tuple[DispensedPack, ...] = ()
+    cost: CostSplit = field(default_factory=CostSplit)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "DispensingItem":
+        d = dict(data)
+        d["packs"] = tuple(DispensedPack.from_dict(p) for p in d.get("packs", ()))
+        d["cost"] = CostSplit.from_dict(d.get("cost") or {})
+        return cls(**cls._kwargs(d))
+
+
+@dataclass
+class Dispensing(_Entity):
+    prescription_id: str
+    pharmacist: Pharmacist
+    facility_siam: str
+    items: list[DispensingItem]
+    hid: str | None = None
+    tracking_code: str | None = None
+    id: str = field(default_factory=new_id)
+    dispensed_at: dt.datetime = field(default_factory=now)
+    payment_id: str = ""  # the patient's electronic payment id
+    pos_terminal_id: str = ""
+    state: str = "draft"  # draft → signed → queued → registered | conflict
+
+    @property
+    def cost(self) -> CostSplit:
+        total = CostSplit()
+        for item in self.items:
+            total = total + item.cost
+        return total
+
+    def document(self) -> dict[str, Any]:
+        d = self.to_dict()
+        d.pop("state", None)
+        d["resourceType"] = "NoskheDispensing"
+        d["cost"] = self.cost.to_dict()
+        return d
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Dispensing":
+        d = dict(data)
+        d["pharmacist"] = Pharmacist.from_dict(d["pharmacist"])
+        d["items"] = [DispensingItem.from_dict(i) for i in d["items"]]
+        d["dispensed_at"] = dt.datetime.fromisoformat(d["dispensed_at"])
+        return cls(**cls._kwargs(d))
