@@ -51,14 +51,41 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_GLOBAL_OPTIONS = ("--data-dir", "--lang")
+
+
+def _hoist_global_options(argv: list[str]) -> list[str]:
+    """Let `--data-dir DIR` and `--lang X` stand anywhere on the line, as people type them."""
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            rest.extend(argv[i:])
+            break
+        if arg in _GLOBAL_OPTIONS and i + 1 < len(argv):
+            front += [arg, argv[i + 1]]
+            i += 2
+            continue
+        if arg.split("=", 1)[0] in _GLOBAL_OPTIONS and "=" in arg:
+            front.append(arg)
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_hoist_global_options(list(sys.argv[1:] if argv is None else argv)))
     ctx = Context.from_args(args)
     if not getattr(args, "handler", None):
         if args.command is None:
             return _run_ui(ctx)
-        parser.parse_args([args.command, "--help"])
+        sub = parser._subparsers._group_actions[0].choices[args.command]  # type: ignore[union-attr]
+        sub.print_usage(sys.stderr)
+        print(f"noskhe {args.command}: choose an action | یک کار را انتخاب کنید", file=sys.stderr)
         return 2
     try:
         code = args.handler(args, ctx)

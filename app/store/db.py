@@ -84,8 +84,28 @@ class StoreBase:
                 f"در {data_dir} از پیش پایگاه داده وجود دارد؛ به آن دست زده نشد.",
             )
         data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        store = None
+        try:
+            store = cls._create_files(data_dir, passphrase, role, siam, facility_name, kdf_log2_n)
+            if seed_reference_data:
+                from app.catalog import seed_reference_data as seed
+
+                seed(store)
+        except BaseException:
+            # A store that could not be made whole is removed: these files did not exist before.
+            if store is not None:
+                store.close()
+            for name in (DB_NAME, DB_NAME + "-wal", DB_NAME + "-shm", KEY_NAME):
+                (data_dir / name).unlink(missing_ok=True)
+            raise
+        return store
+
+    @classmethod
+    def _create_files(
+        cls, data_dir: Path, passphrase: str, role: str, siam: str, facility_name: str, kdf_log2_n: int
+    ) -> "StoreBase":
         data_key = os.urandom(32)
-        keyfile.create(passphrase, data_key, log2_n=kdf_log2_n)
+        KeyFile(data_dir / KEY_NAME).create(passphrase, data_key, log2_n=kdf_log2_n)
         # SQLite gives the -wal and -shm files the database file's mode: create it private.
         os.close(os.open(data_dir / DB_NAME, os.O_CREAT | os.O_WRONLY, 0o600))
         store = cls(data_dir, data_key)
@@ -99,10 +119,6 @@ class StoreBase:
             }.items():
                 c.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (k, v))
         store._set_actor()
-        if seed_reference_data:
-            from app.catalog import seed_reference_data as seed
-
-            seed(store)
         return store
 
     @classmethod

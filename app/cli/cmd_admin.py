@@ -1,0 +1,147 @@
+"""Workstation administration: init, identifiers, catalog, audit, backups, passphrase."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from app import audit
+from app.errors import ConfigError, NoskheError, StoreError
+from app.identifiers import KINDS, parse_identifier
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("init", help="create this workstation's encrypted store")
+    p.add_argument("--role", required=True, choices=["clinic", "pharmacy"])
+    p.add_argument("--facility", required=True, metavar="SIAM_ID", help="the facility's SIAM id")
+    p.add_argument("--facility-name", default="", help="the facility's name as printed on paper")
+    p.set_defaults(handler=cmd_init)
+
+    p = sub.add_parser("validate-id", help="normalise and check an identifier")
+    p.add_argument("kind", choices=sorted(KINDS), metavar="KIND", help=", ".join(sorted(KINDS)))
+    p.add_argument("value")
+    p.set_defaults(handler=cmd_validate_id)
+
+    cat = sub.add_parser("catalog", help="the drug catalog").add_subparsers(dest="catalog_cmd", metavar="ACTION")
+    p = cat.add_parser("search", help="search drugs by Persian or English name or code")
+    p.add_argument("text", nargs="+")
+    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_catalog_search)
+
+    aud = sub.add_parser("audit", help="the audit log").add_subparsers(dest="audit_cmd", metavar="ACTION")
+    p = aud.add_parser("verify", help="check the audit log's hash chain")
+    p.set_defaults(handler=cmd_audit_verify)
+    p = aud.add_parser("show", help="the latest audit entries")
+    p.add_argument("--patient", help="only entries about this patient (kind:value)")
+    p.add_argument("--limit", type=int, default=50)
+    p.set_defaults(handler=cmd_audit_show)
+
+    bk = sub.add_parser("backup", help="encrypted backups").add_subparsers(dest="backup_cmd", metavar="ACTION")
+    p = bk.add_parser("create", help="write a backup file and check it")
+    p.add_argument("file")
+    p.set_defaults(handler=cmd_backup_create)
+    p = bk.add_parser("restore", help="replace this workstation's store with a backup")
+    p.add_argument("file")
+    p.set_defaults(handler=cmd_backup_restore)
+
+    pw = sub.add_parser("passphrase", help="the facility passphrase").add_subparsers(dest="pw_cmd", metavar="ACTION")
+    p = pw.add_parser("change", help="change the passphrase (rewraps the key; data is not re-encrypted)")
+    p.set_defaults(handler=cmd_passphrase_change)
+
+
+def cmd_init(args: Any, ctx: Any) -> int:
+    from app.store import Store
+
+    data_dir = ctx.data_dir
+    passphrase = ctx.passphrase("New facility passphrase / گذرواژهٔ جدید مرکز: ", confirm=True)
+    store = Store.create(data_dir, passphrase, role=args.role, facility=args.facility, facility_name=args.facility_name)
+    try:
+        n = store.catalog.count()
+    finally:
+        store.close()
+    print(f"Created the {args.role} store in {data_dir} (facility {store.facility_siam}, {n} drugs in the catalog).")
+    print(f"پایگاه دادهٔ رمزگذاری‌شده در {data_dir} ساخته شد.")
+    return 0
+
+
+def cmd_validate_id(args: Any, ctx: Any) -> int:
+    print(parse_identifier(args.kind, args.value).value)
+    return 0
+
+
+def cmd_catalog_search(args: Any, ctx: Any) -> int:
+    text = " ".join(args.text)
+    drugs = ctx.open_store().catalog.search(text, limit=args.limit)
+    if args.json:
+        print(json.dumps([d.to_dict() for d in drugs], ensure_ascii=False, indent=1))
+        return 0 if drugs else 1
+    if not drugs:
+        raise NoskheError(f"No drug matches {text!r}.", f"دارویی با «{text}» یافت نشد.")
+    for d in drugs:
+        print(f"{d.code}  {d.label_en}  |  {d.label_fa}  [{d.atc}]")
+    return 0
+
+
+def cmd_audit_verify(args: Any, ctx: Any) -> int:
+    count, problem = audit.verify(ctx.open_store().conn())
+    if problem:
+        raise StoreError(
+            f"Audit log broken at row {problem.seq}: {problem.reason_en}.",
+            f"گزارش ممیزی از ردیف {problem.seq} خراب است: {problem.reason_fa}.",
+        )
+    print(f"Audit log intact: {count} rows. | گزارش ممیزی سالم است: {count} ردیف.")
+    return 0
+
+
+def cmd_audit_show(args: Any, ctx: Any) -> int:
+    for e in audit.entries(ctx.open_store().conn(), patient=args.patient, limit=args.limit):
+        print(f"{e['seq']:>6}  {e['at']}  {e['user']}/{e['role']}@{e['facility']}  {e['action']}"
+              f"  {e['patient'] or '-'}  {e['object'] or '-'}  {e['outcome']}")
+    return 0
+
+
+def cmd_backup_create(args: Any, ctx: Any) -> int:
+    from app.store.backup import create_backup
+
+    store = ctx.open_store()
+    header = create_backup(store, Path(args.file), ctx.passphrase())
+    counts = ", ".join(f"{k} {v}" for k, v in header["counts"].items())
+    print(f"Backup written and checked: {args.file} ({header['size']} bytes; {counts}).")
+    print("پشتیبان نوشته و بررسی شد.")
+    return 0
+
+
+def cmd_backup_restore(args: Any, ctx: Any) -> int:
+    from app.store.backup import restore_backup
+
+    header = restore_backup(Path(args.file), ctx.data_dir, ctx.passphrase("Passphrase of the backup / گذرواژهٔ پشتیبان: "))
+    print(f"Restored the backup of {header['created_at']} (facility {header['facility']}) into {ctx.data_dir}.")
+    if header.get("previous"):
+        print(f"The previous files were kept in {header['previous']}.")
+    print("پشتیبان بازگردانده شد.")
+    return 0
+
+
+def cmd_passphrase_change(args: Any, ctx: Any) -> int:
+    old = ctx.passphrase("Current passphrase / گذرواژهٔ فعلی: ")
+    new = os.environ.get("NOSKHE_NEW_PASSPHRASE")
+    if new is None:
+        if not sys.stdin.isatty():
+            raise ConfigError(
+                "No new passphrase: set NOSKHE_NEW_PASSPHRASE or run in a terminal.",
+                "گذرواژهٔ جدید داده نشده است: NOSKHE_NEW_PASSPHRASE را تنظیم کنید.",
+            )
+        new = getpass.getpass("New passphrase / گذرواژهٔ جدید: ")
+        if getpass.getpass("Again / تکرار: ") != new:
+            raise ConfigError("The two passphrases differ.", "دو گذرواژه یکسان نیستند.")
+    from app.store.keyfile import KeyFile
+    from app.store.db import KEY_NAME
+
+    KeyFile(ctx.data_dir / KEY_NAME).rewrap(old, new)
+    print("Passphrase changed; the data was not re-encrypted. | گذرواژه تغییر کرد.")
+    return 0
