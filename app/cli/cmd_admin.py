@@ -128,7 +128,12 @@ def cmd_backup_restore(args: Any, ctx: Any) -> int:
 
 
 def cmd_passphrase_change(args: Any, ctx: Any) -> int:
+    from app.store.db import KEY_NAME
+    from app.store.keyfile import KeyFile
+
+    keyfile = KeyFile(ctx.data_dir / KEY_NAME)
     old = ctx.passphrase("Current passphrase / گذرواژهٔ فعلی: ")
+    keyfile.unwrap(old)  # a missing store or a wrong passphrase stops here, before asking for a new one
     new = os.environ.get("NOSKHE_NEW_PASSPHRASE")
     if new is None:
         if not sys.stdin.isatty():
@@ -139,9 +144,6 @@ def cmd_passphrase_change(args: Any, ctx: Any) -> int:
         new = getpass.getpass("New passphrase / گذرواژهٔ جدید: ")
         if getpass.getpass("Again / تکرار: ") != new:
             raise ConfigError("The two passphrases differ.", "دو گذرواژه یکسان نیستند.")
-    from app.store.keyfile import KeyFile
-    from app.store.db import KEY_NAME
-
-    KeyFile(ctx.data_dir / KEY_NAME).rewrap(old, new)
+    keyfile.rewrap(old, new)
     print("Passphrase changed; the data was not re-encrypted. | گذرواژه تغییر کرد.")
     return 0
