@@ -75,7 +75,7 @@ class P12Signer:
                                  expected=self.expected, mapping=self.mapping)
 
     def sign(self, data: bytes) -> Signature:
-        now = self.clock()
+        now = self.clock().replace(microsecond=0)  # the CMS signing-time has whole seconds
         who = check_certificate(self.certificate, role=self.role, trust=self.trust, now=now,
                                 expected=self.expected, mapping=self.mapping)
         return Signature(role=self.role, cms=sign_detached(self._signer, data, signing_time=now), signer=who, signed_at=now)

@@ -138,7 +138,7 @@ class TokenSigner:
         return self._select(self.clock())[1]
 
     def sign(self, data: bytes) -> Signature:
-        now = self.clock()
+        now = self.clock().replace(microsecond=0)  # the CMS signing-time has whole seconds
         credential, who = self._select(now)
         cms = sign_detached(_TokenCmsSigner(self.session, credential, rsa_pss=self.rsa_pss), data, signing_time=now)
         return Signature(role=self.role, cms=cms, signer=who, signed_at=now)
