@@ -18,7 +18,7 @@ def _template_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from app.store import Store
 
     path = tmp_path_factory.mktemp("template") / "data"
-    Store.create(path, PASSPHRASE, role="clinic", facility=SIAM, facility_name="درمانگاه آزمایشی", kdf_log2_n=12, seed_reference_data=False).close()
+    Store.create(path, PASSPHRASE, role="clinic", facility=SIAM, facility_name="درمانگاه آزمایشی", kdf_log2_n=12).close()
     return path
 
 

@@ -15,21 +15,30 @@ from app.signing import SignatureRole as R
 from smartcard.config import SOFTHSM_MODULE
 
 if not os.path.exists(SOFTHSM_MODULE):
-    pytest.skip(f"SoftHSM2 module not installed at {SOFTHSM_MODULE} (apt install softhsm2)", allow_module_level=True)
+    pytest.skip(
+        f"SoftHSM2 module not installed at {SOFTHSM_MODULE} (apt install softhsm2)", allow_module_level=True
+    )
 
-from smartcard import devtoken  # noqa: E402
-from smartcard.config import SmartcardConfig  # noqa: E402
-from smartcard.devtoken import DevIdentity, national_code  # noqa: E402
-from smartcard.tokens import Pkcs11Module, TokenThread  # noqa: E402
-from smartcard.trustlist import TrustList  # noqa: E402
+from smartcard import devtoken
+from smartcard.config import SmartcardConfig
+from smartcard.devtoken import DevIdentity, national_code
+from smartcard.tokens import Pkcs11Module, TokenThread
+from smartcard.trustlist import TrustList
 
-PINS = {"noskhe-gp": "111111", "noskhe-pharmacist": "222222", "noskhe-clinic": "333333", "noskhe-pharmacy": "444444"}
+PINS = {
+    "noskhe-gp": "111111",
+    "noskhe-pharmacist": "222222",
+    "noskhe-clinic": "333333",
+    "noskhe-pharmacy": "444444",
+}
 PIN = "246810"  # every extra token's PIN
 GP_CODE = national_code("001234567")
 
 
 def _gp(label: str, **bend: object) -> DevIdentity:
-    return DevIdentity(label, R.PRESCRIBER, "آزمایشی دکتر سارا احمدی", "Physician", "MC-123456", GP_CODE, pin=PIN, **bend)  # type: ignore[arg-type]
+    return DevIdentity(
+        label, R.PRESCRIBER, "آزمایشی دکتر سارا احمدی", "Physician", "MC-123456", GP_CODE, pin=PIN, **bend
+    )  # type: ignore[arg-type]
 
 
 EXTRA = (

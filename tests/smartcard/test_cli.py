@@ -53,7 +53,9 @@ def test_list(cli):
 def test_sign_then_verify(cli, tmp_path):
     doc, sig = tmp_path / "doc.json", tmp_path / "doc.p7s"
     doc.write_text('{"id":"rx-1"}')
-    code, out, err = cli("token", "sign", "--role", "prescriber", "--token", "cli-gp", str(doc), "-o", str(sig), NOSKHE_PIN=PIN)
+    code, out, err = cli(
+        "token", "sign", "--role", "prescriber", "--token", "cli-gp", str(doc), "-o", str(sig), NOSKHE_PIN=PIN
+    )
     assert code == 0, err
     assert PIN not in out + err and "آزمایشی دکتر سارا احمدی" in out
     code, out, err = cli("token", "verify", str(doc), str(sig))
@@ -63,8 +65,18 @@ def test_sign_then_verify(cli, tmp_path):
 def test_facility_seal_from_pkcs12(cli, devtokens, tmp_path):
     doc, sig = tmp_path / "doc", tmp_path / "doc.p7s"
     doc.write_bytes(b"dispensing")
-    code, out, err = cli("token", "sign", "--role", "facility", "--p12", str(devtokens.p12("noskhe-pharmacy")),
-                         str(doc), "-o", str(sig), NOSKHE_PASSPHRASE="demo-pharmacy")
+    code, out, err = cli(
+        "token",
+        "sign",
+        "--role",
+        "facility",
+        "--p12",
+        str(devtokens.p12("noskhe-pharmacy")),
+        str(doc),
+        "-o",
+        str(sig),
+        NOSKHE_PASSPHRASE="demo-pharmacy",
+    )
     assert code == 0, err
     code, out, _ = cli("token", "verify", "--json", str(doc), str(sig))
     assert code == 0 and '"siam_id": "2000002"' in out
@@ -73,8 +85,14 @@ def test_facility_seal_from_pkcs12(cli, devtokens, tmp_path):
 def test_trust_list_in_the_store(cli, devtokens, tmp_path, monkeypatch):
     from app.store import Store
 
-    Store.create(tmp_path / "data", "pass phrase 9", role="pharmacy", facility="12345678", kdf_log2_n=12,
-                 seed_reference_data=False).close()
+    Store.create(
+        tmp_path / "data",
+        "pass phrase 9",
+        role="pharmacy",
+        facility="12345678",
+        kdf_log2_n=12,
+        seed_reference_data=False,
+    ).close()
     monkeypatch.setenv("NOSKHE_PASSPHRASE", "pass phrase 9")
     code, out, err = cli("token", "trust", "import", str(devtokens.trust_list))
     assert code == 0, err
@@ -86,7 +104,21 @@ def test_trust_list_in_the_store(cli, devtokens, tmp_path, monkeypatch):
 def _signed(tmp_path, cli):
     doc, sig = tmp_path / "d", tmp_path / "d.p7s"
     doc.write_bytes(b"x")
-    assert cli("token", "sign", "--role", "prescriber", "--token", "cli-gp", str(doc), "-o", str(sig), NOSKHE_PIN=PIN)[0] == 0
+    assert (
+        cli(
+            "token",
+            "sign",
+            "--role",
+            "prescriber",
+            "--token",
+            "cli-gp",
+            str(doc),
+            "-o",
+            str(sig),
+            NOSKHE_PIN=PIN,
+        )[0]
+        == 0
+    )
     return doc, sig
 
 
@@ -96,14 +128,50 @@ def test_bad_input_is_one_line(cli, tmp_path, devtokens):
     junk.write_bytes(b"junk")
     out = str(tmp_path / "o.p7s")
     cases = [
-        (("token", "sign", "--role", "prescriber", "--token", "cli-gp", str(tmp_path / "none"), "-o", out), {"NOSKHE_PIN": PIN}, "Cannot read"),
-        (("token", "sign", "--role", "prescriber", "--token", "cli-pin", str(doc), "-o", out), {"NOSKHE_PIN": "000000"}, "Wrong PIN"),
+        (
+            ("token", "sign", "--role", "prescriber", "--token", "cli-gp", str(tmp_path / "none"), "-o", out),
+            {"NOSKHE_PIN": PIN},
+            "Cannot read",
+        ),
+        (
+            ("token", "sign", "--role", "prescriber", "--token", "cli-pin", str(doc), "-o", out),
+            {"NOSKHE_PIN": "000000"},
+            "Wrong PIN",
+        ),
         (("token", "sign", "--role", "prescriber", "--token", "cli-pin", str(doc), "-o", out), {}, "No PIN"),
-        (("token", "sign", "--role", "pharmacist", "--token", "cli-gp", str(doc), "-o", out), {"NOSKHE_PIN": PIN}, "not a pharmacist"),
-        (("token", "sign", "--role", "prescriber", "--token", "nope", str(doc), "-o", out), {"NOSKHE_PIN": PIN}, "No token"),
-        (("token", "list",), {"NOSKHE_PKCS11_MODULE": str(tmp_path / "none.so")}, "not found"),
-        (("token", "sign", "--role", "facility", "--p12", str(devtokens.p12("noskhe-clinic")), str(doc), "-o", out),
-         {"NOSKHE_PASSPHRASE": "wrong"}, "passphrase"),
+        (
+            ("token", "sign", "--role", "pharmacist", "--token", "cli-gp", str(doc), "-o", out),
+            {"NOSKHE_PIN": PIN},
+            "not a pharmacist",
+        ),
+        (
+            ("token", "sign", "--role", "prescriber", "--token", "nope", str(doc), "-o", out),
+            {"NOSKHE_PIN": PIN},
+            "No token",
+        ),
+        (
+            (
+                "token",
+                "list",
+            ),
+            {"NOSKHE_PKCS11_MODULE": str(tmp_path / "none.so")},
+            "not found",
+        ),
+        (
+            (
+                "token",
+                "sign",
+                "--role",
+                "facility",
+                "--p12",
+                str(devtokens.p12("noskhe-clinic")),
+                str(doc),
+                "-o",
+                out,
+            ),
+            {"NOSKHE_PASSPHRASE": "wrong"},
+            "passphrase",
+        ),
         (("token", "verify", str(doc), str(junk)), {}, "not a detached CMS"),
         (("token", "verify", str(junk), str(sig)), {}, "changed after"),
         (("token", "verify", str(doc), str(sig), "--trust-list", str(junk)), {}, "trust list"),
@@ -128,9 +196,23 @@ def test_devtoken_init_prints_environment_and_pins(cli, tmp_path):
 def test_console_script_verify(cli, tmp_path, devtokens):
     doc, sig = _signed(tmp_path, cli)
     env = {**os.environ, "NOSKHE_TRUST_LIST": str(devtokens.trust_list)}
-    ok = subprocess.run(["noskhe", "token", "verify", str(doc), str(sig)], env=env, capture_output=True, text=True, timeout=60)
+    ok = subprocess.run(
+        ["noskhe", "token", "verify", str(doc), str(sig)],
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert ok.returncode == 0 and "valid signature" in ok.stdout, ok.stderr
     doc.write_bytes(b"changed")
-    bad = subprocess.run(["noskhe", "token", "verify", str(doc), str(sig)], env=env, capture_output=True, text=True, timeout=60)
+    bad = subprocess.run(
+        ["noskhe", "token", "verify", str(doc), str(sig)],
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     one_line_error(bad.returncode, bad.stderr, "changed after")
     assert sys.executable  # the script runs under the same interpreter's environment

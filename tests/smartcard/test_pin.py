@@ -66,7 +66,9 @@ def test_a_good_login_resets_the_count(module):
 def _wrapped(module, flags: int) -> Pkcs11Module:
     faults = Faults()
     faults.extra_flags = flags
-    return Pkcs11Module(SOFTHSM_MODULE, lib=Faulty(module.thread.run(lambda: module.lib), faults), config=module.config)
+    return Pkcs11Module(
+        SOFTHSM_MODULE, lib=Faulty(module.thread.run(lambda: module.lib), faults), config=module.config
+    )
 
 
 def test_token_reporting_final_try(module):
@@ -79,7 +81,9 @@ def test_token_reporting_final_try(module):
 def test_token_reporting_locked_is_refused_before_trying(module):
     faults = Faults()
     faults.extra_flags = TokenFlag.USER_PIN_LOCKED
-    wrapped = Pkcs11Module(SOFTHSM_MODULE, lib=Faulty(module.thread.run(lambda: module.lib), faults), config=module.config)
+    wrapped = Pkcs11Module(
+        SOFTHSM_MODULE, lib=Faulty(module.thread.run(lambda: module.lib), faults), config=module.config
+    )
     with pytest.raises(PinLocked) as err:
         wrapped.session("pin-4").login(PIN)
     assert err.value.details["by"] == "token" and "PUK" in err.value.en

@@ -20,13 +20,18 @@ from smartcard.signer import TokenSigner
 from smartcard.trustlist import TrustList
 from tests.smartcard.conftest import GP_CODE
 
-NOW = dt.datetime.now(dt.timezone.utc)
+NOW = dt.datetime.now(dt.UTC)
 
 
 @pytest.mark.parametrize(
     "label,reason",
-    [("expired", "expired"), ("not-yet-valid", "not-yet-valid"), ("revoked", "revoked"),
-     ("untrusted", "untrusted"), ("encipher-only", "key-usage")],
+    [
+        ("expired", "expired"),
+        ("not-yet-valid", "not-yet-valid"),
+        ("revoked", "revoked"),
+        ("untrusted", "untrusted"),
+        ("encipher-only", "key-usage"),
+    ],
 )
 def test_token_certificate_refused(session_of, trust, label, reason):
     signer = TokenSigner(session_of(label), R.PRESCRIBER, trust)
@@ -60,8 +65,11 @@ def _p12(devtokens, tmp_path, ident: DevIdentity, passphrase: str = "pw") -> P12
     key = ec.generate_private_key(ec.SECP256R1())
     cert = devtoken.issue(ident, key, devtokens.ca_key, devtokens.ca_cert, NOW)
     path = tmp_path / f"{ident.label}.p12"
-    path.write_bytes(pkcs12.serialize_key_and_certificates(b"k", key, cert, None,
-                                                           serialization.BestAvailableEncryption(passphrase.encode())))
+    path.write_bytes(
+        pkcs12.serialize_key_and_certificates(
+            b"k", key, cert, None, serialization.BestAvailableEncryption(passphrase.encode())
+        )
+    )
     return path
 
 
@@ -86,8 +94,12 @@ def test_wrong_facility_passphrase(devtokens, trust):
 
 
 def test_identity_mapping_can_be_overridden(devtokens, tmp_path):
-    ident = DevIdentity("m", R.PHARMACIST, "آزمایشی داروساز", "داروساز", "LIC:777", national_code("003456789"), on_token=False)
-    cert = devtoken.issue(ident, ec.generate_private_key(ec.SECP256R1()), devtokens.ca_key, devtokens.ca_cert, NOW)
+    ident = DevIdentity(
+        "m", R.PHARMACIST, "آزمایشی داروساز", "داروساز", "LIC:777", national_code("003456789"), on_token=False
+    )
+    cert = devtoken.issue(
+        ident, ec.generate_private_key(ec.SECP256R1()), devtokens.ca_key, devtokens.ca_cert, NOW
+    )
     assert identity_from_certificate(cert).pharmacist_licence is None
     mapping = IdentityMapping.from_dict({"prefixes": {"LIC:": "pharmacist_licence"}})
     who = identity_from_certificate(cert, mapping)
@@ -97,14 +109,16 @@ def test_identity_mapping_can_be_overridden(devtokens, tmp_path):
 def test_verification_refuses_untrusted_and_revoked(devtokens, trust, tmp_path):
     facility = P12Signer(devtokens.p12("noskhe-clinic"), "demo-clinic", trust)
     sig = facility.sign(b"doc")
-    other_key, other_ca = devtoken.make_ca("Noskhe TEST someone else's CA", NOW)
+    _, other_ca = devtoken.make_ca("Noskhe TEST someone else's CA", NOW)
     stranger = TrustList((other_ca,), (), "x", NOW)
     with pytest.raises(SignatureInvalid) as err:
         stranger.verify(b"doc", sig.cms)
     assert err.value.details["reason"] == "untrusted"
     crl = devtoken.make_crl(devtokens.ca_key, devtokens.ca_cert, [facility.certificate], NOW)
     revoked_now = TrustList(trust.ca_certificates, (crl,), "y", NOW)
-    with pytest.raises(SignatureInvalid) as err:  # revoked after signing still fails: signing time is only claimed
+    with pytest.raises(
+        SignatureInvalid
+    ) as err:  # revoked after signing still fails: signing time is only claimed
         revoked_now.verify(b"doc", sig.cms)
     assert err.value.details["reason"] == "revoked"
     with pytest.raises(CertificateRefused) as refused:
@@ -113,7 +127,9 @@ def test_verification_refuses_untrusted_and_revoked(devtokens, trust, tmp_path):
 
 
 def test_verification_refuses_future_and_garbage(devtokens, trust):
-    later = P12Signer(devtokens.p12("noskhe-clinic"), "demo-clinic", trust, clock=lambda: NOW + dt.timedelta(days=1))
+    later = P12Signer(
+        devtokens.p12("noskhe-clinic"), "demo-clinic", trust, clock=lambda: NOW + dt.timedelta(days=1)
+    )
     with pytest.raises(SignatureInvalid) as err:
         trust.verify(b"doc", later.sign(b"doc").cms)
     assert err.value.details["reason"] == "future-signing-time"
@@ -124,8 +140,16 @@ def test_verification_refuses_future_and_garbage(devtokens, trust):
 
 
 def test_signature_from_a_certificate_expired_at_signing_time(devtokens, trust, tmp_path):
-    ident = DevIdentity("old", R.FACILITY, "آزمایشی مرکز قدیمی", "Facility", "SIAM-3", on_token=False,
-                        valid_from_days=-10, valid_for_days=5)
+    ident = DevIdentity(
+        "old",
+        R.FACILITY,
+        "آزمایشی مرکز قدیمی",
+        "Facility",
+        "SIAM-3",
+        on_token=False,
+        valid_from_days=-10,
+        valid_for_days=5,
+    )
     path = _p12(devtokens, tmp_path, ident)
     # signed while still valid (clock in the past): fine then, and verification uses the signing time
     back_then = NOW - dt.timedelta(days=7)

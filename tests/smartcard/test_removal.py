@@ -22,10 +22,14 @@ from tests.smartcard.faults import Faults, Faulty
 
 def _faulty(module: Pkcs11Module) -> tuple[Pkcs11Module, Faults]:
     faults = Faults()
-    return Pkcs11Module(SOFTHSM_MODULE, lib=Faulty(module.thread.run(lambda: module.lib), faults), config=module.config), faults
+    return Pkcs11Module(
+        SOFTHSM_MODULE, lib=Faulty(module.thread.run(lambda: module.lib), faults), config=module.config
+    ), faults
 
 
-@pytest.mark.parametrize("label,error", [("rm-1", pkcs11.DeviceRemoved), ("rm-2", pkcs11.SessionHandleInvalid)])
+@pytest.mark.parametrize(
+    "label,error", [("rm-1", pkcs11.DeviceRemoved), ("rm-2", pkcs11.SessionHandleInvalid)]
+)
 def test_removal_mid_signature_locks_and_signs_nothing(module, trust, label, error):
     wrapped, faults = _faulty(module)
     session = wrapped.session(label)
@@ -79,8 +83,9 @@ def test_a_prescription_interrupted_by_removal_gets_no_signature(module, trust, 
     faults.sign_error = pkcs11.DeviceRemoved
     signatures = None
     with pytest.raises(TokenError):
-        signatures = sign_document({"id": "rx-9"}, [TokenSigner(session, R.PRESCRIBER, trust), facility],
-                                   DocumentKind.PRESCRIPTION)
+        signatures = sign_document(
+            {"id": "rx-9"}, [TokenSigner(session, R.PRESCRIBER, trust), facility], DocumentKind.PRESCRIPTION
+        )
     assert signatures is None
     wrapped.close()
 

@@ -23,7 +23,9 @@ CADES_BES = {"content_type", "message_digest", "signing_time", "signing_certific
 
 
 def _algorithm(der: bytes) -> str:
-    return asn1_cms.ContentInfo.load(der)["content"]["signer_infos"][0]["signature_algorithm"]["algorithm"].native
+    return asn1_cms.ContentInfo.load(der)["content"]["signer_infos"][0]["signature_algorithm"][
+        "algorithm"
+    ].native
 
 
 @pytest.mark.parametrize(
@@ -58,16 +60,40 @@ def test_identity_read_from_the_certificate(session_of, trust):
 
 
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl not installed")
-@pytest.mark.parametrize("label,role,pss", [("noskhe-gp", R.PRESCRIBER, False), ("noskhe-gp", R.PRESCRIBER, True),
-                                            ("noskhe-pharmacist", R.PHARMACIST, False)])
+@pytest.mark.parametrize(
+    "label,role,pss",
+    [
+        ("noskhe-gp", R.PRESCRIBER, False),
+        ("noskhe-gp", R.PRESCRIBER, True),
+        ("noskhe-pharmacist", R.PHARMACIST, False),
+    ],
+)
 def test_openssl_verifies_our_signatures(session_of, trust, devtokens, tmp_path, label, role, pss):
     sig = TokenSigner(session_of(label), role, trust, rsa_pss=pss).sign(DOC)
     (tmp_path / "doc").write_bytes(DOC)
     (tmp_path / "doc.p7s").write_bytes(sig.cms)
     done = subprocess.run(
-        ["openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", str(tmp_path / "doc.p7s"),
-         "-content", str(tmp_path / "doc"), "-CAfile", str(devtokens.ca_pem), "-purpose", "any", "-out", "/dev/null"],
-        capture_output=True, text=True,
+        [
+            "openssl",
+            "cms",
+            "-verify",
+            "-binary",
+            "-inform",
+            "DER",
+            "-in",
+            str(tmp_path / "doc.p7s"),
+            "-content",
+            str(tmp_path / "doc"),
+            "-CAfile",
+            str(devtokens.ca_pem),
+            "-purpose",
+            "any",
+            "-out",
+            "/dev/null",
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 0 and "Verification successful" in done.stderr, done.stderr
 
@@ -80,8 +106,10 @@ def test_facility_seal_from_pkcs12(devtokens, trust):
 
 
 def test_eight_threads_signing_at_once(session_of, trust):
-    signers = [TokenSigner(session_of("noskhe-gp"), R.PRESCRIBER, trust),
-               TokenSigner(session_of("noskhe-pharmacist"), R.PHARMACIST, trust)]
+    signers = [
+        TokenSigner(session_of("noskhe-gp"), R.PRESCRIBER, trust),
+        TokenSigner(session_of("noskhe-pharmacist"), R.PHARMACIST, trust),
+    ]
     docs = [DOC + str(i).encode() for i in range(8)]
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         sigs = list(pool.map(lambda i: signers[i % 2].sign(docs[i]), range(8)))
@@ -95,7 +123,10 @@ def test_prescription_is_signed_by_prescriber_and_facility(session_of, trust, de
     facility = P12Signer(devtokens.p12("noskhe-clinic"), "demo-clinic", trust)
     sigs = sign_document(prescription, [prescriber, facility], DocumentKind.PRESCRIPTION)
     assert [s.role for s in sigs] == [R.PRESCRIBER, R.FACILITY]
-    assert [r.role for r in verify_document(prescription, sigs, trust, DocumentKind.PRESCRIPTION)] == [R.PRESCRIBER, R.FACILITY]
+    assert [r.role for r in verify_document(prescription, sigs, trust, DocumentKind.PRESCRIPTION)] == [
+        R.PRESCRIBER,
+        R.FACILITY,
+    ]
     with pytest.raises(SignatureInvalid):
         verify_document(prescription, sigs[:1], trust, DocumentKind.PRESCRIPTION)
     with pytest.raises(SignatureInvalid):
@@ -106,8 +137,14 @@ def test_prescription_is_signed_by_prescriber_and_facility(session_of, trust, de
 
 def test_dispensing_is_signed_by_pharmacist_and_facility(session_of, trust):
     dispensing = {"id": "dx-1", "prescription": "rx-1"}
-    sigs = sign_document(dispensing, [TokenSigner(session_of("noskhe-pharmacist"), R.PHARMACIST, trust),
-                                      TokenSigner(session_of("noskhe-pharmacy"), R.FACILITY, trust)], DocumentKind.DISPENSING)
+    sigs = sign_document(
+        dispensing,
+        [
+            TokenSigner(session_of("noskhe-pharmacist"), R.PHARMACIST, trust),
+            TokenSigner(session_of("noskhe-pharmacy"), R.FACILITY, trust),
+        ],
+        DocumentKind.DISPENSING,
+    )
     verify_document(dispensing, sigs, trust, DocumentKind.DISPENSING)
 
 
@@ -120,9 +157,14 @@ def test_mechanisms_follow_what_the_token_offers():
     combined = choose_operation(ecdsa, frozenset({Mechanism.ECDSA, Mechanism.ECDSA_SHA256}))
     assert combined.sign_kwargs["mechanism"] == Mechanism.ECDSA_SHA256 and combined.pre_sign_transform is None
     pss_raw = choose_operation(pss_sha256(), frozenset({Mechanism.RSA_PKCS_PSS}))
-    assert pss_raw.sign_kwargs["mechanism"] == Mechanism.RSA_PKCS_PSS and len(pss_raw.pre_sign_transform(b"x")) == 32
+    assert (
+        pss_raw.sign_kwargs["mechanism"] == Mechanism.RSA_PKCS_PSS
+        and len(pss_raw.pre_sign_transform(b"x")) == 32
+    )
     rsa = algos.SignedDigestAlgorithm({"algorithm": "sha256_rsa"})
-    assert choose_operation(rsa, frozenset({Mechanism.RSA_PKCS})).sign_kwargs["mechanism"] == Mechanism.RSA_PKCS
+    assert (
+        choose_operation(rsa, frozenset({Mechanism.RSA_PKCS})).sign_kwargs["mechanism"] == Mechanism.RSA_PKCS
+    )
     from smartcard.errors import NoSigningKey
 
     with pytest.raises(NoSigningKey):

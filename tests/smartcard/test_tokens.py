@@ -36,7 +36,10 @@ def test_broken_module_is_a_clear_error(tmp_path):
 def test_config_from_env_defaults_and_errors():
     cfg = SmartcardConfig.from_env({})
     assert cfg.module_path == SOFTHSM_MODULE and cfg.pin_try_limit == 3
-    assert SmartcardConfig.from_env({"NOSKHE_PKCS11_MODULE": "/x/opensc-pkcs11.so"}).module_path == "/x/opensc-pkcs11.so"
+    assert (
+        SmartcardConfig.from_env({"NOSKHE_PKCS11_MODULE": "/x/opensc-pkcs11.so"}).module_path
+        == "/x/opensc-pkcs11.so"
+    )
     from app.errors import ConfigError
 
     with pytest.raises(ConfigError):
@@ -58,11 +61,18 @@ def test_every_token_call_runs_on_the_token_thread(module, devtokens, trust):
     from smartcard.signer import TokenSigner
 
     faults = Faults()
-    wrapped = Pkcs11Module(SOFTHSM_MODULE, lib=Faulty(module.thread.run(lambda: module.lib), faults), config=module.config)
+    wrapped = Pkcs11Module(
+        SOFTHSM_MODULE, lib=Faulty(module.thread.run(lambda: module.lib), faults), config=module.config
+    )
     session = wrapped.session("rm-5")
     session.login(PIN)
     done = []
-    threads = [threading.Thread(target=lambda: done.append(TokenSigner(session, SignatureRole.PRESCRIBER, trust).sign(b"x"))) for _ in range(3)]
+    threads = [
+        threading.Thread(
+            target=lambda: done.append(TokenSigner(session, SignatureRole.PRESCRIBER, trust).sign(b"x"))
+        )
+        for _ in range(3)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -79,7 +89,9 @@ def test_every_token_call_runs_on_the_token_thread(module, devtokens, trust):
 def test_pin_pad_logs_in_without_a_pin(module):
     faults = Faults()
     faults.pin_pad_pin = PIN  # what the user "types" on the reader
-    wrapped = Pkcs11Module(SOFTHSM_MODULE, lib=Faulty(module.thread.run(lambda: module.lib), faults), config=module.config)
+    wrapped = Pkcs11Module(
+        SOFTHSM_MODULE, lib=Faulty(module.thread.run(lambda: module.lib), faults), config=module.config
+    )
     session = wrapped.session("pad-gp")
     assert session.info.pin_pad
     session.login(None)

@@ -12,7 +12,7 @@ from smartcard import devtoken
 from smartcard.errors import TrustListError
 from smartcard.trustlist import BLOB_NAME, TrustList
 
-NOW = dt.datetime.now(dt.timezone.utc)
+NOW = dt.datetime.now(dt.UTC)
 
 
 class MemoryBlobs:
@@ -30,7 +30,9 @@ def test_json_round_trip(trust):
     again = TrustList.from_json(trust.to_json())
     assert again == trust
     doc = json.loads(trust.to_json())
-    assert doc["format"] == "noskhe-trust-list/1" and doc["ca_certificates"][0].startswith("-----BEGIN CERTIFICATE")
+    assert doc["format"] == "noskhe-trust-list/1" and doc["ca_certificates"][0].startswith(
+        "-----BEGIN CERTIFICATE"
+    )
 
 
 def test_saved_and_loaded_through_blobs(trust):
@@ -43,8 +45,14 @@ def test_saved_and_loaded_through_blobs(trust):
 def test_saved_in_the_real_store(trust, tmp_path):
     from app.store import Store
 
-    store = Store.create(tmp_path / "ws", "pass phrase", role="clinic", facility="12345678",
-                         kdf_log2_n=12, seed_reference_data=False)
+    store = Store.create(
+        tmp_path / "ws",
+        "pass phrase",
+        role="clinic",
+        facility="12345678",
+        kdf_log2_n=12,
+        seed_reference_data=False,
+    )
     try:
         trust.save(store)
     finally:
@@ -61,11 +69,23 @@ def test_directory_format(devtokens, trust, tmp_path):
     (tmp_path / "ca.crl").write_bytes(trust.crls[0].public_bytes(Encoding.DER))
     (tmp_path / "VERSION").write_text("2026.1\n")
     loaded = TrustList.from_file(tmp_path)
-    assert loaded.version == "2026.1" and loaded.ca_certificates == trust.ca_certificates and loaded.crls == trust.crls
+    assert (
+        loaded.version == "2026.1"
+        and loaded.ca_certificates == trust.ca_certificates
+        and loaded.crls == trust.crls
+    )
 
 
-@pytest.mark.parametrize("content", [b"", b"{}", b'{"format": "other"}', b"[1]",
-                                     b'{"format": "noskhe-trust-list/1", "version": "1", "fetched_at": "x", "ca_certificates": []}'])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        b"{}",
+        b'{"format": "other"}',
+        b"[1]",
+        b'{"format": "noskhe-trust-list/1", "version": "1", "fetched_at": "x", "ca_certificates": []}',
+    ],
+)
 def test_malformed_files_are_clear_errors(tmp_path, content):
     path = tmp_path / "t.json"
     path.write_bytes(content)
@@ -86,7 +106,9 @@ def test_stale_by_age_and_by_crl(trust, devtokens):
     assert not trust.is_stale(NOW)
     assert trust.is_stale(NOW + dt.timedelta(days=8))
     assert not trust.is_stale(NOW + dt.timedelta(days=8), max_age=dt.timedelta(days=10))
-    crl = devtoken.make_crl(devtokens.ca_key, devtokens.ca_cert, [], NOW - dt.timedelta(days=40))  # next update passed
+    crl = devtoken.make_crl(
+        devtokens.ca_key, devtokens.ca_cert, [], NOW - dt.timedelta(days=40)
+    )  # next update passed
     old = TrustList(trust.ca_certificates, (crl,), "v", NOW)
     assert old.is_stale(NOW)
 
