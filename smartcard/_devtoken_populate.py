@@ -24,7 +24,9 @@ def populate(module: str, tokens: list[dict[str, str]]) -> None:
         token = lib.get_token(token_label=spec["label"])
         key_der = base64.b64decode(spec["key_der"])
         key_id = bytes.fromhex(spec["id"])
-        attrs = decode_rsa_private_key(key_der) if spec["key_type"] == "rsa" else decode_ec_private_key(key_der)
+        attrs = (
+            decode_rsa_private_key(key_der) if spec["key_type"] == "rsa" else decode_ec_private_key(key_der)
+        )
         attrs.update(
             {
                 Attribute.LABEL: spec["label"],

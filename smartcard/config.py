@@ -37,7 +37,7 @@ class SmartcardConfig:
     trust_list_max_age: dt.timedelta = dt.timedelta(days=7)
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> "SmartcardConfig":
+    def from_env(cls, env: dict[str, str] | None = None) -> SmartcardConfig:
         """Settings from `env` (default `os.environ`); a malformed number is a `ConfigError`."""
         e = os.environ if env is None else env
         try:

@@ -63,14 +63,43 @@ class DevIdentity:
 
 
 DEMO_IDENTITIES = (
-    DevIdentity("noskhe-gp", SignatureRole.PRESCRIBER, "آزمایشی دکتر سارا احمدی", "Physician", "MC-123456",
-                national_code("001234567"), key_type="rsa", pin="111111"),
-    DevIdentity("noskhe-pharmacist", SignatureRole.PHARMACIST, "آزمایشی دکتر رضا کریمی", "Pharmacist", "PL-98765",
-                national_code("002345678"), pin="222222"),
-    DevIdentity("noskhe-clinic", SignatureRole.FACILITY, "آزمایشی درمانگاه نمونه", "Facility", "SIAM-1000001",
-                pin="333333", p12_passphrase="demo-clinic"),
-    DevIdentity("noskhe-pharmacy", SignatureRole.FACILITY, "آزمایشی داروخانه نمونه", "Facility", "SIAM-2000002",
-                pin="444444", p12_passphrase="demo-pharmacy"),
+    DevIdentity(
+        "noskhe-gp",
+        SignatureRole.PRESCRIBER,
+        "آزمایشی دکتر سارا احمدی",
+        "Physician",
+        "MC-123456",
+        national_code("001234567"),
+        key_type="rsa",
+        pin="111111",
+    ),
+    DevIdentity(
+        "noskhe-pharmacist",
+        SignatureRole.PHARMACIST,
+        "آزمایشی دکتر رضا کریمی",
+        "Pharmacist",
+        "PL-98765",
+        national_code("002345678"),
+        pin="222222",
+    ),
+    DevIdentity(
+        "noskhe-clinic",
+        SignatureRole.FACILITY,
+        "آزمایشی درمانگاه نمونه",
+        "Facility",
+        "SIAM-1000001",
+        pin="333333",
+        p12_passphrase="demo-clinic",
+    ),
+    DevIdentity(
+        "noskhe-pharmacy",
+        SignatureRole.FACILITY,
+        "آزمایشی داروخانه نمونه",
+        "Facility",
+        "SIAM-2000002",
+        pin="444444",
+        p12_passphrase="demo-pharmacy",
+    ),
 )
 
 
@@ -104,12 +133,18 @@ class DevTokens:
         return next(i for i in self.identities if i.label == label)
 
     def env(self) -> dict[str, str]:
-        return {"SOFTHSM2_CONF": str(self.softhsm_conf), "NOSKHE_PKCS11_MODULE": SOFTHSM_MODULE,
-                "NOSKHE_TRUST_LIST": str(self.trust_list)}
+        return {
+            "SOFTHSM2_CONF": str(self.softhsm_conf),
+            "NOSKHE_PKCS11_MODULE": SOFTHSM_MODULE,
+            "NOSKHE_TRUST_LIST": str(self.trust_list),
+        }
 
 
 def _name(ident: DevIdentity) -> x509.Name:
-    attrs = [x509.NameAttribute(NameOID.COMMON_NAME, ident.name), x509.NameAttribute(NameOID.ORGANIZATION_NAME, TEST_ORG)]
+    attrs = [
+        x509.NameAttribute(NameOID.COMMON_NAME, ident.name),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, TEST_ORG),
+    ]
     if ident.national_code:
         attrs.append(x509.NameAttribute(NameOID.SERIAL_NUMBER, ident.national_code))
     if ident.title:
@@ -120,18 +155,35 @@ def _name(ident: DevIdentity) -> x509.Name:
 
 
 def _usage(signing: bool, ca: bool = False) -> x509.KeyUsage:
-    return x509.KeyUsage(digital_signature=signing, content_commitment=signing, key_encipherment=not signing and not ca,
-                         data_encipherment=False, key_agreement=False, key_cert_sign=ca, crl_sign=ca,
-                         encipher_only=False, decipher_only=False)
+    return x509.KeyUsage(
+        digital_signature=signing,
+        content_commitment=signing,
+        key_encipherment=not signing and not ca,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=ca,
+        crl_sign=ca,
+        encipher_only=False,
+        decipher_only=False,
+    )
 
 
 def make_ca(common_name: str, now: dt.datetime) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name), x509.NameAttribute(NameOID.ORGANIZATION_NAME, TEST_ORG)])
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, TEST_ORG),
+        ]
+    )
     cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=3650))
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=3650))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(_usage(False, ca=True), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
@@ -140,26 +192,43 @@ def make_ca(common_name: str, now: dt.datetime) -> tuple[ec.EllipticCurvePrivate
     return key, cert
 
 
-def issue(ident: DevIdentity, key: Key, ca_key: Key, ca_cert: x509.Certificate, now: dt.datetime) -> x509.Certificate:
+def issue(
+    ident: DevIdentity, key: Key, ca_key: Key, ca_cert: x509.Certificate, now: dt.datetime
+) -> x509.Certificate:
     """A certificate for `ident`, bent as `ident` says (validity window, key usage)."""
     start = now + dt.timedelta(days=ident.valid_from_days)
     return (
-        x509.CertificateBuilder().subject_name(_name(ident)).issuer_name(ca_cert.subject).public_key(key.public_key())
+        x509.CertificateBuilder()
+        .subject_name(_name(ident))
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(start).not_valid_after(start + dt.timedelta(days=ident.valid_for_days))
+        .not_valid_before(start)
+        .not_valid_after(start + dt.timedelta(days=ident.valid_for_days))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(_usage(ident.usage == "signing"), critical=True)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)  # type: ignore[arg-type]
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+        )  # type: ignore[arg-type]
         .sign(ca_key, hashes.SHA256())
     )
 
 
-def make_crl(ca_key: Key, ca_cert: x509.Certificate, revoked: list[x509.Certificate], now: dt.datetime) -> x509.CertificateRevocationList:
-    builder = (x509.CertificateRevocationListBuilder().issuer_name(ca_cert.subject)
-               .last_update(now - dt.timedelta(hours=1)).next_update(now + dt.timedelta(days=30)))
+def make_crl(
+    ca_key: Key, ca_cert: x509.Certificate, revoked: list[x509.Certificate], now: dt.datetime
+) -> x509.CertificateRevocationList:
+    builder = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(ca_cert.subject)
+        .last_update(now - dt.timedelta(hours=1))
+        .next_update(now + dt.timedelta(days=30))
+    )
     for cert in revoked:
         builder = builder.add_revoked_certificate(
-            x509.RevokedCertificateBuilder().serial_number(cert.serial_number).revocation_date(now - dt.timedelta(minutes=30)).build()
+            x509.RevokedCertificateBuilder()
+            .serial_number(cert.serial_number)
+            .revocation_date(now - dt.timedelta(minutes=30))
+            .build()
         )
     return builder.sign(ca_key, hashes.SHA256())
 
@@ -172,23 +241,30 @@ def _softhsm(env: dict[str, str], *args: str) -> None:
     tool = shutil.which("softhsm2-util")
     if tool is None:
         raise TokenError("SoftHSM2 is not installed (Debian: apt install softhsm2).", "SoftHSM2 نصب نیست.")
-    done = subprocess.run([tool, *args], env=env, capture_output=True, text=True)
+    done = subprocess.run([tool, *args], check=False, env=env, capture_output=True, text=True)
     if done.returncode != 0:
-        raise TokenError(f"softhsm2-util failed: {done.stderr.strip() or done.stdout.strip()}", "ساخت توکن آزمایشی ناموفق بود.")
+        raise TokenError(
+            f"softhsm2-util failed: {done.stderr.strip() or done.stdout.strip()}",
+            "ساخت توکن آزمایشی ناموفق بود.",
+        )
 
 
-def init(directory: str | Path, identities: tuple[DevIdentity, ...] = DEMO_IDENTITIES, *, force: bool = False) -> DevTokens:
+def init(
+    directory: str | Path, identities: tuple[DevIdentity, ...] = DEMO_IDENTITIES, *, force: bool = False
+) -> DevTokens:
     """Create DIR/softhsm2.conf, DIR/tokens/, DIR/ca.pem, DIR/ca-key.pem, DIR/trustlist.json, DIR/*.p12 and
     one initialised token per identity with `on_token`. An existing DIR/tokens is an error unless `force`."""
     d = Path(directory).resolve()
     tokendir = d / "tokens"
     if tokendir.exists() and any(tokendir.iterdir()):
         if not force:
-            raise TokenError(f"{d} already holds development tokens; use --force to replace them.",
-                             f"در {d} از پیش توکن آزمایشی هست؛ برای جایگزینی ‎--force‎ بدهید.")
+            raise TokenError(
+                f"{d} already holds development tokens; use --force to replace them.",
+                f"در {d} از پیش توکن آزمایشی هست؛ برای جایگزینی ‎--force‎ بدهید.",
+            )
         shutil.rmtree(tokendir)
     tokendir.mkdir(parents=True, exist_ok=True)
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     out = DevTokens(d, list(identities))
     out.ca_key, out.ca_cert = make_ca("Noskhe TEST CA — not for clinical use", now)
     other_key, other_cert = make_ca("Noskhe TEST other CA — untrusted", now)
@@ -198,31 +274,61 @@ def init(directory: str | Path, identities: tuple[DevIdentity, ...] = DEMO_IDENT
     jobs = []
     for ident in identities:
         key = out.keys[ident.label] = _new_key(ident.key_type)
-        issuer_key, issuer_cert = (out.ca_key, out.ca_cert) if ident.issuer == "ca" else (other_key, other_cert)
+        issuer_key, issuer_cert = (
+            (out.ca_key, out.ca_cert) if ident.issuer == "ca" else (other_key, other_cert)
+        )
         cert = out.certificates[ident.label] = issue(ident, key, issuer_key, issuer_cert, now)
         if ident.p12_passphrase:
-            out.p12(ident.label).write_bytes(pkcs12.serialize_key_and_certificates(
-                ident.label.encode(), key, cert, None,  # type: ignore[arg-type]
-                serialization.BestAvailableEncryption(ident.p12_passphrase.encode())))
+            out.p12(ident.label).write_bytes(
+                pkcs12.serialize_key_and_certificates(
+                    ident.label.encode(),
+                    key,
+                    cert,
+                    None,  # type: ignore[arg-type]
+                    serialization.BestAvailableEncryption(ident.p12_passphrase.encode()),
+                )
+            )
         if ident.on_token:
-            _softhsm(env, "--init-token", "--free", "--label", ident.label, "--pin", ident.pin, "--so-pin", SO_PIN)
-            key_der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.TraditionalOpenSSL,
-                                        serialization.NoEncryption())
-            jobs.append({"label": ident.label, "pin": ident.pin, "key_type": ident.key_type, "id": os.urandom(8).hex(),
-                         "key_der": base64.b64encode(key_der).decode(),
-                         "cert_der": base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode(),
-                         "subject_der": base64.b64encode(cert.subject.public_bytes()).decode()})
+            _softhsm(
+                env, "--init-token", "--free", "--label", ident.label, "--pin", ident.pin, "--so-pin", SO_PIN
+            )
+            key_der = key.private_bytes(
+                serialization.Encoding.DER,
+                serialization.PrivateFormat.TraditionalOpenSSL,
+                serialization.NoEncryption(),
+            )
+            jobs.append(
+                {
+                    "label": ident.label,
+                    "pin": ident.pin,
+                    "key_type": ident.key_type,
+                    "id": os.urandom(8).hex(),
+                    "key_der": base64.b64encode(key_der).decode(),
+                    "cert_der": base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode(),
+                    "subject_der": base64.b64encode(cert.subject.public_bytes()).decode(),
+                }
+            )
     if jobs:
         root = str(Path(__file__).resolve().parent.parent)
         child_env = {**env, "PYTHONPATH": os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))}
-        done = subprocess.run([sys.executable, "-m", "smartcard._devtoken_populate", SOFTHSM_MODULE],
-                              input=json.dumps(jobs), env=child_env, capture_output=True, text=True)
+        done = subprocess.run(
+            [sys.executable, "-m", "smartcard._devtoken_populate", SOFTHSM_MODULE],
+            check=False,
+            input=json.dumps(jobs),
+            env=child_env,
+            capture_output=True,
+            text=True,
+        )
         if done.returncode != 0:
-            raise TokenError(f"Filling the development tokens failed: {done.stderr.strip().splitlines()[-1:]}",
-                             "پر کردن توکن‌های آزمایشی ناموفق بود.")
+            raise TokenError(
+                f"Filling the development tokens failed: {done.stderr.strip().splitlines()[-1:]}",
+                "پر کردن توکن‌های آزمایشی ناموفق بود.",
+            )
     pem = serialization.Encoding.PEM
     out.ca_pem.write_bytes(out.ca_cert.public_bytes(pem))
-    (d / "ca-key.pem").write_bytes(out.ca_key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    (d / "ca-key.pem").write_bytes(
+        out.ca_key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     revoked = [out.certificates[i.label] for i in identities if i.revoked]
     crl = make_crl(out.ca_key, out.ca_cert, revoked, now)
     trust = TrustList((out.ca_cert,), (crl,), f"dev-{now:%Y%m%dT%H%M%S}", now)

@@ -33,7 +33,9 @@ def _check_roles(kind: DocumentKind, roles: Sequence[SignatureRole]) -> None:
         raise ValueError(f"a {kind.value} is signed by {wanted}, got {[r.value for r in roles]}")
 
 
-def sign_document(document: Any, signers: Sequence[Signer], kind: DocumentKind | None = None) -> list[Signature]:
+def sign_document(
+    document: Any, signers: Sequence[Signer], kind: DocumentKind | None = None
+) -> list[Signature]:
     """One signature per signer over `canonical_bytes(document)`, in the signers' order.
 
     If any signer fails (wrong PIN, token removed, certificate refused…) its error propagates and no
@@ -53,7 +55,10 @@ def verify_document(
     data = canonical_bytes(document)
     results = [trust.verify(data, s.cms) for s in signatures]
     # a national-card certificate states no role: then the role it signed in counts, never as a facility
-    roles = [r.role or (s.role if s.role is not SignatureRole.FACILITY else None) for r, s in zip(results, signatures)]
+    roles = [
+        r.role or (s.role if s.role is not SignatureRole.FACILITY else None)
+        for r, s in zip(results, signatures)
+    ]
     if None in roles or sorted(roles) != sorted(REQUIRED_ROLES[kind]):  # type: ignore[type-var]
         raise SignatureInvalid(
             f"The {kind.value} does not carry the signatures it needs "

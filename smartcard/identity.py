@@ -52,21 +52,33 @@ class IdentityMapping:
     """Which subject attributes carry what. Attribute values are short names (CN, OU, T…) or dotted OIDs."""
 
     attributes: dict[str, str] = field(
-        default_factory=lambda: {"name": "CN", "national_code": "serialNumber", "title": "T", "registration": "OU"}
+        default_factory=lambda: {
+            "name": "CN",
+            "national_code": "serialNumber",
+            "title": "T",
+            "registration": "OU",
+        }
     )
     prefixes: dict[str, str] = field(
-        default_factory=lambda: {"MC-": "medical_council_number", "PL-": "pharmacist_licence", "SIAM-": "siam_id"}
+        default_factory=lambda: {
+            "MC-": "medical_council_number",
+            "PL-": "pharmacist_licence",
+            "SIAM-": "siam_id",
+        }
     )
     titles: dict[str, SignatureRole] = field(
         default_factory=lambda: {
-            "physician": SignatureRole.PRESCRIBER, "پزشک": SignatureRole.PRESCRIBER,
-            "pharmacist": SignatureRole.PHARMACIST, "داروساز": SignatureRole.PHARMACIST,
-            "facility": SignatureRole.FACILITY, "مرکز": SignatureRole.FACILITY,
+            "physician": SignatureRole.PRESCRIBER,
+            "پزشک": SignatureRole.PRESCRIBER,
+            "pharmacist": SignatureRole.PHARMACIST,
+            "داروساز": SignatureRole.PHARMACIST,
+            "facility": SignatureRole.FACILITY,
+            "مرکز": SignatureRole.FACILITY,
         }
     )
 
     @classmethod
-    def from_dict(cls, config: dict[str, Any]) -> "IdentityMapping":
+    def from_dict(cls, config: dict[str, Any]) -> IdentityMapping:
         """Defaults overridden key by key from `{"attributes": {...}, "prefixes": {...}, "titles": {...}}`."""
         base = cls()
         titles = dict(base.titles)
@@ -107,7 +119,9 @@ def _values(cert: x509.Certificate, oid: ObjectIdentifier) -> list[str]:
     return [str(a.value).strip() for a in cert.subject.get_attributes_for_oid(oid)]
 
 
-def identity_from_certificate(cert: x509.Certificate, mapping: IdentityMapping = DEFAULT_MAPPING) -> SignerIdentity:
+def identity_from_certificate(
+    cert: x509.Certificate, mapping: IdentityMapping = DEFAULT_MAPPING
+) -> SignerIdentity:
     """The holder as the subject names them; `role` is None when the certificate states none."""
     names = _values(cert, mapping.oid("name")) or _values(cert, NameOID.ORGANIZATION_NAME)
     national = _values(cert, mapping.oid("national_code"))
@@ -115,8 +129,15 @@ def identity_from_certificate(cert: x509.Certificate, mapping: IdentityMapping =
     for value in _values(cert, mapping.oid("registration")):
         for prefix, what in mapping.prefixes.items():
             if value.upper().startswith(prefix.upper()) and what not in numbers:
-                numbers[what] = value[len(prefix):].strip()
-    role = next((mapping.titles[t.lower()] for t in _values(cert, mapping.oid("title")) if t.lower() in mapping.titles), None)
+                numbers[what] = value[len(prefix) :].strip()
+    role = next(
+        (
+            mapping.titles[t.lower()]
+            for t in _values(cert, mapping.oid("title"))
+            if t.lower() in mapping.titles
+        ),
+        None,
+    )
     if role is None and numbers:
         role = _ROLE_OF_NUMBER.get(next(iter(numbers)))
     return SignerIdentity(
@@ -135,7 +156,7 @@ def check_certificate(
     cert: x509.Certificate,
     *,
     role: SignatureRole,
-    trust: "TrustList",
+    trust: TrustList,
     now: dt.datetime,
     expected: SignerIdentity | None = None,
     mapping: IdentityMapping = DEFAULT_MAPPING,
@@ -145,25 +166,44 @@ def check_certificate(
     revoked, wrong-role, wrong-holder)."""
     who = identity_from_certificate(cert, mapping)
     if not key_usages(cert) & SIGNING_USAGES:
-        raise _refuse("key-usage", f"The certificate of {who.name} is not for signing (no non-repudiation or "
-                      "digital-signature key usage).", f"گواهی {who.name} برای امضا صادر نشده است.")
+        raise _refuse(
+            "key-usage",
+            f"The certificate of {who.name} is not for signing (no non-repudiation or "
+            "digital-signature key usage).",
+            f"گواهی {who.name} برای امضا صادر نشده است.",
+        )
     if now < cert.not_valid_before_utc:
-        raise _refuse("not-yet-valid", f"The certificate of {who.name} is valid only from "
-                      f"{cert.not_valid_before_utc:%Y-%m-%d}.", f"گواهی {who.name} هنوز معتبر نشده است.")
+        raise _refuse(
+            "not-yet-valid",
+            f"The certificate of {who.name} is valid only from {cert.not_valid_before_utc:%Y-%m-%d}.",
+            f"گواهی {who.name} هنوز معتبر نشده است.",
+        )
     if now > cert.not_valid_after_utc:
-        raise _refuse("expired", f"The certificate of {who.name} expired on {cert.not_valid_after_utc:%Y-%m-%d}.",
-                      f"گواهی {who.name} منقضی شده است.")
+        raise _refuse(
+            "expired",
+            f"The certificate of {who.name} expired on {cert.not_valid_after_utc:%Y-%m-%d}.",
+            f"گواهی {who.name} منقضی شده است.",
+        )
     trust.check_chain(cert, now)
     revoked = trust.revocation(cert)
     if revoked is not None and revoked <= now:
-        raise _refuse("revoked", f"The certificate of {who.name} was revoked on {revoked:%Y-%m-%d}.",
-                      f"گواهی {who.name} باطل شده است.")
+        raise _refuse(
+            "revoked",
+            f"The certificate of {who.name} was revoked on {revoked:%Y-%m-%d}.",
+            f"گواهی {who.name} باطل شده است.",
+        )
     if who.role is None and role is SignatureRole.FACILITY:
-        raise _refuse("wrong-role", f"The certificate of {who.name} is not a facility certificate.",
-                      f"گواهی {who.name} گواهی سازمانی مرکز نیست.")
+        raise _refuse(
+            "wrong-role",
+            f"The certificate of {who.name} is not a facility certificate.",
+            f"گواهی {who.name} گواهی سازمانی مرکز نیست.",
+        )
     if who.role is not None and who.role is not role:
-        raise _refuse("wrong-role", f"The certificate of {who.name} is for a {who.role.value}, not a {role.value}.",
-                      f"گواهی {who.name} برای نقش دیگری است و برای این امضا پذیرفته نیست.")
+        raise _refuse(
+            "wrong-role",
+            f"The certificate of {who.name} is for a {who.role.value}, not a {role.value}.",
+            f"گواهی {who.name} برای نقش دیگری است و برای این امضا پذیرفته نیست.",
+        )
     if expected is not None or who.role is None:
         _check_holder(who, expected)
     return replace(who, role=role)
@@ -174,5 +214,8 @@ def _check_holder(who: SignerIdentity, expected: SignerIdentity | None) -> None:
     pairs = [(getattr(who, f), getattr(expected, f)) for f in fields] if expected else []
     compared = [(a, b) for a, b in pairs if a is not None and b is not None]
     if not compared or any(a != b for a, b in compared):
-        raise _refuse("wrong-holder", f"The certificate on this token belongs to {who.name}, not to the user "
-                      "logged in to Noskhe.", f"گواهی روی این توکن متعلق به {who.name} است، نه کاربر واردشده.")
+        raise _refuse(
+            "wrong-holder",
+            f"The certificate on this token belongs to {who.name}, not to the user logged in to Noskhe.",
+            f"گواهی روی این توکن متعلق به {who.name} است، نه کاربر واردشده.",
+        )

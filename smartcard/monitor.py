@@ -42,12 +42,12 @@ class TokenMonitor:
         for session in self.module.sessions():
             try:
                 session.poll()
-            except Exception:  # noqa: BLE001 — one odd token must not stop watching the others
+            except Exception:
                 log.exception("polling token %r failed", session.label)
 
     def _loop(self) -> None:
         while not self._stop.wait(self.interval):
             try:
                 self.module.thread.submit(self._poll_all).result(timeout=max(30.0, self.interval * 10))
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("token monitor tick failed")

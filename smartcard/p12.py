@@ -45,8 +45,10 @@ class P12Signer:
         try:
             raw = self.path.read_bytes()
         except OSError as exc:
-            raise KeyFileError(f"Cannot read the key file {self.path}: {exc.strerror}.",
-                               f"پروندهٔ کلید {self.path} خوانده نشد.") from None
+            raise KeyFileError(
+                f"Cannot read the key file {self.path}: {exc.strerror}.",
+                f"پروندهٔ کلید {self.path} خوانده نشد.",
+            ) from None
         try:
             key, cert, _ = pkcs12.load_key_and_certificates(raw, passphrase.encode("utf-8"))
             if key is None or cert is None:
@@ -71,11 +73,25 @@ class P12Signer:
         return f"<P12Signer {self.role.value} {self.path.name}>"
 
     def identity(self) -> SignerIdentity:
-        return check_certificate(self.certificate, role=self.role, trust=self.trust, now=self.clock(),
-                                 expected=self.expected, mapping=self.mapping)
+        return check_certificate(
+            self.certificate,
+            role=self.role,
+            trust=self.trust,
+            now=self.clock(),
+            expected=self.expected,
+            mapping=self.mapping,
+        )
 
     def sign(self, data: bytes) -> Signature:
         now = self.clock().replace(microsecond=0)  # the CMS signing-time has whole seconds
-        who = check_certificate(self.certificate, role=self.role, trust=self.trust, now=now,
-                                expected=self.expected, mapping=self.mapping)
-        return Signature(role=self.role, cms=sign_detached(self._signer, data, signing_time=now), signer=who, signed_at=now)
+        who = check_certificate(
+            self.certificate,
+            role=self.role,
+            trust=self.trust,
+            now=now,
+            expected=self.expected,
+            mapping=self.mapping,
+        )
+        return Signature(
+            role=self.role, cms=sign_detached(self._signer, data, signing_time=now), signer=who, signed_at=now
+        )

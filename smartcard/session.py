@@ -1,4 +1,4 @@
-"""One token's shared session: login (PIN or PIN pad), PIN-try bookkeeping, credentials, raw signing, locking.
+"""One token's shared session: login (PIN or PIN pad), credentials, raw signing, locking on removal.
 
 Every method that touches PKCS#11 runs on the module's token thread. State changes are reported to
 listeners on that thread (the UI re-posts them to its own). A PIN is used for one login and dropped: it is
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -19,16 +18,10 @@ import pkcs11
 from cryptography import x509
 from pkcs11 import Attribute, ObjectClass
 
-from smartcard.errors import (
-    LoginRequired,
-    NoSigningKey,
-    PinLocked,
-    PinRequired,
-    TokenError,
-    TokenRemoved,
-    WrongPin,
-)
+from smartcard import pins
+from smartcard.errors import LoginRequired, NoSigningKey, PinRequired, TokenError, TokenRemoved
 from smartcard.identity import key_usages
+from smartcard.pins import Pin
 from smartcard.tokens import Pkcs11Module, TokenInfo, token_info
 
 log = logging.getLogger(__name__)
@@ -43,35 +36,6 @@ REMOVAL_ERRORS: tuple[type[Exception], ...] = (
     pkcs11.DeviceError,
     pkcs11.UserNotLoggedIn,
 )
-
-# Wrong PINs per token serial, in this process. Tokens that report nothing (or only "count low", as
-# SoftHSM2 does) still lock after their own limit; we stop at the configured limit so we never cause it.
-_failures: dict[str, int] = {}
-_failures_lock = threading.Lock()
-
-
-class Pin:
-    """A PIN that does not show itself: repr/str are masked and it cannot be pickled."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    @classmethod
-    def of(cls, value: "str | Pin | None") -> "Pin | None":
-        return value if value is None or isinstance(value, Pin) else cls(value)
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Pin(****)"
-
-    __str__ = __repr__
-
-    def __reduce__(self) -> Any:
-        raise TypeError("a PIN is not serialisable")
 
 
 class SessionState(str, Enum):
@@ -93,7 +57,13 @@ class Credential:
         from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
         pub = self.certificate.public_key()
-        return "rsa" if isinstance(pub, rsa.RSAPublicKey) else "ec" if isinstance(pub, ec.EllipticCurvePublicKey) else "other"
+        return (
+            "rsa"
+            if isinstance(pub, rsa.RSAPublicKey)
+            else "ec"
+            if isinstance(pub, ec.EllipticCurvePublicKey)
+            else "other"
+        )
 
 
 Listener = Callable[["TokenSession", str, str], None]
@@ -133,11 +103,11 @@ class TokenSession:
         for fn in list(self._listeners):
             try:
                 fn(self, event, reason)
-            except Exception:  # noqa: BLE001 — a listener must not break the token thread
+            except Exception:
                 log.exception("token listener failed")
 
     # ---- login -------------------------------------------------------------------------------------
-    def login(self, pin: "str | Pin | None" = None) -> None:
+    def login(self, pin: str | Pin | None = None) -> None:
         """Log in with `pin`, or on the reader's PIN pad when `pin` is None and the token has one.
 
         Raises WrongPin (with tries left as far as anyone knows), PinLocked, PinRequired, TokenRemoved.
@@ -165,7 +135,9 @@ class TokenSession:
             return
         slot, token = self._find()
         self.info = info = token_info(slot, token)
-        self._refuse_if_locked(info)
+        refusal = pins.refusal_before_login(info, self.module.config.pin_try_limit)
+        if refusal is not None:
+            raise refusal
         if pin is None and not info.pin_pad:
             raise PinRequired(
                 f"Enter the PIN of token {self.label!r}.", f"رمز توکن «{self.label}» را وارد کنید."
@@ -176,13 +148,12 @@ class TokenSession:
         except (pkcs11.PinIncorrect, pkcs11.PinLenRange, pkcs11.PinInvalid):
             raise self._wrong_pin() from None
         except pkcs11.PinLocked:
-            raise self._locked_by_token() from None
+            raise pins.locked_by_token(self.label) from None
         except pkcs11.UserAlreadyLoggedIn:
             session = token.open()  # the login state is shared by the whole process: this session has it
         except REMOVAL_ERRORS:
             raise self._removed_error() from None
-        with _failures_lock:
-            _failures.pop(self.serial, None)
+        pins.forget_failures(self.serial)
         self._session = session
         self._mechanisms = frozenset(slot.get_mechanisms())
         self._load_credentials()
@@ -190,65 +161,14 @@ class TokenSession:
         log.info("token %r logged in, %d signing credential(s)", self.label, len(self._credentials))
         self._notify("ready")
 
-    def _refuse_if_locked(self, info: TokenInfo) -> None:
-        if info.pin_locked:
-            raise self._locked_by_token()
-        limit = self.module.config.pin_try_limit
-        with _failures_lock:
-            failures = _failures.get(self.serial, 0)
-        if failures >= limit:
-            raise PinLocked(
-                f"Noskhe stopped after {failures} wrong PINs on token {self.label!r} so that the token "
-                "itself does not lock. Check the PIN and restart Noskhe to try again.",
-                f"نسخه پس از {failures} بار رمز نادرست برای توکن «{self.label}» دیگر تلاش نمی‌کند تا خود "
-                "توکن قفل نشود. رمز را بررسی کنید و برنامه را دوباره باز کنید.",
-                by="noskhe", failures=failures, limit=limit,
-            )
-
-    def _locked_by_token(self) -> PinLocked:
-        return PinLocked(
-            f"The PIN of token {self.label!r} is locked. Unlock it with its PUK / security-officer PIN, "
-            "or ask the card's issuer to unblock it.",
-            f"رمز توکن «{self.label}» قفل شده است. آن را با PUK یا رمز مدیر توکن باز کنید یا از صادرکنندهٔ "
-            "کارت بخواهید آن را باز کند.",
-            by="token",
-        )
-
     def _wrong_pin(self) -> TokenError:
-        limit = self.module.config.pin_try_limit
-        with _failures_lock:
-            failures = _failures[self.serial] = _failures.get(self.serial, 0) + 1
-        log.info("wrong PIN for token %r (%d counted)", self.label, failures)
+        count = pins.record_failure(self.serial)
+        log.info("wrong PIN for token %r (%d counted)", self.label, count)
         try:
-            now = token_info(*self._find())
+            after = token_info(*self._find())
         except TokenRemoved as exc:
             return exc
-        if now.pin_locked:
-            return self._locked_by_token()
-        if now.pin_final_try:
-            return WrongPin(
-                f"Wrong PIN. Token {self.label!r} reports ONE try left before it locks.",
-                f"رمز نادرست است. توکن «{self.label}» می‌گوید فقط یک بار دیگر می‌توانید تلاش کنید.",
-                tries_left=1, failures=failures, limit=limit, token_reports="final-try",
-            )
-        if failures >= limit:
-            self._refuse_if_locked(now)  # raises PinLocked(by="noskhe")
-        left = limit - failures
-        if now.pin_count_low:
-            return WrongPin(
-                f"Wrong PIN. Token {self.label!r} reports that few tries remain; Noskhe has counted "
-                f"{failures} wrong PIN(s) and stops at {limit} (configured limit): {left} left.",
-                f"رمز نادرست است. توکن «{self.label}» می‌گوید دفعات باقی‌مانده کم است؛ نسخه {failures} بار "
-                f"رمز نادرست شمرده و در {limit} بار متوقف می‌شود: {left} بار دیگر.",
-                tries_left=left, failures=failures, limit=limit, token_reports="count-low",
-            )
-        return WrongPin(
-            f"Wrong PIN. Token {self.label!r} does not report tries left; Noskhe has counted {failures} "
-            f"wrong PIN(s) and stops at {limit} (configured limit): {left} left.",
-            f"رمز نادرست است. توکن «{self.label}» تعداد دفعات باقی‌مانده را نمی‌گوید؛ نسخه {failures} بار رمز "
-            f"نادرست شمرده و در {limit} بار متوقف می‌شود: {left} بار دیگر.",
-            tries_left=left, failures=failures, limit=limit, token_reports=None,
-        )
+        return pins.wrong_pin_error(after, count, self.module.config.pin_try_limit)
 
     def _load_credentials(self) -> None:
         self.module.thread.assert_current()
@@ -261,15 +181,23 @@ class TokenSession:
             except (ValueError, pkcs11.PKCS11Error):
                 continue  # not an X.509 certificate we can read; not ours to sign with
             usages = key_usages(cert)  # unsuitable usages are kept: the identity check refuses them by name
-            found = list(self._session.get_objects({Attribute.CLASS: ObjectClass.PRIVATE_KEY, Attribute.ID: cid}))
+            found = list(
+                self._session.get_objects({Attribute.CLASS: ObjectClass.PRIVATE_KEY, Attribute.ID: cid})
+            )
             if len(found) != 1:
-                found = list(self._session.get_objects({Attribute.CLASS: ObjectClass.PRIVATE_KEY, Attribute.LABEL: label}))
+                found = list(
+                    self._session.get_objects(
+                        {Attribute.CLASS: ObjectClass.PRIVATE_KEY, Attribute.LABEL: label}
+                    )
+                )
             if len(found) != 1:
                 continue
             keys[cid] = found[0]
             creds.append(Credential(cert, cid, label, frozenset(usages)))
         # non-repudiation certificates first: national cards also carry an authentication certificate
-        creds.sort(key=lambda c: ("non_repudiation" not in c.key_usages, "digital_signature" not in c.key_usages))
+        creds.sort(
+            key=lambda c: ("non_repudiation" not in c.key_usages, "digital_signature" not in c.key_usages)
+        )
         self._credentials, self._keys = creds, keys
 
     # ---- use ---------------------------------------------------------------------------------------
@@ -287,7 +215,9 @@ class TokenSession:
     def mechanisms(self) -> frozenset[Any]:
         return self._mechanisms
 
-    def submit_sign(self, credential: Credential, data: bytes, sign_kwargs: dict[str, Any]) -> "concurrent.futures.Future[bytes]":
+    def submit_sign(
+        self, credential: Credential, data: bytes, sign_kwargs: dict[str, Any]
+    ) -> concurrent.futures.Future[bytes]:
         """Queue one raw signature on the token thread. The future raises TokenRemoved/LoginRequired if
         the token went away; then nothing was signed and the session is locked."""
         return self.module.thread.submit(self._sign, credential.key_id, data, sign_kwargs)
@@ -304,8 +234,12 @@ class TokenSession:
 
     def _require_ready(self) -> None:
         if self.state is not SessionState.READY:
-            raise self._removed_error() if self.lock_reason == "removed" else LoginRequired(
-                f"Log in to token {self.label!r} first.", f"ابتدا با رمز توکن «{self.label}» وارد شوید."
+            raise (
+                self._removed_error()
+                if self.lock_reason == "removed"
+                else LoginRequired(
+                    f"Log in to token {self.label!r} first.", f"ابتدا با رمز توکن «{self.label}» وارد شوید."
+                )
             )
 
     def _removed_error(self) -> TokenError:

@@ -39,7 +39,7 @@ _RAW = {"rsassa_pkcs1v15": Mechanism.RSA_PKCS, "rsassa_pss": Mechanism.RSA_PKCS_
 
 
 def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 def choose_operation(
@@ -48,7 +48,9 @@ def choose_operation(
     """How to call C_Sign for `algorithm` on a token offering `available` mechanisms (empty = unknown)."""
     name = algorithm.signature_algo
     if name not in _COMBINED:
-        raise NoSigningKey(f"Signature algorithm {name} is not supported.", f"الگوریتم امضای {name} پشتیبانی نمی‌شود.")
+        raise NoSigningKey(
+            f"Signature algorithm {name} is not supported.", f"الگوریتم امضای {name} پشتیبانی نمی‌شود."
+        )
     if not available or _COMBINED[name][digest] in available:
         return select_pkcs11_signing_params(algorithm, digest, use_raw_mechanism=False, sign_kwargs={})
     if _RAW[name] not in available:
@@ -81,7 +83,9 @@ class _TokenCmsSigner(CmsSigner):
         if dry_run:
             return bytes(512)
         spec = choose_operation(
-            self.get_signature_mechanism_for_digest(digest_algorithm), self._session.mechanisms, digest_algorithm
+            self.get_signature_mechanism_for_digest(digest_algorithm),
+            self._session.mechanisms,
+            digest_algorithm,
         )
         if spec.pre_sign_transform is not None:
             data = spec.pre_sign_transform(data)
@@ -124,8 +128,12 @@ class TokenSigner:
         for credential in self.session.credentials():
             try:
                 who = check_certificate(
-                    credential.certificate, role=self.role, trust=self.trust, now=now,
-                    expected=self.expected, mapping=self.mapping,
+                    credential.certificate,
+                    role=self.role,
+                    trust=self.trust,
+                    now=now,
+                    expected=self.expected,
+                    mapping=self.mapping,
                 )
                 return credential, who
             except CertificateRefused as exc:
@@ -140,5 +148,7 @@ class TokenSigner:
     def sign(self, data: bytes) -> Signature:
         now = self.clock().replace(microsecond=0)  # the CMS signing-time has whole seconds
         credential, who = self._select(now)
-        cms = sign_detached(_TokenCmsSigner(self.session, credential, rsa_pss=self.rsa_pss), data, signing_time=now)
+        cms = sign_detached(
+            _TokenCmsSigner(self.session, credential, rsa_pss=self.rsa_pss), data, signing_time=now
+        )
         return Signature(role=self.role, cms=cms, signer=who, signed_at=now)

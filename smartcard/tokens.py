@@ -13,7 +13,7 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import pkcs11
 from pkcs11 import TokenFlag
@@ -28,7 +28,7 @@ T = TypeVar("T")
 class TokenThread:
     """A single worker thread for one PKCS#11 module; `run()` waits for the result, `submit()` does not."""
 
-    _by_path: dict[str, "TokenThread"] = {}
+    _by_path: ClassVar[dict[str, TokenThread]] = {}
     _registry_lock = threading.Lock()
 
     def __init__(self, name: str) -> None:
@@ -43,7 +43,7 @@ class TokenThread:
         self._ident_known.set()
 
     @classmethod
-    def for_path(cls, path: str) -> "TokenThread":
+    def for_path(cls, path: str) -> TokenThread:
         """The thread that owns module `path`; the same object for the same path, for the process's life."""
         key = os.path.realpath(path)
         with cls._registry_lock:
@@ -58,7 +58,7 @@ class TokenThread:
         """Guard for code that touches PKCS#11 objects: it must be running on this thread."""
         assert self.is_current(), "PKCS#11 call outside the token thread"
 
-    def submit(self, fn: Callable[..., T], *args: Any) -> "concurrent.futures.Future[T]":
+    def submit(self, fn: Callable[..., T], *args: Any) -> concurrent.futures.Future[T]:
         return self._executor.submit(fn, *args)
 
     def run(self, fn: Callable[..., T], *args: Any) -> T:
@@ -132,7 +132,7 @@ class Pkcs11Module:
     broken module raises `ModuleUnavailable` with the path in the message, never a crash.
     """
 
-    _shared: dict[str, "Pkcs11Module"] = {}
+    _shared: ClassVar[dict[str, Pkcs11Module]] = {}
     _shared_lock = threading.Lock()
 
     def __init__(self, path: str, *, lib: Any = None, config: SmartcardConfig | None = None) -> None:
@@ -145,7 +145,7 @@ class Pkcs11Module:
         self._monitor: Any = None
 
     @classmethod
-    def load(cls, config: SmartcardConfig | None = None) -> "Pkcs11Module":
+    def load(cls, config: SmartcardConfig | None = None) -> Pkcs11Module:
         """The process-wide module for `config.module_path` (default: from the environment)."""
         config = config or SmartcardConfig.from_env()
         key = os.path.realpath(config.module_path)
@@ -196,13 +196,19 @@ class Pkcs11Module:
     def find_token(self, label: str | None = None, serial: str | None = None) -> TokenInfo:
         """The token with this label/serial, or the only token present; `TokenNotFound` otherwise."""
         tokens = self.tokens()
-        matches = [t for t in tokens if (label is None or t.label == label) and (serial is None or t.serial == serial)]
+        matches = [
+            t
+            for t in tokens
+            if (label is None or t.label == label) and (serial is None or t.serial == serial)
+        ]
         if len(matches) == 1:
             return matches[0]
         wanted = label or serial
         if not matches:
             raise TokenNotFound(
-                f"No token {wanted!r} is present." if wanted else "No token is present; insert your card or token.",
+                f"No token {wanted!r} is present."
+                if wanted
+                else "No token is present; insert your card or token.",
                 f"توکن «{wanted}» وصل نیست." if wanted else "هیچ توکن یا کارتی وصل نیست؛ آن را وصل کنید.",
             )
         raise TokenNotFound(

@@ -50,7 +50,9 @@ class BlobStore(Protocol):
 
 
 def _bad(what: str) -> TrustListError:
-    return TrustListError(f"The trust list is not valid: {what}.", f"فهرست مراجع مورد اعتماد معتبر نیست: {what}.")
+    return TrustListError(
+        f"The trust list is not valid: {what}.", f"فهرست مراجع مورد اعتماد معتبر نیست: {what}."
+    )
 
 
 def _to_asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
@@ -68,7 +70,10 @@ class TrustList:
         if not self.ca_certificates:
             raise _bad("it holds no CA certificate")
         for crl in self.crls:
-            if not any(ca.subject == crl.issuer and crl.is_signature_valid(ca.public_key()) for ca in self.ca_certificates):
+            if not any(
+                ca.subject == crl.issuer and crl.is_signature_valid(ca.public_key())
+                for ca in self.ca_certificates
+            ):
                 raise _bad(f"a CRL from {crl.issuer.rfc4514_string()} is not signed by a CA of the list")
 
     # ---- formats -----------------------------------------------------------------------------------
@@ -78,24 +83,28 @@ class TrustList:
                 "format": FORMAT,
                 "version": self.version,
                 "fetched_at": self.fetched_at.isoformat(),
-                "ca_certificates": [c.public_bytes(Encoding.PEM).decode("ascii") for c in self.ca_certificates],
+                "ca_certificates": [
+                    c.public_bytes(Encoding.PEM).decode("ascii") for c in self.ca_certificates
+                ],
                 "crls": [base64.b64encode(c.public_bytes(Encoding.DER)).decode("ascii") for c in self.crls],
             },
             indent=1,
         ).encode("utf-8")
 
     @classmethod
-    def from_json(cls, data: bytes) -> "TrustList":
+    def from_json(cls, data: bytes) -> TrustList:
         """Parse the JSON format; anything malformed is a `TrustListError`."""
         try:
             doc = json.loads(data)
             if doc.get("format") != FORMAT:
                 raise _bad(f"unknown format {doc.get('format')!r}")
-            certs = tuple(c for pem in doc["ca_certificates"] for c in x509.load_pem_x509_certificates(pem.encode()))
+            certs = tuple(
+                c for pem in doc["ca_certificates"] for c in x509.load_pem_x509_certificates(pem.encode())
+            )
             crls = tuple(x509.load_der_x509_crl(base64.b64decode(c)) for c in doc.get("crls", []))
             fetched = dt.datetime.fromisoformat(doc["fetched_at"])
             if fetched.tzinfo is None:
-                fetched = fetched.replace(tzinfo=dt.timezone.utc)
+                fetched = fetched.replace(tzinfo=dt.UTC)
             return cls(certs, crls, str(doc["version"]), fetched)
         except TrustListError:
             raise
@@ -103,7 +112,7 @@ class TrustList:
             raise _bad(type(exc).__name__) from None
 
     @classmethod
-    def from_file(cls, path: str | Path) -> "TrustList":
+    def from_file(cls, path: str | Path) -> TrustList:
         """A JSON trust-list file, or a directory of CA certificates and CRLs."""
         p = Path(path)
         try:
@@ -117,16 +126,28 @@ class TrustList:
                 raw = f.read_bytes()
                 digest.update(raw)
                 if f.suffix.lower() in (".pem", ".crt", ".cer"):
-                    certs += x509.load_pem_x509_certificates(raw) if b"-----BEGIN" in raw else [x509.load_der_x509_certificate(raw)]
+                    certs += (
+                        x509.load_pem_x509_certificates(raw)
+                        if b"-----BEGIN" in raw
+                        else [x509.load_der_x509_certificate(raw)]
+                    )
                 elif f.suffix.lower() == ".crl":
-                    crls.append(x509.load_pem_x509_crl(raw) if b"-----BEGIN" in raw else x509.load_der_x509_crl(raw))
+                    crls.append(
+                        x509.load_pem_x509_crl(raw) if b"-----BEGIN" in raw else x509.load_der_x509_crl(raw)
+                    )
             version_file = p / "VERSION"
-            version = version_file.read_text().strip() if version_file.exists() else "dir-" + digest.hexdigest()[:12]
+            version = (
+                version_file.read_text().strip()
+                if version_file.exists()
+                else "dir-" + digest.hexdigest()[:12]
+            )
             newest = max((f.stat().st_mtime for f in files), default=0.0)
-            return cls(tuple(certs), tuple(crls), version, dt.datetime.fromtimestamp(newest, dt.timezone.utc))
+            return cls(tuple(certs), tuple(crls), version, dt.datetime.fromtimestamp(newest, dt.UTC))
         except OSError as exc:
-            raise TrustListError(f"Cannot read the trust list at {p}: {exc.strerror}.",
-                                 f"فهرست مراجع مورد اعتماد در {p} خوانده نشد.") from None
+            raise TrustListError(
+                f"Cannot read the trust list at {p}: {exc.strerror}.",
+                f"فهرست مراجع مورد اعتماد در {p} خوانده نشد.",
+            ) from None
         except ValueError as exc:
             raise _bad(str(exc)) from None
 
@@ -135,7 +156,7 @@ class TrustList:
         store.put_blob(BLOB_NAME, self.to_json())
 
     @classmethod
-    def load(cls, store: BlobStore) -> "TrustList | None":
+    def load(cls, store: BlobStore) -> TrustList | None:
         """The cached list, or None when the store has none yet."""
         data = store.get_blob(BLOB_NAME)
         return None if data is None else cls.from_json(data)
@@ -169,9 +190,15 @@ class TrustList:
     def check_chain(self, cert: x509.Certificate, moment: dt.datetime) -> None:
         """`CertificateRefused` (reason untrusted/unreadable) unless `cert` chains to a CA here at `moment`."""
         try:
-            validator = CertificateValidator(_to_asn1(cert), validation_context=self.validation_context(moment))
+            validator = CertificateValidator(
+                _to_asn1(cert), validation_context=self.validation_context(moment)
+            )
             run_sync(validator.async_validate_path())
-        except (cv_errors.PathBuildingError, cv_errors.PathValidationError, cv_errors.InvalidCertificateError) as exc:
+        except (
+            cv_errors.PathBuildingError,
+            cv_errors.PathValidationError,
+            cv_errors.InvalidCertificateError,
+        ) as exc:
             name = cert.subject.rfc4514_string()
             raise CertificateRefused(
                 f"The certificate of {name} is not issued by a CA in the trust list ({type(exc).__name__}).",
@@ -179,8 +206,9 @@ class TrustList:
                 reason="untrusted",
             ) from None
         except ValueError:
-            raise CertificateRefused("The certificate's names cannot be read.", "نام‌های گواهی خوانا نیست.",
-                                     reason="unreadable") from None
+            raise CertificateRefused(
+                "The certificate's names cannot be read.", "نام‌های گواهی خوانا نیست.", reason="unreadable"
+            ) from None
 
     def verify(
         self,
@@ -189,8 +217,8 @@ class TrustList:
         *,
         now: dt.datetime | None = None,
         max_age: dt.timedelta = DEFAULT_MAX_AGE,
-        mapping: "IdentityMapping | None" = None,
-    ) -> "VerificationResult":
+        mapping: IdentityMapping | None = None,
+    ) -> VerificationResult:
         """Verify a detached CMS signature over `data` offline; see `smartcard.verify.verify_detached`."""
         from smartcard.verify import verify_detached
 

@@ -18,7 +18,13 @@ from pyhanko.sign.validation.settings import KeyUsageConstraints
 from app.signing import VerificationResult
 from smartcard._aio import run_sync
 from smartcard.errors import SignatureInvalid
-from smartcard.identity import DEFAULT_MAPPING, SIGNING_USAGES, IdentityMapping, identity_from_certificate, key_usages
+from smartcard.identity import (
+    DEFAULT_MAPPING,
+    SIGNING_USAGES,
+    IdentityMapping,
+    identity_from_certificate,
+    key_usages,
+)
 from smartcard.trustlist import DEFAULT_MAX_AGE, TrustList
 
 CLOCK_SKEW = dt.timedelta(minutes=5)
@@ -27,11 +33,18 @@ _MESSAGES = {
     "malformed": ("This is not a detached CMS signature Noskhe can read.", "این امضا قالب درستی ندارد."),
     "tampered": ("The document was changed after it was signed.", "سند پس از امضا تغییر کرده است."),
     "bad-signature": ("The signature value is not valid.", "مقدار امضا معتبر نیست."),
-    "untrusted": ("The signer's certificate is not issued by a CA in the trust list.",
-                  "گواهی امضاکننده از سوی مرجع مورد اعتماد صادر نشده است."),
-    "expired": ("The signer's certificate had expired at the signing time.", "گواهی امضاکننده در زمان امضا منقضی بوده است."),
-    "not-yet-valid": ("The signer's certificate was not yet valid at the signing time.",
-                      "گواهی امضاکننده در زمان امضا هنوز معتبر نبوده است."),
+    "untrusted": (
+        "The signer's certificate is not issued by a CA in the trust list.",
+        "گواهی امضاکننده از سوی مرجع مورد اعتماد صادر نشده است.",
+    ),
+    "expired": (
+        "The signer's certificate had expired at the signing time.",
+        "گواهی امضاکننده در زمان امضا منقضی بوده است.",
+    ),
+    "not-yet-valid": (
+        "The signer's certificate was not yet valid at the signing time.",
+        "گواهی امضاکننده در زمان امضا هنوز معتبر نبوده است.",
+    ),
     "revoked": ("The signer's certificate has been revoked.", "گواهی امضاکننده باطل شده است."),
     "key-usage": ("The signer's certificate is not for signing.", "گواهی امضاکننده برای امضا نیست."),
     "future-signing-time": ("The signature claims a signing time in the future.", "زمان امضا در آینده است."),
@@ -71,7 +84,7 @@ def verify_detached(
 ) -> VerificationResult:
     """The signer, role (from the certificate) and signing time of a valid signature over `data`;
     `SignatureInvalid` with `details['reason']` otherwise. Never touches the network."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     signed, signed_at = _parse(cms_der)
     if signed_at > now + CLOCK_SKEW:
         raise _invalid("future-signing-time")
@@ -81,7 +94,9 @@ def verify_detached(
                 data,
                 signed,
                 signer_validation_context=trust.validation_context(signed_at),
-                key_usage_settings=KeyUsageConstraints(key_usage=set(SIGNING_USAGES), match_all_key_usages=False),
+                key_usage_settings=KeyUsageConstraints(
+                    key_usage=set(SIGNING_USAGES), match_all_key_usages=False
+                ),
             )
         )
         cert = x509.load_der_x509_certificate(status.signing_cert.dump())

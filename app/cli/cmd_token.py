@@ -37,7 +37,9 @@ def register(sub: Any) -> None:
     p.add_argument("--role", required=True, choices=[r.value for r in SignatureRole])
     p.add_argument("--token", help="token label (default: $NOSKHE_TOKEN_LABEL or the only token)")
     p.add_argument("--p12", help="sign with this PKCS#12 file (facility passphrase) instead of a token")
-    p.add_argument("--trust-list", help="trust-list file or directory (default: $NOSKHE_TRUST_LIST or the store's)")
+    p.add_argument(
+        "--trust-list", help="trust-list file or directory (default: $NOSKHE_TRUST_LIST or the store's)"
+    )
     p.add_argument("--national-code", help="refuse unless the certificate belongs to this national code")
     p.add_argument("--pss", action="store_true", help="RSA keys: RSASSA-PSS instead of PKCS#1 v1.5")
     p.set_defaults(handler=cmd_sign)
@@ -45,7 +47,9 @@ def register(sub: Any) -> None:
     p = token.add_parser("verify", help="verify a detached signature offline against the trust list")
     p.add_argument("file")
     p.add_argument("signature")
-    p.add_argument("--trust-list", help="trust-list file or directory (default: $NOSKHE_TRUST_LIST or the store's)")
+    p.add_argument(
+        "--trust-list", help="trust-list file or directory (default: $NOSKHE_TRUST_LIST or the store's)"
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_verify)
 
@@ -129,11 +133,14 @@ def _pin(session: Any) -> str | None:
     if env is not None:
         return env
     if session.info.pin_pad:
-        print("Enter the PIN on the reader's PIN pad | رمز را روی صفحه‌کلید کارت‌خوان وارد کنید", file=sys.stderr)
+        print(
+            "Enter the PIN on the reader's PIN pad | رمز را روی صفحه‌کلید کارت‌خوان وارد کنید", file=sys.stderr
+        )
         return None
     if not sys.stdin.isatty():
         raise PinRequired(
-            "No PIN: set NOSKHE_PIN or run in a terminal.", "رمز داده نشده است: NOSKHE_PIN را تنظیم کنید یا در ترمینال اجرا کنید."
+            "No PIN: set NOSKHE_PIN or run in a terminal.",
+            "رمز داده نشده است: NOSKHE_PIN را تنظیم کنید یا در ترمینال اجرا کنید.",
         )
     return getpass.getpass(f"PIN of {session.label} / رمز توکن: ")
 
@@ -144,9 +151,24 @@ def cmd_list(args: Any, ctx: Any) -> int:
     module = _module()
     tokens: list[TokenInfo] = module.tokens()
     if args.json:
-        print(json.dumps([{"slot": t.slot_id, "label": t.label, "serial": t.serial, "manufacturer": t.manufacturer,
-                           "model": t.model, "pin_pad": t.pin_pad, "pin_state": t.pin_state()} for t in tokens],
-                         ensure_ascii=False, indent=1))
+        print(
+            json.dumps(
+                [
+                    {
+                        "slot": t.slot_id,
+                        "label": t.label,
+                        "serial": t.serial,
+                        "manufacturer": t.manufacturer,
+                        "model": t.model,
+                        "pin_pad": t.pin_pad,
+                        "pin_state": t.pin_state(),
+                    }
+                    for t in tokens
+                ],
+                ensure_ascii=False,
+                indent=1,
+            )
+        )
         return 0
     if not tokens:
         print(f"no tokens present in {module.path} | هیچ توکنی وصل نیست")
@@ -164,8 +186,14 @@ def cmd_sign(args: Any, ctx: Any) -> int:
     if args.p12:
         from smartcard.p12 import P12Signer
 
-        signer: Any = P12Signer(args.p12, ctx.passphrase("Facility passphrase / گذرواژه مرکز: "), trust,
-                                role=role, expected=expected, rsa_pss=args.pss)
+        signer: Any = P12Signer(
+            args.p12,
+            ctx.passphrase("Facility passphrase / گذرواژه مرکز: "),
+            trust,
+            role=role,
+            expected=expected,
+            rsa_pss=args.pss,
+        )
         signature = signer.sign(data)
     else:
         from smartcard.signer import TokenSigner
@@ -184,11 +212,16 @@ def cmd_sign(args: Any, ctx: Any) -> int:
 def _describe(result: Any) -> dict[str, Any]:
     s = result.signer
     return {
-        "valid": True, "signer": s.name, "role": result.role.value if result.role else None,
-        "national_code": s.national_code, "medical_council_number": s.medical_council_number,
-        "pharmacist_licence": s.pharmacist_licence, "siam_id": s.siam_id,
+        "valid": True,
+        "signer": s.name,
+        "role": result.role.value if result.role else None,
+        "national_code": s.national_code,
+        "medical_council_number": s.medical_council_number,
+        "pharmacist_licence": s.pharmacist_licence,
+        "siam_id": s.siam_id,
         "signed_at": result.signed_at.isoformat() if result.signed_at else None,
-        "trust_list_version": result.trust_list_version, "trust_list_stale": result.trust_list_stale,
+        "trust_list_version": result.trust_list_version,
+        "trust_list_stale": result.trust_list_stale,
     }
 
 
@@ -213,7 +246,9 @@ def cmd_trust_import(args: Any, ctx: Any) -> int:
 
     trust = TrustList.from_file(args.file)
     trust.save(ctx.open_store())
-    print(f"trust list {trust.version} imported ({len(trust.ca_certificates)} CA, {len(trust.crls)} CRL) | وارد شد")
+    print(
+        f"trust list {trust.version} imported ({len(trust.ca_certificates)} CA, {len(trust.crls)} CRL) | وارد شد"
+    )
     return 0
 
 

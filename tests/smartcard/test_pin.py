@@ -16,7 +16,7 @@ from pkcs11 import TokenFlag
 from app.signing import SignatureRole
 from smartcard.config import SOFTHSM_MODULE
 from smartcard.errors import PinLocked, WrongPin
-from smartcard.session import Pin
+from smartcard.pins import Pin
 from smartcard.signer import TokenSigner
 from smartcard.tokens import Pkcs11Module
 from tests.smartcard.conftest import PIN
