@@ -118,11 +118,12 @@ class Catalog:
 
 def seed_reference_data(store: Any) -> None:
     """Load the starter catalog and the insurers shipped with the program into a new store."""
-    from app.reference.data import load_insurers, load_starter_drugs
+    from app.reference.data import insurer_plans, load_insurers, load_starter_drugs
 
     catalog = Catalog(store)
     catalog.load(load_starter_drugs())
     data = load_insurers()
-    catalog.load_insurers(data["insurers"] if isinstance(data, dict) and "insurers" in data else data)
-    if isinstance(data, dict) and data.get("version"):
-        store.set_meta("insurers_version", str(data["version"]))
+    # Schemes (e.g. the rural family-physician fund) are stored beside their insurer, with its code as parent.
+    plans = [{**p, "rules": {**p["rules"], "parent": p["parent"]}} for p in insurer_plans(data).values()]
+    catalog.load_insurers(plans)
+    store.set_meta("insurers_version", str(data.get("version", "")))
