@@ -1,0 +1,335 @@
+"""Paper commands: print a prescription or a receipt, verify a scanned paper prescription offline.
+
+    noskhe rx print ID -o FILE.pdf [--no-qr] [--token LABEL | --p12 FILE] [--trust-list FILE]
+    noskhe receipt print DISPENSING_ID -o FILE.pdf [--roll]
+    noskhe paper verify PAYLOAD | - | --image FILE.png [--trust-list FILE] [--certs FILE_OR_DIR …] [--json]
+
+`rx print` signs the QR payload with the prescriber's token the first time (PIN from $NOSKHE_PIN, a prompt,
+or the reader's PIN pad; with --p12 the key file's passphrase from $NOSKHE_KEY_PASSPHRASE or a prompt);
+reprints reuse it. `paper verify` exits 0 only for an intact payload signed by a
+prescriber whose certificate chains to the trust list; anything else is one line and exit 1.
+
+The `rx`, `receipt` and `paper` groups may be shared with other command modules: `command_group` returns
+the group's existing sub-command list when another module created it first, else creates it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from app.errors import ConfigError, NoskheError
+from app.signing import SignatureRole
+
+
+def command_group(sub: Any, name: str, help_text: str) -> Any:
+    """The sub-command list of top-level command `name` (e.g. `rx`), created on first use. Any command
+    module can call this in its `register` to add actions to a shared group, in any import order."""
+    parser = sub.choices.get(name)
+    if parser is None:
+        parser = sub.add_parser(name, help=help_text)
+    for action in parser._actions:  # argparse keeps a group's sub-command list among its actions
+        if isinstance(action, argparse._SubParsersAction):
+            return action
+    return parser.add_subparsers(dest=f"{name}_cmd", metavar="ACTION", parser_class=type(parser))
+
+
+def register(sub: Any) -> None:
+    rx = command_group(sub, "rx", "prescriptions")
+    p = rx.add_parser("print", help="the paper prescription (A5 PDF with HID/id barcodes and a signed QR)")
+    p.add_argument("id", help="prescription id")
+    p.add_argument("-o", "--output", required=True, help="PDF file to write")
+    p.add_argument("--no-qr", action="store_true", help="print without the signed QR (no token needed)")
+    p.add_argument(
+        "--token", help="prescriber's token label (default: $NOSKHE_TOKEN_LABEL or the only token)"
+    )
+    p.add_argument("--p12", help="sign the QR with this PKCS#12 file instead of a token")
+    p.add_argument(
+        "--trust-list", help="trust-list file or directory (default: $NOSKHE_TRUST_LIST or the store's)"
+    )
+    cert = p.add_mutually_exclusive_group()
+    cert.add_argument(
+        "--embed-cert",
+        dest="embed_cert",
+        action="store_const",
+        const=True,
+        help="always carry the signer certificate in the QR",
+    )
+    cert.add_argument(
+        "--cert-ref",
+        dest="embed_cert",
+        action="store_const",
+        const=False,
+        help="carry only a reference to the certificate (smaller QR)",
+    )
+    p.set_defaults(handler=cmd_rx_print, embed_cert=None)
+
+    receipt = command_group(sub, "receipt", "pharmacy receipts")
+    p = receipt.add_parser("print", help="the receipt of a dispensing (A5, or an 80 mm roll with --roll)")
+    p.add_argument("id", help="dispensing id")
+    p.add_argument("-o", "--output", required=True, help="PDF file to write")
+    p.add_argument("--roll", action="store_true", help="80 mm thermal roll instead of A5")
+    p.set_defaults(handler=cmd_receipt_print)
+
+    paper = command_group(sub, "paper", "paper prescriptions")
+    p = paper.add_parser("verify", help="verify a paper prescription's QR payload offline")
+    p.add_argument("payload", nargs="?", help="the scanned QR text (quote it), or - to read it from stdin")
+    p.add_argument("--image", help="a photo or scan of the paper: the QR is read with zbarimg")
+    p.add_argument(
+        "--trust-list", help="trust-list file or directory (default: $NOSKHE_TRUST_LIST or the store's)"
+    )
+    p.add_argument(
+        "--certs",
+        nargs="*",
+        default=[],
+        help="signer certificates (PEM/DER files or directories) "
+        "for payloads that carry only a certificate reference",
+    )
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_paper_verify)
+
+
+# ---- shared helpers ---------------------------------------------------------------------------------
+
+
+def _trust(args: Any, ctx: Any) -> Any:
+    from smartcard.config import SmartcardConfig
+    from smartcard.errors import TrustListError
+    from smartcard.trustlist import TrustList
+
+    path = getattr(args, "trust_list", None) or SmartcardConfig.from_env().trust_list_path
+    if path:
+        return TrustList.from_file(path)
+    found = TrustList.load(ctx.open_store())
+    if found is None:
+        raise TrustListError(
+            "No trust list: pass --trust-list FILE, set NOSKHE_TRUST_LIST, or import one into the store.",
+            "فهرست مراجع مورد اعتماد نیست: ‎--trust-list‎ بدهید یا NOSKHE_TRUST_LIST را تنظیم کنید.",
+        )
+    return found
+
+
+def _pin(session: Any) -> str | None:
+    from smartcard.errors import PinRequired
+
+    env = os.environ.get("NOSKHE_PIN")
+    if env is not None:
+        return env
+    if session.info.pin_pad:
+        print(
+            "Enter the PIN on the reader's PIN pad | رمز را روی صفحه‌کلید کارت‌خوان وارد کنید", file=sys.stderr
+        )
+        return None
+    if not sys.stdin.isatty():
+        raise PinRequired(
+            "No PIN: set NOSKHE_PIN or run in a terminal.",
+            "رمز داده نشده است: NOSKHE_PIN را تنظیم کنید یا در ترمینال اجرا کنید.",
+        )
+    return getpass.getpass(f"PIN of {session.label} / رمز توکن: ")
+
+
+def _key_passphrase() -> str:
+    env = os.environ.get("NOSKHE_KEY_PASSPHRASE")
+    if env is not None:
+        return env
+    if not sys.stdin.isatty():
+        raise ConfigError(
+            "No key-file passphrase: set NOSKHE_KEY_PASSPHRASE or run in a terminal.",
+            "گذرواژه پرونده کلید داده نشده است: NOSKHE_KEY_PASSPHRASE را تنظیم کنید.",
+        )
+    return getpass.getpass("Key file passphrase / گذرواژه پرونده کلید: ")
+
+
+class _PrescriberSigner:
+    """Opens the prescriber's token (or key file) only when a new QR signature is needed."""
+
+    def __init__(self, args: Any, ctx: Any) -> None:
+        self.args, self.ctx, self.module = args, ctx, None
+
+    def __call__(self) -> Any:
+        trust = _trust(self.args, self.ctx)
+        if self.args.p12:
+            from smartcard.p12 import P12Signer
+
+            passphrase = _key_passphrase()
+            return P12Signer(self.args.p12, passphrase, trust, role=SignatureRole.PRESCRIBER)
+        from smartcard.config import SmartcardConfig
+        from smartcard.signer import TokenSigner
+        from smartcard.tokens import Pkcs11Module
+
+        config = SmartcardConfig.from_env()
+        self.module = Pkcs11Module.load(config)
+        session = self.module.session(label=self.args.token or config.token_label)
+        session.login(_pin(session))
+        return TokenSigner(session, SignatureRole.PRESCRIBER, trust)
+
+    def close(self) -> None:
+        if self.module is not None:
+            self.module.close()
+
+
+# ---- rx print, receipt print ------------------------------------------------------------------------
+
+
+def cmd_rx_print(args: Any, ctx: Any) -> int:
+    from printing.paper import print_prescription
+
+    signer = _PrescriberSigner(args, ctx)
+    try:
+        info = print_prescription(
+            ctx.open_store(),
+            args.id,
+            args.output,
+            signer=signer,
+            qr=not args.no_qr,
+            embed_cert=args.embed_cert,
+        )
+    finally:
+        signer.close()
+    hid = f"HID {info.hid_barcode}" if not info.hid_pending else f"HID pending, barcode {info.hid_barcode}"
+    qr = f", QR v{info.qr.version}-{info.qr.error} ({info.payload_bytes} bytes)" if info.qr else ", no QR"
+    print(f"{args.output}: {info.pages} page(s), {hid}, id {info.id_barcode}{qr} | نسخه کاغذی آماده شد")
+    return 0
+
+
+def cmd_receipt_print(args: Any, ctx: Any) -> int:
+    from printing.paper import print_receipt
+
+    info = print_receipt(ctx.open_store(), args.id, args.output, roll=args.roll)
+    size = f"80 mm × {info.height / 72 * 25.4:.0f} mm" if args.roll else "A5"
+    print(f"{args.output}: {size}, reference {info.reference} | رسید آماده شد")
+    return 0
+
+
+# ---- paper verify -----------------------------------------------------------------------------------
+
+
+def read_qr_image(path: str) -> list[str]:
+    """The QR texts zbarimg finds in an image (1-D barcodes ignored); a clear error when none."""
+    tool = shutil.which("zbarimg")
+    if tool is None:
+        raise ConfigError(
+            "zbarimg is not installed (Debian: apt install zbar-tools).",
+            "برنامه zbarimg نصب نیست (دبیان: zbar-tools).",
+        )
+    if not Path(path).is_file():
+        raise ConfigError(f"No image at {path}.", f"تصویری در {path} نیست.")
+    done = subprocess.run(
+        [tool, "--raw", "-q", "-Sdisable", "-Sqrcode.enable", path],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    found = [line for line in done.stdout.splitlines() if line.strip()]
+    if not found:
+        raise NoskheError(
+            f"No QR code could be read in {path}; scan it again, flat and in focus.",
+            f"در {path} کد QR خوانده نشد؛ دوباره، صاف و واضح اسکن کنید.",
+        )
+    return found
+
+
+def _certificates(paths: list[str]) -> list[bytes]:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    out: list[bytes] = []
+    for name in paths:
+        p = Path(name)
+        for f in sorted(p.iterdir()) if p.is_dir() else [p]:
+            if f.suffix.lower() not in (".pem", ".crt", ".cer", ".der"):
+                continue
+            raw = f.read_bytes()
+            certs = (
+                x509.load_pem_x509_certificates(raw)
+                if b"-----BEGIN" in raw
+                else [x509.load_der_x509_certificate(raw)]
+            )
+            out += [c.public_bytes(Encoding.DER) for c in certs]
+    return out
+
+
+def cmd_paper_verify(args: Any, ctx: Any) -> int:
+    from printing.paper import verify_text
+
+    if args.image:
+        texts = read_qr_image(args.image)
+    elif args.payload == "-":
+        texts = [sys.stdin.read()]
+    elif args.payload:
+        texts = [args.payload]
+    else:
+        raise ConfigError(
+            "Give the QR text, - for stdin, or --image FILE.", "متن کد QR یا ‎--image FILE‎ را بدهید."
+        )
+    trust = _trust(args, ctx)
+    certs = _certificates(args.certs)
+    error: NoskheError | None = None
+    for text in texts:  # a photo may hold other QR codes too: the first that verifies wins
+        try:
+            verified = verify_text(text, trust, certificates=certs)
+            break
+        except NoskheError as exc:
+            error = error or exc
+    else:
+        assert error is not None
+        raise error
+    _show(verified, args.json)
+    return 0
+
+
+def _show(v: Any, as_json: bool) -> None:
+    from printing.jalali import jalali_datetime
+
+    f = v.fields
+    info = {
+        "valid": True,
+        "prescription_id": f.prescription_id,
+        "version": f.version,
+        "patient": {"name": f.patient_name, "id_kind": f.patient_id_kind, "id": f.patient_id},
+        "prescriber": {"name": f.prescriber_name, "medical_council_number": f.prescriber_council},
+        "facility_siam": f.facility_siam,
+        "prescribed_at": f.prescribed_at.isoformat(),
+        "hid": f.hid,
+        "items": [
+            {
+                "line": i.line,
+                "drug_code": i.drug_code,
+                "quantity": i.quantity,
+                "repeats": i.repeats,
+                "instructions": i.instructions,
+            }
+            for i in f.items
+        ],
+        "signer": v.signer.name,
+        "signed_at": v.result.signed_at.isoformat() if v.result.signed_at else None,
+        "trust_list_version": v.result.trust_list_version,
+        "trust_list_stale": v.result.trust_list_stale,
+        "certificate": "embedded" if v.payload.cert is not None else "by reference",
+    }
+    if as_json:
+        print(json.dumps(info, ensure_ascii=False, indent=1))
+        return
+    print("valid paper prescription | نسخه کاغذی معتبر است")
+    print(
+        f"  prescription {f.prescription_id} v{f.version}, {jalali_datetime(f.prescribed_at)} ({info['prescribed_at']})"
+    )
+    print(f"  patient: {f.patient_name} ({f.patient_id_kind} {f.patient_id})")
+    print(
+        f"  prescriber: {f.prescriber_name} (council {f.prescriber_council}), facility SIAM {f.facility_siam}"
+    )
+    print(f"  HID: {f.hid or 'pending | در انتظار'}")
+    for i in f.items:
+        repeats = f", repeats {i.repeats}" if i.repeats else ""
+        print(f"  {i.line}. {i.drug_code} × {i.quantity}{repeats} — {i.instructions}")
+    print(f"  signed by {v.signer.name} at {info['signed_at']}; trust list {info['trust_list_version']}")
+    if v.result.trust_list_stale:
+        print("  warning: the trust list is stale; update it | هشدار: فهرست مراجع مورد اعتماد کهنه است")

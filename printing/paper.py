@@ -1,0 +1,158 @@
+"""Printing as the CLI and the UI use it: from the store to a PDF, and from a scanned QR to a verified paper.
+
+Callers rely on:
+- `paper_payload(rx, signer)` signs the paper field set with the prescriber's signer (one token operation)
+  and refuses a signer who is not the prescriber named on the prescription;
+- `print_prescription(store, id, out, signer=…)` reuses the payload signed earlier for the same prescription
+  version and HID (kept in the store), so a reprint needs no token; `signer` is a factory, called only
+  when a new signature is needed;
+- every print is written to the audit log;
+- `verify_text(text, trust)` = `decode` + `verify`: a `VerifiedPaper` or a Persian/English error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from app import audit
+from app.domain import Facility, Prescription
+from app.errors import NoskheError
+from app.lifecycle import RxState
+from app.signing import SignatureRole, Signer
+from printing.fields import fields_from_prescription
+from printing.payload import (
+    PaperPayloadError,
+    PaperSignatureError,
+    VerifiedPaper,
+    decode,
+    encode,
+    from_signature,
+    signed_bytes,
+    verify,
+)
+from printing.prescription_pdf import PrintedPrescription, render_prescription
+from printing.receipt_pdf import PrintedReceipt, render_receipt
+
+PAYLOAD_BLOB = "printing.paper-payload/{id}/{version}"
+
+
+class SignerNeeded(NoskheError):
+    code = "paper-signer-needed"
+
+
+def paper_payload(rx: Prescription, signer: Signer, *, embed_cert: bool | None = None) -> str:
+    """The QR text for `rx`, signed now by `signer`, who must be the prescription's prescriber."""
+    fields = fields_from_prescription(rx)
+    signature = signer.sign(signed_bytes(fields))
+    who = signature.signer
+    if who.medical_council_number != fields.prescriber_council:
+        raise PaperSignatureError(
+            f"The token belongs to {who.name} (council number {who.medical_council_number or 'none'}), not to "
+            f"the prescriber of this prescription ({fields.prescriber_council}).",
+            f"توکن متعلق به {who.name} است، نه تجویزگر این نسخه؛ نسخه را باید خود تجویزگر امضا کند.",
+            reason="not-prescriber",
+        )
+    return encode(from_signature(fields, signature.cms), embed_cert=embed_cert)
+
+
+def _cached(store: Any, rx: Prescription) -> str | None:
+    raw = store.get_blob(PAYLOAD_BLOB.format(id=rx.id, version=rx.version))
+    if raw is None:
+        return None
+    text = raw.decode("ascii")
+    try:
+        same = decode(text).fields == fields_from_prescription(rx)
+    except PaperPayloadError:
+        return None
+    return text if same else None  # e.g. the HID arrived since: sign again
+
+
+def _record(store: Any, action: str, patient: str | None, obj: str) -> None:
+    with store.transaction() as c:
+        audit.record(c, store.actor, action, patient=patient, obj=obj)
+
+
+def _facility(store: Any, siam: str) -> Facility:
+    own = store.facility()
+    return own if own.siam_id == siam else Facility(siam_id=siam, name="", kind="clinic")
+
+
+def _insurer_name(store: Any, rx: Prescription) -> str | None:
+    cov = rx.patient.coverage
+    if cov is None:
+        return None
+    found = store.catalog.insurer(cov.insurer_code)
+    return found.name_fa if found else cov.insurer_code
+
+
+def print_prescription(
+    store: Any,
+    rx_id: str,
+    out: str | Path | BinaryIO,
+    *,
+    signer: Callable[[], Signer] | None = None,
+    qr: bool = True,
+    embed_cert: bool | None = None,
+) -> PrintedPrescription:
+    """Render prescription `rx_id` from `store` to `out`. With `qr`, the payload signed earlier is reused,
+    else `signer()` signs a new one (`SignerNeeded` when there is no signer)."""
+    rx = store.get_prescription(rx_id)
+    if rx.state is RxState.CANCELLED:
+        raise NoskheError(
+            "This prescription was cancelled; it cannot be printed.", "این نسخه لغو شده و چاپ نمی‌شود."
+        )
+    signatures = {s.role: s for s in store.prescription_signatures(rx_id, rx.version)}
+    payload = None
+    if qr:
+        payload = _cached(store, rx)
+        if payload is None:
+            if signer is None:
+                raise SignerNeeded(
+                    "The paper QR must be signed by the prescriber: connect the prescriber's token "
+                    "(or print without the QR).",
+                    "کد QR نسخه کاغذی باید با امضای تجویزگر باشد: توکن تجویزگر را وصل کنید (یا بدون QR چاپ کنید).",
+                )
+            payload = paper_payload(rx, signer(), embed_cert=embed_cert)
+            store.put_blob(PAYLOAD_BLOB.format(id=rx.id, version=rx.version), payload.encode("ascii"))
+    printed = render_prescription(
+        rx,
+        out,
+        facility=_facility(store, rx.facility_siam),
+        payload=payload,
+        signature=signatures.get(SignatureRole.PRESCRIBER),
+        facility_signature=signatures.get(SignatureRole.FACILITY),
+        insurer_name=_insurer_name(store, rx),
+    )
+    _record(store, "prescription.print", str(rx.patient.id), f"rx:{rx.id}/{rx.version}")
+    return printed
+
+
+def print_receipt(
+    store: Any, dispensing_id: str, out: str | Path | BinaryIO, *, roll: bool = False
+) -> PrintedReceipt:
+    """Render the receipt of dispensing `dispensing_id` (roll or A5), drug names from its prescription
+    when the store has it, else from the catalog."""
+    d = store.get_dispensing(dispensing_id)
+    try:
+        rx: Prescription | None = store.get_prescription(d.prescription_id)
+    except NoskheError:
+        rx = None  # dispensed from paper or retrieved online and not kept: the catalog names the drugs
+
+    def drug_name(code: str) -> str | None:
+        drug = store.catalog.get(code)
+        return drug.label_fa if drug else None
+
+    printed = render_receipt(
+        d, out, facility=_facility(store, d.facility_siam), prescription=rx, drug_name=drug_name, roll=roll
+    )
+    _record(store, "receipt.print", str(rx.patient.id) if rx else None, f"disp:{d.id}")
+    return printed
+
+
+def verify_text(
+    text: str, trust: Any, *, certificates: Iterable[bytes] | Mapping[bytes, bytes] = ()
+) -> VerifiedPaper:
+    """Decode and verify a scanned paper payload offline (see `printing.payload.verify`)."""
+    return verify(decode(text), trust, certificates=certificates)

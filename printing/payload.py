@@ -1,0 +1,359 @@
+"""The signed payload in the paper prescription's QR: what a pharmacy verifies and dispends from offline.
+
+Text form (what the QR holds, all in the QR alphanumeric set): `base45(MAGIC + VERSION + zlib(CBOR body))`,
+zlib with the format's preset dictionary (`printing.zdict`).
+Body, a CBOR map: 1 → the prescription's essential fields (`PaperFields`, int-keyed map), 2 → the
+prescriber's CMS signature with its certificates removed, 3 → SHA-256 of the signer certificate, first 8
+bytes, 4 → (optional) that certificate's DER when it fits.
+
+The signature is a detached CMS over `signed_bytes(fields)`: the RFC 8785 canonical JSON of the fields, so
+a verifier needs nothing but the QR, the trust list and the signer's certificate (embedded, or found by its
+reference among certificates the pharmacy already holds). Any damage, truncation, foreign text, unknown
+signer or bad signature raises a `PaperPayloadError` / `PaperSignatureError` with Persian and English text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from asn1crypto import cms, x509
+
+from app.canonical import canonical_bytes
+from app.domain import Patient, PatientId, Prescriber, Prescription, PrescriptionItem
+from app.errors import NoskheError
+from app.lifecycle import RxState
+from app.signing import SignatureRole, Signer, SignerIdentity, VerificationResult
+from printing.codec import CodecError, b45decode, b45encode, cbor_dumps, cbor_loads
+from printing.fields import PaperFields, PaperItem, fields_from_cbor, fields_from_prescription, fields_to_cbor
+from printing.zdict import ZDICT_V1
+
+MAGIC = b"NX"
+VERSION = 1
+CERT_REF_LEN = 8
+#: the certificate rides along when the whole payload stays within this many bytes: a QR of version 30
+#: or less at level M, 60 mm wide on A5 (0.41 mm modules), so a pharmacy needs only its trust list
+EMBED_CERT_LIMIT = 1300
+
+__all__ = [
+    "MAGIC",
+    "VERSION",
+    "PaperFields",
+    "PaperItem",
+    "PaperPayloadError",
+    "PaperSignatureError",
+    "Payload",
+    "VerifiedPaper",
+    "cert_ref",
+    "decode",
+    "encode",
+    "fields_from_prescription",
+    "payload_to_prescription",
+    "seal",
+    "signed_bytes",
+    "verify",
+]
+
+
+class PaperPayloadError(NoskheError):
+    """The QR text is not a whole, undamaged Noskhe paper payload."""
+
+    code = "paper-payload"
+
+
+class PaperSignatureError(NoskheError):
+    """The payload is readable but its signature is not acceptable; `details['reason']` says why:
+    unknown-signer, bad-signature, untrusted, not-prescriber, …"""
+
+    code = "paper-signature"
+
+
+def _damaged(why: str) -> PaperPayloadError:
+    return PaperPayloadError(
+        f"The paper prescription's QR code is damaged, cut short or not a Noskhe prescription ({why}).",
+        "کد QR نسخه کاغذی آسیب دیده، ناقص یا متعلق به نسخه نسخه‌نویس نیست؛ "
+        "نسخه را دوباره اسکن کنید یا از پزشک نسخه تازه بخواهید.",
+        reason=why,
+    )
+
+
+@dataclass(frozen=True)
+class Payload:
+    """A decoded (or freshly sealed) paper payload. `cms` has no certificates inside; `cert` is the
+    signer certificate's DER when the payload carries it, else None (then `cert_ref` finds it)."""
+
+    fields: PaperFields
+    cms: bytes
+    cert_ref: bytes
+    cert: bytes | None = None
+
+    def signed_bytes(self) -> bytes:
+        return signed_bytes(self.fields)
+
+
+@dataclass(frozen=True)
+class VerifiedPaper:
+    """A payload whose signature verified: who signed, when, and against which trust list."""
+
+    payload: Payload
+    signer: SignerIdentity
+    result: VerificationResult
+
+    @property
+    def fields(self) -> PaperFields:
+        return self.payload.fields
+
+
+def signed_bytes(fields: PaperFields) -> bytes:
+    """The exact bytes the prescriber signs for the paper copy (RFC 8785 JSON of the field set)."""
+    return canonical_bytes(fields.to_signed_dict())
+
+
+def cert_ref(cert_der: bytes) -> bytes:
+    """The short certificate reference kept in the QR: the first 8 bytes of its SHA-256."""
+    return hashlib.sha256(cert_der).digest()[:CERT_REF_LEN]
+
+
+# -- CMS: certificates out for the QR, back in for verification ---------------------------------------
+
+
+def _signed_data(cms_der: bytes) -> cms.SignedData:
+    info = cms.ContentInfo.load(cms_der)
+    if info["content_type"].native != "signed_data":
+        raise ValueError("not CMS SignedData")
+    return info["content"]
+
+
+def _signer_cert(sd: cms.SignedData) -> x509.Certificate:
+    sid = sd["signer_infos"][0]["sid"]
+    for choice in sd["certificates"] or []:
+        cert = choice.chosen
+        if not isinstance(cert, x509.Certificate):
+            continue
+        if sid.name == "issuer_and_serial_number":
+            ias = sid.chosen
+            if cert.issuer == ias["issuer"] and cert.serial_number == ias["serial_number"].native:
+                return cert
+        elif cert.key_identifier == sid.chosen.native:
+            return cert
+    raise ValueError("the signature does not carry its signer's certificate")
+
+
+def strip_certificates(cms_der: bytes) -> tuple[bytes, bytes]:
+    """(CMS without its certificates, the signer certificate's DER). The signature stays valid: the
+    certificate set is outside what is signed."""
+    info = cms.ContentInfo.load(cms_der)
+    sd = info["content"]
+    cert = _signer_cert(sd).dump()
+    sd["certificates"] = None
+    out = cms.ContentInfo({"content_type": "signed_data", "content": sd})
+    return out.dump(force=False), cert
+
+
+def _with_certificate(cms_der: bytes, cert_der: bytes) -> bytes:
+    info = cms.ContentInfo.load(cms_der)
+    sd = info["content"]
+    sd["certificates"] = [cms.CertificateChoices(name="certificate", value=x509.Certificate.load(cert_der))]
+    return cms.ContentInfo({"content_type": "signed_data", "content": sd}).dump()
+
+
+# -- sealing and the text form ------------------------------------------------------------------------
+
+
+def seal(fields: PaperFields, signer: Signer) -> Payload:
+    """Sign `fields` with the prescriber's signer (one token operation) and build the payload."""
+    signature = signer.sign(signed_bytes(fields))
+    return from_signature(fields, signature.cms)
+
+
+def from_signature(fields: PaperFields, cms_der: bytes, cert_der: bytes | None = None) -> Payload:
+    """A payload from a CMS signature made elsewhere over `signed_bytes(fields)`. The signer
+    certificate comes from the CMS or, if the CMS has none, from `cert_der`."""
+    try:
+        stripped, embedded = strip_certificates(cms_der)
+    except ValueError:
+        if cert_der is None:
+            raise
+        stripped, embedded = _strip_without_cert(cms_der), cert_der
+    return Payload(fields=fields, cms=stripped, cert_ref=cert_ref(embedded), cert=embedded)
+
+
+def _strip_without_cert(cms_der: bytes) -> bytes:
+    info = cms.ContentInfo.load(cms_der)
+    info["content"]["certificates"] = None
+    return cms.ContentInfo({"content_type": "signed_data", "content": info["content"]}).dump()
+
+
+def _binary(payload: Payload, with_cert: bool) -> bytes:
+    body: dict[int, Any] = {1: fields_to_cbor(payload.fields), 2: payload.cms, 3: payload.cert_ref}
+    if with_cert and payload.cert is not None:
+        body[4] = payload.cert
+    deflater = zlib.compressobj(9, zlib.DEFLATED, 15, 9, zlib.Z_DEFAULT_STRATEGY, ZDICT_V1)
+    return MAGIC + bytes([VERSION]) + deflater.compress(cbor_dumps(body)) + deflater.flush()
+
+
+def encode(payload: Payload, *, embed_cert: bool | None = None) -> str:
+    """The QR text. `embed_cert`: True always carries the certificate, False never, None (default) carries
+    it when the payload stays within `EMBED_CERT_LIMIT` bytes."""
+    if embed_cert is None:
+        full = _binary(payload, True)
+        data = full if len(full) <= EMBED_CERT_LIMIT else _binary(payload, False)
+    else:
+        data = _binary(payload, embed_cert)
+    return b45encode(data)
+
+
+def payload_bytes(text: str) -> int:
+    """How many bytes the payload behind a QR text holds (for measurements)."""
+    return len(b45decode(text))
+
+
+def decode(text: str) -> Payload:
+    """Parse the QR text (line breaks around it are ignored). Raises `PaperPayloadError` for anything
+    that is not a complete payload of a version this program reads; the signature is not checked here."""
+    text = text.strip("\r\n")
+    try:
+        data = b45decode(text)
+    except CodecError as exc:
+        raise _damaged(str(exc)) from None
+    if len(data) < 3 or data[:2] != MAGIC:
+        raise _damaged("no Noskhe marker")
+    if data[2] != VERSION:
+        raise PaperPayloadError(
+            f"This paper prescription uses payload format {data[2]}; this program reads format {VERSION}. "
+            "Update Noskhe.",
+            f"این نسخه کاغذی با قالب {data[2]} ساخته شده و این برنامه قالب {VERSION} را می‌خواند؛ "
+            "برنامه را به‌روز کنید.",
+            reason="version",
+        )
+    try:
+        inflater = zlib.decompressobj(15, ZDICT_V1)
+        raw = inflater.decompress(data[3:], 1 << 16)
+        if not inflater.eof or inflater.unconsumed_tail or inflater.unused_data:
+            raise _damaged("compressed data incomplete")
+        body = cbor_loads(raw)
+        if not isinstance(body, dict):
+            raise CodecError("body is not a map")
+        fields = fields_from_cbor(body[1])
+        cms_der, ref, cert = body[2], body[3], body.get(4)
+        if not isinstance(cms_der, bytes) or not isinstance(ref, bytes) or len(ref) != CERT_REF_LEN:
+            raise CodecError("signature part malformed")
+        if cert is not None and (not isinstance(cert, bytes) or cert_ref(cert) != ref):
+            raise CodecError("embedded certificate does not match its reference")
+    except zlib.error:
+        raise _damaged("compressed data corrupted") from None
+    except (CodecError, KeyError, TypeError, ValueError, IndexError) as exc:
+        if isinstance(exc, PaperPayloadError):
+            raise
+        raise _damaged(str(exc) or type(exc).__name__) from None
+    return Payload(fields=fields, cms=cms_der, cert_ref=ref, cert=cert)
+
+
+# -- verification -------------------------------------------------------------------------------------
+
+#: a trust list's offline verification: (signed data, CMS DER with certificate) → result or NoskheError
+VerifyFn = Callable[[bytes, bytes], VerificationResult]
+
+
+def _refused(reason: str, en: str, fa: str) -> PaperSignatureError:
+    return PaperSignatureError(
+        f"The paper prescription is not accepted: {en}", f"نسخه کاغذی پذیرفته نیست: {fa}", reason=reason
+    )
+
+
+def _find_cert(payload: Payload, certificates: Iterable[bytes] | Mapping[bytes, bytes]) -> bytes:
+    if payload.cert is not None:
+        return payload.cert
+    if isinstance(certificates, Mapping):
+        found = certificates.get(payload.cert_ref)
+        if found is not None:
+            return found
+    else:
+        for der in certificates:
+            if cert_ref(der) == payload.cert_ref:
+                return der
+    raise _refused(
+        "unknown-signer",
+        f"its signer's certificate ({payload.cert_ref.hex()}) is not known on this computer.",
+        f"گواهی امضاکننده ({payload.cert_ref.hex()}) در این رایانه شناخته نیست.",
+    )
+
+
+def verify(
+    payload: Payload,
+    trust: VerifyFn | Any,
+    *,
+    certificates: Iterable[bytes] | Mapping[bytes, bytes] = (),
+) -> VerifiedPaper:
+    """Verify offline: the CMS signature over the fields against `trust` (a TrustList, or any object with
+    `verify(data, cms_der)`, or such a callable), and that the signer is the prescriber named in the
+    payload. Returns the signer's identity; raises `PaperSignatureError` on anything less."""
+    verify_fn: VerifyFn = trust.verify if hasattr(trust, "verify") else trust
+    cert = _find_cert(payload, certificates)
+    try:
+        result = verify_fn(payload.signed_bytes(), _with_certificate(payload.cms, cert))
+    except NoskheError as exc:
+        reason = str(exc.details.get("reason") or exc.code)
+        raise _refused(reason, exc.en, exc.fa) from exc
+    except (ValueError, TypeError) as exc:
+        raise _refused(
+            "bad-signature", f"its signature cannot be read ({exc}).", "امضای آن خوانا نیست."
+        ) from exc
+    signer = result.signer
+    if result.role not in (None, SignatureRole.PRESCRIBER):
+        raise _refused(
+            "not-prescriber",
+            f"it was signed by a {result.role.value}, not a prescriber.",
+            "امضاکننده آن تجویزگر نیست.",
+        )
+    council = payload.fields.prescriber_council
+    if signer.medical_council_number != council:
+        raise _refused(
+            "not-prescriber",
+            f"it names prescriber {council} but was signed by {signer.name} "
+            f"(council number {signer.medical_council_number or 'none'}).",
+            f"نام تجویزگر با شماره نظام {council} آمده ولی امضاکننده {signer.name} است.",
+        )
+    return VerifiedPaper(payload=payload, signer=signer, result=result)
+
+
+def payload_to_prescription(
+    paper: VerifiedPaper | Payload, *, drug_name: Callable[[str], str | None] | None = None
+) -> Prescription:
+    """A `Prescription` (state signed) rebuilt from a paper payload, for dispensing from paper. Fields the
+    paper does not carry (cost, notes, specialty) are left empty; `drug_name(code)` may fill drug names
+    from the local catalog (the code is used when it gives None)."""
+    f = paper.fields
+    items = [
+        PrescriptionItem(
+            drug_code=it.drug_code,
+            drug_name=(drug_name(it.drug_code) if drug_name else None) or it.drug_code,
+            quantity=it.quantity,
+            instructions=it.instructions,
+            repeats=it.repeats,
+            line=it.line,
+        )
+        for it in f.items
+    ]
+    patient = Patient(
+        id=PatientId(f.patient_id_kind, f.patient_id),
+        first_name=f.patient_first_name,
+        last_name=f.patient_last_name,
+        birth_date=f.birth_date,
+        sex=f.sex,
+    )
+    prescriber = Prescriber(name=f.prescriber_name, medical_council_number=f.prescriber_council, specialty="")
+    return Prescription(
+        patient=patient,
+        prescriber=prescriber,
+        facility_siam=f.facility_siam,
+        items=items,
+        id=f.prescription_id,
+        version=f.version,
+        state=RxState.SIGNED,
+        prescribed_at=f.prescribed_at,
+        hid=f.hid,
+    )

@@ -1,0 +1,155 @@
+"""The pharmacy receipt: an 80 mm thermal-roll strip as long as its content, or an A5 page.
+
+It shows the pharmacy, the pharmacist, the dispensing time (Jalali), the prescription it served, every item
+with the TTAC authenticity code of every pack, the insurer and patient shares, the payment id and POS
+terminal, and the dispensing's tracking reference (the tracking code once registered, else its own id
+marked as pending) in digits and as a small QR.
+
+Callers rely on: `render_receipt(...)` writes the PDF and returns the page size and count; the roll is
+one page whose height fits the content.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from reportlab.lib.pagesizes import A5
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
+
+from app.domain import Dispensing, Facility, Prescription
+from printing.barcodes import draw_qr
+from printing.jalali import jalali_datetime
+from printing.layout import Cursor, grouped, money
+from printing.shaping import fa_num, ltr
+
+ROLL_WIDTH = 80 * mm
+ROLL_MARGIN = 4 * mm  # 72 mm printable, the common 80 mm printer head
+A5_MARGIN = 10 * mm
+REF_QR = 22 * mm
+
+
+@dataclass(frozen=True)
+class PrintedReceipt:
+    width: float
+    height: float
+    pages: int
+    reference: str  # what the QR and the reference line carry
+    reference_pending: bool
+
+
+@dataclass
+class _Style:
+    body: float
+    small: float
+    title: float
+
+
+class _Flow:
+    """A cursor that starts a new page when the next block does not fit (never on a roll)."""
+
+    def __init__(self, canvas: Canvas, width: float, height: float, margin: float, paged: bool) -> None:
+        self.canvas, self.width, self.height, self.margin, self.paged = canvas, width, height, margin, paged
+        self.pages = 1
+        self.cur = Cursor(canvas, margin, width - margin, height - margin, margin)
+
+    def ensure(self, points: float) -> Cursor:
+        if self.paged and self.cur.room() < points:
+            self.canvas.showPage()
+            self.pages += 1
+            self.cur = Cursor(
+                self.canvas, self.margin, self.width - self.margin, self.height - self.margin, self.margin
+            )
+        return self.cur
+
+
+def _draw(
+    flow: _Flow,
+    d: Dispensing,
+    facility: Facility | None,
+    rx: Prescription | None,
+    drug_name: Callable[[str], str | None] | None,
+    st: _Style,
+) -> tuple[str, bool]:
+    cur = flow.cur
+    cur.line(facility.name if facility else "داروخانه", st.title, bold=True, align="center")
+    cur.line(f"شناسه سیام: {fa_num(d.facility_siam)}", st.small, align="center")
+    if facility and facility.phone:
+        cur.line(f"تلفن: {fa_num(facility.phone)}", st.small, align="center")
+    cur.line("رسید نسخه‌پیچی — Pharmacy receipt", st.body, bold=True, align="center")
+    cur.rule()
+    cur.pairs(
+        [
+            ("تاریخ و ساعت", jalali_datetime(d.dispensed_at)),
+            ("داروساز", f"{d.pharmacist.name} (نظام پزشکی {fa_num(d.pharmacist.licence)})"),
+            ("نسخه", ltr((rx.tracking_code if rx and rx.tracking_code else None) or d.prescription_id)),
+        ],
+        st.body,
+    )
+    if d.hid:
+        cur.line(f"شناسه شباد: {grouped(d.hid)}", st.body)
+    cur.rule()
+    names = {it.line: it.drug_name for it in rx.items} if rx else {}
+    for item in d.items:
+        name = names.get(item.line) or (drug_name(item.drug_code) if drug_name else None) or item.drug_code
+        need = (3 + len(item.packs)) * st.body * 1.4
+        cur = flow.ensure(need)
+        cur.line(f"{fa_num(item.line)}. {name} — تعداد: {fa_num(item.quantity)}", st.body, bold=True)
+        for pack in item.packs:
+            cur.line(f"کد اصالت: {grouped(pack.authenticity_code)}", st.small)
+        cur.line(f"سهم بیمه: {money(item.cost.insurer)} — سهم بیمار: {money(item.cost.patient)}", st.small)
+        cur.skip(2)
+    cur = flow.ensure(10 * st.body * 1.4 + REF_QR)
+    cur.rule()
+    total = d.cost
+    cur.line(f"سهم بیمه: {money(total.insurer)}", st.body)
+    cur.line(f"پرداختی بیمار: {money(total.patient)}", st.title, bold=True)
+    cur.line(f"جمع کل: {money(total.total)}", st.body)
+    if d.payment_id:
+        cur.line(f"شناسه پرداخت: {ltr(d.payment_id)}", st.body)
+    if d.pos_terminal_id:
+        cur.line(f"پایانه فروش: {ltr(d.pos_terminal_id)}", st.small)
+    cur.rule()
+    pending = not d.tracking_code
+    reference = d.tracking_code or d.id
+    label = "کد رهگیری نسخه‌پیچی" if not pending else "شناسه نسخه‌پیچی (در انتظار ثبت)"
+    cur.line(label, st.body, bold=True, align="center")
+    cur.line(grouped(reference, 4) if not pending else reference, st.body, align="center")
+    cur.skip(REF_QR + 3)
+    draw_qr(cur.canvas, (cur.left + cur.right - REF_QR) / 2, cur.y, reference, REF_QR)
+    cur.line("این رسید با امضای الکترونیک داروساز ثبت شده است.", st.small, align="center")
+    return reference, pending
+
+
+def render_receipt(
+    d: Dispensing,
+    out: str | Path | BinaryIO,
+    *,
+    facility: Facility | None = None,
+    prescription: Prescription | None = None,
+    drug_name: Callable[[str], str | None] | None = None,
+    roll: bool = False,
+) -> PrintedReceipt:
+    """Write the receipt of dispensing `d` to `out`: an 80 mm roll strip (`roll`) or A5. Drug names come
+    from `prescription` (by line), else `drug_name(code)`, else the code itself."""
+    target = str(out) if isinstance(out, Path) else out
+    if roll:
+        style = _Style(body=8, small=7, title=10)
+        probe = _Flow(Canvas(io.BytesIO()), ROLL_WIDTH, 10_000, ROLL_MARGIN, paged=False)
+        _draw(probe, d, facility, prescription, drug_name, style)
+        height = 10_000 - probe.cur.y + ROLL_MARGIN
+        canvas = Canvas(target, pagesize=(ROLL_WIDTH, height), pageCompression=1)
+        flow = _Flow(canvas, ROLL_WIDTH, height, ROLL_MARGIN, paged=False)
+    else:
+        style = _Style(body=9, small=8, title=12)
+        canvas = Canvas(target, pagesize=A5, pageCompression=1)
+        flow = _Flow(canvas, A5[0], A5[1], A5_MARGIN, paged=True)
+    canvas.setTitle(f"Noskhe pharmacy receipt {d.id}")
+    canvas.setAuthor("Noskhe")
+    reference, pending = _draw(flow, d, facility, prescription, drug_name, style)
+    canvas.save()
+    return PrintedReceipt(flow.width, flow.height, flow.pages, reference, pending)
