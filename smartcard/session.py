@@ -83,6 +83,7 @@ class TokenSession:
         self._mechanisms: frozenset[Any] = frozenset()
         self._listeners: list[Listener] = []
         self._back = False
+        self._stale: list[Any] = []
 
     def __repr__(self) -> str:
         return f"<TokenSession {self.info.label!r} serial={self.info.serial} {self.state.value}>"
@@ -142,6 +143,7 @@ class TokenSession:
             raise PinRequired(
                 f"Enter the PIN of token {self.label!r}.", f"رمز توکن «{self.label}» را وارد کنید."
             )
+        self._close_stale()
         log.debug("logging in to token %r (%s)", self.label, "PIN pad" if pin is None else "PIN")
         try:
             session = token.open(user_pin=pkcs11.PROTECTED_AUTH if pin is None else pin.reveal())
@@ -150,13 +152,21 @@ class TokenSession:
         except pkcs11.PinLocked:
             raise pins.locked_by_token(self.label) from None
         except pkcs11.UserAlreadyLoggedIn:
-            session = token.open()  # the login state is shared by the whole process: this session has it
+            # PKCS#11 login is per process: accepting it would let any PIN through
+            raise TokenError(
+                f"Token {self.label!r} is already logged in by another part of this program; lock it there first.",
+                f"توکن «{self.label}» در بخش دیگری از همین برنامه باز است؛ ابتدا آن را آنجا قفل کنید.",
+            ) from None
         except REMOVAL_ERRORS:
             raise self._removed_error() from None
         pins.forget_failures(self.serial)
         self._session = session
-        self._mechanisms = frozenset(slot.get_mechanisms())
-        self._load_credentials()
+        try:
+            self._mechanisms = frozenset(slot.get_mechanisms())
+            self._load_credentials()
+        except REMOVAL_ERRORS:
+            self._lock_now("removed")
+            raise self._removed_error() from None
         self.state, self.lock_reason = SessionState.READY, ""
         log.info("token %r logged in, %d signing credential(s)", self.label, len(self._credentials))
         self._notify("ready")
@@ -272,13 +282,22 @@ class TokenSession:
         was_ready = self.state is SessionState.READY
         self.state, self.lock_reason = SessionState.LOCKED, reason
         if session is not None:
-            try:
-                session.close()
-            except pkcs11.PKCS11Error:
-                pass  # the token is gone or the session already invalid: nothing to log out of
+            self._stale.append(session)
+        self._close_stale()
         if was_ready:
             log.info("token %r session locked (%s)", self.label, reason)
             self._notify("locked", reason)
+
+    def _close_stale(self) -> None:
+        """Log out of sessions whose logout failed earlier (a glitch, not a removal, leaves us logged in)."""
+        stale, self._stale = self._stale, []
+        for session in stale:
+            try:
+                session.close()
+            except REMOVAL_ERRORS:
+                pass  # the token went with it: its login state is gone too
+            except pkcs11.PKCS11Error:
+                self._stale.append(session)
 
     def poll(self) -> None:
         """Called by the monitor on the token thread: lock at once if the token or session is gone."""

@@ -167,8 +167,13 @@ class Pkcs11Module:
         try:
             return pkcs11.lib(path)
         except pkcs11.PKCS11Error as exc:
+            hint = (
+                " SoftHSM2 reads SOFTHSM2_CONF: is it set (see `noskhe devtoken init`)?"
+                if "softhsm" in path
+                else ""
+            )
             raise ModuleUnavailable(
-                f"The PKCS#11 module at {path} could not be loaded ({type(exc).__name__}).",
+                f"The PKCS#11 module at {path} could not be loaded ({type(exc).__name__}).{hint}",
                 f"ماژول PKCS#11 در {path} بارگذاری نشد ({type(exc).__name__}).",
                 path=path,
             ) from None

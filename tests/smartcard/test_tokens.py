@@ -102,3 +102,15 @@ def test_pin_pad_logs_in_without_a_pin(module):
 def test_no_pin_and_no_pin_pad(module):
     with pytest.raises(PinRequired):
         module.session("pin-5").login(None)
+
+
+def test_a_second_login_in_the_process_is_refused_not_waved_through(module, session_of):
+    from smartcard.errors import TokenError
+
+    session_of("noskhe-gp")  # the shared module holds the process's login on this token
+    other = Pkcs11Module(
+        SOFTHSM_MODULE, lib=Faulty(module.thread.run(lambda: module.lib), Faults()), config=module.config
+    )
+    with pytest.raises(TokenError, match="already logged in"):
+        other.session("noskhe-gp").login("not even the right PIN")
+    assert session_of("noskhe-gp").state.value == "ready"
