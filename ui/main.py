@@ -1,0 +1,73 @@
+"""The desktop application: `noskhe` with no arguments. The only room that imports Qt."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QTabWidget
+
+from ui.i18n import Words
+from ui.tasks import TaskRunner
+from ui.unlock import UnlockDialog
+from ui.views import CatalogView, PrescriptionsView
+
+FONT_CANDIDATES = (
+    "/usr/share/fonts/truetype/vazirmatn/Vazirmatn-Regular.ttf",
+    "/usr/share/fonts/truetype/noto/NotoNaskhArabic-Regular.ttf",
+    "/usr/share/fonts/truetype/noto/NotoSansArabic-Regular.ttf",
+)
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, store: Any, words: Words) -> None:
+        super().__init__()
+        self.store, self.w = store, words
+        self.tasks = TaskRunner(self)
+        self.setWindowTitle(words("app_title"))
+        self.tabs = QTabWidget()
+        self.prescriptions = PrescriptionsView(store, words, self.tasks)
+        self.catalog = CatalogView(store, words)
+        self.tabs.addTab(self.prescriptions, words("tab_prescriptions"))
+        self.tabs.addTab(self.catalog, words("tab_catalog"))
+        self.setCentralWidget(self.tabs)
+        facility = store.facility()
+        self.facility_label = QLabel(f"{words('facility')}: {facility.name or ''} ({words.number(facility.siam_id)})")
+        self.statusBar().addPermanentWidget(self.facility_label)
+        self.resize(1000, 640)
+        self.prescriptions.refresh()
+
+    def closeEvent(self, event: Any) -> None:  # noqa: N802 — Qt's name
+        self.tasks.wait()
+        super().closeEvent(event)
+
+
+def setup_application(lang: str) -> QApplication:
+    app = QApplication.instance() or QApplication([])
+    if lang == "fa":
+        app.setLayoutDirection(Qt.LayoutDirection.RightToLeft)
+    for path in FONT_CANDIDATES:
+        if os.path.exists(path):
+            fid = QFontDatabase.addApplicationFont(path)
+            families = QFontDatabase.applicationFontFamilies(fid) if fid >= 0 else []
+            if families:
+                app.setFont(QFont(families[0], 10))
+                break
+    return app  # type: ignore[return-value]
+
+
+def run(ctx: Any) -> int:
+    words = Words(ctx.lang)
+    app = setup_application(ctx.lang)
+    store = UnlockDialog.ask(Path(ctx.data_dir), words)
+    if store is None:
+        return 1
+    window = MainWindow(store, words)
+    window.show()
+    try:
+        return app.exec()
+    finally:
+        store.close()
