@@ -98,3 +98,19 @@ def session_of(module: Pkcs11Module):
 @pytest.fixture
 def ca_dir(devtokens: devtoken.DevTokens) -> Path:
     return devtokens.directory
+
+
+WRONG_PINS = ("999999", "000000", "135791", "not even the right PIN")
+
+
+@pytest.fixture(autouse=True)
+def _no_pin_in_any_log(caplog):
+    """Every test here runs with all logging captured at DEBUG; no PIN, right or wrong, may be in it."""
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    yield
+    records = [r for phase in ("setup", "call") for r in caplog.get_records(phase)]
+    text = "\n".join(logging.Formatter().format(r) for r in records)  # with any traceback
+    for pin in (*PINS.values(), PIN, *WRONG_PINS):
+        assert pin not in text, "a PIN reached the log"
