@@ -79,6 +79,15 @@ IDENTITIES = (
         p12_passphrase=P12_PASS,
     ),
     DevIdentity(
+        "paper-clinic",
+        R.FACILITY,
+        "آزمایشی درمانگاه شبانه‌روزی امید",
+        "Facility",
+        f"SIAM-{SIAM}",
+        on_token=False,
+        p12_passphrase=P12_PASS,
+    ),
+    DevIdentity(
         "paper-pharmacist",
         R.PHARMACIST,
         "آزمایشی دکتر رضا کریمی",
