@@ -138,6 +138,8 @@ class Pkcs11Module:
     def __init__(self, path: str, *, lib: Any = None, config: SmartcardConfig | None = None) -> None:
         self.path = path
         self.config = config or SmartcardConfig(module_path=path)
+        if lib is None and not os.path.isfile(path):
+            raise self._not_found(path)
         self.thread = TokenThread.for_path(path)
         self._lib = lib if lib is not None else self.thread.run(self._load, path)
         self._sessions: dict[str, Any] = {}
@@ -146,7 +148,8 @@ class Pkcs11Module:
 
     @classmethod
     def load(cls, config: SmartcardConfig | None = None) -> Pkcs11Module:
-        """The process-wide module for `config.module_path` (default: from the environment)."""
+        """The process-wide module for `config.module_path` (default: from the environment).
+        The first caller's settings (poll interval, PIN-try limit) hold for the process."""
         config = config or SmartcardConfig.from_env()
         key = os.path.realpath(config.module_path)
         with cls._shared_lock:
@@ -156,14 +159,16 @@ class Pkcs11Module:
             return module
 
     @staticmethod
+    def _not_found(path: str) -> ModuleUnavailable:
+        return ModuleUnavailable(
+            f"PKCS#11 module not found at {path}. Set NOSKHE_PKCS11_MODULE to your card's module "
+            "(OpenSC for the national card, or your token vendor's library).",
+            f"ماژول PKCS#11 در {path} پیدا نشد. مسیر ماژول کارت یا توکن را در NOSKHE_PKCS11_MODULE بگذارید.",
+            path=path,
+        )
+
+    @staticmethod
     def _load(path: str) -> Any:
-        if not os.path.isfile(path):
-            raise ModuleUnavailable(
-                f"PKCS#11 module not found at {path}. Set NOSKHE_PKCS11_MODULE to your card's module "
-                "(OpenSC for the national card, or your token vendor's library).",
-                f"ماژول PKCS#11 در {path} پیدا نشد. مسیر ماژول کارت یا توکن را در NOSKHE_PKCS11_MODULE بگذارید.",
-                path=path,
-            )
         try:
             return pkcs11.lib(path)
         except pkcs11.PKCS11Error as exc:
