@@ -7,6 +7,7 @@ beforehand, and `draw_qr` draws the whole symbol including its 4-module quiet zo
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import segno
@@ -17,6 +18,7 @@ QUIET_MODULES = 10  # Code 128 wants at least 10 modules of white on each side
 QR_BORDER = 4
 
 
+@functools.lru_cache(maxsize=64)
 def code128_modules(value: str) -> str:
     """The bar pattern of `value`: '1' a dark module, '0' a light one (start, data, check, stop)."""
     return Code128(value).build()[0]
@@ -54,9 +56,10 @@ class QrInfo:
     modules: int  # per side, without the quiet zone
 
 
+@functools.lru_cache(maxsize=16)
 def make_qr(text: str, error: str = "m") -> segno.QRCode:
     """The QR symbol for `text` (segno picks the smallest version and the alphanumeric mode when
-    `text` fits it)."""
+    `text` fits it). Cached: layout asks for the size before drawing, and choosing a mask is slow."""
     return segno.make_qr(text, error=error, boost_error=False)
 
 
@@ -70,24 +73,23 @@ def qr_info(text: str, error: str = "m") -> QrInfo:
 def draw_qr(canvas: Canvas, x: float, y: float, text: str, size: float, *, error: str = "m") -> QrInfo:
     """Draw the QR for `text` as a `size`×`size` square (quiet zone included), lower-left at (x, y)."""
     qr = make_qr(text, error)
-    rows = list(qr.matrix_iter(border=QR_BORDER, scale=1))
+    rows = [list(row) for row in qr.matrix_iter(border=QR_BORDER, scale=1)]
     module = size / len(rows)
     canvas.saveState()
     canvas.setFillColorRGB(0, 0, 0)
-    top = y + size
+    canvas.translate(x, y + size)
+    canvas.scale(module, -module)  # one unit per module, rows downward: small integers in the PDF
+    path = canvas.beginPath()
     for r, row in enumerate(rows):
         c = 0
-        row = list(row)
         while c < len(row):
             if row[c]:
                 start = c
                 while c < len(row) and row[c]:
                     c += 1
-                # a hair of overlap so anti-aliased renderers leave no seams between modules
-                canvas.rect(
-                    x + start * module, top - (r + 1) * module, (c - start) * module, module * 1.02, 0, 1
-                )
+                path.rect(start, r, c - start, 1.02)  # a hair of overlap: no seams when anti-aliased
             else:
                 c += 1
+    canvas.drawPath(path, stroke=0, fill=1)
     canvas.restoreState()
     return QrInfo(version=int(qr.version), error=error.upper(), modules=len(rows) - 2 * QR_BORDER)

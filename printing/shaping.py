@@ -13,6 +13,7 @@ Noto Naskh Arabic (Debian `fonts-noto-core`), each with Noto Sans / DejaVu Sans 
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import threading
@@ -158,6 +159,7 @@ def ltr(text: str) -> str:
     return f"\u202a{text}\u202c"  # LRE…PDF: python-bidi's algorithm module mirrors but knows no isolates
 
 
+@functools.lru_cache(maxsize=4096)
 def visual(text: str, *, rtl: bool | None = None) -> str:
     """`text` (logical order) shaped and reordered for drawing left to right. The paragraph direction is
     right-to-left when the text holds Persian (or when `rtl` says so); there, Latin stretches with digits
@@ -165,7 +167,9 @@ def visual(text: str, *, rtl: bool | None = None) -> str:
     if rtl is None:
         rtl = has_persian(text)
     if rtl:
-        text = _LATIN_RUN.sub(lambda m: ltr(m.group()) if re.search("[A-Za-z]", m.group()) else m.group(), text)
+        text = _LATIN_RUN.sub(
+            lambda m: ltr(m.group()) if re.search("[A-Za-z]", m.group()) else m.group(), text
+        )
     shaped = arabic_reshaper.reshape(text) if has_persian(text) else text
     shown = get_display(shaped, base_dir="R" if rtl else "L")
     return "".join(ch for ch in shown if ch not in _INVISIBLE)
@@ -185,6 +189,7 @@ def _runs(shown: str, chain: tuple[Face, ...]) -> list[tuple[Face, str]]:
     return runs
 
 
+@functools.lru_cache(maxsize=8192)
 def text_width(text: str, size: float, *, bold: bool = False) -> float:
     """Width in points of `text` drawn with `draw_text` at `size`."""
     chain = fonts().chain(bold)
