@@ -24,12 +24,10 @@ from app.signing import SignatureRole, Signer
 from printing.fields import fields_from_prescription
 from printing.payload import (
     PaperPayloadError,
-    PaperSignatureError,
     VerifiedPaper,
     decode,
     encode,
-    from_signature,
-    signed_bytes,
+    seal,
     verify,
 )
 from printing.prescription_pdf import PrintedPrescription, render_prescription
@@ -44,17 +42,7 @@ class SignerNeeded(NoskheError):
 
 def paper_payload(rx: Prescription, signer: Signer, *, embed_cert: bool | None = None) -> str:
     """The QR text for `rx`, signed now by `signer`, who must be the prescription's prescriber."""
-    fields = fields_from_prescription(rx)
-    signature = signer.sign(signed_bytes(fields))
-    who = signature.signer
-    if who.medical_council_number != fields.prescriber_council:
-        raise PaperSignatureError(
-            f"The token belongs to {who.name} (council number {who.medical_council_number or 'none'}), not to "
-            f"the prescriber of this prescription ({fields.prescriber_council}).",
-            f"توکن متعلق به {who.name} است، نه تجویزگر این نسخه؛ نسخه را باید خود تجویزگر امضا کند.",
-            reason="not-prescriber",
-        )
-    return encode(from_signature(fields, signature.cms), embed_cert=embed_cert)
+    return encode(seal(fields_from_prescription(rx), signer), embed_cert=embed_cert)
 
 
 def _cached(store: Any, rx: Prescription) -> str | None:

@@ -1,4 +1,4 @@
-"""The signed payload in the paper prescription's QR: what a pharmacy verifies and dispends from offline.
+"""The signed payload in the paper prescription's QR: what a pharmacy verifies and dispenses from offline.
 
 Text form (what the QR holds, all in the QR alphanumeric set): `base45(MAGIC + VERSION + zlib(CBOR body))`,
 zlib with the format's preset dictionary (`printing.zdict`).
@@ -74,8 +74,8 @@ class PaperSignatureError(NoskheError):
 def _damaged(why: str) -> PaperPayloadError:
     return PaperPayloadError(
         f"The paper prescription's QR code is damaged, cut short or not a Noskhe prescription ({why}).",
-        "کد QR نسخه کاغذی آسیب دیده، ناقص یا متعلق به نسخه نسخه‌نویس نیست؛ "
-        "نسخه را دوباره اسکن کنید یا از پزشک نسخه تازه بخواهید.",
+        "کد QR نسخه کاغذی آسیب دیده یا ناقص است یا از این برنامه نیست؛ "
+        "آن را دوباره اسکن کنید یا از پزشک نسخه تازه بخواهید.",
         reason=why,
     )
 
@@ -120,13 +120,6 @@ def cert_ref(cert_der: bytes) -> bytes:
 # -- CMS: certificates out for the QR, back in for verification ---------------------------------------
 
 
-def _signed_data(cms_der: bytes) -> cms.SignedData:
-    info = cms.ContentInfo.load(cms_der)
-    if info["content_type"].native != "signed_data":
-        raise ValueError("not CMS SignedData")
-    return info["content"]
-
-
 def _signer_cert(sd: cms.SignedData) -> x509.Certificate:
     sid = sd["signer_infos"][0]["sid"]
     for choice in sd["certificates"] or []:
@@ -164,8 +157,17 @@ def _with_certificate(cms_der: bytes, cert_der: bytes) -> bytes:
 
 
 def seal(fields: PaperFields, signer: Signer) -> Payload:
-    """Sign `fields` with the prescriber's signer (one token operation) and build the payload."""
+    """Sign `fields` with the prescriber's signer (one token operation) and build the payload. A signer
+    who is not the prescriber the fields name is refused (`PaperSignatureError`, reason not-prescriber)."""
     signature = signer.sign(signed_bytes(fields))
+    who = signature.signer
+    if who.medical_council_number != fields.prescriber_council:
+        raise PaperSignatureError(
+            f"The token belongs to {who.name} (council number {who.medical_council_number or 'none'}), not to "
+            f"the prescriber of this prescription ({fields.prescriber_council}).",
+            f"توکن متعلق به {who.name} است، نه تجویزگر این نسخه؛ نسخه را باید خود تجویزگر امضا کند.",
+            reason="not-prescriber",
+        )
     return from_signature(fields, signature.cms)
 
 
@@ -246,8 +248,6 @@ def decode(text: str) -> Payload:
     except zlib.error:
         raise _damaged("compressed data corrupted") from None
     except (CodecError, KeyError, TypeError, ValueError, IndexError) as exc:
-        if isinstance(exc, PaperPayloadError):
-            raise
         raise _damaged(str(exc) or type(exc).__name__) from None
     return Payload(fields=fields, cms=cms_der, cert_ref=ref, cert=cert)
 
