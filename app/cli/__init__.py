@@ -93,6 +93,11 @@ def main(argv: list[str] | None = None) -> int:
     except NoskheError as exc:
         print(f"error: {exc.en} | خطا: {exc.fa}", file=sys.stderr)
         return EXIT_USER_ERROR
+    except BrokenPipeError:
+        # The reader went away (`noskhe catalog search x | head`): stop quietly, as other tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
     except KeyboardInterrupt:
         print("interrupted | متوقف شد", file=sys.stderr)
         return 130
