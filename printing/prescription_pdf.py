@@ -36,7 +36,7 @@ from printing.layout import (
     money,
 )
 from printing.payload import payload_bytes
-from printing.shaping import draw_text, fa_num, ltr, wrap
+from printing.shaping import draw_text, fa_num, ltr, new_canvas, wrap
 
 MARGIN = 10 * mm
 QR_MODULE = 0.45 * mm  # ~10 dots at 600 dpi, read by phone cameras at arm's length
@@ -72,13 +72,7 @@ def _identity_line(sig: Signature, label: str) -> str:
 class _Sheet:
     def __init__(self, target: str | Path | BinaryIO, rx: Prescription) -> None:
         self.rx = rx
-        self.canvas = Canvas(
-            target if isinstance(target, str) else str(target) if isinstance(target, Path) else target,
-            pagesize=A5,
-            pageCompression=1,
-        )
-        self.canvas.setTitle(f"Noskhe paper prescription {rx.id}")
-        self.canvas.setAuthor("Noskhe")
+        self.canvas = new_canvas(target, A5, f"Noskhe paper prescription {rx.id}")
         self.pages = 1
         self.width, self.height = A5
 
@@ -97,7 +91,7 @@ class _Sheet:
 def _header(cur: Cursor, rx: Prescription, facility: Facility | None, printed_at: dt.datetime) -> None:
     top = cur.y
     right = Cursor(cur.canvas, cur.left + cur.width / 2, cur.right, top, cur.bottom)
-    right.line(facility.name if facility else "مرکز ارائه خدمت", 12, bold=True)
+    right.line((facility.name if facility else "") or "مرکز ارائه خدمت", 12, bold=True)
     right.line(f"شناسه سیام: {fa_num(rx.facility_siam)}", 8.5)
     if facility and facility.phone:
         right.line(f"تلفن: {fa_num(facility.phone)}", 8)

@@ -25,7 +25,7 @@ from app.domain import Dispensing, Facility, Prescription
 from printing.barcodes import draw_qr
 from printing.jalali import jalali_datetime
 from printing.layout import Cursor, grouped, money
-from printing.shaping import fa_num, ltr
+from printing.shaping import fa_num, ltr, new_canvas
 
 ROLL_WIDTH = 80 * mm
 ROLL_MARGIN = 4 * mm  # 72 mm printable, the common 80 mm printer head
@@ -136,20 +136,18 @@ def render_receipt(
 ) -> PrintedReceipt:
     """Write the receipt of dispensing `d` to `out`: an 80 mm roll strip (`roll`) or A5. Drug names come
     from `prescription` (by line), else `drug_name(code)`, else the code itself."""
-    target = str(out) if isinstance(out, Path) else out
+    title = f"Noskhe pharmacy receipt {d.id}"
     if roll:
         style = _Style(body=8, small=7, title=10)
         probe = _Flow(Canvas(io.BytesIO()), ROLL_WIDTH, 10_000, ROLL_MARGIN, paged=False)
-        _draw(probe, d, facility, prescription, drug_name, style)
+        _draw(probe, d, facility, prescription, drug_name, style)  # a dry run measures the strip
         height = 10_000 - probe.cur.y + ROLL_MARGIN
-        canvas = Canvas(target, pagesize=(ROLL_WIDTH, height), pageCompression=1)
+        canvas = new_canvas(out, (ROLL_WIDTH, height), title)
         flow = _Flow(canvas, ROLL_WIDTH, height, ROLL_MARGIN, paged=False)
     else:
         style = _Style(body=9, small=8, title=12)
-        canvas = Canvas(target, pagesize=A5, pageCompression=1)
+        canvas = new_canvas(out, A5, title)
         flow = _Flow(canvas, A5[0], A5[1], A5_MARGIN, paged=True)
-    canvas.setTitle(f"Noskhe pharmacy receipt {d.id}")
-    canvas.setAuthor("Noskhe")
     reference, pending = _draw(flow, d, facility, prescription, drug_name, style)
     canvas.save()
     return PrintedReceipt(flow.width, flow.height, flow.pages, reference, pending)

@@ -19,6 +19,7 @@ import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import arabic_reshaper
 from bidi.algorithm import get_display
@@ -138,6 +139,21 @@ def fonts(dirs: list[Path] | None = None) -> Fonts:
         if dirs is None:
             _fonts = found
         return found
+
+
+def new_canvas(target: str | Path | BinaryIO, pagesize: tuple[float, float], title: str) -> Canvas:
+    """A compressed PDF canvas in Persian (`lang` fa-IR) whose every font is embedded: even the font
+    reportlab sets before any text is ours, not an unembedded Helvetica."""
+    canvas = Canvas(
+        str(target) if isinstance(target, Path) else target,
+        pagesize=pagesize,
+        pageCompression=1,
+        initialFontName=fonts().regular[0].name,
+        lang="fa-IR",
+    )
+    canvas.setTitle(title)
+    canvas.setAuthor("Noskhe")
+    return canvas
 
 
 # -- text -----------------------------------------------------------------------------------------------

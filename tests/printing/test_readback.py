@@ -5,6 +5,7 @@ tracking code), and the QR to a payload that verifies; `pdftotext` must show the
 in reading order.
 """
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -102,3 +103,12 @@ def test_long_prescription_continues_on_a_second_page(pki: Pki, tmp_path: Path) 
     text = pdf_text(pdf)
     assert "ادامه نسخه" in text and text.count("لوراتادین") == 4
     assert signature.signer.name in text
+
+
+def test_print_ready_every_font_embedded(page) -> None:  # type: ignore[no-untyped-def]
+    need("pdffonts")
+    _rx, pdf, _info, _png = page
+    rows = subprocess.run(
+        ["pdffonts", str(pdf)], capture_output=True, text=True, check=True
+    ).stdout.splitlines()[2:]
+    assert rows and all(row.split()[-5] == "yes" for row in rows), rows  # the «emb» column
