@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import asdict, dataclass, field, fields, replace
 from enum import Enum
+from collections.abc import Iterable
 from typing import Any
 
 from app.errors import NoskheError
@@ -213,6 +214,13 @@ class CostSplit(_Entity):
         return CostSplit(self.insurer + other.insurer, self.patient + other.patient)
 
     @classmethod
+    def sum(cls, splits: "Iterable[CostSplit]") -> "CostSplit":
+        total = cls()
+        for split in splits:
+            total = total + split
+        return total
+
+    @classmethod
     def of(cls, price: int, insurer_percent: int) -> "CostSplit":
         insurer = price * insurer_percent // 100  # patients never pay a rounding rial less than owed
         return cls(insurer, price - insurer)
@@ -266,10 +274,7 @@ class Prescription(_Entity):
 
     @property
     def cost(self) -> CostSplit:
-        total = CostSplit()
-        for item in self.items:
-            total = total + item.cost
-        return total
+        return CostSplit.sum(item.cost for item in self.items)
 
     def document(self) -> dict[str, Any]:
         """The signed content: who, for whom, what, when. State, HID and tracking code come later and
@@ -376,10 +381,7 @@ class Dispensing(_Entity):
 
     @property
     def cost(self) -> CostSplit:
-        total = CostSplit()
-        for item in self.items:
-            total = total + item.cost
-        return total
+        return CostSplit.sum(item.cost for item in self.items)
 
     def document(self) -> dict[str, Any]:
         d = self.to_dict()
