@@ -92,6 +92,43 @@ MIGRATIONS: list[tuple[int, str]] = [
             BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
         """,
     ),
+    (
+        2,
+        """
+        -- The transactional outbox: a row is written in the same transaction as the change it carries and
+        -- leaves only through a terminal state (done, acknowledged); it is never deleted.
+        CREATE TABLE outbox (
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            chain TEXT NOT NULL,            -- rows of one chain go out strictly in seq order
+            subject TEXT NOT NULL,          -- rx:<id> or disp:<id>
+            op TEXT NOT NULL,               -- eligibility | register | edit | cancel | dispense
+            version INTEGER NOT NULL DEFAULT 1,
+            idem_key TEXT NOT NULL UNIQUE,  -- chosen before the first send, reused on every retry
+            payload TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'pending',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            failures INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at REAL NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            first_sent_at TEXT,
+            finished_at TEXT,
+            reason_code TEXT, reason_en TEXT, reason_fa TEXT, action_en TEXT, action_fa TEXT,
+            result TEXT
+        );
+        CREATE INDEX outbox_chain ON outbox (chain, seq);
+        CREATE INDEX outbox_state ON outbox (state, next_attempt_at);
+        CREATE TRIGGER outbox_no_delete BEFORE DELETE ON outbox
+            BEGIN SELECT RAISE(ABORT, 'outbox rows are never deleted'); END;
+
+        -- What the exchange answered about a prescription or dispensing (HID, tracking code, rule ids, receipts).
+        CREATE TABLE exchange_results (
+            subject TEXT NOT NULL, kind TEXT NOT NULL, data TEXT NOT NULL, at TEXT NOT NULL,
+            PRIMARY KEY (subject, kind)
+        );
+        """,
+    ),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -1,0 +1,27 @@
+"""`noskhe demo --headless [--json] [--out DIR]`: the whole e-prescription story, offline to online.
+
+Needs SoftHSM2 (Debian: `apt install softhsm2`). Everything happens in a temporary directory (or DIR, kept
+for inspection): TEST tokens, a reference exchange on a free loopback port, a clinic and two pharmacies.
+See `exchange.demo` for the steps.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("demo", help="play the whole story against a local reference exchange")
+    p.add_argument(
+        "--headless", action="store_true", help="no window: print each step (the only mode for now)"
+    )
+    p.add_argument("--json", action="store_true", help="the report as JSON")
+    p.add_argument("--out", help="keep the workspace (tokens, stores, exchange data) in this directory")
+    p.set_defaults(handler=cmd_demo)
+
+
+def cmd_demo(args: Any, ctx: Any) -> int:
+    from exchange.demo import run
+
+    return run(Path(args.out) if args.out else None, args.json)

@@ -1,0 +1,216 @@
+"""The exchange's HTTP API, as a function from a request to an answer (the server in `exchange.http` adds
+sockets and faults).
+
+| method + path                              | body / answer                                          | key |
+|--------------------------------------------|--------------------------------------------------------|-----|
+| GET  /metadata                             | CapabilityStatement (no authentication: the probe)     |     |
+| POST /auth/token                           | signed login → bearer token (`exchange.auth`)          |     |
+| POST /eligibility                          | CoverageEligibilityRequest → …Response (HID)           | yes |
+| POST /rules/$check                         | prescription Bundle → findings and cost, nothing kept  |     |
+| POST /prescriptions                        | prescription Bundle → Task (tracking code, rule ids)   | yes |
+| PUT  /prescriptions/{id}                   | new signed version → Task; 409 once dispensed          | yes |
+| POST /prescriptions/{id}/$cancel           | signed cancellation → Task; 409 once dispensed         | yes |
+| GET  /prescriptions?{national-code|fida|unique-id|newborn|hid|tracking}=X | searchset Bundle (open ones) |     |
+| GET  /prescriptions/{id or tracking code}  | status: state, dispensed lines, who and when           |     |
+| POST /prescriptions/{ref}/$claim|$release  | claim secret (409 with who/when) / release             |     |
+| POST /dispensings                          | dispensing Bundle (+ X-Claim) → Task (receipt); 409    | yes |
+| GET  /ttac/{code}                          | Medication with status genuine/dispensed/expired; 404  |     |
+| GET  /reference/{kind}, GET /statement     | see `exchange.reference`                               |     |
+| POST /batch                                | Bundle(batch) of keyed calls above → batch-response    | per entry |
+
+The key is the `Idempotency-Key` header (`exchange.idempotency`). Replays answer 200 with the stored body
+and the header `Idempotent-Replayed: true`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.parse
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any
+
+from exchange import reference
+from exchange.auth import Authenticator
+from exchange.db import ExchangeDB
+from exchange.dispensing import Dispensary
+from exchange.errors import ExchangeError, malformed
+from exchange.prescriptions import Registry, parse
+from exchange.rules import check_prescription
+from sync import fhir
+
+MAX_BATCH = 100
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]  # lower-case names
+    body: bytes = b""
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.body or b"null")
+        except ValueError:
+            raise malformed("the body is not JSON") from None
+
+
+@dataclass
+class Answer:
+    status: int
+    body: Any
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def _status_line(status: int) -> str:
+    return f"{status} {HTTPStatus(status).phrase}"
+
+
+class ExchangeApi:
+    def __init__(
+        self, db: ExchangeDB, auth: Authenticator, registry: Registry, dispensary: Dispensary
+    ) -> None:
+        self.db, self.auth, self.registry, self.dispensary = db, auth, registry, dispensary
+
+    def handle(self, req: Request) -> Answer:
+        try:
+            return self._route(req)
+        except ExchangeError as exc:
+            return Answer(exc.status, exc.body())
+
+    def _route(self, req: Request) -> Answer:
+        m, p = req.method, req.path.rstrip("/") or "/"
+        if m == "GET" and p == "/metadata":
+            return Answer(
+                200,
+                {
+                    "resourceType": "CapabilityStatement",
+                    "status": "active",
+                    "kind": "instance",
+                    "date": "2026-01-01",
+                    "fhirVersion": "4.3.0",
+                    "format": ["json"],
+                    "software": {"name": "Noskhe reference exchange"},
+                },
+            )
+        if m == "POST" and p == "/auth/token":
+            return Answer(200, self.auth.login(req.body, req.headers.get("x-noskhe-signature")))
+        facility = self.auth.facility(req.headers.get("authorization"))
+        if m == "POST" and p == "/batch":
+            return self._batch(facility, req.json())
+        keyed = self._keyed(
+            m,
+            p,
+            facility,
+            req.json() if m in ("POST", "PUT") else None,
+            req.headers.get("idempotency-key"),
+            req.headers.get("x-claim"),
+        )
+        if keyed is not None:
+            return keyed
+        if m == "GET" and p == "/prescriptions":
+            fields = [
+                (k, v)
+                for k, v in req.query.items()
+                if k in ("national-code", "fida", "unique-id", "newborn", "hid", "tracking")
+            ]
+            if len(fields) != 1:
+                raise malformed(
+                    "search by exactly one of national-code, fida, unique-id, newborn, hid, tracking"
+                )
+            return Answer(200, self.registry.search(facility, *fields[0]))
+        if m == "POST" and p == "/rules/$check":
+            rx, _ = parse(req.json(), fhir.bundle_to_prescription)
+            row = self.db.one("SELECT insurer FROM hids WHERE hid = ?", (rx.hid,)) if rx.hid else None
+            result = check_prescription(self.db, rx, row[0] if row else None, rx.prescriber.specialty)
+            return Answer(200, {"rejected": result.rejected, **result.to_dict()})
+        if mt := re.fullmatch(r"/prescriptions/([^/]+)/\$(claim|release)", p):
+            if m != "POST":
+                raise ExchangeError(405, "method", "Use POST.", "از POST استفاده کنید.")
+            if mt.group(2) == "claim":
+                return Answer(200, self.dispensary.claim(facility, mt.group(1)))
+            return Answer(200, self.dispensary.release(facility, mt.group(1), req.headers.get("x-claim")))
+        if (mt := re.fullmatch(r"/prescriptions/([^/$]+)", p)) and m == "GET":
+            return Answer(200, self.registry.status(self.registry.resolve(mt.group(1))))
+        if (mt := re.fullmatch(r"/ttac/([0-9]{16})", p)) and m == "GET":
+            return Answer(200, self.dispensary.ttac(mt.group(1)))
+        if (mt := re.fullmatch(r"/reference/([a-z]+)", p)) and m == "GET":
+            version, body = reference.reference(self.db, mt.group(1))
+            if req.headers.get("if-none-match", "").strip('"') == version:
+                return Answer(304, None, {"ETag": f'"{version}"'})
+            return Answer(200, body, {"ETag": f'"{version}"'})
+        if m == "GET" and p == "/statement":
+            return Answer(
+                200, reference.statement(self.db, facility, req.query.get("from"), req.query.get("to"))
+            )
+        raise ExchangeError(404, "no-route", f"No such call: {m} {p}.", f"چنین درخواستی وجود ندارد: {m} {p}.")
+
+    def _keyed(
+        self, m: str, p: str, facility: str, body: Any, key: str | None, claim: str | None
+    ) -> Answer | None:
+        """The calls that change state (and so need an idempotency key); None when `p` is none of them."""
+        if m == "POST" and p == "/eligibility":
+            (status, out), replay = self.registry.eligibility(facility, body, key)
+        elif m == "POST" and p == "/prescriptions":
+            (status, out), replay = self.registry.register(facility, body, key)
+        elif (mt := re.fullmatch(r"/prescriptions/([^/$]+)", p)) and m == "PUT":
+            (status, out), replay = self.registry.edit(facility, mt.group(1), body, key)
+        elif (mt := re.fullmatch(r"/prescriptions/([^/]+)/\$cancel", p)) and m == "POST":
+            (status, out), replay = self.registry.cancel(facility, mt.group(1), body, key)
+        elif m == "POST" and p == "/dispensings":
+            (status, out), replay = self.dispensary.dispense(facility, body, key, claim)
+        else:
+            return None
+        if replay:
+            return Answer(200 if status < 300 else status, out, {"Idempotent-Replayed": "true"})
+        return Answer(status, out)
+
+    def _batch(self, facility: str, bundle: Any) -> Answer:
+        if (
+            not isinstance(bundle, dict)
+            or bundle.get("resourceType") != "Bundle"
+            or bundle.get("type") != "batch"
+        ):
+            raise malformed("expected a Bundle of type batch")
+        entries = bundle.get("entry") or []
+        if len(entries) > MAX_BATCH:
+            raise ExchangeError(
+                413,
+                "batch-too-large",
+                f"At most {MAX_BATCH} entries per batch.",
+                f"هر دسته حداکثر {MAX_BATCH} مورد.",
+            )
+        out = []
+        for e in entries:
+            try:
+                request = e["request"]
+                opts = dict(urllib.parse.parse_qsl(request.get("ifNoneExist", "")))
+                path = "/" + request["url"].lstrip("/")
+                answer = self._keyed(
+                    request["method"],
+                    path,
+                    facility,
+                    e.get("resource"),
+                    opts.get("idempotency-key"),
+                    opts.get("claim"),
+                )
+                if answer is None:
+                    raise ExchangeError(
+                        400,
+                        "not-batchable",
+                        f"{request['method']} {path} cannot be batched.",
+                        "این درخواست را نمی‌توان دسته‌ای فرستاد.",
+                    )
+            except ExchangeError as exc:
+                answer = Answer(exc.status, exc.body())
+            except (KeyError, TypeError, AttributeError):
+                answer = Answer(400, malformed("a batch entry has no request").body())
+            response: dict[str, Any] = {"status": _status_line(answer.status)}
+            if answer.status >= 300:
+                out.append({"response": {**response, "outcome": answer.body}})
+            else:
+                out.append({"resource": answer.body, "response": response})
+        return Answer(200, {"resourceType": "Bundle", "type": "batch-response", "entry": out})

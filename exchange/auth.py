@@ -1,0 +1,121 @@
+"""How a facility proves who it is: a signed login, then a short-lived bearer token.
+
+    POST /auth/token   body: canonical JSON {"siam": "...", "nonce": "<random>", "issuedAt": "<ISO time>"}
+                       header X-Noskhe-Signature: base64 detached CMS over the body, by the facility's
+                       organisational certificate (token or PKCS#12), chaining to the exchange's trust list
+    → 200 {"access_token": "...", "token_type": "Bearer", "expires_in": 900, "facility": "<SIAM>"}
+
+Every other call (except GET /metadata) carries `Authorization: Bearer <token>`. This is the SMART Backend
+Services pattern (a signed assertion buys an access token) with CMS in place of a JWT, because facility
+keys live on PKCS#11 tokens that already make CMS. The login is refused when the signature does not verify,
+the certificate is not a facility certificate, its SIAM id differs from the one claimed, the facility is
+unknown or inactive, the time is more than five minutes off, or the nonce was seen before (replay).
+In production the channel is TLS (`noskhe exchange serve --tls-cert/--tls-key`), which keeps tokens secret.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from app.signing import SignatureRole
+from exchange.db import ExchangeDB
+from exchange.errors import ExchangeError
+
+TOKEN_TTL = 900
+SKEW = dt.timedelta(minutes=5)
+
+
+def refused(code: str, en: str, fa: str, status: int = 401) -> ExchangeError:
+    return ExchangeError(status, code, en, fa)
+
+
+class Authenticator:
+    def __init__(self, db: ExchangeDB, trust: Callable[[], Any], *, ttl: int = TOKEN_TTL) -> None:
+        self.db, self.trust, self.ttl = db, trust, ttl
+        self._tokens: dict[str, tuple[str, float]] = {}
+        self._nonces: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def login(self, body: bytes, signature_b64: str | None) -> dict[str, Any]:
+        from smartcard.errors import SignatureInvalid
+
+        if not signature_b64:
+            raise refused("unauthenticated", "The login carries no signature.", "درخواست ورود امضا ندارد.")
+        try:
+            claim = json.loads(body)
+            siam, nonce, issued = (
+                str(claim["siam"]),
+                str(claim["nonce"]),
+                dt.datetime.fromisoformat(claim["issuedAt"]),
+            )
+            cms = base64.b64decode(signature_b64, validate=True)
+        except (ValueError, KeyError, TypeError):
+            raise refused(
+                "unauthenticated", "The login request is malformed.", "درخواست ورود نادرست است."
+            ) from None
+        try:
+            result = self.trust().verify(body, cms)
+        except SignatureInvalid as exc:
+            raise refused(
+                "bad-signature",
+                f"The login signature is not valid: {exc.en}",
+                f"امضای ورود معتبر نیست: {exc.fa}",
+            ) from None
+        who = result.signer
+        if result.role is not SignatureRole.FACILITY or who.siam_id != siam:
+            raise refused(
+                "wrong-certificate",
+                f"The login is signed by {who.name}, not by facility {siam}'s certificate.",
+                f"درخواست ورود با گواهی سازمانی مرکز {siam} امضا نشده است.",
+            )
+        row = self.db.one("SELECT active FROM facilities WHERE siam = ?", (siam,))
+        if row is None or not row[0]:
+            raise refused(
+                "unknown-facility",
+                f"Facility {siam} is not registered with the exchange (or is suspended).",
+                f"مرکز {siam} در سامانه ثبت نشده یا تعلیق شده است.",
+                status=403,
+            )
+        now = dt.datetime.now(dt.UTC)
+        if issued.tzinfo is None or abs(now - issued) > SKEW:
+            raise refused(
+                "clock-skew",
+                "The login's time is more than five minutes off; check the workstation clock.",
+                "زمان درخواست ورود بیش از پنج دقیقه اختلاف دارد؛ ساعت رایانه را بررسی کنید.",
+            )
+        with self._lock:
+            t = time.time()
+            self._nonces = {n: exp for n, exp in self._nonces.items() if exp > t}
+            if nonce in self._nonces:
+                raise refused(
+                    "replay", "This login was already used.", "این درخواست ورود پیش‌تر استفاده شده است."
+                )
+            self._nonces[nonce] = t + 2 * SKEW.total_seconds()
+            token = secrets.token_urlsafe(32)
+            self._tokens[token] = (siam, t + self.ttl)
+        return {"access_token": token, "token_type": "Bearer", "expires_in": self.ttl, "facility": siam}
+
+    def facility(self, authorization: str | None) -> str:
+        """The SIAM id behind a bearer token; 401 when missing, unknown or expired."""
+        if not authorization or not authorization.startswith("Bearer "):
+            raise refused(
+                "unauthenticated",
+                "Authentication required: log in with the facility certificate.",
+                "ورود با گواهی سازمانی مرکز لازم است.",
+            )
+        with self._lock:
+            found = self._tokens.get(authorization[7:].strip())
+        if found is None or found[1] < time.time():
+            raise refused(
+                "token-expired",
+                "The access token is unknown or expired; log in again.",
+                "نشانهٔ دسترسی نامعتبر یا منقضی است؛ دوباره وارد شوید.",
+            )
+        return found[0]

@@ -1,0 +1,209 @@
+"""`noskhe demo --headless`: the whole story, end to end, in temporary directories.
+
+Development tokens (SoftHSM2), a reference exchange in its own process on a free loopback port, one clinic
+and two pharmacies, each with its own encrypted store:
+
+ 1. the exchange is down; the GP writes and signs three prescriptions: queued, no HID yet;
+ 2. the exchange comes up; the clinic syncs: HIDs, tracking codes, rule-approval ids come back;
+ 3. two pharmacies refresh reference data and retrieve the first patient's prescription by national code;
+ 4. pharmacy 1 claims it, checks each pack's authenticity code with TTAC, dispenses, signs, syncs;
+ 5. pharmacy 2 tries the same prescription: the claim is refused (who, when), and a dispensing it recorded
+    from paper comes back as a conflict that needs attention;
+ 6. the GP edits the dispensed prescription: the exchange refuses and the clinic shows why;
+ 7. statements for the clinic and the pharmacy.
+Every step is recorded with what it showed; the exit code is 0 only when every step turned out as expected.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PASSPHRASE = "demo passphrase"
+
+
+@dataclass
+class Step:
+    name: str
+    ok: bool
+    detail: dict[str, Any]
+    seconds: float
+
+
+@dataclass
+class Story:
+    steps: list[Step] = field(default_factory=list)
+
+    def step(self, name: str, fn: Callable[[], tuple[bool, dict[str, Any]]]) -> dict[str, Any]:
+        start = time.monotonic()
+        try:
+            ok, detail = fn()
+        except Exception as exc:  # noqa: BLE001 — a failed step is reported, then the story stops
+            ok, detail = False, {"error": f"{type(exc).__name__}: {exc}"}
+        self.steps.append(Step(name, ok, detail, round(time.monotonic() - start, 3)))
+        if not ok:
+            raise StopStory(name)
+        return detail
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.steps) and all(s.ok for s in self.steps)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "steps": [vars(s) for s in self.steps]}
+
+
+class StopStory(Exception):
+    pass
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class World:
+    """The running pieces: tokens, the exchange process, three workstations."""
+
+    def __init__(self, root: Path) -> None:
+        from exchange import devworld
+        from smartcard import devtoken
+
+        self.root = root
+        self.tokens = devtoken.init(root / "tokens", devworld.IDENTITIES)
+        os.environ["SOFTHSM2_CONF"] = str(self.tokens.softhsm_conf)  # before the PKCS#11 module loads
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.exchange: subprocess.Popen[bytes] | None = None
+        self.sites: dict[str, Any] = {}
+
+    def start_exchange(self) -> None:
+        data = self.root / "exchange"
+        self.exchange = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "app",
+                "exchange",
+                "serve",
+                "--port",
+                str(self.port),
+                "--data",
+                str(data),
+                "--trust-list",
+                str(self.tokens.trust_list),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 30
+        while not (data / "server.json").exists():
+            if self.exchange.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the exchange did not start")
+            time.sleep(0.05)
+
+    def stop_exchange(self) -> None:
+        if self.exchange is not None and self.exchange.poll() is None:
+            self.exchange.terminate()
+            self.exchange.wait(10)
+
+    def admin(self, path: str) -> Any:
+        token = (self.root / "exchange" / "admin.token").read_text()
+        req = urllib.request.Request(self.url + path, headers={"X-Admin-Token": token})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return json.loads(r.read())
+
+    def site(self, ws: Any) -> Any:
+        """A workstation: its store, its signers (on tokens) and its sync engine."""
+        from app.signing import SignatureRole as R
+        from app.store import Store
+        from exchange.devworld import PINS
+        from smartcard.config import SOFTHSM_MODULE, SmartcardConfig
+        from smartcard.signer import TokenSigner
+        from smartcard.tokens import Pkcs11Module
+        from smartcard.trustlist import TrustList
+        from sync.client import ExchangeClient
+        from sync.drain import Backoff
+        from sync.engine import SyncEngine
+
+        store = Store.create(
+            self.root / ws.user_token,
+            PASSPHRASE,
+            role=ws.role,
+            facility=ws.siam,
+            facility_name=ws.name,
+            kdf_log2_n=14,
+        )
+        trust = TrustList.from_file(self.tokens.trust_list)
+        trust.save(store)
+        store.set_meta("exchange.url", self.url)
+        module = Pkcs11Module.load(SmartcardConfig(module_path=SOFTHSM_MODULE))
+        signers = []
+        for label, role in (
+            (ws.user_token, R.PRESCRIBER if ws.role == "clinic" else R.PHARMACIST),
+            (ws.facility_token, R.FACILITY),
+        ):
+            session = module.session(label=label)
+            session.login(PINS[label])
+            signers.append(TokenSigner(session, role, trust))
+        engine = SyncEngine(
+            store,
+            ExchangeClient(self.url, signers[1], siam=ws.siam, timeout=(1.0, 20.0)),
+            backoff=Backoff(0.05, 0.5),
+            patience=2.0,
+        )
+        self.sites[ws.user_token] = engine
+        return store, signers, engine
+
+    def close(self) -> None:
+        self.stop_exchange()
+        for engine in self.sites.values():
+            engine.store.close()
+
+
+def play(root: Path, say: Callable[[str], None] = lambda s: None) -> Story:
+    from exchange import devworld, seed
+    from exchange.demo_story import run_story
+
+    story = Story()
+    world = World(root)
+    try:
+        run_story(story, world, devworld, seed, say)
+    except StopStory:
+        pass
+    finally:
+        world.close()
+    return story
+
+
+def run(out: Path | None, as_json: bool) -> int:
+    say = (lambda s: None) if as_json else (lambda s: print(s, flush=True))
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        story = play(out, say)
+    else:
+        with tempfile.TemporaryDirectory(prefix="noskhe-demo-") as tmp:
+            story = play(Path(tmp), say)
+    if as_json:
+        print(json.dumps(story.to_dict(), ensure_ascii=False, indent=1))
+    else:
+        print()
+        for s in story.steps:
+            print(f"{'✓' if s.ok else '✗'} {s.name} ({s.seconds:.2f}s)")
+        print(
+            "demo finished: every step as expected | نمایش کامل شد"
+            if story.ok
+            else "demo FAILED | نمایش ناموفق بود"
+        )
+    return 0 if story.ok else 1

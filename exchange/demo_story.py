@@ -1,0 +1,225 @@
+"""The steps of `noskhe demo` (see `exchange.demo` for the stage they play on)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from app.domain import Coverage, DispensedPack, Patient, PatientId
+from app.errors import NoskheError
+from app.services.dispensing import DispenseLine, record_dispensing
+from app.services.outbox import Outbox
+from app.services.prescribing import ItemRequest, edit_prescription, write_prescription
+
+ITEMS = (
+    [
+        ItemRequest("101002", 21, "هر ۸ ساعت یک کپسول، ۷ روز"),
+        ItemRequest("103011", 10, "در صورت درد، حداکثر ۳ بار در روز"),
+    ],
+    [ItemRequest("104064", 30, "روزی یک قرص، عصر")],
+    [ItemRequest("105040", 20, "صبح‌ها پس از صبحانه")],
+)
+
+
+def run_story(story: Any, world: Any, devworld: Any, seed: Any, say: Callable[[str], None]) -> None:
+    from smartcard.trustlist import TrustList
+    from sync.client import ExchangeRefused
+    from sync.retrieve import check_packs, retrieve
+
+    say(f"workspace {world.root}; exchange will listen on {world.url} (down for now)")
+    clinic, (gp, clinic_seal), clinic_sync = world.site(devworld.CLINIC)
+    patients = [
+        Patient(
+            PatientId("national-code", p["value"]),
+            p["first_name"],
+            p["last_name"],
+            coverage=Coverage(
+                p["coverages"][0].split("-")[0], scheme=p["coverages"][0] if "-" in p["coverages"][0] else ""
+            ),
+        )
+        for p in seed.demo_patients(3)
+    ]
+    written: list[Any] = []
+
+    def write() -> tuple[bool, dict[str, Any]]:
+        for patient, items in zip(patients, ITEMS):
+            written.append(
+                write_prescription(
+                    clinic, patient=patient, prescriber=devworld.GP, items=items, signers=[gp, clinic_seal]
+                )
+            )
+        report = clinic_sync.run()
+        rows = [
+            {"id": rx.id, "patient": str(rx.patient.id), "state": rx.state.value, "hid": rx.hid}
+            for rx in written
+        ]
+        ok = (
+            all(r["state"] == "queued" and r["hid"] is None for r in rows)
+            and report.offline
+            and report.done == 0
+        )
+        return ok, {
+            "prescriptions": rows,
+            "sync": "exchange unreachable: everything stays queued",
+            "outbox": Outbox(clinic).counts(),
+        }
+
+    story.step("exchange down: GP writes and signs 3 prescriptions (queued, no HID)", write)
+    say("  3 prescriptions signed on the GP's token and queued while the exchange is down")
+
+    def come_up() -> tuple[bool, dict[str, Any]]:
+        world.start_exchange()
+        online = clinic_sync.probe()
+        report = clinic_sync.run()
+        rows = [clinic.get_prescription(rx.id) for rx in written]
+        detail = {
+            "online": online,
+            "sent": report.done,
+            "prescriptions": [
+                {
+                    "id": r.id,
+                    "state": r.state.value,
+                    "hid": r.hid,
+                    "tracking_code": r.tracking_code,
+                    "rule_approval_id": r.rule_approval_id,
+                }
+                for r in rows
+            ],
+        }
+        return online and all(
+            r.state.value == "registered" and r.hid and r.tracking_code for r in rows
+        ), detail
+
+    story.step("exchange up: clinic syncs (HIDs, tracking codes, rule-approval ids)", come_up)
+    say("  the exchange is up; the clinic's outbox drained")
+
+    ph1, (pharmacist1, seal1), sync1 = world.site(devworld.PHARMACY)
+    ph2, (pharmacist2, seal2), sync2 = world.site(devworld.PHARMACY_2)
+    target = clinic.get_prescription(written[0].id)
+    national = target.patient.id.value
+
+    def fetch() -> tuple[bool, dict[str, Any]]:
+        refreshed = {"pharmacy-1": sync1.refresh(), "pharmacy-2": sync2.refresh()}
+        got1 = retrieve(ph1, sync1.client, TrustList.load(ph1), field="national-code", value=national)
+        got2 = retrieve(ph2, sync2.client, TrustList.load(ph2), field="national-code", value=national)
+        ids = [[r.id for r in g.prescriptions] for g in (got1, got2)]
+        return ids[0] == [target.id] and ids[1] == [target.id], {
+            "reference": refreshed,
+            "national_code": national,
+            "found_by_pharmacy_1": ids[0],
+            "found_by_pharmacy_2": ids[1],
+        }
+
+    story.step("two pharmacies refresh reference data and retrieve by national code", fetch)
+    shelf: dict[int, list[str]] = {}
+
+    def dispense_first() -> tuple[bool, dict[str, Any]]:
+        claim = sync1.client.claim(target.tracking_code)
+        rx = ph1.get_prescription(target.id)
+        for it in rx.items:
+            shelf[it.line] = world.admin(f"/admin/ttac-sample?drug={it.drug_code}&n=2")["codes"]
+        checks = check_packs(sync1.client, [shelf[it.line][0] for it in rx.items] + ["1234567890123456"])
+        lines = [DispenseLine(it.line, packs=(DispensedPack(shelf[it.line][0]),)) for it in rx.items]
+        d = record_dispensing(
+            ph1,
+            rx.id,
+            pharmacist=devworld.PHARMACISTS["noskhe-pharmacist"],
+            lines=lines,
+            signers=[pharmacist1, seal1],
+            claim=claim["claim"],
+        )
+        report = sync1.run()
+        d = ph1.get_dispensing(d.id)
+        receipt = (
+            ph1.conn()
+            .execute("SELECT data FROM exchange_results WHERE subject = ?", (f"disp:{d.id}",))
+            .fetchone()
+        )
+        ok = (
+            d.state == "registered"
+            and report.done == 1
+            and [c["status"] for c in checks] == ["genuine"] * len(rx.items) + ["unknown"]
+        )
+        return ok, {
+            "claimed": True,
+            "ttac": [{"code": c["code"], "status": c["status"]} for c in checks],
+            "dispensing": d.id,
+            "state": d.state,
+            "receipt": receipt[0] if receipt else None,
+            "cost": d.cost.to_dict(),
+        }
+
+    story.step("pharmacy 1 claims, checks TTAC codes, dispenses and syncs", dispense_first)
+    say("  pharmacy 1 dispensed the prescription; its receipt came back")
+
+    def second_pharmacy() -> tuple[bool, dict[str, Any]]:
+        try:
+            sync2.client.claim(target.tracking_code)
+            claim_refused: dict[str, Any] = {"refused": False}
+        except ExchangeRefused as exc:
+            claim_refused = {
+                "refused": True,
+                "status": exc.status,
+                "code": exc.code,
+                "en": exc.en,
+                "fa": exc.fa,
+                "who": exc.details.get("facility_name"),
+                "when": exc.details.get("at"),
+            }
+        rx = ph2.get_prescription(target.id)
+        lines = [DispenseLine(it.line, packs=(DispensedPack(shelf[it.line][1]),)) for it in rx.items]
+        d = record_dispensing(
+            ph2,
+            rx.id,
+            pharmacist=devworld.PHARMACISTS["noskhe-pharmacist-2"],
+            lines=lines,
+            signers=[pharmacist2, seal2],
+        )
+        report = sync2.run()
+        d = ph2.get_dispensing(d.id)
+        attention = sync2.status().attention
+        ok = (
+            claim_refused["refused"]
+            and claim_refused.get("status") == 409
+            and d.state == "conflict"
+            and report.conflicts == 1
+            and len(attention) == 1
+        )
+        return ok, {
+            "online_claim": claim_refused,
+            "paper_dispensing": d.id,
+            "state": d.state,
+            "needs_attention": attention,
+            "prescription_state_here": ph2.get_prescription(target.id).state.value,
+        }
+
+    story.step("pharmacy 2 tries the same prescription: conflict, shown with who and when", second_pharmacy)
+    say("  pharmacy 2 was told who dispensed it and when")
+
+    def late_edit() -> tuple[bool, dict[str, Any]]:
+        try:
+            edit_prescription(clinic, target.id, signers=[gp, clinic_seal], notes="دوز اصلاح شد")
+        except NoskheError as exc:
+            return False, {"error": exc.en}
+        report = clinic_sync.run()
+        rx = clinic.get_prescription(target.id)
+        attention = clinic_sync.status().attention
+        ok = (
+            report.conflicts == 1
+            and rx.state.value == "dispensed"
+            and attention
+            and attention[0]["code"] == "already-dispensed"
+        )
+        return bool(ok), {"state_at_clinic": rx.state.value, "needs_attention": attention}
+
+    story.step("GP edits the dispensed prescription: refused by the exchange, shown at the clinic", late_edit)
+
+    def statements() -> tuple[bool, dict[str, Any]]:
+        a = clinic_sync.client.statement()
+        b = sync1.client.statement()
+        return a["totals"]["count"] == 3 and b["totals"]["count"] == 1, {
+            "clinic": a["totals"],
+            "pharmacy_1": b["totals"],
+        }
+
+    story.step("financial statements", statements)

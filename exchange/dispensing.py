@@ -1,0 +1,328 @@
+"""Claims, dispensings and TTAC authenticity checks.
+
+A pharmacy may claim a prescription before dispensing (it gets a secret, valid 30 minutes); while claimed,
+no other pharmacy can dispense it, edit or cancel it. A dispensing may also arrive with no claim (dispensed
+from paper while offline): it is accepted if nobody else holds the claim and none of its lines or packs was
+dispensed before. Any double dispensing answers 409 naming who dispensed it and when.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import secrets
+import sqlite3
+import time
+from typing import Any
+
+from app.domain import Prescription
+from app.signing import SignatureRole
+from exchange.db import ExchangeDB, utcnow
+from exchange.errors import ExchangeError, not_found
+from exchange.idempotency import Answer, body_hash, passing, run_once
+from exchange.prescriptions import Registry, parse
+from exchange.rules import check_dispensing
+from exchange.verify import Verifier
+from sync import fhir
+from sync.fhir.common import SYS_DISP, task
+
+CLAIM_TTL = 1800
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class Dispensary:
+    def __init__(self, db: ExchangeDB, verifier: Verifier, registry: Registry) -> None:
+        self.db, self.verifier, self.registry = db, verifier, registry
+
+    def _open_or_conflict(self, c: sqlite3.Connection, rx_id: str, what_en: str, what_fa: str) -> str:
+        row = c.execute("SELECT state FROM prescriptions WHERE client_id = ?", (rx_id,)).fetchone()
+        if row is None:
+            raise passing(
+                ExchangeError(
+                    404,
+                    "not-registered",
+                    f"{what_en}: the prescription is not registered (yet).",
+                    f"{what_fa}: نسخه (هنوز) ثبت نشده است.",
+                    prescription=rx_id,
+                )
+            )
+        if row[0] == "cancelled":
+            raise ExchangeError(
+                409,
+                "cancelled",
+                f"{what_en}: the prescription was cancelled.",
+                f"{what_fa}: نسخه ابطال شده است.",
+            )
+        if row[0] == "dispensed":
+            self.registry._dispensed_conflict(c, rx_id, what_en, what_fa)
+        return row[0]
+
+    # ---- claims --------------------------------------------------------------------------------------
+
+    def claim(self, facility: str, ref: str) -> dict[str, Any]:
+        rx_id = self.registry.resolve(ref)
+        with self.db.write() as c:
+            self._open_or_conflict(c, rx_id, "Claim refused", "درخواست پیچیدن پذیرفته نشد")
+            Registry._claimed(c, rx_id, facility, "Claim refused", "درخواست پیچیدن پذیرفته نشد")
+            secret = secrets.token_urlsafe(24)
+            now = utcnow()
+            c.execute(
+                "INSERT OR REPLACE INTO claims VALUES (?,?,?,?,?)",
+                (rx_id, facility, _hash(secret), now, time.time() + CLAIM_TTL),
+            )
+            ExchangeDB.event(c, facility, "claimed", rx_id)
+        return {
+            "prescription": rx_id,
+            "claim": secret,
+            "claimedAt": now,
+            "expiresIn": CLAIM_TTL,
+            "status": self.registry.status(rx_id),
+        }
+
+    def release(self, facility: str, ref: str, secret: str | None) -> dict[str, Any]:
+        rx_id = self.registry.resolve(ref)
+        with self.db.write() as c:
+            row = c.execute(
+                "SELECT facility, secret_hash FROM claims WHERE client_id = ?", (rx_id,)
+            ).fetchone()
+            if row is not None:
+                if row[0] != facility or (secret is not None and _hash(secret) != row[1]):
+                    raise ExchangeError(
+                        403,
+                        "not-your-claim",
+                        "This claim belongs to another pharmacy.",
+                        "این درخواست پیچیدن متعلق به داروخانهٔ دیگری است.",
+                    )
+                c.execute("DELETE FROM claims WHERE client_id = ?", (rx_id,))
+                ExchangeDB.event(c, facility, "released", rx_id)
+        return {"prescription": rx_id, "released": row is not None}
+
+    # ---- dispensing --------------------------------------------------------------------------------
+
+    def dispense(self, facility: str, body: Any, key: str | None, secret: str | None) -> tuple[Answer, bool]:
+        d, sigs = parse(body, fhir.bundle_to_dispensing)
+
+        def work(c: sqlite3.Connection) -> Answer:
+            if d.facility_siam != facility:
+                raise ExchangeError(
+                    422,
+                    "facility-mismatch",
+                    "The dispensing names another facility.",
+                    "مرکز نسخه‌پیچی با مرکز فرستنده یکی نیست.",
+                )
+            self._open_or_conflict(c, d.prescription_id, "Dispensing refused", "نسخه‌پیچی پذیرفته نشد")
+            Registry._claimed(c, d.prescription_id, facility, "Dispensing refused", "نسخه‌پیچی پذیرفته نشد")
+            claim = c.execute(
+                "SELECT secret_hash FROM claims WHERE client_id = ? AND facility = ?",
+                (d.prescription_id, facility),
+            ).fetchone()
+            if claim is not None and secret is not None and _hash(secret) != claim[0]:
+                raise passing(
+                    ExchangeError(
+                        409,
+                        "claim-superseded",
+                        "This claim was replaced by a newer one.",
+                        "درخواست پیچیدن جایگزین شده است.",
+                    )
+                )
+            who = self.verifier.signers(
+                d.document(), sigs, (SignatureRole.PHARMACIST, SignatureRole.FACILITY)
+            )
+            self.verifier.same_person(
+                who[SignatureRole.PHARMACIST],
+                number_field="pharmacist_licence",
+                number=d.pharmacist.licence,
+                national_code=d.pharmacist.national_code,
+                what="dispensing",
+            )
+            self.verifier.same_facility(who[SignatureRole.FACILITY], d.facility_siam, facility)
+            row = c.execute(
+                "SELECT hid, bundle, tracking_code FROM prescriptions WHERE client_id = ?",
+                (d.prescription_id,),
+            ).fetchone()
+            if d.hid is not None and d.hid != row[0]:
+                raise ExchangeError(
+                    422,
+                    "hid-mismatch",
+                    "The dispensing's HID is not the prescription's.",
+                    "شناسه شباد نسخه‌پیچی با نسخه یکی نیست.",
+                )
+            self._lines_free(c, d)
+            self._packs_genuine(c, d)
+            rx: Prescription = fhir.bundle_to_prescription(json.loads(row[1]))[0]
+            insurer = c.execute("SELECT insurer FROM hids WHERE hid = ?", (row[0],)).fetchone()
+            result = check_dispensing(self.db, rx, d, insurer[0] if insurer else None)
+            if result.rejected:
+                raise ExchangeError(
+                    422,
+                    "rules-rejected",
+                    "The rules reject this dispensing.",
+                    "قواعد این نسخه‌پیچی را رد کرد.",
+                    **result.to_dict(),
+                )
+            return self._record(c, facility, d, row, result, key or "")
+
+        return run_once(self.db, facility, key, body_hash(body), work)
+
+    def _lines_free(self, c: sqlite3.Connection, d: Any) -> None:
+        lines = [it.line for it in d.items]
+        marks = ",".join("?" * len(lines))
+        taken = c.execute(
+            f"SELECT line, dispensing FROM rx_items WHERE client_id = ? AND line IN ({marks})"
+            " AND dispensing IS NOT NULL",
+            (d.prescription_id, *lines),
+        ).fetchall()
+        if taken:
+            prev = c.execute(
+                "SELECT d.facility, f.name, d.pharmacist, d.at FROM dispensings d LEFT JOIN facilities f"
+                " ON f.siam = d.facility WHERE d.id = ?",
+                (taken[0][1],),
+            ).fetchone()
+            raise ExchangeError(
+                409,
+                "already-dispensed",
+                f"Line(s) {', '.join(str(t[0]) for t in taken)} already dispensed by {prev[1] or prev[0]} at {prev[3]}.",
+                f"ردیف(های) {'، '.join(str(t[0]) for t in taken)} پیش‌تر در {prev[1] or prev[0]} پیچیده شده است.",
+                facility=prev[0],
+                facility_name=prev[1],
+                pharmacist=prev[2],
+                at=prev[3],
+                lines=[t[0] for t in taken],
+                state=self.registry.status(d.prescription_id)["state"],
+            )
+
+    @staticmethod
+    def _packs_genuine(c: sqlite3.Connection, d: Any) -> None:
+        for it in d.items:
+            for pack in it.packs:
+                row = c.execute(
+                    "SELECT drug_code, dispensed_by, dispensed_at FROM packs WHERE code = ?",
+                    (pack.authenticity_code,),
+                ).fetchone()
+                if row is None:
+                    raise ExchangeError(
+                        422,
+                        "unknown-pack",
+                        f"Authenticity code {pack.authenticity_code} is unknown to TTAC.",
+                        f"کد اصالت {pack.authenticity_code} در سامانهٔ ردیابی نیست.",
+                        code=pack.authenticity_code,
+                    )
+                if row[0] != it.drug_code:
+                    raise ExchangeError(
+                        422,
+                        "pack-mismatch",
+                        f"Pack {pack.authenticity_code} is not drug {it.drug_code}.",
+                        f"بستهٔ {pack.authenticity_code} داروی ردیف {it.line} نیست.",
+                        code=pack.authenticity_code,
+                    )
+                if row[1] is not None:
+                    raise ExchangeError(
+                        409,
+                        "pack-dispensed",
+                        f"Pack {pack.authenticity_code} was already dispensed by {row[1]} at {row[2]}.",
+                        f"بستهٔ {pack.authenticity_code} پیش‌تر تحویل شده است.",
+                        code=pack.authenticity_code,
+                        facility=row[1],
+                        at=row[2],
+                    )
+
+    def _record(
+        self, c: sqlite3.Connection, facility: str, d: Any, rx_row: Any, result: Any, key: str
+    ) -> Answer:
+        now = utcnow()
+        receipt = str(ExchangeDB.next_serial(c, "receipt", 7_000_000_000))
+        cost = result.total
+        lines = sorted(it.line for it in d.items)
+        c.execute(
+            "INSERT INTO dispensings VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (
+                d.id,
+                receipt,
+                d.prescription_id,
+                facility,
+                d.pharmacist.licence,
+                json.dumps(lines),
+                json.dumps(fhir.dispensing_bundle(d, []), ensure_ascii=False),
+                now,
+                cost.insurer,
+                cost.patient,
+            ),
+        )
+        for it in d.items:
+            c.execute(
+                "UPDATE rx_items SET dispensing = ? WHERE client_id = ? AND line = ?",
+                (d.id, d.prescription_id, it.line),
+            )
+            for pack in it.packs:
+                c.execute(
+                    "UPDATE packs SET dispensing = ?, dispensed_by = ?, dispensed_at = ? WHERE code = ?",
+                    (d.id, facility, now, pack.authenticity_code),
+                )
+        left = c.execute(
+            "SELECT count(*) FROM rx_items WHERE client_id = ? AND dispensing IS NULL", (d.prescription_id,)
+        ).fetchone()[0]
+        state = "partially_dispensed" if left else "dispensed"
+        c.execute(
+            "UPDATE prescriptions SET state = ?, updated_at = ? WHERE client_id = ?",
+            (state, now, d.prescription_id),
+        )
+        if not left:
+            c.execute("DELETE FROM claims WHERE client_id = ?", (d.prescription_id,))
+        ExchangeDB.event(c, facility, "dispensed", d.id, d.prescription_id)
+        done = [
+            r[0]
+            for r in c.execute(
+                "SELECT line FROM rx_items WHERE client_id = ? AND dispensing IS NOT NULL ORDER BY line",
+                (d.prescription_id,),
+            )
+        ]
+        return 201, task(
+            "completed",
+            key,
+            SYS_DISP,
+            d.id,
+            {
+                "receipt": receipt,
+                "prescription": d.prescription_id,
+                "prescriptionState": state,
+                "dispensedLines": done,
+                "hid": rx_row[0],
+                "trackingCode": rx_row[2],
+                "cost": cost.to_dict(),
+                **result.to_dict(),
+                "at": now,
+            },
+        )
+
+    # ---- TTAC ----------------------------------------------------------------------------------------
+
+    def ttac(self, code: str) -> dict[str, Any]:
+        """A FHIR Medication for the pack, with `status` genuine | dispensed (unknown codes: 404)."""
+        row = self.db.one(
+            "SELECT drug_code, gtin, batch, expiry, dispensed_by, dispensed_at FROM packs WHERE code = ?",
+            (code,),
+        )
+        if row is None:
+            raise not_found("pack with authenticity code", "بسته با کد اصالت", code)
+        status = "dispensed" if row[4] else ("expired" if row[3] < dt.date.today().isoformat() else "genuine")
+        info = {
+            "status": status,
+            "drug": row[0],
+            "gtin": row[1],
+            "dispensedBy": row[4],
+            "dispensedAt": row[5],
+        }
+        return {
+            "resourceType": "Medication",
+            "identifier": [
+                {"system": "urn:ir:ttac", "value": code},
+                {"system": "urn:oid:1.3.160", "value": row[1]},
+            ],
+            "code": {"coding": [{"system": "urn:noskhe:drug", "code": row[0]}]},
+            "batch": {"lotNumber": row[2], "expirationDate": row[3]},
+            "extension": [fhir.common.ext("ttac", valueString=json.dumps(info, ensure_ascii=False))],
+        }

@@ -1,0 +1,201 @@
+"""Seeded demo data: facilities, insurers, insured persons, the medical council, drugs with prices, TTAC packs
+and the rule set. Deterministic: the same data every time, so tests and the demo can name patients and packs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import random
+from typing import Any
+
+from app.identifiers import gs1_check_digit, national_code_check_digit
+from app.reference.data import insurer_plans, load_insurers, load_starter_drugs
+from exchange.db import ExchangeDB, utcnow
+
+#: (SIAM id, kind, name) of the facilities the exchange knows from the start
+FACILITIES = (
+    ("10000001", "clinic", "درمانگاه نمونه (آزمایشی)"),
+    ("20000002", "pharmacy", "داروخانه نمونه (آزمایشی)"),
+    ("20000003", "pharmacy", "داروخانه دوم (آزمایشی)"),
+)
+#: medical council members: number, name, status, specialty
+COUNCIL = (
+    ("123456", "آزمایشی دکتر سارا احمدی", "active", "پزشک عمومی"),
+    ("98765", "آزمایشی دکتر رضا کریمی", "active", "داروساز"),
+    ("87654", "آزمایشی دکتر نگار موسوی", "active", "داروساز"),
+    ("555555", "آزمایشی دکتر معلق", "suspended", "پزشک عمومی"),
+)
+PACKS_PER_DRUG = 12
+_FIRST = ("مریم", "علی", "زهرا", "محمد", "فاطمه", "حسین", "سارا", "رضا", "نرگس", "امیر", "لیلا", "مهدی")
+_LAST = ("احمدی", "محمدی", "حسینی", "رضایی", "کریمی", "موسوی", "جعفری", "صادقی", "رحیمی", "نوری", "کاظمی")
+
+RULES: dict[str, Any] = {
+    "version": "rules-1405-01",
+    "max_items": 10,
+    "quantity": {"warn_above": 120, "reject_above": 500},
+    "specialist_only_atc": ["L01", "L04AX"],
+    "controlled_atc": ["N02A", "N05BA", "N05CD"],
+    "interactions": [
+        {
+            "a": "B01AA",
+            "b": "M01A",
+            "severity": "warning",
+            "en": "Warfarin with an NSAID raises the risk of bleeding.",
+            "fa": "وارفارین با داروی ضدالتهاب غیراستروئیدی خطر خونریزی را بالا می‌برد.",
+        },
+        {
+            "a": "J01MA",
+            "b": "H02AB",
+            "severity": "warning",
+            "en": "A fluoroquinolone with a corticosteroid raises the risk of tendon rupture.",
+            "fa": "فلوروکینولون با کورتیکواستروئید خطر پارگی تاندون را بالا می‌برد.",
+        },
+        {
+            "a": "N02A",
+            "b": "N05BA",
+            "severity": "rejection",
+            "en": "An opioid with a benzodiazepine is not covered together without a specialist's order.",
+            "fa": "تجویز هم‌زمان مخدر و بنزودیازپین بدون دستور متخصص پذیرفته نیست.",
+        },
+    ],
+}
+
+
+def national_code(rng: random.Random) -> str:
+    while True:
+        nine = "".join(rng.choice("0123456789") for _ in range(9))
+        if len(set(nine)) > 1:
+            return nine + str(national_code_check_digit(nine))
+
+
+def price_of(code: str) -> int:
+    """A stable unit price in rials, between 5,000 and 1,500,000, rounded to 100."""
+    h = int(hashlib.sha256(code.encode()).hexdigest()[:8], 16)
+    return 5_000 + (h % 14_950) * 100
+
+
+def pack_code(drug: str, n: int) -> str:
+    h = int(hashlib.sha256(f"ttac:{drug}:{n}".encode()).hexdigest(), 16)
+    return str(h % 10**16).zfill(16)
+
+
+def gtin(drug: str) -> str:
+    payload = "626" + drug.zfill(9)[-9:]
+    return payload + str(gs1_check_digit(payload))
+
+
+def persons(n: int = 200) -> list[dict[str, Any]]:
+    """The insured-persons database: national-code holders, a few FIDA holders; some with two coverages."""
+    rng = random.Random(1401)
+    plans = [p for p in insurer_plans() if p != "NONE"]
+    out = []
+    for i in range(n):
+        foreign = i % 25 == 24
+        pid = (
+            ("fida", "".join(rng.choice("0123456789") for _ in range(12)))
+            if foreign
+            else ("national-code", national_code(rng))
+        )
+        covs = []
+        if i % 10 != 9:  # one in ten is uninsured
+            covs.append(rng.choice(plans))
+            if i % 7 == 3:  # insurance overlap
+                covs.append(rng.choice([p for p in plans if p != covs[0]]))
+        out.append(
+            {
+                "kind": pid[0],
+                "value": pid[1],
+                "first_name": _FIRST[i % len(_FIRST)],
+                "last_name": _LAST[(i * 7) % len(_LAST)],
+                "birth_date": dt.date(1950 + i % 60, 1 + i % 12, 1 + i % 28).isoformat(),
+                "sex": "female" if i % 2 == 0 else "male",
+                "coverages": covs,
+            }
+        )
+    return out
+
+
+def demo_patients(n: int = 3) -> list[dict[str, Any]]:
+    """The first `n` insured national-code holders with exactly one coverage (the demo's patients)."""
+    return [p for p in persons() if p["kind"] == "national-code" and len(p["coverages"]) == 1][:n]
+
+
+def catalog() -> list[dict[str, Any]]:
+    return [{**row, "price": price_of(row["code"])} for row in load_starter_drugs()]
+
+
+def seed(db: ExchangeDB, trust_list_json: bytes | None = None) -> None:
+    """Fill an empty database (idempotent: does nothing once seeded, except a new trust list)."""
+    now = utcnow()
+    if db.meta("seeded"):
+        if trust_list_json is not None:
+            publish(db, "trustlist", trust_list_json.decode("utf-8"))
+        return
+    today = dt.date.today()
+    with db.write() as c:
+        c.executemany("INSERT OR IGNORE INTO facilities (siam, kind, name) VALUES (?,?,?)", FACILITIES)
+        c.executemany("INSERT INTO council (number, name, status, specialty) VALUES (?,?,?,?)", COUNCIL)
+        for code, plan in insurer_plans().items():
+            c.execute(
+                "INSERT INTO insurers (code, doc) VALUES (?, ?)", (code, json.dumps(plan, ensure_ascii=False))
+            )
+        for p in persons():
+            c.execute(
+                "INSERT INTO persons VALUES (?,?,?,?,?,?)",
+                (p["kind"], p["value"], p["first_name"], p["last_name"], p["birth_date"], p["sex"]),
+            )
+            for n, plan in enumerate(p["coverages"]):
+                c.execute(
+                    "INSERT INTO coverages VALUES (?,?,?,?,?,?)",
+                    (
+                        p["kind"],
+                        p["value"],
+                        insurer_plans()[plan]["parent"] or plan,
+                        plan if insurer_plans()[plan]["parent"] else "",
+                        f"{plan}-{p['value'][-6:]}-{n}",
+                        (today + dt.timedelta(days=365)).isoformat(),
+                    ),
+                )
+        drugs = catalog()
+        for d in drugs:
+            c.execute(
+                "INSERT INTO drugs (code, doc, atc, price) VALUES (?,?,?,?)",
+                (d["code"], json.dumps(d, ensure_ascii=False), d["atc"], d["price"]),
+            )
+            for n in range(PACKS_PER_DRUG):
+                expired = n == PACKS_PER_DRUG - 1
+                expiry = today - dt.timedelta(days=30) if expired else today + dt.timedelta(days=400 + n)
+                c.execute(
+                    "INSERT OR IGNORE INTO packs (code, drug_code, gtin, batch, expiry) VALUES (?,?,?,?,?)",
+                    (
+                        pack_code(d["code"], n),
+                        d["code"],
+                        gtin(d["code"]),
+                        f"B{d['code'][-4:]}{n:02d}",
+                        expiry.isoformat(),
+                    ),
+                )
+        c.execute("INSERT INTO meta (key, value) VALUES ('seeded', ?)", (now,))
+    insurers = load_insurers()
+    publish(
+        db,
+        "catalog",
+        json.dumps({"drugs": drugs, "insurers": insurers}, ensure_ascii=False),
+        version=f"catalog-{today:%Y%m%d}-1",
+    )
+    publish(db, "rules", json.dumps(RULES, ensure_ascii=False), version=RULES["version"])
+    if trust_list_json is not None:
+        publish(db, "trustlist", trust_list_json.decode("utf-8"))
+
+
+def publish(db: ExchangeDB, kind: str, body: str, version: str | None = None) -> str:
+    """Publish reference data; the version defaults to a digest of the body (changes only when it does)."""
+    version = version or f"{kind}-{hashlib.sha256(body.encode()).hexdigest()[:12]}"
+    with db.write() as c:
+        c.execute(
+            "INSERT OR REPLACE INTO reference (kind, version, body, updated_at) VALUES (?,?,?,?)",
+            (kind, version, body, utcnow()),
+        )
+    return version

@@ -1,0 +1,262 @@
+"""The exchange client: HTTP with `requests`, timeouts on every call, facility login, typed failures.
+
+`call()` answers every HTTP status as a `Reply` (the outbox decides what a 409 means); it raises only
+`Unreachable` when no answer came at all (refused connection, timeout, connection dropped mid-answer —
+which may mean the exchange did the work: retry with the same idempotency key). The convenience methods
+for interactive use (`search`, `claim`, `ttac`…) raise `ExchangeRefused` or `ExchangeUnavailable`, both
+`NoskheError`s with a Persian and an English message.
+
+Login (see `exchange.auth`): canonical JSON {siam, nonce, issuedAt} signed by the facility signer, sent to
+POST /auth/token; the bearer token is kept until it expires or a call answers 401.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+from app.canonical import canonical_bytes
+from app.errors import NoskheError
+from app.signing import Signer
+from sync.fhir.common import read_outcome
+
+CONNECT_TIMEOUT = 3.05
+READ_TIMEOUT = 30.0
+
+
+class ExchangeUnavailable(NoskheError):
+    """No usable answer: unreachable, timed out, or a server error. Work stays queued."""
+
+    code = "offline"
+
+
+class Unreachable(ExchangeUnavailable):
+    pass
+
+
+class ExchangeRefused(NoskheError):
+    """The exchange answered and said no; `status` and `details` (who, when…) say why."""
+
+    code = "refused"
+
+    def __init__(self, status: int, code: str, en: str, fa: str, details: dict[str, Any]) -> None:
+        super().__init__(en, fa, **details)
+        self.status = status
+        self.code = code  # type: ignore[misc]
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    body: Any
+    headers: dict[str, str]
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    def refusal(self) -> ExchangeRefused:
+        o = read_outcome(self.body)
+        if o is None:
+            return ExchangeRefused(
+                self.status,
+                f"http-{self.status}",
+                f"The exchange answered {self.status}.",
+                f"سامانهٔ تبادل پاسخ {self.status} داد.",
+                {},
+            )
+        return ExchangeRefused(self.status, o.code, o.en, o.fa, o.details)
+
+
+def unreachable(url: str, exc: Exception) -> Unreachable:
+    return Unreachable(
+        f"The exchange at {url} did not answer ({type(exc).__name__}); the work stays queued.",
+        "سامانهٔ تبادل پاسخ نداد؛ کارها در صف می‌مانند.",
+    )
+
+
+class ExchangeClient:
+    def __init__(
+        self,
+        base_url: str,
+        facility_signer: Signer,
+        *,
+        siam: str,
+        timeout: tuple[float, float] = (CONNECT_TIMEOUT, READ_TIMEOUT),
+        verify: bool | str = True,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.signer, self.siam, self.timeout, self.verify = facility_signer, siam, timeout, verify
+        self._token: tuple[str, float] | None = None
+        self._lock = threading.Lock()
+        self._local = threading.local()
+
+    def _session(self) -> requests.Session:
+        s = getattr(self._local, "session", None)
+        if s is None:
+            s = self._local.session = requests.Session()
+            s.headers["Accept"] = "application/fhir+json"
+        return s
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        data: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        params: dict[str, str] | None = None,
+        timeout: tuple[float, float] | None = None,
+    ) -> Reply:
+        url = self.base_url + path
+        try:
+            r = self._session().request(
+                method,
+                url,
+                json=body,
+                data=data,
+                headers=headers,
+                params=params,
+                timeout=timeout or self.timeout,
+                verify=self.verify,
+            )
+        except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
+            self._session().close()
+            raise unreachable(self.base_url, exc) from None
+        try:
+            parsed = r.json() if r.content else None
+        except ValueError:
+            parsed = None
+        return Reply(r.status_code, parsed, dict(r.headers))
+
+    def login(self) -> str:
+        claim = canonical_bytes(
+            {
+                "siam": self.siam,
+                "nonce": secrets.token_hex(16),
+                "issuedAt": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+            }
+        )
+        sig = self.signer.sign(claim)
+        reply = self._send(
+            "POST",
+            "/auth/token",
+            data=claim,
+            headers={
+                "Content-Type": "application/json",
+                "X-Noskhe-Signature": base64.b64encode(sig.cms).decode(),
+            },
+        )
+        if not reply.ok:
+            raise reply.refusal()
+        token = reply.body["access_token"]
+        self._token = (token, time.time() + int(reply.body.get("expires_in", 300)) - 30)
+        return token
+
+    def _bearer(self, renew: bool = False) -> str:
+        with self._lock:
+            if renew or self._token is None or self._token[1] < time.time():
+                return self.login()
+            return self._token[0]
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        params: dict[str, str] | None = None,
+        timeout: tuple[float, float] | None = None,
+    ) -> Reply:
+        """An authenticated call; one transparent re-login if the token was refused. Raises `Unreachable`
+        (no answer) or `ExchangeRefused` (the login itself was refused: unknown facility, bad certificate)."""
+        h = dict(headers or {})
+        for attempt in (0, 1):
+            h["Authorization"] = "Bearer " + self._bearer(renew=attempt == 1)
+            reply = self._send(method, path, body=body, headers=h, params=params, timeout=timeout)
+            if reply.status != 401:
+                return reply
+        return reply
+
+    def _json(self, method: str, path: str, **kw: Any) -> Any:
+        reply = self.call(method, path, **kw)
+        if reply.status >= 500:
+            raise ExchangeUnavailable(
+                f"The exchange had an error ({reply.status}); try again shortly.",
+                "سامانهٔ تبادل خطا داد؛ کمی بعد دوباره تلاش کنید.",
+            )
+        if not reply.ok:
+            raise reply.refusal()
+        return reply.body
+
+    # ---- interactive calls ----------------------------------------------------------------------------
+
+    def probe(self, timeout: float = 2.0) -> bool:
+        """True when the exchange answers its (unauthenticated) metadata call in time."""
+        try:
+            return self._send("GET", "/metadata", timeout=(timeout, timeout)).status == 200
+        except Unreachable:
+            return False
+
+    def search(self, field: str, value: str) -> dict[str, Any]:
+        return self._json("GET", "/prescriptions", params={field: value})
+
+    def status(self, ref: str) -> dict[str, Any]:
+        return self._json("GET", f"/prescriptions/{ref}")
+
+    def claim(self, ref: str) -> dict[str, Any]:
+        return self._json("POST", f"/prescriptions/{ref}/$claim")
+
+    def release(self, ref: str, secret: str | None) -> dict[str, Any]:
+        return self._json(
+            "POST", f"/prescriptions/{ref}/$release", headers={"X-Claim": secret} if secret else None
+        )
+
+    def ttac(self, code: str) -> dict[str, Any]:
+        """{"status": genuine | dispensed | expired | unknown, "drug", "gtin", "dispensedBy", "dispensedAt"}."""
+        import json
+
+        reply = self.call("GET", f"/ttac/{code}")
+        if reply.status == 404:
+            return {"status": "unknown", "code": code}
+        if not reply.ok:
+            raise (
+                reply.refusal()
+                if reply.status < 500
+                else ExchangeUnavailable(
+                    "TTAC check failed; try again.", "استعلام اصالت ناموفق بود؛ دوباره تلاش کنید."
+                )
+            )
+        ext = next(e for e in reply.body["extension"] if e["url"].endswith(":ttac"))
+        return {"code": code, "batch": reply.body.get("batch", {}), **json.loads(ext["valueString"])}
+
+    def reference(self, kind: str, have: str | None = None) -> dict[str, Any] | None:
+        """The current reference data of `kind`, or None when `have` is already the current version."""
+        reply = self.call(
+            "GET", f"/reference/{kind}", headers={"If-None-Match": f'"{have}"'} if have else None
+        )
+        if reply.status == 304:
+            return None
+        if not reply.ok:
+            raise (
+                reply.refusal()
+                if reply.status < 500
+                else ExchangeUnavailable("Reference data could not be fetched.", "دادهٔ مرجع دریافت نشد.")
+            )
+        return reply.body
+
+    def statement(self, start: str | None = None, end: str | None = None) -> dict[str, Any]:
+        params = {k: v for k, v in (("from", start), ("to", end)) if v}
+        return self._json("GET", "/statement", params=params)
+
+    def rules_check(self, bundle: dict[str, Any]) -> dict[str, Any]:
+        return self._json("POST", "/rules/$check", body=bundle)

@@ -1,0 +1,268 @@
+"""Draining the outbox: at-least-once delivery with an exactly-once effect.
+
+Each round takes the chain heads that are due (one row per prescription at most, so create → edit → cancel
+and eligibility → registration keep their order), sends them as one batch (or one by one when the batch
+size is 1), and applies every answer in one local transaction together with its row's new state.
+
+- No answer (refused connection, timeout, dropped connection): every row of the round is retried later
+  with the *same* idempotency key; after a few such rounds the drain stops and the workstation is offline.
+- 5xx for an item: retried with exponential backoff and full jitter (capped); an item that keeps failing
+  while others pass is quarantined, so it never holds back unrelated prescriptions.
+- 409 → conflict, 422/403/404 → rejected, 400 → quarantined: the row needs a person, its reason is kept;
+  refusals that can pass on their own (prescription not registered yet, claimed by another pharmacy) are
+  retried later instead.
+A killed process loses nothing: a row is done only in the transaction that applies its answer, and the
+resend after a restart replays the stored answer at the exchange.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.errors import NoskheError
+from app.services.outbox import QUARANTINED, Outbox, OutboxRow
+from sync import messages, results
+from sync.client import ExchangeClient, ExchangeRefused, Reply, Unreachable
+from sync.fhir.common import FhirError
+from sync.status import mark_offline, mark_online
+
+_process_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Delay before attempt n+1: uniform in [0, min(cap, base·2ⁿ)] ("full jitter")."""
+
+    base: float = 2.0
+    cap: float = 300.0
+
+    def delay(self, attempts: int, rng: random.Random | None = None) -> float:
+        return (rng or random).uniform(0, min(self.cap, self.base * 2 ** min(attempts, 30)))
+
+
+@dataclass
+class DrainReport:
+    sent: int = 0
+    done: int = 0
+    rejected: int = 0
+    conflicts: int = 0
+    quarantined: int = 0
+    retried: int = 0
+    requests: int = 0
+    offline: bool = False
+    busy: bool = False
+    error: str | None = None
+    elapsed: float = 0.0
+    remaining: int = 0
+    by_op: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+
+@contextlib.contextmanager
+def drain_lock(store: Any) -> Iterator[bool]:
+    """One drain at a time per store, across threads and processes (CLI beside the UI)."""
+    if not _process_lock.acquire(blocking=False):
+        yield False
+        return
+    try:
+        with open(store.data_dir / "sync.lock", "a+") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+    finally:
+        _process_lock.release()
+
+
+def _entry_status(text: str) -> int:
+    try:
+        return int(str(text).split()[0])
+    except (ValueError, IndexError):
+        return 500
+
+
+class Drainer:
+    def __init__(
+        self,
+        store: Any,
+        client: ExchangeClient,
+        *,
+        batch_size: int = 50,
+        backoff: Backoff | None = None,
+        max_failures: int = 8,
+        max_unreachable: int = 3,
+        patience: float = 0.0,
+        clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.store, self.client, self.outbox = store, client, Outbox(store)
+        self.batch_size, self.backoff, self.max_failures = batch_size, backoff or Backoff(), max_failures
+        self.max_unreachable, self.patience, self.clock = max_unreachable, patience, clock
+        self.rng = rng or random.Random()
+
+    def drain(
+        self, *, progress: Callable[[DrainReport], None] | None = None, deadline: float | None = None
+    ) -> DrainReport:
+        """Send what is due until nothing is (waiting up to `patience` s for backoffs), the exchange is
+        unreachable `max_unreachable` rounds in a row, or `deadline` (a clock value) passes."""
+        report = DrainReport()
+        start = time.monotonic()
+        with drain_lock(self.store) as mine:
+            if not mine:
+                report.busy = True
+                return report
+            unreachable = 0
+            while deadline is None or self.clock() < deadline:
+                now = self.clock()
+                heads = self.outbox.heads(now, self.batch_size)
+                if not heads:
+                    due = self.outbox.next_due()
+                    if due is None or due - now > self.patience:
+                        break
+                    time.sleep(max(0.0, min(due - now, self.patience)))
+                    continue
+                try:
+                    replies = self._round(heads, report)
+                except Unreachable as exc:
+                    self._later(heads, item_failure=False, reason=exc)
+                    report.retried += len(heads)
+                    unreachable += 1
+                    if unreachable >= self.max_unreachable:
+                        report.offline, report.error = True, exc.en
+                        mark_offline(self.store, exc.en)
+                        break
+                    continue
+                except ExchangeRefused as exc:  # the login itself: unknown facility, refused certificate
+                    report.error = f"{exc.en} | {exc.fa}"
+                    mark_offline(self.store, exc.en)
+                    break
+                unreachable = 0
+                mark_online(self.store)
+                self._apply(replies, report)
+                if progress is not None:
+                    report.remaining = self.outbox.counts()["pending"]
+                    progress(report)
+        report.remaining = self.outbox.counts()["pending"]
+        report.elapsed = time.monotonic() - start
+        return report
+
+    # ---- one round -----------------------------------------------------------------------------------
+
+    def _round(self, heads: list[OutboxRow], report: DrainReport) -> list[tuple[messages.Outgoing, int, Any]]:
+        outgoing: list[messages.Outgoing] = []
+        for row in heads:
+            try:
+                outgoing.append(messages.build(self.store, row))
+            except (FhirError, KeyError, ValueError, NoskheError) as exc:
+                with self.store.transaction() as c:
+                    err = NoskheError(f"This item cannot be sent: {exc}.", "این مورد قابل ارسال نیست.")
+                    Outbox.hold(c, row, QUARANTINED, err, action=results.DEFAULT_ACTION[QUARANTINED])
+                report.quarantined += 1
+        if not outgoing:
+            return []
+        with self.store.transaction() as c:
+            Outbox.mark_sent(c, [o.row for o in outgoing])
+        report.sent += len(outgoing)
+        report.requests += 1
+        if len(outgoing) == 1 or self.batch_size == 1:
+            o = outgoing[0]
+            reply = self.client.call(o.method, o.path, body=o.body, headers=o.headers())
+            return [(o, reply.status, reply.body)]
+        reply = self.client.call(
+            "POST",
+            "/batch",
+            body={"resourceType": "Bundle", "type": "batch", "entry": [o.batch_entry() for o in outgoing]},
+        )
+        if reply.status == 413:
+            self.batch_size = max(1, self.batch_size // 2)
+        if reply.status != 200 or not isinstance(reply.body, dict):
+            return [(o, reply.status if reply.status >= 500 else 503, reply.body) for o in outgoing]
+        entries = reply.body.get("entry") or []
+        if len(entries) != len(outgoing):
+            return [(o, 502, None) for o in outgoing]
+        return [
+            (
+                o,
+                _entry_status(e.get("response", {}).get("status")),
+                e.get("resource") if e.get("resource") is not None else e.get("response", {}).get("outcome"),
+            )
+            for o, e in zip(outgoing, entries)
+        ]
+
+    def _later(self, rows: list[OutboxRow], *, item_failure: bool, reason: NoskheError | None) -> None:
+        with self.store.transaction() as c:
+            for row in rows:
+                at = self.clock() + self.backoff.delay(row.attempts, self.rng)
+                Outbox.retry_later(c, row, at, item_failure=item_failure, reason=reason)
+
+    def _apply(self, replies: list[tuple[messages.Outgoing, int, Any]], report: DrainReport) -> None:
+        with self.store.transaction() as c:
+            for o, status, body in replies:
+                row = o.row
+                c.execute("SAVEPOINT answer")
+                try:
+                    self._apply_one(c, row, status, body, report)
+                except Exception as exc:  # noqa: BLE001 — an answer we cannot apply must not stop the others
+                    c.execute("ROLLBACK TO answer")
+                    err = NoskheError(
+                        f"The exchange's answer could not be applied ({type(exc).__name__}: {exc}).",
+                        "پاسخ سامانهٔ تبادل قابل اعمال نبود.",
+                    )
+                    Outbox.hold(c, row, QUARANTINED, err, action=results.DEFAULT_ACTION[QUARANTINED])
+                    report.quarantined += 1
+                c.execute("RELEASE answer")
+
+    def _apply_one(self, c: Any, row: OutboxRow, status: int, body: Any, report: DrainReport) -> None:
+        if 200 <= status < 300:
+            Outbox.finish(c, row, results.applied(self.store, c, row, body))
+            report.done += 1
+            report.by_op[row.op] = report.by_op.get(row.op, 0) + 1
+            return
+        reply = Reply(status, body, {})
+        at = self.clock() + self.backoff.delay(row.attempts, self.rng)
+        if status >= 500 or status in (401, 429):
+            err = NoskheError(
+                f"The exchange answered {status}; will retry.",
+                f"سامانهٔ تبادل پاسخ {status} داد؛ دوباره تلاش می‌شود.",
+            )
+            if row.failures + 1 >= self.max_failures:
+                Outbox.hold(c, row, QUARANTINED, err, action=results.DEFAULT_ACTION[QUARANTINED])
+                report.quarantined += 1
+            else:
+                Outbox.retry_later(c, row, at, item_failure=True, reason=err)
+                report.retried += 1
+            return
+        refusal = reply.refusal()
+        if refusal.code in results.PASSING:
+            Outbox.retry_later(c, row, at, item_failure=False, reason=refusal)
+            report.retried += 1
+            return
+        state = results.refused(self.store, c, row, refusal)
+        Outbox.hold(
+            c,
+            row,
+            state,
+            refusal,
+            action=results.action_for(state, refusal.code),
+            result={"status": status, "code": refusal.code, "details": refusal.details},
+        )
+        if state == QUARANTINED:
+            report.quarantined += 1
+        elif state == "conflict":
+            report.conflicts += 1
+        else:
+            report.rejected += 1

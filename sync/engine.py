@@ -1,0 +1,129 @@
+"""The sync engine: one object the UI and the CLI hold, and the schedules that drive it in the background.
+
+    engine = SyncEngine(store, client)
+    engine.run()                 # drain now (what `noskhe sync run` does)
+    engine.start()               # APScheduler: periodic drain, connectivity probe, reference refresh
+    engine.status()              # counts, oldest queued age, last success, online/offline, data ages
+
+The probe switches the workstation online/offline; going online makes every queued row due at once (the
+outage, not the rows, was the problem) and starts a drain.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from app.services.outbox import Outbox
+from sync import reference
+from sync.client import ExchangeClient
+from sync.drain import Backoff, Drainer, DrainReport
+from sync.status import SyncStatus, is_online, mark_offline, mark_online, sync_status
+
+log = logging.getLogger(__name__)
+
+
+class SyncEngine:
+    def __init__(
+        self,
+        store: Any,
+        client: ExchangeClient,
+        *,
+        batch_size: int = 50,
+        backoff: Backoff | None = None,
+        drain_every: float = 30.0,
+        probe_every: float = 15.0,
+        refresh_every: float = 6 * 3600.0,
+        patience: float = 5.0,
+    ) -> None:
+        self.store, self.client = store, client
+        self.drainer = Drainer(
+            store, client, batch_size=batch_size, backoff=backoff or Backoff(), patience=patience
+        )
+        self.intervals = {"drain": drain_every, "probe": probe_every, "refresh": refresh_every}
+        self.listeners: list[Callable[[str, Any], None]] = []
+        self._scheduler: BackgroundScheduler | None = None
+        self._lock = threading.Lock()
+
+    def _tell(self, event: str, data: Any) -> None:
+        for fn in list(self.listeners):
+            try:
+                fn(event, data)
+            except Exception:
+                log.exception("sync listener failed")
+
+    def run(self, progress: Callable[[DrainReport], None] | None = None) -> DrainReport:
+        """Drain the outbox now; returns what happened."""
+        report = self.drainer.drain(progress=progress)
+        self._tell("drained", report)
+        return report
+
+    def probe(self) -> bool:
+        """Ask the exchange if it is there; on the offline→online switch, drain at once."""
+        was = is_online(self.store)
+        up = self.client.probe()
+        if up:
+            mark_online(self.store)
+        else:
+            mark_offline(self.store, "the exchange did not answer the probe")
+        if up and was is not True:
+            Outbox(self.store).due_now()
+            self._tell("online", None)
+            self.kick()
+        elif not up and was is not False:
+            self._tell("offline", None)
+        return up
+
+    def refresh(self) -> dict[str, str]:
+        out = reference.refresh(self.store, self.client)
+        self._tell("refreshed", out)
+        return out
+
+    def status(self) -> SyncStatus:
+        return sync_status(self.store)
+
+    # ---- background schedules -----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the schedules (idempotent). Jobs never overlap themselves; missed runs are merged."""
+        with self._lock:
+            if self._scheduler is not None:
+                return
+            s = BackgroundScheduler(
+                job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30}
+            )
+            s.add_job(self._safe(self.run), "interval", seconds=self.intervals["drain"], id="drain")
+            s.add_job(self._safe(self.probe), "interval", seconds=self.intervals["probe"], id="probe")
+            s.add_job(self._safe(self.refresh), "interval", seconds=self.intervals["refresh"], id="refresh")
+            s.start()
+            self._scheduler = s
+        self.kick("probe")
+        self.kick("refresh")
+
+    def kick(self, job: str = "drain") -> None:
+        """Run a scheduled job now, in the background (no-op when the schedules are not started)."""
+        with self._lock:
+            if self._scheduler is not None:
+                import datetime as dt
+
+                self._scheduler.modify_job(job, next_run_time=dt.datetime.now(dt.UTC))
+
+    def stop(self) -> None:
+        with self._lock:
+            s, self._scheduler = self._scheduler, None
+        if s is not None:
+            s.shutdown(wait=True)
+
+    @staticmethod
+    def _safe(fn: Callable[[], Any]) -> Callable[[], None]:
+        def job() -> None:
+            try:
+                fn()
+            except Exception:
+                log.exception("sync job %s failed", getattr(fn, "__name__", fn))
+
+        return job

@@ -1,0 +1,48 @@
+"""The wire model: HL7 FHIR R4 JSON (validated with `fhir.resources.R4B`), both directions.
+
+Requests the client sends and the reference exchange reads use the same functions, so the two cannot drift:
+
+| domain                       | FHIR                                                        | module          |
+|------------------------------|-------------------------------------------------------------|-----------------|
+| Prescription + signatures    | Bundle(collection): MedicationRequest…, Provenance…         | `prescription`  |
+| Dispensing + signatures      | Bundle(collection): MedicationDispense…, Provenance…        | `dispensing`    |
+| Cancellation (signed)        | Bundle(collection): Task(code cancel), Provenance           | `dispensing`    |
+| Eligibility ask / answer     | CoverageEligibilityRequest / CoverageEligibilityResponse    | `eligibility`   |
+| A submission's result        | Task (outputs by name), errors as OperationOutcome          | `common`        |
+| Several submissions at once  | Bundle(batch) / Bundle(batch-response)                      | `sync.client`   |
+"""
+
+from sync.fhir.common import (
+    FhirError,
+    Outcome,
+    WireSignature,
+    outcome,
+    read_outcome,
+    read_task,
+    task,
+    validate,
+)
+from sync.fhir.dispensing import bundle_to_cancel, bundle_to_dispensing, cancel_bundle, dispensing_bundle
+from sync.fhir.eligibility import Eligibility, eligibility_request, eligibility_response, read_eligibility
+from sync.fhir.prescription import bundle_to_prescription, prescription_bundle
+
+__all__ = [
+    "Eligibility",
+    "FhirError",
+    "Outcome",
+    "WireSignature",
+    "bundle_to_cancel",
+    "bundle_to_dispensing",
+    "bundle_to_prescription",
+    "cancel_bundle",
+    "dispensing_bundle",
+    "eligibility_request",
+    "eligibility_response",
+    "outcome",
+    "prescription_bundle",
+    "read_eligibility",
+    "read_outcome",
+    "read_task",
+    "task",
+    "validate",
+]

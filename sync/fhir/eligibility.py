@@ -1,0 +1,105 @@
+"""Eligibility (استحقاق‌سنجی) on the wire: CoverageEligibilityRequest → CoverageEligibilityResponse.
+
+The response names the visit's HID (identifier `urn:ir:hid`), each coverage found (insurer, plan, insurer
+percent, in force) and whether coverages overlap. `created` is the visit's time, not the send time, so
+retries of one request are byte-identical.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from app.domain import Patient
+from sync.fhir.common import SYS_HID, SYS_INSURER, SYS_SIAM, bad, ext, find_ext, find_ident, ident
+from sync.fhir.prescription import patient_resource, read_patient
+
+
+def eligibility_request(patient: Patient, *, created: dt.datetime, provider_siam: str) -> dict[str, Any]:
+    return {
+        "resourceType": "CoverageEligibilityRequest",
+        "contained": [{**patient_resource(patient), "id": "patient"}],
+        "status": "active",
+        "purpose": ["validation", "benefits"],
+        "patient": {"reference": "#patient"},
+        "created": created.isoformat(),
+        "provider": {"identifier": ident(SYS_SIAM, provider_siam)},
+        "insurer": {"display": "national insured-persons database"},
+    }
+
+
+def read_eligibility_request(res: dict[str, Any]) -> tuple[Patient, str]:
+    try:
+        patient = read_patient(res["contained"][0], None)
+        return patient, res["provider"]["identifier"]["value"]
+    except (KeyError, IndexError, TypeError):
+        raise bad("the eligibility request names no patient or provider") from None
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    hid: str
+    insured: bool
+    coverages: list[dict[str, Any]]  # {insurer, scheme, insurer_percent, insurance_number, inforce}
+    overlap: bool
+    disposition: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "hid": self.hid,
+            "insured": self.insured,
+            "coverages": self.coverages,
+            "overlap": self.overlap,
+            "disposition": self.disposition,
+        }
+
+
+def eligibility_response(request: dict[str, Any], e: Eligibility, key: str) -> dict[str, Any]:
+    insurance = [
+        {
+            "extension": [ext("coverage", valueString=_pack(c))],
+            "coverage": {"display": c["insurer"]},
+            "inforce": bool(c.get("inforce", True)),
+        }
+        for c in e.coverages
+    ]
+    return {
+        "resourceType": "CoverageEligibilityResponse",
+        "extension": [ext("overlap", valueBoolean=e.overlap), ext("insured", valueBoolean=e.insured)],
+        "identifier": [ident(SYS_HID, e.hid)],
+        "status": "active",
+        "purpose": ["validation", "benefits"],
+        "patient": {"identifier": request["contained"][0]["identifier"][0]},
+        "created": request["created"],
+        "request": {"identifier": ident("urn:noskhe:idempotency-key", key)},
+        "outcome": "complete",
+        "disposition": e.disposition,
+        "insurer": {"identifier": ident(SYS_INSURER, e.coverages[0]["insurer"] if e.coverages else "NONE")},
+        **({"insurance": insurance} if insurance else {}),
+    }
+
+
+def _pack(c: dict[str, Any]) -> str:
+    return json.dumps(c, ensure_ascii=False, sort_keys=True)
+
+
+def read_eligibility(res: dict[str, Any]) -> Eligibility:
+    hid = find_ident(res.get("identifier"), SYS_HID)
+    if res.get("resourceType") != "CoverageEligibilityResponse" or not hid:
+        raise bad("expected a CoverageEligibilityResponse with an HID")
+    coverages = []
+    for ins in res.get("insurance", ()):
+        e = find_ext(ins, "coverage")
+        if e:
+            coverages.append(json.loads(e["valueString"]))
+    overlap = find_ext(res, "overlap")
+    insured = find_ext(res, "insured")
+    return Eligibility(
+        hid,
+        bool(insured and insured["valueBoolean"]),
+        coverages,
+        bool(overlap and overlap["valueBoolean"]),
+        res.get("disposition", ""),
+    )

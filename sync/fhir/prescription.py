@@ -1,0 +1,293 @@
+"""A prescription on the wire: a FHIR R4 `collection` Bundle, and back.
+
+    Patient (+ Coverage)  Practitioner (prescriber)  Organization (facility, SIAM)  Encounter (the visit: HID)
+    MedicationRequest × items   (groupIdentifier = the client's prescription id, meta.versionId = version)
+    Provenance × signatures     (prescriber, facility: CMS over canonical bytes of Prescription.document())
+
+The mapping is exact: `bundle_to_prescription(prescription_bundle(rx)).document() == rx.document()`, which
+is what lets the exchange verify the signatures. Full URLs derive from the prescription id, so the same
+prescription always gives the same bytes (idempotent replays compare bodies).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from app.domain import Coverage, Patient, PatientId, Prescriber, Prescription, PrescriptionItem, Sex
+from app.signing import Signature
+from sync.fhir.common import (
+    SYS_DRUG,
+    SYS_HID,
+    SYS_INSURER,
+    SYS_MC,
+    SYS_NC,
+    SYS_RULE,
+    SYS_RX,
+    SYS_RX_LINE,
+    SYS_SIAM,
+    WireSignature,
+    bad,
+    cost_ext,
+    entry,
+    ext,
+    find_ext,
+    find_ident,
+    ident,
+    one,
+    provenance,
+    read_cost,
+    read_signatures,
+    resources,
+)
+
+_NS = uuid.UUID("6f1d8e0a-3c57-4b8e-9a4e-5d1b2c7e9f10")
+
+
+def urn(*parts: str) -> str:
+    return f"urn:uuid:{uuid.uuid5(_NS, '/'.join(parts))}"
+
+
+def patient_system(kind: str) -> str:
+    return f"urn:ir:{kind}"
+
+
+# ---- people and places -----------------------------------------------------------------------------------
+
+
+def patient_resource(p: Patient) -> dict[str, Any]:
+    res: dict[str, Any] = {
+        "resourceType": "Patient",
+        "identifier": [ident(patient_system(p.id.kind), p.id.value)],
+    }
+    name: dict[str, Any] = {}
+    if p.last_name:
+        name["family"] = p.last_name
+    if p.first_name:
+        name["given"] = [p.first_name]
+    if name:
+        res["name"] = [name]
+    if p.phone:
+        res["telecom"] = [{"system": "phone", "value": p.phone}]
+    if p.sex:
+        res["gender"] = p.sex.value
+    if p.birth_date:
+        res["birthDate"] = p.birth_date.isoformat()
+    return res
+
+
+def coverage_resource(cov: Coverage, patient_ref: str) -> dict[str, Any]:
+    res: dict[str, Any] = {
+        "resourceType": "Coverage",
+        "status": "active",
+        "beneficiary": {"reference": patient_ref},
+        "payor": [{"identifier": ident(SYS_INSURER, cov.insurer_code)}],
+        "extension": [ext("insurer-percent", valueInteger=cov.insurer_percent)],
+    }
+    if cov.scheme:
+        res["class"] = [{"type": {"text": "scheme"}, "value": cov.scheme}]
+    if cov.insurance_number:
+        res["subscriberId"] = cov.insurance_number
+    if cov.valid_until:
+        res["period"] = {"end": cov.valid_until.isoformat()}
+    return res
+
+
+def read_patient(res: dict[str, Any], cov: dict[str, Any] | None) -> Patient:
+    try:
+        system, value = res["identifier"][0]["system"], res["identifier"][0]["value"]
+        pid = PatientId(system.removeprefix("urn:ir:"), value)
+    except (KeyError, IndexError):
+        raise bad("the patient has no identifier") from None
+    name = (res.get("name") or [{}])[0]
+    coverage = None
+    if cov is not None:
+        pct = find_ext(cov, "insurer-percent")
+        coverage = Coverage(
+            insurer_code=cov["payor"][0]["identifier"]["value"],
+            scheme=next(
+                (c["value"] for c in cov.get("class", ()) if c.get("type", {}).get("text") == "scheme"), ""
+            ),
+            insurance_number=cov.get("subscriberId", ""),
+            insurer_percent=int(pct["valueInteger"]) if pct else 0,
+            valid_until=dt.date.fromisoformat(cov["period"]["end"])
+            if cov.get("period", {}).get("end")
+            else None,
+        )
+    return Patient(
+        id=pid,
+        first_name=(name.get("given") or [""])[0],
+        last_name=name.get("family", ""),
+        birth_date=dt.date.fromisoformat(res["birthDate"]) if res.get("birthDate") else None,
+        sex=Sex(res["gender"]) if res.get("gender") else None,
+        phone=next((t["value"] for t in res.get("telecom", ()) if t.get("system") == "phone"), ""),
+        coverage=coverage,
+    )
+
+
+def practitioner_resource(p: Prescriber) -> dict[str, Any]:
+    res: dict[str, Any] = {
+        "resourceType": "Practitioner",
+        "identifier": [ident(SYS_MC, p.medical_council_number)],
+        "name": [{"text": p.name}],
+    }
+    if p.national_code:
+        res["identifier"].append(ident(SYS_NC, p.national_code))
+    if p.phone:
+        res["telecom"] = [{"system": "phone", "value": p.phone}]
+    res["qualification"] = [{"code": {"text": p.specialty}}] if p.specialty else []
+    if not p.specialty:
+        del res["qualification"]
+        res["extension"] = [ext("no-specialty", valueBoolean=True)]
+    return res
+
+
+def read_prescriber(res: dict[str, Any]) -> Prescriber:
+    quals = res.get("qualification") or []
+    return Prescriber(
+        name=(res.get("name") or [{}])[0].get("text", ""),
+        medical_council_number=find_ident(res.get("identifier"), SYS_MC) or "",
+        specialty=quals[0]["code"]["text"]
+        if quals
+        else ("" if find_ext(res, "no-specialty") else Prescriber.specialty),
+        national_code=find_ident(res.get("identifier"), SYS_NC) or "",
+        phone=next((t["value"] for t in res.get("telecom", ()) if t.get("system") == "phone"), ""),
+    )
+
+
+def organization_resource(siam: str) -> dict[str, Any]:
+    return {"resourceType": "Organization", "identifier": [ident(SYS_SIAM, siam)], "active": True}
+
+
+def encounter_resource(hid: str, patient_ref: str) -> dict[str, Any]:
+    return {
+        "resourceType": "Encounter",
+        "identifier": [ident(SYS_HID, hid)],
+        "status": "finished",
+        "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"},
+        "subject": {"reference": patient_ref},
+    }
+
+
+# ---- the prescription ------------------------------------------------------------------------------------
+
+
+def _medication_request(
+    rx: Prescription, it: PrescriptionItem, refs: dict[str, str], first: bool
+) -> dict[str, Any]:
+    ids = [ident(SYS_RX_LINE, f"{rx.id}/{it.line}")]
+    if it.rule_approval_id:
+        ids.append(ident(SYS_RULE, it.rule_approval_id))
+    coding: dict[str, Any] = {"system": SYS_DRUG, "code": it.drug_code}
+    if it.drug_name:
+        coding["display"] = it.drug_name
+    res: dict[str, Any] = {
+        "resourceType": "MedicationRequest",
+        "meta": {"versionId": str(rx.version)},
+        "extension": [
+            cost_ext(it.cost.to_dict()),
+            ext("facility", valueIdentifier=ident(SYS_SIAM, rx.facility_siam)),
+        ],
+        "identifier": ids,
+        "status": "active",
+        "intent": "order",
+        "groupIdentifier": ident(SYS_RX, rx.id),
+        "medicationCodeableConcept": {"coding": [coding]},
+        "subject": {"reference": refs["patient"]},
+        "requester": {"reference": refs["practitioner"]},
+        "authoredOn": rx.prescribed_at.isoformat(),
+        "dispenseRequest": {"quantity": {"value": it.quantity}, "numberOfRepeatsAllowed": it.repeats},
+    }
+    if "encounter" in refs:
+        res["encounter"] = {"reference": refs["encounter"]}
+    if "coverage" in refs:
+        res["insurance"] = [{"reference": refs["coverage"]}]
+    if it.instructions:
+        res["dosageInstruction"] = [{"text": it.instructions}]
+    if first and rx.notes:
+        res["note"] = [{"text": rx.notes}]
+    return res
+
+
+def prescription_bundle(rx: Prescription, signatures: Sequence[Signature | WireSignature]) -> dict[str, Any]:
+    """The Bundle for `rx` as it is now (its HID included when known) with its signatures."""
+    refs = {
+        "patient": urn(rx.id, "patient"),
+        "practitioner": urn(rx.id, "prescriber"),
+        "organization": urn(rx.id, "facility"),
+    }
+    entries = [
+        entry(refs["patient"], patient_resource(rx.patient)),
+        entry(refs["practitioner"], practitioner_resource(rx.prescriber)),
+        entry(refs["organization"], organization_resource(rx.facility_siam)),
+    ]
+    if rx.patient.coverage is not None:
+        refs["coverage"] = urn(rx.id, "coverage")
+        entries.append(entry(refs["coverage"], coverage_resource(rx.patient.coverage, refs["patient"])))
+    if rx.hid:
+        refs["encounter"] = urn(rx.id, "encounter", rx.hid)
+        entries.append(entry(refs["encounter"], encounter_resource(rx.hid, refs["patient"])))
+    targets = []
+    for n, it in enumerate(rx.items):
+        url = urn(rx.id, str(rx.version), "item", str(it.line))
+        targets.append(url)
+        entries.append(entry(url, _medication_request(rx, it, refs, n == 0)))
+    for sig in signatures:
+        who = refs["practitioner"] if sig.role.value == "prescriber" else refs["organization"]
+        entries.append(
+            entry(urn(rx.id, str(rx.version), "sig", sig.role.value), provenance(sig, targets, who))
+        )
+    return {
+        "resourceType": "Bundle",
+        "identifier": ident(SYS_RX, rx.id),
+        "type": "collection",
+        "entry": entries,
+    }
+
+
+def _read_item(mr: dict[str, Any]) -> PrescriptionItem:
+    try:
+        line = int(find_ident(mr.get("identifier"), SYS_RX_LINE).rsplit("/", 1)[1])  # type: ignore[union-attr]
+        coding = mr["medicationCodeableConcept"]["coding"][0]
+        return PrescriptionItem.from_dict(
+            {
+                "drug_code": coding["code"],
+                "drug_name": coding.get("display", ""),
+                "quantity": int(mr["dispenseRequest"]["quantity"]["value"]),
+                "instructions": (mr.get("dosageInstruction") or [{}])[0].get("text", ""),
+                "repeats": int(mr["dispenseRequest"].get("numberOfRepeatsAllowed", 0)),
+                "cost": read_cost(mr),
+                "rule_approval_id": find_ident(mr.get("identifier"), SYS_RULE),
+                "line": line,
+            }
+        )
+    except (KeyError, IndexError, AttributeError, TypeError, ValueError):
+        raise bad("a MedicationRequest is incomplete") from None
+
+
+def bundle_to_prescription(bundle: dict[str, Any]) -> tuple[Prescription, list[WireSignature]]:
+    """The prescription (state DRAFT: the receiver decides) and the signatures the Bundle carries."""
+    mrs = resources(bundle, "MedicationRequest")
+    if not mrs:
+        raise bad("a prescription without MedicationRequest")
+    first = mrs[0]
+    covs = resources(bundle, "Coverage")
+    encs = resources(bundle, "Encounter")
+    try:
+        facility = find_ext(first, "facility")["valueIdentifier"]["value"]  # type: ignore[index]
+        rx = Prescription(
+            patient=read_patient(one(bundle, "Patient"), covs[0] if covs else None),
+            prescriber=read_prescriber(one(bundle, "Practitioner")),
+            facility_siam=facility,
+            items=sorted((_read_item(m) for m in mrs), key=lambda i: i.line),
+            notes=(first.get("note") or [{}])[0].get("text", ""),
+            id=first["groupIdentifier"]["value"],
+            version=int(first["meta"]["versionId"]),
+            prescribed_at=dt.datetime.fromisoformat(first["authoredOn"]),
+            hid=find_ident(encs[0].get("identifier"), SYS_HID) if encs else None,
+        )
+    except (KeyError, TypeError, ValueError):
+        raise bad("the prescription's common parts are missing") from None
+    return rx, read_signatures(bundle)

@@ -1,0 +1,55 @@
+"""Reference data from the exchange: drug catalog with prices (and insurers' rules), rule sets, trust list.
+
+Each kind is fetched with its version as `If-None-Match`; an unchanged kind costs one 304. What was
+fetched last stays in use when the exchange is down: stale but usable, its age shown (`sync.status`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from sync.client import ExchangeClient, ExchangeRefused, ExchangeUnavailable
+from sync.status import REFERENCE_KINDS
+
+RULES_BLOB = "reference.rules"
+
+
+def _apply(store: Any, kind: str, data: Any) -> None:
+    if kind == "catalog":
+        catalog = store.catalog
+        catalog.load(data["drugs"])
+        insurers = data.get("insurers") or {}
+        catalog.load_insurers(insurers["insurers"] if isinstance(insurers, dict) else insurers)
+        if isinstance(insurers, dict) and insurers.get("version"):
+            store.set_meta("insurers_version", str(insurers["version"]))
+    elif kind == "rules":
+        store.put_blob(RULES_BLOB, json.dumps(data, ensure_ascii=False).encode("utf-8"))
+    elif kind == "trustlist":
+        from smartcard.trustlist import TrustList
+
+        TrustList.from_json(json.dumps(data).encode("utf-8")).save(store)
+
+
+def refresh(store: Any, client: ExchangeClient, kinds: tuple[str, ...] = REFERENCE_KINDS) -> dict[str, str]:
+    """Fetch what changed; per kind "updated", "current" or "failed: reason". Never raises for one kind."""
+    out: dict[str, str] = {}
+    for kind in kinds:
+        have = store.meta(f"reference.{kind}.version")
+        try:
+            got = client.reference(kind, have)
+            if got is not None:
+                _apply(store, kind, got["data"])
+                store.set_meta(f"reference.{kind}.version", str(got["version"]))
+            store.set_meta(f"reference.{kind}.fetched_at", dt.datetime.now(dt.UTC).isoformat())
+            out[kind] = "current" if got is None else "updated"
+        except (ExchangeUnavailable, ExchangeRefused) as exc:
+            out[kind] = f"failed: {exc.en}"
+    return out
+
+
+def rules(store: Any) -> dict[str, Any] | None:
+    """The cached rule set, or None before the first refresh."""
+    raw = store.get_blob(RULES_BLOB)
+    return json.loads(raw) if raw else None

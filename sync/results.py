@@ -1,0 +1,188 @@
+"""What the exchange's answers change locally: HIDs, tracking codes, rule ids, receipts; and, for refusals,
+the local state the exchange says is true, plus a "needs attention" reason with what to do.
+
+Every function runs inside the drain's transaction, together with the outbox row's own change. Where the
+exchange contradicts what this workstation believed (a dispensing elsewhere came first), its word is taken
+and written directly, not through the lifecycle: the lifecycle guards what a person may do, not the news.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from app.domain import Prescription
+from app.lifecycle import RxState
+from app.services.outbox import CONFLICT, DONE, QUARANTINED, REJECTED, OutboxRow
+from app.store.db import json_dumps
+from sync import fhir
+from sync.client import ExchangeRefused
+
+ACTIONS: dict[str, tuple[str, str]] = {
+    "rules-rejected": (
+        "Change the prescription as the rules say and sign it again.",
+        "نسخه را مطابق قواعد اصلاح کنید و دوباره امضا کنید.",
+    ),
+    "already-dispensed": (
+        "It was dispensed: tell the patient; it can no longer be edited or cancelled.",
+        "نسخه پیچیده شده است: به بیمار اطلاع دهید؛ دیگر قابل ویرایش یا ابطال نیست.",
+    ),
+    "pack-dispensed": (
+        "A pack with this code was already handed out: check the pack (possible counterfeit).",
+        "بسته‌ای با این کد پیش‌تر تحویل شده است: بسته را بررسی کنید (احتمال تقلب).",
+    ),
+    "unknown-pack": (
+        "TTAC does not know this pack: do not hand it out; check the code.",
+        "کد اصالت در سامانه نیست: بسته را تحویل ندهید و کد را بررسی کنید.",
+    ),
+    "signer-mismatch": ("Sign with the prescriber's own token.", "با توکن خود تجویزگر امضا کنید."),
+    "hid-mismatch": (
+        "Re-queue it: eligibility will be asked again.",
+        "دوباره در صف بگذارید تا استحقاق‌سنجی تکرار شود.",
+    ),
+    "cancelled": ("The prescription was cancelled by the prescriber.", "نسخه را پزشک ابطال کرده است."),
+}
+DEFAULT_ACTION = {
+    REJECTED: (
+        "Read the reason, correct and send again, or acknowledge.",
+        "دلیل را بخوانید، اصلاح کنید و دوباره بفرستید یا تأیید کنید.",
+    ),
+    CONFLICT: (
+        "Settle it with the other party, then acknowledge.",
+        "موضوع را با طرف دیگر حل کنید و سپس تأیید کنید.",
+    ),
+    QUARANTINED: (
+        "Re-queue once the cause is fixed, or acknowledge.",
+        "پس از رفع مشکل دوباره در صف بگذارید یا تأیید کنید.",
+    ),
+}
+#: refusals that may pass on their own: retried with backoff, not shown as needing attention
+PASSING = {"not-registered", "claimed", "claim-superseded", "no-trust-list"}
+
+
+def action_for(state: str, code: str) -> tuple[str, str]:
+    if code.startswith("signature-"):
+        return (
+            "Sign again with a valid certificate (check the token and the trust list).",
+            "با گواهی معتبر دوباره امضا کنید (توکن و فهرست مراجع را بررسی کنید).",
+        )
+    return ACTIONS.get(code, DEFAULT_ACTION[state])
+
+
+def _keep(conn: Any, subject: str, kind: str, data: Any) -> None:
+    conn.execute(
+        "INSERT OR REPLACE INTO exchange_results (subject, kind, data, at) VALUES (?,?,?,?)",
+        (subject, kind, json_dumps(data), dt.datetime.now(dt.UTC).isoformat()),
+    )
+
+
+def _set_state(rx: Prescription, state: str | None, lines: list[int] | None) -> None:
+    if state in {s.value for s in RxState}:
+        rx.state = RxState(state)
+    if lines is not None:
+        rx.dispensed_lines = sorted(lines)
+
+
+# ---- success ------------------------------------------------------------------------------------------
+
+
+def applied(store: Any, conn: Any, row: OutboxRow, body: Any) -> dict[str, Any]:
+    """Apply a 2xx answer; returns the summary kept on the outbox row."""
+    if row.op == "eligibility":
+        e = fhir.read_eligibility(body)
+        rx = store.get_prescription(row.subject_id)
+        if rx.hid is None:
+            rx.hid = e.hid
+            store.save_prescription(rx, action="prescription.hid")
+        _keep(conn, row.subject, "eligibility", e.to_dict())
+        return {"hid": e.hid, "insured": e.insured, "overlap": e.overlap}
+    out = fhir.read_task(body)
+    if row.op in ("register", "edit"):
+        rx = store.get_prescription(row.subject_id)
+        if rx.version == row.version and rx.state is RxState.QUEUED:
+            rx.mark_registered(out["trackingCode"])
+        rx.tracking_code = out["trackingCode"]
+        rx.rule_approval_id = out.get("ruleApprovalId")
+        rx.hid = rx.hid or out.get("hid")
+        store.save_prescription(rx, action="prescription.registered")
+        _keep(conn, row.subject, "registration", out)
+        return {k: out.get(k) for k in ("trackingCode", "ruleApprovalId", "version", "itemRuleApprovalIds")}
+    if row.op == "cancel":
+        _keep(conn, row.subject, "cancellation", out)
+        return out
+    if row.op == "dispense":
+        d = store.get_dispensing(row.subject_id)
+        d.state = "registered"
+        d.tracking_code = d.tracking_code or out.get("trackingCode")
+        d.hid = d.hid or out.get("hid")
+        store.save_dispensing(d)
+        rx = store.get_prescription(d.prescription_id)
+        _set_state(rx, out.get("prescriptionState"), out.get("dispensedLines"))
+        rx.tracking_code = rx.tracking_code or out.get("trackingCode")
+        rx.hid = rx.hid or out.get("hid")
+        store.save_prescription(rx, action="prescription.dispensed")
+        _keep(conn, row.subject, "receipt", out)
+        return {k: out.get(k) for k in ("receipt", "prescriptionState", "cost")}
+    raise KeyError(row.op)
+
+
+# ---- refusals -----------------------------------------------------------------------------------------
+
+
+def _last_accepted(store: Any, row: OutboxRow) -> Prescription | None:
+    rows = (
+        store.conn()
+        .execute(
+            "SELECT payload FROM outbox WHERE chain = ? AND op IN ('register', 'edit') AND state = ? AND seq < ?"
+            " ORDER BY seq DESC LIMIT 1",
+            (row.chain, DONE, row.seq),
+        )
+        .fetchall()
+    )
+    return Prescription.from_dict(json.loads(rows[0][0])["rx"]) if rows else None
+
+
+def refused(store: Any, conn: Any, row: OutboxRow, err: ExchangeRefused) -> str:
+    """Apply a refusal; returns the outbox state it leaves the row in (rejected, conflict, quarantined)."""
+    state = CONFLICT if err.status == 409 else QUARANTINED if err.status == 400 else REJECTED
+    details = err.details
+    if row.op in ("register", "edit", "cancel"):
+        rx = store.get_prescription(row.subject_id)
+        if err.status == 409 and details.get("state") in ("dispensed", "partially_dispensed"):
+            # The exchange kept the last version it accepted: show that one, as dispensed, not the refused one.
+            kept = _last_accepted(store, row) or rx
+            kept.tracking_code, kept.hid, kept.rule_approval_id = (
+                rx.tracking_code,
+                rx.hid,
+                rx.rule_approval_id,
+            )
+            _set_state(kept, details["state"], details.get("lines"))
+            store.save_prescription(kept, action="prescription.reconcile")
+        elif (
+            state == REJECTED
+            and row.op != "cancel"
+            and rx.version == row.version
+            and rx.state is RxState.QUEUED
+        ):
+            rx.mark_rejected()
+            store.save_prescription(rx, action="prescription.rejected")
+    elif row.op == "dispense":
+        d = store.get_dispensing(row.subject_id)
+        d.state = "conflict" if state == CONFLICT else "rejected"
+        store.save_dispensing(d)
+        rx = store.get_prescription(d.prescription_id)
+        if state == CONFLICT and isinstance(details.get("state"), str):
+            _set_state(rx, details["state"], None)
+        mine = {it.line for it in d.items}
+        rx.dispensed_lines = sorted(set(rx.dispensed_lines) - mine | set(details.get("lines") or []))
+        if state != CONFLICT and rx.state in (RxState.DISPENSED, RxState.PARTIALLY_DISPENSED):
+            rx.state = RxState.PARTIALLY_DISPENSED if rx.dispensed_lines else RxState.REGISTERED
+        store.save_prescription(rx, action="prescription.reconcile")
+    _keep(
+        conn,
+        row.subject,
+        f"refusal:{row.op}",
+        {"status": err.status, "code": err.code, "en": err.en, "fa": err.fa, "details": details},
+    )
+    return state

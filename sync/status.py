@@ -1,0 +1,107 @@
+"""What `noskhe sync status` and the UI's status bar show: the outbox by state, the oldest queued item's
+age, the last success, online or offline, and how old each piece of reference data is.
+
+Connectivity and the last success are kept in the store's meta table, so every process on the workstation
+(the UI, a CLI command) sees the same picture.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.services.outbox import Outbox
+
+REFERENCE_KINDS = ("catalog", "rules", "trustlist")
+#: older than this, reference data is shown as stale (still used: stale beats nothing offline)
+STALE_AFTER = {
+    "catalog": dt.timedelta(days=7),
+    "rules": dt.timedelta(days=7),
+    "trustlist": dt.timedelta(days=7),
+}
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def mark_online(store: Any) -> None:
+    now = _now().isoformat()
+    with store.transaction() as c:
+        for k, v in (("sync.online", "1"), ("sync.last_success", now), ("sync.last_contact", now)):
+            c.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (k, v))
+
+
+def mark_offline(store: Any, reason: str) -> None:
+    with store.transaction() as c:
+        for k, v in (
+            ("sync.online", "0"),
+            ("sync.last_error", reason),
+            ("sync.last_attempt", _now().isoformat()),
+        ):
+            c.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (k, v))
+
+
+def is_online(store: Any) -> bool | None:
+    value = store.meta("sync.online")
+    return None if value is None else value == "1"
+
+
+def _age(iso: str | None, now: dt.datetime) -> float | None:
+    if not iso:
+        return None
+    return max(0.0, (now - dt.datetime.fromisoformat(iso)).total_seconds())
+
+
+@dataclass
+class SyncStatus:
+    counts: dict[str, int]
+    oldest_pending_age_s: float | None
+    last_success: str | None
+    online: bool | None
+    last_error: str | None
+    reference: dict[str, dict[str, Any]] = field(default_factory=dict)
+    attention: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+
+def sync_status(store: Any) -> SyncStatus:
+    ob = Outbox(store)
+    now = _now()
+    ref = {}
+    for kind in REFERENCE_KINDS:
+        version, fetched = store.meta(f"reference.{kind}.version"), store.meta(f"reference.{kind}.fetched_at")
+        age = _age(fetched, now)
+        ref[kind] = {
+            "version": version,
+            "fetched_at": fetched,
+            "age_s": age,
+            "stale": age is None or age > STALE_AFTER[kind].total_seconds(),
+        }
+    attention = [
+        {
+            "id": r.id,
+            "subject": r.subject,
+            "op": r.op,
+            "state": r.state,
+            "code": r.reason_code,
+            "reason_en": r.reason_en,
+            "reason_fa": r.reason_fa,
+            "action_en": r.action_en,
+            "action_fa": r.action_fa,
+            "since": r.updated_at,
+        }
+        for r in ob.attention()
+    ]
+    return SyncStatus(
+        counts=ob.counts(),
+        oldest_pending_age_s=_age(ob.oldest_pending_created_at(), now),
+        last_success=store.meta("sync.last_success"),
+        online=is_online(store),
+        last_error=store.meta("sync.last_error"),
+        reference=ref,
+        attention=attention,
+    )
