@@ -35,7 +35,9 @@ from exchange import reference
 from exchange.auth import Authenticator
 from exchange.db import ExchangeDB
 from exchange.dispensing import Dispensary
+from exchange.eligibility import eligibility
 from exchange.errors import ExchangeError, malformed
+from exchange.lookup import Lookup
 from exchange.prescriptions import Registry, parse
 from exchange.rules import check_prescription
 from sync import fhir
@@ -71,9 +73,15 @@ def _status_line(status: int) -> str:
 
 class ExchangeApi:
     def __init__(
-        self, db: ExchangeDB, auth: Authenticator, registry: Registry, dispensary: Dispensary
+        self, db: ExchangeDB, auth: Authenticator, registry: Registry, lookup: Lookup, dispensary: Dispensary
     ) -> None:
-        self.db, self.auth, self.registry, self.dispensary = db, auth, registry, dispensary
+        self.db, self.auth, self.registry, self.lookup, self.dispensary = (
+            db,
+            auth,
+            registry,
+            lookup,
+            dispensary,
+        )
 
     def handle(self, req: Request) -> Answer:
         try:
@@ -121,7 +129,7 @@ class ExchangeApi:
                 raise malformed(
                     "search by exactly one of national-code, fida, unique-id, newborn, hid, tracking"
                 )
-            return Answer(200, self.registry.search(facility, *fields[0]))
+            return Answer(200, self.lookup.search(facility, *fields[0]))
         if m == "POST" and p == "/rules/$check":
             rx, _ = parse(req.json(), fhir.bundle_to_prescription)
             row = self.db.one("SELECT insurer FROM hids WHERE hid = ?", (rx.hid,)) if rx.hid else None
@@ -134,7 +142,7 @@ class ExchangeApi:
                 return Answer(200, self.dispensary.claim(facility, mt.group(1)))
             return Answer(200, self.dispensary.release(facility, mt.group(1), req.headers.get("x-claim")))
         if (mt := re.fullmatch(r"/prescriptions/([^/$]+)", p)) and m == "GET":
-            return Answer(200, self.registry.status(self.registry.resolve(mt.group(1))))
+            return Answer(200, self.lookup.status(self.lookup.resolve(mt.group(1))))
         if (mt := re.fullmatch(r"/ttac/([0-9]{16})", p)) and m == "GET":
             return Answer(200, self.dispensary.ttac(mt.group(1)))
         if (mt := re.fullmatch(r"/reference/([a-z]+)", p)) and m == "GET":
@@ -153,7 +161,7 @@ class ExchangeApi:
     ) -> Answer | None:
         """The calls that change state (and so need an idempotency key); None when `p` is none of them."""
         if m == "POST" and p == "/eligibility":
-            (status, out), replay = self.registry.eligibility(facility, body, key)
+            (status, out), replay = eligibility(self.db, facility, body, key)
         elif m == "POST" and p == "/prescriptions":
             (status, out), replay = self.registry.register(facility, body, key)
         elif (mt := re.fullmatch(r"/prescriptions/([^/$]+)", p)) and m == "PUT":

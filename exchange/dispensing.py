@@ -21,7 +21,8 @@ from app.signing import SignatureRole
 from exchange.db import ExchangeDB, utcnow
 from exchange.errors import ExchangeError, not_found
 from exchange.idempotency import Answer, body_hash, passing, run_once
-from exchange.prescriptions import Registry, parse
+from exchange.lookup import Lookup
+from exchange.prescriptions import parse
 from exchange.rules import check_dispensing
 from exchange.verify import Verifier
 from sync import fhir
@@ -35,8 +36,8 @@ def _hash(secret: str) -> str:
 
 
 class Dispensary:
-    def __init__(self, db: ExchangeDB, verifier: Verifier, registry: Registry) -> None:
-        self.db, self.verifier, self.registry = db, verifier, registry
+    def __init__(self, db: ExchangeDB, verifier: Verifier, lookup: Lookup) -> None:
+        self.db, self.verifier, self.lookup = db, verifier, lookup
 
     def _open_or_conflict(self, c: sqlite3.Connection, rx_id: str, what_en: str, what_fa: str) -> str:
         row = c.execute("SELECT state FROM prescriptions WHERE client_id = ?", (rx_id,)).fetchone()
@@ -58,16 +59,16 @@ class Dispensary:
                 f"{what_fa}: نسخه ابطال شده است.",
             )
         if row[0] == "dispensed":
-            self.registry._dispensed_conflict(c, rx_id, what_en, what_fa)
+            Lookup.dispensed_conflict(c, rx_id, what_en, what_fa)
         return row[0]
 
     # ---- claims --------------------------------------------------------------------------------------
 
     def claim(self, facility: str, ref: str) -> dict[str, Any]:
-        rx_id = self.registry.resolve(ref)
+        rx_id = self.lookup.resolve(ref)
         with self.db.write() as c:
             self._open_or_conflict(c, rx_id, "Claim refused", "درخواست پیچیدن پذیرفته نشد")
-            Registry._claimed(c, rx_id, facility, "Claim refused", "درخواست پیچیدن پذیرفته نشد")
+            Lookup.claimed_conflict(c, rx_id, facility, "Claim refused", "درخواست پیچیدن پذیرفته نشد")
             secret = secrets.token_urlsafe(24)
             now = utcnow()
             c.execute(
@@ -80,11 +81,11 @@ class Dispensary:
             "claim": secret,
             "claimedAt": now,
             "expiresIn": CLAIM_TTL,
-            "status": self.registry.status(rx_id),
+            "status": self.lookup.status(rx_id),
         }
 
     def release(self, facility: str, ref: str, secret: str | None) -> dict[str, Any]:
-        rx_id = self.registry.resolve(ref)
+        rx_id = self.lookup.resolve(ref)
         with self.db.write() as c:
             row = c.execute(
                 "SELECT facility, secret_hash FROM claims WHERE client_id = ?", (rx_id,)
@@ -115,7 +116,9 @@ class Dispensary:
                     "مرکز نسخه‌پیچی با مرکز فرستنده یکی نیست.",
                 )
             self._open_or_conflict(c, d.prescription_id, "Dispensing refused", "نسخه‌پیچی پذیرفته نشد")
-            Registry._claimed(c, d.prescription_id, facility, "Dispensing refused", "نسخه‌پیچی پذیرفته نشد")
+            Lookup.claimed_conflict(
+                c, d.prescription_id, facility, "Dispensing refused", "نسخه‌پیچی پذیرفته نشد"
+            )
             claim = c.execute(
                 "SELECT secret_hash FROM claims WHERE client_id = ? AND facility = ?",
                 (d.prescription_id, facility),
@@ -192,7 +195,7 @@ class Dispensary:
                 pharmacist=prev[2],
                 at=prev[3],
                 lines=[t[0] for t in taken],
-                state=self.registry.status(d.prescription_id)["state"],
+                state=self.lookup.status(d.prescription_id)["state"],
             )
 
     @staticmethod

@@ -33,6 +33,7 @@ from exchange.db import ExchangeDB
 from exchange.dispensing import Dispensary
 from exchange.errors import ExchangeError
 from exchange.faults import FaultSwitch
+from exchange.lookup import Lookup
 from exchange.prescriptions import Registry
 from exchange.seed import seed
 from exchange.verify import Verifier
@@ -73,9 +74,9 @@ class ExchangeServer(ThreadingHTTPServer):
         self.db = ExchangeDB(self.data_dir / "exchange.db")
         trust = TrustSource(self.db)
         verifier = Verifier(trust)
-        registry = Registry(self.db, verifier)
+        registry, lookup = Registry(self.db, verifier), Lookup(self.db)
         self.api = ExchangeApi(
-            self.db, Authenticator(self.db, trust), registry, Dispensary(self.db, verifier, registry)
+            self.db, Authenticator(self.db, trust), registry, lookup, Dispensary(self.db, verifier, lookup)
         )
         self.faults = FaultSwitch()
         self.admin_token = secrets.token_urlsafe(24)

@@ -1,0 +1,131 @@
+"""Reading prescriptions at the exchange: status (with who dispensed what, when), lookup by id or
+tracking code, the pharmacies' search, and the 409 answers that name who holds or dispensed a prescription."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from typing import Any
+
+from exchange.db import ExchangeDB, utcnow
+from exchange.errors import ExchangeError, not_found
+from exchange.idempotency import passing
+from sync.fhir.common import ext
+
+OPEN_STATES = ("registered", "partially_dispensed")
+
+
+class Lookup:
+    def __init__(self, db: ExchangeDB) -> None:
+        self.db = db
+
+    @staticmethod
+    def dispensed_conflict(c: sqlite3.Connection, rx_id: str, what_en: str, what_fa: str) -> None:
+        row = c.execute(
+            "SELECT d.facility, d.pharmacist, d.at, d.lines, f.name FROM dispensings d"
+            " LEFT JOIN facilities f ON f.siam = d.facility WHERE d.client_id = ? ORDER BY d.at LIMIT 1",
+            (rx_id,),
+        ).fetchone()
+        if row is not None:
+            state = c.execute("SELECT state FROM prescriptions WHERE client_id = ?", (rx_id,)).fetchone()[0]
+            raise ExchangeError(
+                409,
+                "already-dispensed",
+                f"{what_en}: it was dispensed by {row[4] or row[0]} at {row[2]}.",
+                f"{what_fa}: در {row[4] or row[0]} در {row[2]} پیچیده شده است.",
+                facility=row[0],
+                facility_name=row[4],
+                pharmacist=row[1],
+                at=row[2],
+                lines=json.loads(row[3]),
+                state=state,
+            )
+
+    @staticmethod
+    def claimed_conflict(c: sqlite3.Connection, rx_id: str, facility: str | None, en: str, fa: str) -> None:
+        row = c.execute(
+            "SELECT facility, claimed_at, expires_at FROM claims WHERE client_id = ?", (rx_id,)
+        ).fetchone()
+        if row is not None and row[2] > dt.datetime.now().timestamp() and row[0] != facility:
+            name = c.execute("SELECT name FROM facilities WHERE siam = ?", (row[0],)).fetchone()
+            raise passing(
+                ExchangeError(
+                    409,
+                    "claimed",
+                    f"{en}: pharmacy {name[0] if name else row[0]} is dispensing it (since {row[1]}).",
+                    f"{fa}: داروخانهٔ {name[0] if name else row[0]} در حال پیچیدن آن است.",
+                    facility=row[0],
+                    facility_name=name[0] if name else None,
+                    at=row[1],
+                )
+            )
+
+    def status(self, rx_id: str) -> dict[str, Any]:
+        row = self.db.one(
+            "SELECT tracking_code, hid, version, state, facility FROM prescriptions WHERE client_id = ?",
+            (rx_id,),
+        )
+        if row is None:
+            raise not_found("prescription", "نسخه", rx_id)
+        disp = self.db.all(
+            "SELECT d.receipt, d.facility, f.name, d.pharmacist, d.at, d.lines FROM dispensings d"
+            " LEFT JOIN facilities f ON f.siam = d.facility WHERE d.client_id = ? ORDER BY d.at",
+            (rx_id,),
+        )
+        lines = sorted({ln for d in disp for ln in json.loads(d[5])})
+        return {
+            "id": rx_id,
+            "trackingCode": row[0],
+            "hid": row[1],
+            "version": row[2],
+            "state": row[3],
+            "facility": row[4],
+            "dispensedLines": lines,
+            "dispensings": [
+                {
+                    "receipt": d[0],
+                    "facility": d[1],
+                    "facility_name": d[2],
+                    "pharmacist": d[3],
+                    "at": d[4],
+                    "lines": json.loads(d[5]),
+                }
+                for d in disp
+            ],
+        }
+
+    def resolve(self, ref: str) -> str:
+        """A client prescription id from an id or a tracking code."""
+        row = self.db.one(
+            "SELECT client_id FROM prescriptions WHERE client_id = ? OR tracking_code = ?", (ref, ref)
+        )
+        if row is None:
+            raise not_found("prescription", "نسخه", ref)
+        return row[0]
+
+    def search(self, facility: str, field: str, value: str) -> dict[str, Any]:
+        """A searchset Bundle of open prescriptions (registered, partly dispensed) matching one key."""
+        where = {"hid": "hid = ?", "tracking": "tracking_code = ?"}.get(field)
+        args: tuple[Any, ...] = (value,)
+        if where is None:
+            where, args = "patient_kind = ? AND patient_value = ?", (field, value)
+        rows = self.db.all(
+            f"SELECT client_id, bundle FROM prescriptions WHERE {where} AND state IN (?, ?)"
+            " ORDER BY registered_at",
+            (*args, *OPEN_STATES),
+        )
+        with self.db.write() as c:
+            c.execute(
+                "INSERT INTO access_log (at, facility, query, found) VALUES (?,?,?,?)",
+                (utcnow(), facility, f"{field}={value}", len(rows)),
+            )
+        entries = [
+            {
+                "resource": json.loads(b),
+                "search": {"mode": "match"},
+                "extension": [ext("status", valueString=json.dumps(self.status(i), ensure_ascii=False))],
+            }
+            for i, b in rows
+        ]
+        return {"resourceType": "Bundle", "type": "searchset", "total": len(entries), "entry": entries}
