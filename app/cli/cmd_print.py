@@ -15,30 +15,16 @@ the group's existing sub-command list when another module created it first, else
 
 from __future__ import annotations
 
-import argparse
-import getpass
 import json
-import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+from app.cli.common import ask_pin, ask_secret, command_group, trust_list
 from app.errors import ConfigError, NoskheError
 from app.signing import SignatureRole
-
-
-def command_group(sub: Any, name: str, help_text: str) -> Any:
-    """The sub-command list of top-level command `name` (e.g. `rx`), created on first use. Any command
-    module can call this in its `register` to add actions to a shared group, in any import order."""
-    parser = sub.choices.get(name)
-    if parser is None:
-        parser = sub.add_parser(name, help=help_text)
-    for action in parser._actions:  # argparse keeps a group's sub-command list among its actions
-        if isinstance(action, argparse._SubParsersAction):
-            return action
-    return parser.add_subparsers(dest=f"{name}_cmd", metavar="ACTION", parser_class=type(parser))
 
 
 def register(sub: Any) -> None:
@@ -99,54 +85,6 @@ def register(sub: Any) -> None:
 # ---- shared helpers ---------------------------------------------------------------------------------
 
 
-def _trust(args: Any, ctx: Any) -> Any:
-    from smartcard.config import SmartcardConfig
-    from smartcard.errors import TrustListError
-    from smartcard.trustlist import TrustList
-
-    path = getattr(args, "trust_list", None) or SmartcardConfig.from_env().trust_list_path
-    if path:
-        return TrustList.from_file(path)
-    found = TrustList.load(ctx.open_store())
-    if found is None:
-        raise TrustListError(
-            "No trust list: pass --trust-list FILE, set NOSKHE_TRUST_LIST, or import one into the store.",
-            "فهرست مراجع مورد اعتماد نیست: ‎--trust-list‎ بدهید یا NOSKHE_TRUST_LIST را تنظیم کنید.",
-        )
-    return found
-
-
-def _pin(session: Any) -> str | None:
-    from smartcard.errors import PinRequired
-
-    env = os.environ.get("NOSKHE_PIN")
-    if env is not None:
-        return env
-    if session.info.pin_pad:
-        print(
-            "Enter the PIN on the reader's PIN pad | رمز را روی صفحه‌کلید کارت‌خوان وارد کنید", file=sys.stderr
-        )
-        return None
-    if not sys.stdin.isatty():
-        raise PinRequired(
-            "No PIN: set NOSKHE_PIN or run in a terminal.",
-            "رمز داده نشده است: NOSKHE_PIN را تنظیم کنید یا در ترمینال اجرا کنید.",
-        )
-    return getpass.getpass(f"PIN of {session.label} / رمز توکن: ")
-
-
-def _key_passphrase() -> str:
-    env = os.environ.get("NOSKHE_KEY_PASSPHRASE")
-    if env is not None:
-        return env
-    if not sys.stdin.isatty():
-        raise ConfigError(
-            "No key-file passphrase: set NOSKHE_KEY_PASSPHRASE or run in a terminal.",
-            "گذرواژه پرونده کلید داده نشده است: NOSKHE_KEY_PASSPHRASE را تنظیم کنید.",
-        )
-    return getpass.getpass("Key file passphrase / گذرواژه پرونده کلید: ")
-
-
 class _PrescriberSigner:
     """Opens the prescriber's token (or key file) only when a new QR signature is needed."""
 
@@ -154,11 +92,11 @@ class _PrescriberSigner:
         self.args, self.ctx, self.module = args, ctx, None
 
     def __call__(self) -> Any:
-        trust = _trust(self.args, self.ctx)
+        trust = trust_list(self.args, self.ctx)
         if self.args.p12:
             from smartcard.p12 import P12Signer
 
-            passphrase = _key_passphrase()
+            passphrase = ask_secret("NOSKHE_KEY_PASSPHRASE", "Key file passphrase / گذرواژه پرونده کلید: ", "key-file passphrase", "گذرواژه پرونده کلید")
             return P12Signer(self.args.p12, passphrase, trust, role=SignatureRole.PRESCRIBER)
         from smartcard.config import SmartcardConfig
         from smartcard.signer import TokenSigner
@@ -167,7 +105,7 @@ class _PrescriberSigner:
         config = SmartcardConfig.from_env()
         self.module = Pkcs11Module.load(config)
         session = self.module.session(label=self.args.token or config.token_label)
-        session.login(_pin(session))
+        session.login(ask_pin(session))
         return TokenSigner(session, SignatureRole.PRESCRIBER, trust)
 
     def close(self) -> None:
@@ -270,7 +208,7 @@ def cmd_paper_verify(args: Any, ctx: Any) -> int:
         raise ConfigError(
             "Give the QR text, - for stdin, or --image FILE.", "متن کد QR یا ‎--image FILE‎ را بدهید."
         )
-    trust = _trust(args, ctx)
+    trust = trust_list(args, ctx)
     certs = _certificates(args.certs)
     error: NoskheError | None = None
     for text in texts:  # a photo may hold other QR codes too: the first that verifies wins

@@ -12,14 +12,10 @@ comes from $NOSKHE_PIN, else a prompt without echo, else the reader's PIN pad; i
 
 from __future__ import annotations
 
-import getpass
 import json
-import os
-import sys
-from pathlib import Path
 from typing import Any
 
-from app.errors import ConfigError, NoskheError
+from app.cli.common import ask_pin, read_file, trust_list, write_file
 from app.signing import SignatureRole, SignerIdentity
 
 
@@ -83,68 +79,6 @@ def _module() -> Any:
     return Pkcs11Module.load(_config())
 
 
-def _trust_list(args: Any, ctx: Any) -> Any:
-    from smartcard.errors import TrustListError
-    from smartcard.trustlist import TrustList
-
-    path = getattr(args, "trust_list", None) or _config().trust_list_path
-    if path:
-        return TrustList.from_file(path)
-    try:
-        found = TrustList.load(ctx.open_store())
-    except NoskheError as exc:
-        raise TrustListError(
-            f"No trust list: pass --trust-list FILE or set NOSKHE_TRUST_LIST ({exc.en})",
-            f"فهرست مراجع مورد اعتماد نیست: ‎--trust-list‎ بدهید یا NOSKHE_TRUST_LIST را تنظیم کنید ({exc.fa})",
-        ) from None
-    if found is None:
-        raise TrustListError(
-            "The store has no trust list yet: run `noskhe token trust import FILE`, or pass --trust-list FILE.",
-            "پایگاه داده فهرست مراجع مورد اعتماد ندارد: آن را با ‎noskhe token trust import‎ وارد کنید.",
-        )
-    return found
-
-
-def _read(path: str) -> bytes:
-    try:
-        return Path(path).read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"Cannot read {path}: {exc.strerror}.", f"پروندهٔ {path} خوانده نشد.") from None
-
-
-def _write(path: str, data: bytes) -> None:
-    target = Path(path)
-    tmp = target.with_name(target.name + ".tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise ConfigError(f"Cannot write {path}: {exc.strerror}.", f"پروندهٔ {path} نوشته نشد.") from None
-
-
-def _pin(session: Any) -> str | None:
-    from smartcard.errors import PinRequired
-
-    env = os.environ.get("NOSKHE_PIN")
-    if env is not None:
-        return env
-    if session.info.pin_pad:
-        print(
-            "Enter the PIN on the reader's PIN pad | رمز را روی صفحه‌کلید کارت‌خوان وارد کنید", file=sys.stderr
-        )
-        return None
-    if not sys.stdin.isatty():
-        raise PinRequired(
-            "No PIN: set NOSKHE_PIN or run in a terminal.",
-            "رمز داده نشده است: NOSKHE_PIN را تنظیم کنید یا در ترمینال اجرا کنید.",
-        )
-    return getpass.getpass(f"PIN of {session.label} / رمز توکن: ")
-
-
 def cmd_list(args: Any, ctx: Any) -> int:
     from smartcard.tokens import TokenInfo
 
@@ -180,8 +114,8 @@ def cmd_list(args: Any, ctx: Any) -> int:
 
 def cmd_sign(args: Any, ctx: Any) -> int:
     role = SignatureRole(args.role)
-    data = _read(args.file)
-    trust = _trust_list(args, ctx)
+    data = read_file(args.file)
+    trust = trust_list(args, ctx)
     expected = SignerIdentity(name="", national_code=args.national_code) if args.national_code else None
     if args.p12:
         from smartcard.p12 import P12Signer
@@ -200,11 +134,11 @@ def cmd_sign(args: Any, ctx: Any) -> int:
 
         session = _module().session(label=args.token or _config().token_label)
         try:
-            session.login(_pin(session))
+            session.login(ask_pin(session))
             signature = TokenSigner(session, role, trust, expected=expected, rsa_pss=args.pss).sign(data)
         finally:
             session.lock("done")  # a command signs once: log out rather than leave the token open
-    _write(args.output, signature.cms)
+    write_file(args.output, signature.cms)
     print(f"signed by {signature.signer.name} as {role.value} → {args.output} | امضا شد")
     return 0
 
@@ -226,8 +160,8 @@ def _describe(result: Any) -> dict[str, Any]:
 
 
 def cmd_verify(args: Any, ctx: Any) -> int:
-    trust = _trust_list(args, ctx)
-    result = trust.verify(_read(args.file), _read(args.signature), max_age=_config().trust_list_max_age)
+    trust = trust_list(args, ctx)
+    result = trust.verify(read_file(args.file), read_file(args.signature), max_age=_config().trust_list_max_age)
     info = _describe(result)
     if args.json:
         print(json.dumps(info, ensure_ascii=False, indent=1))
