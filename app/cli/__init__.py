@@ -17,8 +17,8 @@ import traceback
 from pathlib import Path
 
 from app import __version__
-from app.errors import NoskheError
 from app.cli.context import Context
+from app.errors import NoskheError
 
 EXIT_OK = 0
 EXIT_USER_ERROR = 1

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import getpass
 import os
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,23 +27,18 @@ class Context:
     _store: Any = field(default=None, repr=False)
 
     @classmethod
-    def from_args(cls, args: Any) -> "Context":
+    def from_args(cls, args: Any) -> Context:
         data_dir = Path(args.data_dir) if getattr(args, "data_dir", None) else default_data_dir()
         lang = getattr(args, "lang", None) or os.environ.get("NOSKHE_LANG", "fa")
         return cls(data_dir=data_dir.expanduser(), lang=lang)
 
     def passphrase(self, prompt: str = "Facility passphrase / گذرواژه مرکز: ", *, confirm: bool = False) -> str:
         """The facility passphrase: $NOSKHE_PASSPHRASE for automation, otherwise asked without echo."""
-        env = os.environ.get("NOSKHE_PASSPHRASE")
-        if env is not None:
-            return env
-        if not sys.stdin.isatty():
-            raise ConfigError(
-                "No passphrase: set NOSKHE_PASSPHRASE or run in a terminal.",
-                "گذرواژه داده نشده است: NOSKHE_PASSPHRASE را تنظیم کنید یا در ترمینال اجرا کنید.",
-            )
-        first = getpass.getpass(prompt)
-        if confirm and getpass.getpass("Again / تکرار: ") != first:
+        from app.cli.common import ask_secret
+
+        env_set = "NOSKHE_PASSPHRASE" in os.environ
+        first = ask_secret("NOSKHE_PASSPHRASE", prompt, "passphrase", "گذرواژه")
+        if confirm and not env_set and getpass.getpass("Again / تکرار: ") != first:
             raise ConfigError("The two passphrases differ.", "دو گذرواژه یکسان نیستند.")
         return first
 
