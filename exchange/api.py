@@ -25,6 +25,7 @@ and the header `Idempotent-Replayed: true`.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import urllib.parse
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ from exchange.rules import check_prescription
 from sync import fhir
 
 MAX_BATCH = 100
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -88,6 +90,14 @@ class ExchangeApi:
             return self._route(req)
         except ExchangeError as exc:
             return Answer(exc.status, exc.body())
+        except Exception as exc:
+            log.exception("internal error on %s %s", req.method, req.path)
+            return Answer(
+                500,
+                ExchangeError(
+                    500, "internal", f"Internal error: {type(exc).__name__}.", "خطای داخلی سامانه."
+                ).body(),
+            )
 
     def _route(self, req: Request) -> Answer:
         m, p = req.method, req.path.rstrip("/") or "/"

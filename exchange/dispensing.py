@@ -212,7 +212,7 @@ class Dispensary:
                         "unknown-pack",
                         f"Authenticity code {pack.authenticity_code} is unknown to TTAC.",
                         f"کد اصالت {pack.authenticity_code} در سامانهٔ ردیابی نیست.",
-                        code=pack.authenticity_code,
+                        pack=pack.authenticity_code,
                     )
                 if row[0] != it.drug_code:
                     raise ExchangeError(
@@ -220,7 +220,7 @@ class Dispensary:
                         "pack-mismatch",
                         f"Pack {pack.authenticity_code} is not drug {it.drug_code}.",
                         f"بستهٔ {pack.authenticity_code} داروی ردیف {it.line} نیست.",
-                        code=pack.authenticity_code,
+                        pack=pack.authenticity_code,
                     )
                 if row[1] is not None:
                     raise ExchangeError(
@@ -228,7 +228,7 @@ class Dispensary:
                         "pack-dispensed",
                         f"Pack {pack.authenticity_code} was already dispensed by {row[1]} at {row[2]}.",
                         f"بستهٔ {pack.authenticity_code} پیش‌تر تحویل شده است.",
-                        code=pack.authenticity_code,
+                        pack=pack.authenticity_code,
                         facility=row[1],
                         at=row[2],
                     )

@@ -155,6 +155,11 @@ class ExchangeClient:
                 "X-Noskhe-Signature": base64.b64encode(sig.cms).decode(),
             },
         )
+        if reply.status >= 500:
+            raise ExchangeUnavailable(
+                f"The exchange could not log us in ({reply.status}); will retry.",
+                "ورود به سامانهٔ تبادل ممکن نشد؛ دوباره تلاش می‌شود.",
+            )
         if not reply.ok:
             raise reply.refusal()
         token = reply.body["access_token"]

@@ -29,7 +29,7 @@ from typing import Any
 from app.errors import NoskheError
 from app.services.outbox import QUARANTINED, Outbox, OutboxRow
 from sync import messages, results
-from sync.client import ExchangeClient, ExchangeRefused, Reply, Unreachable
+from sync.client import ExchangeClient, ExchangeRefused, ExchangeUnavailable, Reply
 from sync.fhir.common import FhirError
 from sync.status import mark_offline, mark_online
 
@@ -106,19 +106,23 @@ class Drainer:
         max_failures: int = 8,
         max_unreachable: int = 3,
         patience: float = 0.0,
+        wait_for_others: float = 30.0,
+        max_sends_per_drain: int = 12,
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
     ) -> None:
         self.store, self.client, self.outbox = store, client, Outbox(store)
         self.batch_size, self.backoff, self.max_failures = batch_size, backoff or Backoff(), max_failures
         self.max_unreachable, self.patience, self.clock = max_unreachable, patience, clock
+        self.wait_for_others, self.max_sends = wait_for_others, max_sends_per_drain
         self.rng = rng or random.Random()
 
     def drain(
         self, *, progress: Callable[[DrainReport], None] | None = None, deadline: float | None = None
     ) -> DrainReport:
         """Send what is due until nothing is (waiting up to `patience` s for backoffs), the exchange is
-        unreachable `max_unreachable` rounds in a row, or `deadline` (a clock value) passes."""
+        unreachable `max_unreachable` rounds in a row, or `deadline` (a clock value) passes. No row is sent
+        more than `max_sends_per_drain` times in one drain, so a drain always ends."""
         report = DrainReport()
         start = time.monotonic()
         with drain_lock(self.store) as mine:
@@ -126,10 +130,19 @@ class Drainer:
                 report.busy = True
                 return report
             unreachable = 0
+            sends: dict[str, int] = {}
             while deadline is None or self.clock() < deadline:
                 now = self.clock()
-                heads = self.outbox.heads(now, self.batch_size)
+                capped = {k for k, n in sends.items() if n >= self.max_sends}
+                heads = [
+                    h for h in self.outbox.heads(now, self.batch_size + len(capped)) if h.id not in capped
+                ]
+                heads = heads[: self.batch_size]
+                for h in heads:
+                    sends[h.id] = sends.get(h.id, 0) + 1
                 if not heads:
+                    if capped:
+                        break
                     due = self.outbox.next_due()
                     if due is None or due - now > self.patience:
                         break
@@ -137,7 +150,7 @@ class Drainer:
                     continue
                 try:
                     replies = self._round(heads, report)
-                except Unreachable as exc:
+                except ExchangeUnavailable as exc:  # no answer, or the login failed on the server
                     self._later(heads, item_failure=False, reason=exc)
                     report.retried += len(heads)
                     unreachable += 1
@@ -248,6 +261,8 @@ class Drainer:
             return
         refusal = reply.refusal()
         if refusal.code in results.PASSING:
+            # waiting on someone else (the prescriber's sync, another pharmacy's claim): not on a backoff scale
+            at = self.clock() + self.wait_for_others + self.backoff.delay(row.attempts, self.rng)
             Outbox.retry_later(c, row, at, item_failure=False, reason=refusal)
             report.retried += 1
             return

@@ -1,0 +1,217 @@
+"""Claims, dispensings (partial, double), TTAC, reference data, statements, batches and faults."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from app.domain import DispensedPack
+from app.services.dispensing import DispenseLine, record_dispensing
+from exchange import devworld
+from sync.client import ExchangeRefused, ExchangeUnavailable, Unreachable
+from sync.drain import Backoff, Drainer
+from sync.retrieve import retrieve
+from tests.sync import harness
+
+
+def drain(store, client):
+    return Drainer(store, client, backoff=Backoff(0.01, 0.05), patience=1.0).drain()
+
+
+class Pharmacy:
+    def __init__(self, tmp_path, tokens, exchange, ws):
+        self.store = harness.new_store(tmp_path / ws.user_token, ws, tokens, exchange.url)
+        self.signers = harness.signers_for(tokens, ws)
+        self.client = harness.client_for(self.store, exchange.url, self.signers[1])
+        self.pharmacist = devworld.PHARMACISTS[ws.user_token]
+        from smartcard.trustlist import TrustList
+
+        self.trust = TrustList.load(self.store)
+
+    def fetch(self, rx):
+        return retrieve(self.store, self.client, self.trust, field="tracking", value=rx.tracking_code)
+
+    def dispense(self, rx_id, lines, claim=None):
+        return record_dispensing(
+            self.store, rx_id, pharmacist=self.pharmacist, lines=lines, signers=self.signers, claim=claim
+        )
+
+
+@pytest.fixture
+def registered(clinic, clinic_client, clinic_signers):
+    (rx,) = harness.write_many(clinic, 1, clinic_signers)
+    assert drain(clinic, clinic_client).done == 2
+    return clinic.get_prescription(rx.id)
+
+
+@pytest.fixture
+def ph1(tmp_path, tokens, exchange):
+    p = Pharmacy(tmp_path, tokens, exchange, devworld.PHARMACY)
+    yield p
+    p.store.close()
+
+
+@pytest.fixture
+def ph2(tmp_path, tokens, exchange):
+    p = Pharmacy(tmp_path, tokens, exchange, devworld.PHARMACY_2)
+    yield p
+    p.store.close()
+
+
+def _packs(exchange, rx, line, n=1, skip=0):
+    drug = next(it.drug_code for it in rx.items if it.line == line)
+    return tuple(DispensedPack(c) for c in exchange.ttac_codes(drug, n + skip)[skip:])
+
+
+def test_retrieved_prescriptions_are_verified_and_kept(ph1, registered) -> None:
+    got = ph1.fetch(registered)
+    assert [r.id for r in got.prescriptions] == [registered.id] and not got.refused
+    kept = ph1.store.get_prescription(registered.id)
+    assert kept.state.value == "registered" and kept.hid == registered.hid
+    assert {s.role.value for s in ph1.store.signatures(registered.id, 1)} == {"prescriber", "facility"}
+
+
+def test_partial_then_full_dispensing_with_receipts(exchange, ph1, registered) -> None:
+    ph1.fetch(registered)
+    claim = ph1.client.claim(registered.tracking_code)["claim"]
+    ph1.dispense(registered.id, [DispenseLine(1, packs=_packs(exchange, registered, 1))], claim)
+    assert drain(ph1.store, ph1.client).done == 1
+    assert ph1.store.get_prescription(registered.id).state.value == "partially_dispensed"
+    ph1.dispense(registered.id, [DispenseLine(2, packs=_packs(exchange, registered, 2))], claim)
+    assert drain(ph1.store, ph1.client).done == 1
+    status = ph1.client.status(registered.tracking_code)
+    assert (
+        status["state"] == "dispensed"
+        and status["dispensedLines"] == [1, 2]
+        and len(status["dispensings"]) == 2
+    )
+    assert ph1.store.get_prescription(registered.id).state.value == "dispensed"
+    st = ph1.client.statement()
+    assert st["kind"] == "pharmacy" and st["totals"]["count"] == 2 and st["totals"]["insurer"] > 0
+
+
+def test_a_second_pharmacy_gets_409_with_who_and_when(exchange, ph1, ph2, registered) -> None:
+    ph1.fetch(registered)
+    ph2.fetch(registered)
+    claim = ph1.client.claim(registered.tracking_code)["claim"]
+    with pytest.raises(ExchangeRefused) as held:
+        ph2.client.claim(registered.tracking_code)
+    assert held.value.status == 409 and held.value.code == "claimed"
+    assert held.value.details["facility"] == devworld.PHARMACY.siam and held.value.details["at"]
+    ph1.dispense(registered.id, [DispenseLine(1), DispenseLine(2)], claim)
+    drain(ph1.store, ph1.client)
+    with pytest.raises(ExchangeRefused) as done:
+        ph2.client.claim(registered.tracking_code)
+    assert done.value.code == "already-dispensed" and done.value.details["facility_name"]
+    # the second pharmacy dispensed from paper anyway: its outbox brings back the conflict
+    d = ph2.dispense(registered.id, [DispenseLine(1)])
+    report = drain(ph2.store, ph2.client)
+    assert report.conflicts == 1
+    assert ph2.store.get_dispensing(d.id).state == "conflict"
+    (row,) = (
+        ph2.store.conn()
+        .execute("SELECT reason_code, reason_en FROM outbox WHERE state = 'conflict'")
+        .fetchall()
+    )
+    assert row[0] == "already-dispensed" and "داروخانه نمونه" in row[1]
+    assert ph2.store.get_prescription(registered.id).state.value == "dispensed"
+
+
+def test_released_claims_let_another_pharmacy_dispense(ph1, ph2, registered) -> None:
+    ph1.fetch(registered)
+    ph2.fetch(registered)
+    secret = ph1.client.claim(registered.tracking_code)["claim"]
+    assert ph1.client.release(registered.tracking_code, secret)["released"]
+    ph2.client.claim(registered.tracking_code)
+    ph2.dispense(registered.id, [DispenseLine(2)])
+    assert drain(ph2.store, ph2.client).done == 1
+
+
+def test_ttac_answers_genuine_unknown_dispensed_and_catches_reused_packs(
+    exchange, ph1, ph2, clinic, clinic_client, clinic_signers
+) -> None:
+    a, b = harness.write_many(clinic, 2, clinic_signers)
+    drain(clinic, clinic_client)
+    a, b = clinic.get_prescription(a.id), clinic.get_prescription(b.id)
+    ph1.fetch(a)
+    ph2.fetch(b)
+    shared = ({it.drug_code for it in a.items} & {it.drug_code for it in b.items}).pop()
+    line_a = next(it.line for it in a.items if it.drug_code == shared)
+    line_b = next(it.line for it in b.items if it.drug_code == shared)
+    pack = _packs(exchange, a, line_a)[0]
+    assert ph1.client.ttac(pack.authenticity_code)["status"] == "genuine"
+    assert ph1.client.ttac("9999999999999998")["status"] == "unknown"
+    ph1.dispense(a.id, [DispenseLine(line_a, packs=(pack,))])
+    drain(ph1.store, ph1.client)
+    info = ph1.client.ttac(pack.authenticity_code)
+    assert info["status"] == "dispensed" and info["dispensedBy"] == devworld.PHARMACY.siam
+    ph2.dispense(b.id, [DispenseLine(line_b, packs=(pack,))])  # the same physical pack, sold again
+    assert drain(ph2.store, ph2.client).conflicts == 1
+    assert (
+        ph2.store.conn().execute("SELECT reason_code FROM outbox WHERE state = 'conflict'").fetchone()[0]
+        == "pack-dispensed"
+    )
+
+
+def test_a_dispensing_before_the_prescription_arrives_waits(
+    exchange, ph1, clinic, clinic_client, clinic_signers
+) -> None:
+    from app.services.dispensing import keep_prescription
+
+    (rx,) = harness.write_many(clinic, 1, clinic_signers)
+    keep_prescription(ph1.store, clinic.get_prescription(rx.id), clinic.signatures(rx.id, 1), source="paper")
+    ph1.dispense(rx.id, [DispenseLine(1)])
+    report = drain(ph1.store, ph1.client)
+    assert (
+        report.retried >= 1
+        and report.remaining == 1
+        and not ph1.store.conn()
+        .execute("SELECT 1 FROM outbox WHERE state IN ('rejected', 'conflict', 'quarantined')")
+        .fetchone()
+    )
+    drain(clinic, clinic_client)
+    ph1.store.conn().execute("UPDATE outbox SET next_attempt_at = 0")
+    assert drain(ph1.store, ph1.client).done == 1
+
+
+def test_reference_data_with_versions_and_not_modified(ph1) -> None:
+    catalog = ph1.client.reference("catalog")
+    assert catalog["version"] and len(catalog["data"]["drugs"]) > 600
+    assert all(d["price"] > 0 for d in catalog["data"]["drugs"])
+    assert ph1.client.reference("catalog", have=catalog["version"]) is None
+    trust = ph1.client.reference("trustlist")["data"]
+    assert trust["format"] == "noskhe-trust-list/1"
+
+
+def test_batches_answer_each_entry_and_refuse_oversize(clinic, clinic_client, clinic_signers) -> None:
+    harness.write_many(clinic, 3, clinic_signers)
+    report = Drainer(clinic, clinic_client, batch_size=10, backoff=Backoff(0.01, 0.05)).drain()
+    assert report.done == 6 and report.requests == 2
+    big = {"resourceType": "Bundle", "type": "batch", "entry": [{}] * 101}
+    assert clinic_client.call("POST", "/batch", body=big).status == 413
+
+
+def test_fault_switch_latency_errors_outage(exchange, clinic_client) -> None:
+    import time
+
+    exchange.faults(latency_ms=150)
+    t = time.monotonic()
+    assert clinic_client.probe()
+    assert time.monotonic() - t >= 0.15
+    exchange.faults(latency_ms=0, error_rate=1.0)
+    with pytest.raises(ExchangeUnavailable):  # even the login
+        clinic_client.call("GET", "/reference/rules")
+    exchange.faults(error_rate=0.0)
+    clinic_client.login()
+    exchange.faults(error_rate=1.0)
+    assert clinic_client.call("GET", "/reference/rules").status in (500, 503)
+    exchange.faults(error_rate=0.0, outage=True)
+    assert not clinic_client.probe()
+    with pytest.raises(Unreachable):
+        clinic_client.call("GET", "/reference/rules")
+    exchange.faults(outage=False, drop_rate=1.0)
+    with pytest.raises(Unreachable):
+        clinic_client.call("GET", "/reference/rules")
+    exchange.faults(drop_rate=0.0)
+    assert clinic_client.call("GET", "/reference/rules").status == 200
+    assert requests.get(exchange.url + "/admin/faults", timeout=5).status_code == 401

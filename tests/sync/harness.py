@@ -1,0 +1,202 @@
+"""The pieces sync, exchange and end-to-end tests share: TEST identities, stores, a running exchange.
+
+Signers here are PKCS#12 (software) signers over the TEST identities: the same CMS and certificate checks as
+the token signers, without loading the PKCS#11 module into the test process (SoftHSM2 reads its
+configuration once per process, and other test packages load it with theirs). The token path is covered by
+the subprocess tests in `tests/e2e` (writer, CLI, demo).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from app.domain import Coverage, Patient, PatientId, Prescription
+from app.services.prescribing import ItemRequest, write_prescription
+from app.signing import SignatureRole as R
+from exchange import devworld, seed
+
+PASSPHRASE = "test passphrase 1"
+ROOT = Path(__file__).resolve().parents[2]
+#: items no rule rejects (quantities below the warning threshold, no rejecting interaction)
+SAFE_ITEMS = (
+    ItemRequest("101002", 21, "هر ۸ ساعت یک کپسول"),
+    ItemRequest("103011", 10, "در صورت درد"),
+    ItemRequest("105040", 20, "صبح‌ها پس از صبحانه"),
+    ItemRequest("101071", 14, "هر ۱۲ ساعت"),
+)
+
+
+def signer(tokens: Any, label: str) -> Any:
+    from smartcard.p12 import P12Signer
+    from smartcard.trustlist import TrustList
+
+    ident = next(i for i in devworld.IDENTITIES if i.label == label)
+    trust = TrustList.from_file(tokens.trust_list)
+    return P12Signer(tokens.p12(label), devworld.P12_PASSPHRASES[label], trust, role=ident.role)
+
+
+def signers_for(tokens: Any, ws: devworld.Workstation) -> list[Any]:
+    return [signer(tokens, ws.user_token), signer(tokens, ws.facility_token)]
+
+
+def new_store(path: Path, ws: devworld.Workstation, tokens: Any, url: str | None = None) -> Any:
+    from app.store import Store
+    from smartcard.trustlist import TrustList
+
+    store = Store.create(
+        path, PASSPHRASE, role=ws.role, facility=ws.siam, facility_name=ws.name, kdf_log2_n=10
+    )
+    TrustList.from_file(tokens.trust_list).save(store)
+    if url:
+        store.set_meta("exchange.url", url)
+    return store
+
+
+def patients(n: int) -> list[Patient]:
+    """Insured and uninsured national-code holders from the exchange's seeded database, cycling."""
+    people = [p for p in seed.persons() if p["kind"] == "national-code"]
+    out = []
+    for i in range(n):
+        p = people[i % len(people)]
+        plan = p["coverages"][0] if p["coverages"] else None
+        cov = Coverage(plan.split("-")[0], scheme=plan if "-" in plan else "") if plan else None
+        out.append(
+            Patient(PatientId("national-code", p["value"]), p["first_name"], p["last_name"], coverage=cov)
+        )
+    return out
+
+
+def write_many(store: Any, n: int, signers: list[Any], *, items_per_rx: int = 2) -> list[Prescription]:
+    out = []
+    for i, patient in enumerate(patients(n)):
+        items = [SAFE_ITEMS[(i + k) % len(SAFE_ITEMS)] for k in range(items_per_rx)]
+        out.append(
+            write_prescription(store, patient=patient, prescriber=devworld.GP, items=items, signers=signers)
+        )
+    return out
+
+
+def client_for(store: Any, url: str, seal: Any, **kw: Any) -> Any:
+    from sync.client import ExchangeClient
+
+    return ExchangeClient(url, seal, siam=store.facility_siam, **kw)
+
+
+class RunningExchange:
+    url: str
+    data: Path
+
+    def admin(self, method: str, path: str, body: Any = None) -> Any:
+        token = (self.data / "admin.token").read_text()
+        req = urllib.request.Request(
+            self.url + path,
+            method=method,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"X-Admin-Token": token, "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return json.loads(r.read())
+
+    def faults(self, **changes: Any) -> Any:
+        return self.admin("PUT", "/admin/faults", changes)
+
+    def stats(self) -> dict[str, Any]:
+        return self.admin("GET", "/admin/stats")
+
+    def ttac_codes(self, drug: str, n: int) -> list[str]:
+        return self.admin("GET", f"/admin/ttac-sample?drug={drug}&n={n}")["codes"]
+
+
+class ThreadExchange(RunningExchange):
+    """The exchange in a thread of the test process: fast to start, for API tests."""
+
+    def __init__(self, data: Path, trust_list: Path) -> None:
+        from exchange.http import ExchangeServer
+        from smartcard.trustlist import TrustList
+
+        self.data = data
+        data.mkdir(parents=True, exist_ok=True)
+        self.server = ExchangeServer(("127.0.0.1", 0), data)
+        seed.seed(self.server.db, TrustList.from_file(trust_list).to_json())
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class ProcessExchange(RunningExchange):
+    """`noskhe exchange serve` in its own process, on a fixed or free loopback port."""
+
+    def __init__(self, data: Path, trust_list: Path, port: int = 0) -> None:
+        self.data, self.trust_list, self.port = data, trust_list, port
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> ProcessExchange:
+        (self.data / "server.json").unlink(missing_ok=True)
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "app",
+                "exchange",
+                "serve",
+                "--port",
+                str(self.port),
+                "--data",
+                str(self.data),
+                "--trust-list",
+                str(self.trust_list),
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + 30
+        while not (self.data / "server.json").exists():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"exchange did not start: {self.proc.stderr.read().decode() if self.proc.stderr else ''}"
+                )
+            time.sleep(0.05)
+        self.url = json.loads((self.data / "server.json").read_text())["url"]
+        self.port = int(self.url.rsplit(":", 1)[1])
+        return self
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+
+def cli_env(tokens: Any, **extra: str) -> dict[str, str]:
+    """Environment for `python -m app …` subprocesses of a workstation: passphrase, tokens, PINs."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "NOSKHE_PASSPHRASE": PASSPHRASE, **tokens.env(), **extra}
+    return env
+
+
+__all__ = [
+    "PASSPHRASE",
+    "ProcessExchange",
+    "R",
+    "ThreadExchange",
+    "cli_env",
+    "new_store",
+    "patients",
+    "signer",
+    "signers_for",
+    "write_many",
+]
