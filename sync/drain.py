@@ -153,10 +153,10 @@ class Drainer:
                 except ExchangeUnavailable as exc:  # no answer, or the login failed on the server
                     self._later(heads, item_failure=False, reason=exc)
                     report.retried += len(heads)
+                    report.offline, report.error = True, exc.en
+                    mark_offline(self.store, exc.en)
                     unreachable += 1
                     if unreachable >= self.max_unreachable:
-                        report.offline, report.error = True, exc.en
-                        mark_offline(self.store, exc.en)
                         break
                     continue
                 except ExchangeRefused as exc:  # the login itself: unknown facility, refused certificate
@@ -164,6 +164,7 @@ class Drainer:
                     mark_offline(self.store, exc.en)
                     break
                 unreachable = 0
+                report.offline, report.error = False, None
                 mark_online(self.store)
                 self._apply(replies, report)
                 if progress is not None:

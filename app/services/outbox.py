@@ -185,10 +185,14 @@ class Outbox:
         return [OutboxRow.from_row(r) for r in rows]
 
     def next_due(self) -> float | None:
-        """When the earliest pending row may be tried again (None when nothing is pending)."""
+        """When the earliest chain head may be tried again (None when nothing is pending). Rows behind an
+        unfinished row of their chain do not count: they wait for it, not for the clock."""
         row = (
             self.store.conn()
-            .execute("SELECT min(next_attempt_at) FROM outbox WHERE state = 'pending'")
+            .execute(
+                "SELECT min(o.next_attempt_at) FROM outbox o WHERE o.state = 'pending' AND NOT EXISTS (SELECT 1"
+                " FROM outbox p WHERE p.chain = o.chain AND p.seq < o.seq AND p.state NOT IN ('done', 'acknowledged'))"
+            )
             .fetchone()
         )
         return row[0]
