@@ -116,6 +116,7 @@ class Dispensary:
                     "مرکز نسخه‌پیچی با مرکز فرستنده یکی نیست.",
                 )
             self._open_or_conflict(c, d.prescription_id, "Dispensing refused", "نسخه‌پیچی پذیرفته نشد")
+            self._lines_free(c, d)  # a line dispensed elsewhere is final; a claim elsewhere may still pass
             Lookup.claimed_conflict(
                 c, d.prescription_id, facility, "Dispensing refused", "نسخه‌پیچی پذیرفته نشد"
             )
@@ -154,7 +155,6 @@ class Dispensary:
                     "The dispensing's HID is not the prescription's.",
                     "شناسه شباد نسخه‌پیچی با نسخه یکی نیست.",
                 )
-            self._lines_free(c, d)
             self._packs_genuine(c, d)
             rx: Prescription = fhir.bundle_to_prescription(json.loads(row[1]))[0]
             insurer = c.execute("SELECT insurer FROM hids WHERE hid = ?", (row[0],)).fetchone()

@@ -92,6 +92,11 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: ExchangeServer
 
+    def setup(self) -> None:
+        super().setup()
+        # headers and body leave in separate writes: without this, Nagle + delayed ACK add ~40 ms per call
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def log_message(self, format: str, *args: Any) -> None:
         if os.environ.get("NOSKHE_EXCHANGE_LOG"):
             super().log_message(format, *args)

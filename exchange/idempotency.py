@@ -53,6 +53,7 @@ def run_once(
                     "این کلید یکتایی پیش‌تر با درخواست دیگری به کار رفته است.",
                     key=key,
                 )
+            ExchangeDB.event(c, facility, "replayed", key)
             return (row[1], json.loads(row[2])), True
         c.execute("SAVEPOINT work")
         try:

@@ -1,0 +1,162 @@
+"""The CLI faces of the sync engine: rx, dispense and sync commands, in-process, with key-file signers."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from app.cli import main
+from exchange import devworld
+from tests.sync import harness
+
+
+@pytest.fixture
+def sites(tmp_path, tokens, exchange, monkeypatch):
+    monkeypatch.setenv("NOSKHE_PASSPHRASE", harness.PASSPHRASE)
+    monkeypatch.delenv("NOSKHE_TRUST_LIST", raising=False)
+    monkeypatch.delenv("NOSKHE_EXCHANGE_URL", raising=False)
+    dirs = {}
+    for ws in (devworld.CLINIC, devworld.PHARMACY, devworld.PHARMACY_2):
+        harness.new_store(tmp_path / ws.user_token, ws, tokens).close()
+        dirs[ws.user_token] = str(tmp_path / ws.user_token)
+    return dirs
+
+
+def run(
+    capsys, data_dir: str, *argv: str, env: dict[str, str] | None = None, monkeypatch=None
+) -> tuple[int, str]:
+    for k, v in (env or {}).items():
+        monkeypatch.setenv(k, v)
+    code = main(["--data-dir", data_dir, "--lang", "en", *argv])
+    out = capsys.readouterr()
+    return code, out.out + out.err
+
+
+def configure(capsys, monkeypatch, tokens, exchange, data_dir: str, user: str, seal: str) -> None:
+    code, _ = run(
+        capsys,
+        data_dir,
+        "sync",
+        "config",
+        "--exchange",
+        exchange.url,
+        "--user-p12",
+        str(tokens.p12(user)),
+        "--facility-p12",
+        str(tokens.p12(seal)),
+    )
+    assert code == 0
+
+
+def as_site(monkeypatch, user: str, seal: str) -> None:
+    monkeypatch.setenv("NOSKHE_USER_P12_PASSPHRASE", devworld.P12_PASSPHRASES[user])
+    monkeypatch.setenv("NOSKHE_FACILITY_P12_PASSPHRASE", devworld.P12_PASSPHRASES[seal])
+
+
+def test_the_whole_flow_from_the_command_line(capsys, monkeypatch, tokens, exchange, sites) -> None:
+    clinic, ph1, ph2 = sites["noskhe-gp"], sites["noskhe-pharmacist"], sites["noskhe-pharmacist-2"]
+    for d, ws in ((clinic, devworld.CLINIC), (ph1, devworld.PHARMACY), (ph2, devworld.PHARMACY_2)):
+        configure(capsys, monkeypatch, tokens, exchange, d, ws.user_token, ws.facility_token)
+    patient = harness.patients(1)[0]
+
+    as_site(monkeypatch, "noskhe-gp", "noskhe-clinic")
+    code, out = run(
+        capsys,
+        clinic,
+        "rx",
+        "create",
+        "--patient",
+        patient.id.value,
+        "--first-name",
+        "مریم",
+        "--last-name",
+        "احمدی",
+        "--item",
+        "101002:21:هر ۸ ساعت",
+        "--item",
+        "103011:10:شب",
+        "--json",
+    )
+    assert code == 0, out
+    created = json.loads(out)
+    assert created["state"] == "queued" and created["hid"] is None
+    code, out = run(capsys, clinic, "sync", "status", "--json")
+    assert json.loads(out)["counts"]["pending"] == 2
+    code, out = run(capsys, clinic, "sync", "run", "--json")
+    assert code == 0 and json.loads(out)["done"] == 2
+    code, out = run(capsys, clinic, "rx", "show", created["id"], "--json")
+    shown = json.loads(out)
+    tracking = shown["tracking_code"]
+    assert shown["state"] == "registered" and tracking and shown["hid"]
+    assert {r["op"] for r in shown["outbox"]} == {"eligibility", "register"}
+    code, out = run(capsys, clinic, "rx", "list")
+    assert created["id"] in out and "registered" in out
+
+    as_site(monkeypatch, "noskhe-pharmacist", "noskhe-pharmacy")
+    assert run(capsys, ph1, "sync", "refresh")[0] == 0
+    code, out = run(capsys, ph1, "rx", "retrieve", "--national-code", patient.id.value, "--json")
+    assert [r["id"] for r in json.loads(out)["prescriptions"]] == [created["id"]]
+    codes = exchange.ttac_codes("101002", 1)
+    code, out = run(capsys, ph1, "dispense", tracking, "--line", f"1:21:{codes[0]}", "--line", "2", "--json")
+    assert code == 0, out
+    assert json.loads(out)["state"] == "registered"
+
+    as_site(monkeypatch, "noskhe-pharmacist-2", "noskhe-pharmacy-2")
+    run(capsys, ph2, "rx", "retrieve", "--tracking", tracking)  # already dispensed: nothing open
+    code, out = run(capsys, ph2, "dispense", tracking, "--all")
+    assert code == 1 and "No prescription" in out
+
+    as_site(monkeypatch, "noskhe-gp", "noskhe-clinic")
+    code, out = run(capsys, clinic, "rx", "edit", created["id"], "--notes", "اصلاح")
+    assert code == 0
+    code, out = run(capsys, clinic, "sync", "run")
+    assert "conflicts 1" in out
+    code, out = run(capsys, clinic, "rx", "show", created["id"])
+    assert "dispensed" in out and "Edit refused" in out
+    code, out = run(capsys, clinic, "sync", "attention", "--json")
+    (item,) = json.loads(out)
+    assert item["code"] == "already-dispensed"
+    assert run(capsys, clinic, "sync", "ack", item["id"])[0] == 0
+    code, out = run(capsys, clinic, "sync", "statement", "--json")
+    assert json.loads(out)["totals"]["count"] == 1
+
+
+def test_a_pharmacy_told_at_the_counter_who_holds_the_claim(
+    capsys, monkeypatch, tokens, exchange, sites, clinic_signers
+) -> None:
+    for d, ws in (
+        (sites["noskhe-pharmacist"], devworld.PHARMACY),
+        (sites["noskhe-pharmacist-2"], devworld.PHARMACY_2),
+    ):
+        configure(capsys, monkeypatch, tokens, exchange, d, ws.user_token, ws.facility_token)
+    store = harness.new_store(sites["noskhe-gp"] + "-2", devworld.CLINIC, tokens, exchange.url)
+    (rx,) = harness.write_many(store, 1, clinic_signers)
+    from sync.drain import Drainer
+
+    Drainer(store, harness.client_for(store, exchange.url, clinic_signers[1])).drain()
+    tracking = store.get_prescription(rx.id).tracking_code
+    store.close()
+    as_site(monkeypatch, "noskhe-pharmacist", "noskhe-pharmacy")
+    run(capsys, sites["noskhe-pharmacist"], "rx", "retrieve", "--tracking", tracking)
+    as_site(monkeypatch, "noskhe-pharmacist-2", "noskhe-pharmacy-2")
+    run(capsys, sites["noskhe-pharmacist-2"], "rx", "retrieve", "--tracking", tracking)
+    as_site(monkeypatch, "noskhe-pharmacist", "noskhe-pharmacy")
+    code, out = run(capsys, sites["noskhe-pharmacist"], "dispense", tracking, "--line", "1")
+    assert code == 0, out
+    as_site(monkeypatch, "noskhe-pharmacist-2", "noskhe-pharmacy-2")
+    code, out = run(capsys, sites["noskhe-pharmacist-2"], "dispense", tracking, "--line", "2")
+    assert code == 1 and "is dispensing it" in out  # one line, who and since when
+    code, out = run(capsys, sites["noskhe-pharmacist-2"], "dispense", tracking, "--line", "1", "--offline")
+    assert code == 0 and "queued" in out
+    code, out = run(capsys, sites["noskhe-pharmacist-2"], "sync", "run")
+    assert "conflicts 1" in out
+
+
+def test_commands_without_configuration_fail_in_one_line(capsys, monkeypatch, sites) -> None:
+    code, out = run(capsys, sites["noskhe-gp"], "sync", "run")
+    assert code == 1 and out.count("\n") == 1 and "No facility seal" in out
+    code, out = run(capsys, sites["noskhe-gp"], "rx", "show", "NOPE")
+    assert code == 1 and "No prescription" in out
+    code, out = run(capsys, sites["noskhe-gp"], "sync", "status")
+    assert code == 0 and "never connected" in out
