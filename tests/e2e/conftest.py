@@ -28,6 +28,7 @@ def _written(tmp_path_factory, tokens, n: int) -> Path:  # noqa: F811
             "--n",
             str(n),
         ],
+        check=False,
         env=harness.cli_env(tokens),
         capture_output=True,
         text=True,

@@ -35,7 +35,7 @@ def assert_registered_exactly_once(store, ex, n: int) -> None:
     rows = store.conn().execute("SELECT id, state, tracking_code, hid FROM prescriptions").fetchall()
     assert len(rows) == n
     assert {r[1] for r in rows} == {"registered"}
-    assert dict((r[0], r[2]) for r in rows) == exchange_view(ex)
+    assert {r[0]: r[2] for r in rows} == exchange_view(ex)
     assert len({r[2] for r in rows}) == n and len({r[3] for r in rows}) == n
     counts = Outbox(store).counts()
     assert counts["done"] == 2 * n and sum(counts.values()) == 2 * n
@@ -92,7 +92,9 @@ def test_kill_minus_9_mid_drain_loses_nothing_and_duplicates_nothing(
         assert sum(counts.values()) == 2000 and counts["pending"] > 0 and counts["done"] > 0
         assert store.integrity_problems() == []
     ex.faults(latency_ms=0)
-    again = subprocess.run(cmd, env=env, cwd=harness.ROOT, capture_output=True, text=True, timeout=300)
+    again = subprocess.run(
+        cmd, check=False, env=env, cwd=harness.ROOT, capture_output=True, text=True, timeout=300
+    )
     assert again.returncode == 0, again.stderr[-2000:]
     with Store.open(path, harness.PASSPHRASE) as store:
         assert_registered_exactly_once(store, ex, 1000)
