@@ -1,0 +1,93 @@
+"""The real thing from the command line: SoftHSM2 tokens, `noskhe` subprocesses, an exchange process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from tests.sync import harness
+
+
+def noskhe(env, *argv: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "app", *argv],
+        check=False,
+        env=env,
+        cwd=harness.ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def test_a_clinic_workstation_signs_on_its_tokens_and_syncs(tmp_path, tokens, exchange_process) -> None:
+    ex = exchange_process.start()
+    data = str(tmp_path / "clinic")
+    env = harness.cli_env(tokens, NOSKHE_DATA_DIR=data, NOSKHE_PIN="111111", NOSKHE_FACILITY_PIN="333333")
+    env.pop("NOSKHE_TRUST_LIST")
+    steps = [
+        ("init", "--role", "clinic", "--facility", "10000001", "--facility-name", "درمانگاه نمونه"),
+        ("token", "trust", "import", str(tokens.trust_list)),
+        (
+            "sync",
+            "config",
+            "--exchange",
+            ex.url,
+            "--user-token",
+            "noskhe-gp",
+            "--facility-token",
+            "noskhe-clinic",
+        ),
+    ]
+    for argv in steps:
+        done = noskhe(env, *argv)
+        assert done.returncode == 0, (argv, done.stderr)
+    patient = harness.patients(1)[0]
+    done = noskhe(
+        env,
+        "rx",
+        "create",
+        "--patient",
+        patient.id.value,
+        "--first-name",
+        patient.first_name,
+        "--last-name",
+        patient.last_name,
+        "--item",
+        "101002:21:هر ۸ ساعت",
+        "--json",
+    )
+    assert done.returncode == 0, done.stderr
+    rx = json.loads(done.stdout)
+    assert rx["state"] == "queued"
+    done = noskhe(env, "sync", "run", "--json")
+    assert done.returncode == 0 and json.loads(done.stdout)["done"] == 2, done.stderr
+    shown = json.loads(noskhe(env, "rx", "show", rx["id"], "--json").stdout)
+    assert shown["state"] == "registered" and shown["tracking_code"] and shown["hid"]
+    assert shown["prescriber"]["medical_council_number"] == "123456"  # read from the token's certificate
+    status = json.loads(noskhe(env, "sync", "status", "--json").stdout)
+    assert status["online"] is True and status["counts"]["done"] == 2
+    wrong = noskhe(
+        {**env, "NOSKHE_PIN": "000000"}, "rx", "create", "--patient", patient.id.value, "--item", "101002:1"
+    )
+    assert wrong.returncode == 1 and len(wrong.stderr.strip().splitlines()) == 1
+
+
+def test_the_demo_plays_the_whole_story(tmp_path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SOFTHSM", "NOSKHE_"))}
+    done = noskhe(
+        {**env, "PYTHONPATH": str(harness.ROOT)},
+        "demo",
+        "--headless",
+        "--json",
+        "--out",
+        str(tmp_path / "demo"),
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    report = json.loads(done.stdout)
+    assert report["ok"] and len(report["steps"]) == 7
+    conflict = report["steps"][4]["detail"]
+    assert conflict["online_claim"]["status"] == 409 and conflict["state"] == "conflict"

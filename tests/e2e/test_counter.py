@@ -1,0 +1,141 @@
+"""At the counters, against a real exchange process: double dispensing, late edits, refused requests."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+import requests
+
+from app.services.dispensing import DispenseLine, record_dispensing
+from app.services.outbox import Outbox
+from app.services.prescribing import edit_prescription
+from exchange import devworld
+from sync.drain import Backoff, Drainer
+from sync.retrieve import retrieve
+from tests.sync import harness
+
+
+@pytest.fixture
+def world(tmp_path, tokens, exchange_process):
+    ex = exchange_process.start()
+    sites = {}
+    for ws in (devworld.CLINIC, devworld.PHARMACY, devworld.PHARMACY_2):
+        store = harness.new_store(tmp_path / ws.user_token, ws, tokens, ex.url)
+        signers = harness.signers_for(tokens, ws)
+        sites[ws.role if ws.role == "clinic" else ws.facility_token] = (
+            store,
+            signers,
+            harness.client_for(store, ex.url, signers[1]),
+        )
+    yield ex, sites
+    for store, _, _ in sites.values():
+        store.close()
+
+
+def drain(site):
+    return Drainer(site[0], site[2], backoff=Backoff(0.01, 0.05), patience=1.0).drain()
+
+
+def _registered(sites):
+    clinic = sites["clinic"]
+    (rx,) = harness.write_many(clinic[0], 1, clinic[1])
+    assert drain(clinic).done == 2
+    return clinic[0].get_prescription(rx.id)
+
+
+def _dispense(site, rx, pharmacist, lines, claim=None):
+    store, signers, _ = site
+    return record_dispensing(
+        store, rx.id, pharmacist=devworld.PHARMACISTS[pharmacist], lines=lines, signers=signers, claim=claim
+    )
+
+
+def test_double_dispensing_at_two_pharmacies_the_second_sees_the_conflict(world) -> None:
+    ex, sites = world
+    rx = _registered(sites)
+    first, second = sites["noskhe-pharmacy"], sites["noskhe-pharmacy-2"]
+    for store, _, client in (first, second):
+        trust = __import__("smartcard.trustlist", fromlist=["TrustList"]).TrustList.load(store)
+        assert [
+            r.id
+            for r in retrieve(
+                store, client, trust, field="national-code", value=rx.patient.id.value
+            ).prescriptions
+        ] == [rx.id]
+    # both counters dispense the same prescription while neither has synced (paper, no claim)
+    d1 = _dispense(first, rx, "noskhe-pharmacist", [DispenseLine(1), DispenseLine(2)])
+    d2 = _dispense(second, rx, "noskhe-pharmacist-2", [DispenseLine(1), DispenseLine(2)])
+    assert drain(first).done == 1
+    report = drain(second)
+    assert report.conflicts == 1 and report.done == 0
+    assert first[0].get_dispensing(d1.id).state == "registered"
+    assert second[0].get_dispensing(d2.id).state == "conflict"
+    (row,) = Outbox(second[0]).attention()
+    assert row.state == "conflict" and row.reason_code == "already-dispensed"
+    assert "داروخانه نمونه" in row.reason_en and row.result["details"]["at"]
+    assert second[0].get_prescription(rx.id).state.value == "dispensed"
+    status = first[2].status(rx.tracking_code)
+    assert [d["facility"] for d in status["dispensings"]] == [devworld.PHARMACY.siam]
+    assert ex.stats()["dispensings"] == 1
+
+
+def test_edit_after_dispensing_is_refused_and_shown_at_the_clinic(world) -> None:
+    _, sites = world
+    rx = _registered(sites)
+    pharmacy = sites["noskhe-pharmacy"]
+    pharmacy[0].save_prescription(rx, sites["clinic"][0].signatures(rx.id, 1))
+    _dispense(pharmacy, rx, "noskhe-pharmacist", [DispenseLine(1)])
+    assert drain(pharmacy).done == 1
+    clinic = sites["clinic"]
+    edited = edit_prescription(clinic[0], rx.id, signers=clinic[1], notes="دوز تغییر کرد")
+    assert edited.version == 2 and edited.state.value == "queued"  # allowed locally: the clinic did not know
+    report = drain(clinic)
+    assert report.conflicts == 1
+    shown = clinic[0].get_prescription(rx.id)
+    assert shown.state.value == "partially_dispensed" and shown.version == 1 and shown.dispensed_lines == [1]
+    (row,) = Outbox(clinic[0]).attention()
+    assert row.op == "edit" and row.reason_code == "already-dispensed" and "Edit refused" in row.reason_en
+    assert row.action_en and row.action_fa
+
+
+def test_unauthenticated_requests_are_refused(world) -> None:
+    ex, _ = world
+    for method, path in (
+        ("POST", "/prescriptions"),
+        ("POST", "/dispensings"),
+        ("GET", "/prescriptions?hid=1"),
+        ("POST", "/batch"),
+        ("GET", "/statement"),
+    ):
+        assert requests.request(method, ex.url + path, json={}, timeout=10).status_code == 401
+    bogus = requests.post(
+        ex.url + "/auth/token",
+        data=b'{"siam":"10000001"}',
+        timeout=10,
+        headers={"X-Noskhe-Signature": base64.b64encode(b"not a signature").decode()},
+    )
+    assert bogus.status_code == 401
+
+
+def test_a_tampered_signature_is_refused_by_the_exchange(world) -> None:
+    _, sites = world
+    store, signers, client = sites["clinic"]
+    a, b = harness.write_many(store, 2, signers)
+    # flip one bit in the prescriber's signature value of `a`, and change what `b` says after signing
+    cms = bytearray(store.signatures(a.id, 1)[1].cms)
+    cms[-5] ^= 0x01
+    store.conn().execute(
+        "UPDATE signatures SET cms = ? WHERE subject = ? AND role = 'prescriber'", (bytes(cms), a.id)
+    )
+    row = next(r for r in Outbox(store).for_chain(f"rx:{b.id}") if r.op == "register")
+    payload = row.payload
+    payload["rx"]["items"][0]["quantity"] += 5
+    store.conn().execute(
+        "UPDATE outbox SET payload = ? WHERE id = ?", (__import__("json").dumps(payload), row.id)
+    )
+    report = drain(sites["clinic"])
+    assert report.rejected == 2
+    codes = {r.subject_id: r.reason_code for r in Outbox(store).attention()}
+    assert codes == {a.id: "signature-bad-signature", b.id: "signature-tampered"}
+    assert store.get_prescription(a.id).state.value == "rejected"
