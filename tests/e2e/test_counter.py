@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 
 import pytest
 import requests
@@ -11,6 +12,7 @@ from app.services.dispensing import DispenseLine, record_dispensing
 from app.services.outbox import Outbox
 from app.services.prescribing import edit_prescription
 from exchange import devworld
+from smartcard.trustlist import TrustList
 from sync.drain import Backoff, Drainer
 from sync.retrieve import retrieve
 from tests.sync import harness
@@ -56,7 +58,7 @@ def test_double_dispensing_at_two_pharmacies_the_second_sees_the_conflict(world)
     rx = _registered(sites)
     first, second = sites["noskhe-pharmacy"], sites["noskhe-pharmacy-2"]
     for store, _, client in (first, second):
-        trust = __import__("smartcard.trustlist", fromlist=["TrustList"]).TrustList.load(store)
+        trust = TrustList.load(store)
         assert [
             r.id
             for r in retrieve(
@@ -120,7 +122,7 @@ def test_unauthenticated_requests_are_refused(world) -> None:
 
 def test_a_tampered_signature_is_refused_by_the_exchange(world) -> None:
     _, sites = world
-    store, signers, client = sites["clinic"]
+    store, signers, _ = sites["clinic"]
     a, b = harness.write_many(store, 2, signers)
     # flip one bit in the prescriber's signature value of `a`, and change what `b` says after signing
     cms = bytearray(store.signatures(a.id, 1)[1].cms)
@@ -131,9 +133,7 @@ def test_a_tampered_signature_is_refused_by_the_exchange(world) -> None:
     row = next(r for r in Outbox(store).for_chain(f"rx:{b.id}") if r.op == "register")
     payload = row.payload
     payload["rx"]["items"][0]["quantity"] += 5
-    store.conn().execute(
-        "UPDATE outbox SET payload = ? WHERE id = ?", (__import__("json").dumps(payload), row.id)
-    )
+    store.conn().execute("UPDATE outbox SET payload = ? WHERE id = ?", (json.dumps(payload), row.id))
     report = drain(sites["clinic"])
     assert report.rejected == 2
     codes = {r.subject_id: r.reason_code for r in Outbox(store).attention()}
