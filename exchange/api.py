@@ -11,7 +11,8 @@ sockets and faults).
 | PUT  /prescriptions/{id}                   | new signed version → Task; 409 once dispensed          | yes |
 | POST /prescriptions/{id}/$cancel           | signed cancellation → Task; 409 once dispensed         | yes |
 | GET  /prescriptions?{national-code|fida|unique-id|newborn|hid|tracking}=X | searchset Bundle (open ones) |     |
-| GET  /prescriptions/{id or tracking code}  | status: state, dispensed lines, who and when           |     |
+| GET  /prescriptions/{id or tracking code}  | status: state, dispensed lines, who and when, conflicts|     |
+| POST /prescriptions/$status                | {"ids": […]} → the status of each (at most 500)       |     |
 | POST /prescriptions/{ref}/$claim|$release  | claim secret (409 with who/when) / release             |     |
 | POST /dispensings                          | dispensing Bundle (+ X-Claim) → Task (receipt); 409    | yes |
 | GET  /ttac/{code}                          | Medication with status genuine/dispensed/expired; 404  |     |
@@ -140,6 +141,11 @@ class ExchangeApi:
                     "search by exactly one of national-code, fida, unique-id, newborn, hid, tracking"
                 )
             return Answer(200, self.lookup.search(facility, *fields[0]))
+        if m == "POST" and p == "/prescriptions/$status":
+            ids = (req.json() or {}).get("ids") or []
+            if not isinstance(ids, list) or len(ids) > 500:
+                raise malformed("ids: a list of at most 500 prescription ids")
+            return Answer(200, {"statuses": self.lookup.statuses([str(i) for i in ids])})
         if m == "POST" and p == "/rules/$check":
             rx, _ = parse(req.json(), fhir.bundle_to_prescription)
             row = self.db.one("SELECT insurer FROM hids WHERE hid = ?", (rx.hid,)) if rx.hid else None

@@ -66,16 +66,22 @@ class Dispensary:
 
     def claim(self, facility: str, ref: str) -> dict[str, Any]:
         rx_id = self.lookup.resolve(ref)
-        with self.db.write() as c:
-            self._open_or_conflict(c, rx_id, "Claim refused", "درخواست پیچیدن پذیرفته نشد")
-            Lookup.claimed_conflict(c, rx_id, facility, "Claim refused", "درخواست پیچیدن پذیرفته نشد")
-            secret = secrets.token_urlsafe(24)
-            now = utcnow()
-            c.execute(
-                "INSERT OR REPLACE INTO claims VALUES (?,?,?,?,?)",
-                (rx_id, facility, _hash(secret), now, time.time() + CLAIM_TTL),
-            )
-            ExchangeDB.event(c, facility, "claimed", rx_id)
+        secret = secrets.token_urlsafe(24)
+        now = utcnow()
+        try:
+            with self.db.write() as c:
+                self._open_or_conflict(c, rx_id, "Claim refused", "درخواست پیچیدن پذیرفته نشد")
+                Lookup.claimed_conflict(c, rx_id, facility, "Claim refused", "درخواست پیچیدن پذیرفته نشد")
+                c.execute(
+                    "INSERT OR REPLACE INTO claims VALUES (?,?,?,?,?)",
+                    (rx_id, facility, _hash(secret), now, time.time() + CLAIM_TTL),
+                )
+                ExchangeDB.event(c, facility, "claimed", rx_id)
+        except ExchangeError as exc:
+            if exc.status == 409:  # kept, so the pharmacy that dispensed (and the GP) can see the attempt
+                with self.db.write() as c:
+                    ExchangeDB.event(c, facility, "refused", rx_id, {"code": exc.code, "key": "claim"})
+            raise
         return {
             "prescription": rx_id,
             "claim": secret,

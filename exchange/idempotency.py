@@ -63,6 +63,8 @@ def run_once(
             if not getattr(exc, "final", exc.status in (409, 422)):
                 raise
             status, body = exc.status, exc.body()
+            subject = str(exc.details.get("prescription") or key)
+            ExchangeDB.event(c, facility, "refused", subject, {"code": exc.code, "key": key})
         c.execute("RELEASE work")
         c.execute(
             "INSERT INTO idempotency (facility, key, body_hash, status, response, at) VALUES (?,?,?,?,?,?)",

@@ -40,6 +40,7 @@ class Lookup:
                 at=row[2],
                 lines=json.loads(row[3]),
                 state=state,
+                prescription=rx_id,
             )
 
     @staticmethod
@@ -74,6 +75,11 @@ class Lookup:
             (rx_id,),
         )
         lines = sorted({ln for d in disp for ln in json.loads(d[5])})
+        refused = self.db.all(
+            "SELECT e.facility, f.name, e.at, e.detail FROM events e LEFT JOIN facilities f ON f.siam = e.facility"
+            " WHERE e.kind = 'refused' AND e.subject = ? ORDER BY e.seq",
+            (rx_id,),
+        )
         return {
             "id": rx_id,
             "trackingCode": row[0],
@@ -93,7 +99,17 @@ class Lookup:
                 }
                 for d in disp
             ],
+            # who else tried and was refused (a second pharmacy, a late edit): both ends see the conflict
+            "conflicts": [
+                {"facility": r[0], "facility_name": r[1], "at": r[2], "code": json.loads(r[3]).get("code")}
+                for r in refused
+            ],
         }
+
+    def statuses(self, ids: list[str]) -> list[dict[str, Any]]:
+        """The status of each known prescription among `ids` (unknown ids are left out)."""
+        known = [i for i in ids if self.db.one("SELECT 1 FROM prescriptions WHERE client_id = ?", (i,))]
+        return [self.status(i) for i in known]
 
     def resolve(self, ref: str) -> str:
         """A client prescription id from an id or a tracking code."""

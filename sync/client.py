@@ -218,6 +218,10 @@ class ExchangeClient:
     def status(self, ref: str) -> dict[str, Any]:
         return self._json("GET", f"/prescriptions/{ref}")
 
+    def statuses(self, ids: list[str]) -> list[dict[str, Any]]:
+        """Exchange-side status (state, dispensed lines, who dispensed, conflicts) of up to 500 prescriptions."""
+        return self._json("POST", "/prescriptions/$status", body={"ids": ids})["statuses"]
+
     def claim(self, ref: str) -> dict[str, Any]:
         return self._json("POST", f"/prescriptions/{ref}/$claim")
 

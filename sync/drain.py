@@ -62,6 +62,7 @@ class DrainReport:
     elapsed: float = 0.0
     remaining: int = 0
     by_op: dict[str, int] = field(default_factory=dict)
+    statuses: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return dict(vars(self))

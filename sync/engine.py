@@ -20,9 +20,10 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from app.services.outbox import Outbox
 from sync import reference
-from sync.client import ExchangeClient
+from sync.client import ExchangeClient, ExchangeRefused, ExchangeUnavailable
 from sync.drain import Backoff, Drainer, DrainReport
 from sync.status import SyncStatus, is_online, mark_offline, mark_online, sync_status
+from sync.statuses import pull_statuses
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +58,13 @@ class SyncEngine:
                 log.exception("sync listener failed")
 
     def run(self, progress: Callable[[DrainReport], None] | None = None) -> DrainReport:
-        """Drain the outbox now; returns what happened."""
+        """Drain the outbox now, then bring open local prescriptions in step; returns what happened."""
         report = self.drainer.drain(progress=progress)
+        if not report.offline and not report.error:
+            try:
+                report.statuses = pull_statuses(self.store, self.client)
+            except (ExchangeUnavailable, ExchangeRefused) as exc:
+                log.info("status pull failed: %s", exc.en)
         self._tell("drained", report)
         return report
 

@@ -70,7 +70,8 @@ def action_for(state: str, code: str) -> tuple[str, str]:
     return ACTIONS.get(code, DEFAULT_ACTION[state])
 
 
-def _keep(conn: Any, subject: str, kind: str, data: Any) -> None:
+def keep(conn: Any, subject: str, kind: str, data: Any) -> None:
+    """Remember what the exchange said about `subject` (one row per kind, the latest)."""
     conn.execute(
         "INSERT OR REPLACE INTO exchange_results (subject, kind, data, at) VALUES (?,?,?,?)",
         (subject, kind, json_dumps(data), dt.datetime.now(dt.UTC).isoformat()),
@@ -95,7 +96,7 @@ def applied(store: Any, conn: Any, row: OutboxRow, body: Any) -> dict[str, Any]:
         if rx.hid is None:
             rx.hid = e.hid
             store.save_prescription(rx, action="prescription.hid")
-        _keep(conn, row.subject, "eligibility", e.to_dict())
+        keep(conn, row.subject, "eligibility", e.to_dict())
         return {"hid": e.hid, "insured": e.insured, "overlap": e.overlap}
     out = fhir.read_task(body)
     if row.op in ("register", "edit"):
@@ -106,10 +107,10 @@ def applied(store: Any, conn: Any, row: OutboxRow, body: Any) -> dict[str, Any]:
         rx.rule_approval_id = out.get("ruleApprovalId")
         rx.hid = rx.hid or out.get("hid")
         store.save_prescription(rx, action="prescription.registered")
-        _keep(conn, row.subject, "registration", out)
+        keep(conn, row.subject, "registration", out)
         return {k: out.get(k) for k in ("trackingCode", "ruleApprovalId", "version", "itemRuleApprovalIds")}
     if row.op == "cancel":
-        _keep(conn, row.subject, "cancellation", out)
+        keep(conn, row.subject, "cancellation", out)
         return out
     if row.op == "dispense":
         d = store.get_dispensing(row.subject_id)
@@ -122,7 +123,7 @@ def applied(store: Any, conn: Any, row: OutboxRow, body: Any) -> dict[str, Any]:
         rx.tracking_code = rx.tracking_code or out.get("trackingCode")
         rx.hid = rx.hid or out.get("hid")
         store.save_prescription(rx, action="prescription.dispensed")
-        _keep(conn, row.subject, "receipt", out)
+        keep(conn, row.subject, "receipt", out)
         return {k: out.get(k) for k in ("receipt", "prescriptionState", "cost")}
     raise KeyError(row.op)
 
@@ -179,7 +180,7 @@ def refused(store: Any, conn: Any, row: OutboxRow, err: ExchangeRefused) -> str:
         if state != CONFLICT and rx.state in (RxState.DISPENSED, RxState.PARTIALLY_DISPENSED):
             rx.state = RxState.PARTIALLY_DISPENSED if rx.dispensed_lines else RxState.REGISTERED
         store.save_prescription(rx, action="prescription.reconcile")
-    _keep(
+    keep(
         conn,
         row.subject,
         f"refusal:{row.op}",

@@ -115,6 +115,10 @@ def test_a_second_pharmacy_gets_409_with_who_and_when(exchange, ph1, ph2, regist
     )
     assert row[0] == "already-dispensed" and "داروخانه نمونه" in row[1]
     assert ph2.store.get_prescription(registered.id).state.value == "dispensed"
+    # the pharmacy that dispensed sees who else tried, and when
+    conflicts = ph1.client.status(registered.tracking_code)["conflicts"]
+    assert [c["facility"] for c in conflicts] == [devworld.PHARMACY_2.siam] * 3
+    assert {c["code"] for c in conflicts} == {"claimed", "already-dispensed"}
 
 
 def test_released_claims_let_another_pharmacy_dispense(ph1, ph2, registered) -> None:

@@ -84,3 +84,33 @@ def test_the_engine_works_for_a_pharmacy_too(tmp_path, tokens, exchange) -> None
     assert engine.probe() is True
     assert engine.run().done == 0
     store.close()
+
+
+def test_the_clinic_learns_its_prescription_was_dispensed_and_refuses_edits_locally(
+    tmp_path, tokens, exchange, clinic, clinic_client, clinic_signers
+) -> None:
+    import pytest
+
+    from app.errors import IllegalTransition
+    from app.services.dispensing import DispenseLine, record_dispensing
+    from app.services.prescribing import edit_prescription
+
+    engine = SyncEngine(clinic, clinic_client, backoff=Backoff(0.01, 0.05))
+    (rx,) = harness.write_many(clinic, 1, clinic_signers)
+    assert engine.run().statuses == {"checked": 1, "changed": 0}
+    pharmacy = harness.new_store(tmp_path / "ph", devworld.PHARMACY, tokens, exchange.url)
+    pharmacy.save_prescription(clinic.get_prescription(rx.id), clinic.signatures(rx.id, 1))
+    signers = harness.signers_for(tokens, devworld.PHARMACY)
+    record_dispensing(
+        pharmacy,
+        rx.id,
+        pharmacist=devworld.PHARMACISTS["noskhe-pharmacist"],
+        lines=[DispenseLine(1), DispenseLine(2)],
+        signers=signers,
+    )
+    assert SyncEngine(pharmacy, harness.client_for(pharmacy, exchange.url, signers[1])).run().done == 1
+    assert engine.run().statuses == {"checked": 1, "changed": 1}
+    assert clinic.get_prescription(rx.id).state.value == "dispensed"
+    with pytest.raises(IllegalTransition):
+        edit_prescription(clinic, rx.id, signers=clinic_signers, notes="too late")
+    pharmacy.close()
