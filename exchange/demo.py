@@ -43,6 +43,7 @@ class Step:
 @dataclass
 class Story:
     steps: list[Step] = field(default_factory=list)
+    say: Callable[[str], None] = lambda s: None
 
     def step(self, name: str, fn: Callable[[], tuple[bool, dict[str, Any]]]) -> dict[str, Any]:
         start = time.monotonic()
@@ -51,7 +52,9 @@ class Story:
         except Exception as exc:  # noqa: BLE001 — a failed step is reported, then the story stops
             ok, detail = False, {"error": f"{type(exc).__name__}: {exc}"}
         self.steps.append(Step(name, ok, detail, round(time.monotonic() - start, 3)))
+        self.say(f"{'✓' if ok else '✗'} {name} ({self.steps[-1].seconds:.2f}s)")
         if not ok:
+            self.say(f"    {detail.get('error') or detail}")
             raise StopStory(name)
         return detail
 
@@ -176,7 +179,7 @@ def play(root: Path, say: Callable[[str], None] = lambda s: None) -> Story:
     from exchange import devworld, seed
     from exchange.demo_story import run_story
 
-    story = Story()
+    story = Story(say=say)
     world = World(root)
     try:
         run_story(story, world, devworld, seed, say)
@@ -199,8 +202,6 @@ def run(out: Path | None, as_json: bool) -> int:
         print(json.dumps(story.to_dict(), ensure_ascii=False, indent=1))
     else:
         print()
-        for s in story.steps:
-            print(f"{'✓' if s.ok else '✗'} {s.name} ({s.seconds:.2f}s)")
         print(
             "demo finished: every step as expected | نمایش کامل شد"
             if story.ok

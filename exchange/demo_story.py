@@ -64,8 +64,10 @@ def run_story(story: Any, world: Any, devworld: Any, seed: Any, say: Callable[[s
             "outbox": Outbox(clinic).counts(),
         }
 
-    story.step("exchange down: GP writes and signs 3 prescriptions (queued, no HID)", write)
-    say("  3 prescriptions signed on the GP's token and queued while the exchange is down")
+    d = story.step("exchange down: GP writes and signs 3 prescriptions (queued, no HID)", write)
+    for r in d["prescriptions"]:
+        say(f"    {r['id']}  {r['patient']}  {r['state']}, HID pending")
+    say(f"    sync: {d['sync']}")
 
     def come_up() -> tuple[bool, dict[str, Any]]:
         world.start_exchange()
@@ -90,8 +92,11 @@ def run_story(story: Any, world: Any, devworld: Any, seed: Any, say: Callable[[s
             r.state.value == "registered" and r.hid and r.tracking_code for r in rows
         ), detail
 
-    story.step("exchange up: clinic syncs (HIDs, tracking codes, rule-approval ids)", come_up)
-    say("  the exchange is up; the clinic's outbox drained")
+    d = story.step("exchange up: clinic syncs (HIDs, tracking codes, rule-approval ids)", come_up)
+    for r in d["prescriptions"]:
+        say(
+            f"    {r['id']}  HID {r['hid']}  tracking {r['tracking_code']}  rule approval {r['rule_approval_id']}"
+        )
 
     ph1, (pharmacist1, seal1), sync1 = world.site(devworld.PHARMACY)
     ph2, (pharmacist2, seal2), sync2 = world.site(devworld.PHARMACY_2)
@@ -110,7 +115,9 @@ def run_story(story: Any, world: Any, devworld: Any, seed: Any, say: Callable[[s
             "found_by_pharmacy_2": ids[1],
         }
 
-    story.step("two pharmacies refresh reference data and retrieve by national code", fetch)
+    d = story.step("two pharmacies refresh reference data and retrieve by national code", fetch)
+    say(f"    reference data: {d['reference']['pharmacy-1']}")
+    say(f"    national code {d['national_code']}: both pharmacies see {d['found_by_pharmacy_1']}")
     shelf: dict[int, list[str]] = {}
 
     def dispense_first() -> tuple[bool, dict[str, Any]]:
@@ -149,8 +156,10 @@ def run_story(story: Any, world: Any, devworld: Any, seed: Any, say: Callable[[s
             "cost": d.cost.to_dict(),
         }
 
-    story.step("pharmacy 1 claims, checks TTAC codes, dispenses and syncs", dispense_first)
-    say("  pharmacy 1 dispensed the prescription; its receipt came back")
+    d = story.step("pharmacy 1 claims, checks TTAC codes, dispenses and syncs", dispense_first)
+    for c in d["ttac"]:
+        say(f"    TTAC {c['code']}: {c['status']}")
+    say(f"    dispensing {d['dispensing']}: {d['state']}; cost {d['cost']}")
 
     def second_pharmacy() -> tuple[bool, dict[str, Any]]:
         try:
@@ -193,8 +202,13 @@ def run_story(story: Any, world: Any, devworld: Any, seed: Any, say: Callable[[s
             "prescription_state_here": ph2.get_prescription(target.id).state.value,
         }
 
-    story.step("pharmacy 2 tries the same prescription: conflict, shown with who and when", second_pharmacy)
-    say("  pharmacy 2 was told who dispensed it and when")
+    d = story.step(
+        "pharmacy 2 tries the same prescription: conflict, shown with who and when", second_pharmacy
+    )
+    say(f"    claim at the counter: {d['online_claim']['status']} {d['online_claim']['en']}")
+    say(f"    {d['online_claim']['fa']}")
+    for item in d["needs_attention"]:
+        say(f"    needs attention: {item['reason_en']} → {item['action_en']}")
 
     def late_edit() -> tuple[bool, dict[str, Any]]:
         try:
@@ -212,7 +226,11 @@ def run_story(story: Any, world: Any, devworld: Any, seed: Any, say: Callable[[s
         )
         return bool(ok), {"state_at_clinic": rx.state.value, "needs_attention": attention}
 
-    story.step("GP edits the dispensed prescription: refused by the exchange, shown at the clinic", late_edit)
+    d = story.step(
+        "GP edits the dispensed prescription: refused by the exchange, shown at the clinic", late_edit
+    )
+    for item in d["needs_attention"]:
+        say(f"    needs attention at the clinic: {item['reason_en']}")
 
     def statements() -> tuple[bool, dict[str, Any]]:
         a = clinic_sync.client.statement()
@@ -222,4 +240,5 @@ def run_story(story: Any, world: Any, devworld: Any, seed: Any, say: Callable[[s
             "pharmacy_1": b["totals"],
         }
 
-    story.step("financial statements", statements)
+    d = story.step("financial statements", statements)
+    say(f"    clinic {d['clinic']}; pharmacy 1 {d['pharmacy_1']} (rials)")
