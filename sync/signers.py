@@ -8,7 +8,8 @@
 | `signing.facility_token`  | `NOSKHE_FACILITY_TOKEN`       | the facility seal's token (PIN `NOSKHE_FACILITY_PIN`) |
 | `signing.facility_p12`    | `NOSKHE_FACILITY_P12`         | or its PKCS#12 file, opened with `NOSKHE_FACILITY_P12_PASSPHRASE`, else the facility passphrase |
 
-The trust list is `NOSKHE_TRUST_LIST` or the one cached in the store (refreshed from the exchange).
+The trust list is `NOSKHE_TRUST_LIST` or the one cached in the store (refreshed from the exchange). Over
+HTTPS the exchange's certificate is checked against the system's CAs, or `NOSKHE_EXCHANGE_CA` (a PEM file).
 """
 
 from __future__ import annotations
@@ -107,4 +108,6 @@ def exchange_client(store: Any, seal: Signer) -> ExchangeClient:
         raise ConfigError(
             "No exchange address: `noskhe sync config --exchange URL`.", "نشانی سامانهٔ تبادل تنظیم نشده است."
         )
-    return ExchangeClient(url, seal, siam=store.facility_siam)
+    return ExchangeClient(
+        url, seal, siam=store.facility_siam, verify=os.environ.get("NOSKHE_EXCHANGE_CA") or True
+    )

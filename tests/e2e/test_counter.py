@@ -139,3 +139,54 @@ def test_a_tampered_signature_is_refused_by_the_exchange(world) -> None:
     codes = {r.subject_id: r.reason_code for r in Outbox(store).attention()}
     assert codes == {a.id: "signature-bad-signature", b.id: "signature-tampered"}
     assert store.get_prescription(a.id).state.value == "rejected"
+
+
+def test_over_tls_the_client_checks_the_exchange_and_logs_in(tmp_path, tokens) -> None:
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "exchange.test")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
+        .sign(key, hashes.SHA256())
+    )
+    (tmp_path / "tls.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "tls.key").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    ex = harness.ProcessExchange(
+        tmp_path / "exchange",
+        tokens.trust_list,
+        extra=("--tls-cert", str(tmp_path / "tls.pem"), "--tls-key", str(tmp_path / "tls.key")),
+    )
+    ex.start()
+    try:
+        assert ex.url.startswith("https://")
+        store = harness.new_store(tmp_path / "clinic", devworld.CLINIC, tokens, ex.url)
+        signers = harness.signers_for(tokens, devworld.CLINIC)
+        untrusting = harness.client_for(store, ex.url, signers[1])
+        assert not untrusting.probe()  # a self-signed exchange is not trusted by default
+        client = harness.client_for(store, ex.url, signers[1], verify=str(tmp_path / "tls.pem"))
+        harness.write_many(store, 1, signers)
+        assert Drainer(store, client).drain().done == 2
+        store.close()
+    finally:
+        ex.stop()
