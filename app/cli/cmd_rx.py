@@ -6,6 +6,7 @@
     noskhe rx show ID [--json]                      the prescription, its exchange results, its outbox items
     noskhe rx list [--state S] [--patient ID] [--json]
     noskhe rx retrieve --national-code X | --fida X | --hid X | --tracking X [--json]   (pharmacy, online)
+    noskhe rx import-paper QR_TEXT|-                (pharmacy, offline: verified against the trust list)
 
 Creating, editing and cancelling sign with the configured tokens (`noskhe sync config`) and queue for the
 exchange; they never wait for the network. The `rx` group is shared with other command modules.
@@ -70,6 +71,11 @@ def register(sub: Any) -> None:
     p.add_argument("--limit", type=int, default=50)
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_list)
+
+    p = rx.add_parser("import-paper", help="keep a paper prescription (its QR text) to dispense offline")
+    p.add_argument("payload", help="the QR text, or - to read it from standard input")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_import_paper)
 
     p = rx.add_parser("retrieve", help="fetch open prescriptions from the exchange (pharmacy)")
     g = p.add_mutually_exclusive_group(required=True)
@@ -295,4 +301,32 @@ def cmd_retrieve(args: Any, ctx: Any) -> int:
         print(f"refused {r['id']}: {r['en']} | {r['fa']}")
     if not got.prescriptions and not got.refused:
         print("no open prescriptions found | نسخهٔ بازی پیدا نشد")
+    return 0
+
+
+def cmd_import_paper(args: Any, ctx: Any) -> int:
+    """Verify a paper prescription's signed QR offline and keep it, so it can be dispensed without the
+    network; the exchange settles it (or reports a conflict) when the dispensing reaches it."""
+    import sys
+
+    from app.services.dispensing import keep_prescription
+    from printing.paper import verify_text
+    from printing.payload import payload_to_prescription
+    from sync import signers
+
+    store = ctx.open_store()
+    text = sys.stdin.read() if args.payload == "-" else args.payload
+    paper = verify_text(text.strip(), signers.trust_list(store))
+
+    def name(code: str) -> str | None:
+        drug = store.catalog.get(code)
+        return drug.label_fa if drug else None
+
+    rx = payload_to_prescription(paper, drug_name=name)
+    known = store.find_prescriptions(patient_value=rx.patient.id.value, limit=1000)
+    if any(k.id == rx.id for k in known):  # already here (retrieved online): the richer copy stays
+        rx = next(k for k in known if k.id == rx.id)
+    else:
+        keep_prescription(store, rx, source="paper")
+    _print_rx(rx, args.json)
     return 0

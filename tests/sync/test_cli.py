@@ -160,3 +160,36 @@ def test_commands_without_configuration_fail_in_one_line(capsys, monkeypatch, si
     assert code == 1 and "No prescription" in out
     code, out = run(capsys, sites["noskhe-gp"], "sync", "status")
     assert code == 0 and "never connected" in out
+
+
+def test_a_paper_prescription_is_kept_dispensed_offline_and_settled_later(
+    capsys, monkeypatch, tokens, exchange, sites, clinic_signers
+) -> None:
+    from printing.payload import encode, fields_from_prescription, seal
+    from sync.drain import Drainer
+
+    store = harness.new_store(sites["noskhe-gp"] + "-paper", devworld.CLINIC, tokens, exchange.url)
+    (rx,) = harness.write_many(store, 1, clinic_signers)
+    qr = encode(seal(fields_from_prescription(rx), clinic_signers[0]))
+    ph = sites["noskhe-pharmacist"]
+    configure(capsys, monkeypatch, tokens, exchange, ph, "noskhe-pharmacist", "noskhe-pharmacy")
+    as_site(monkeypatch, "noskhe-pharmacist", "noskhe-pharmacy")
+    code, out = run(capsys, ph, "rx", "import-paper", qr, "--json")
+    assert code == 0 and json.loads(out)["id"] == rx.id
+    code, out = run(capsys, ph, "dispense", rx.id, "--all", "--offline", "--json")
+    assert code == 0 and json.loads(out)["state"] == "queued"
+    code, out = run(capsys, ph, "sync", "run", "--json")  # the GP has not synced yet: the dispensing waits
+    assert json.loads(out)["remaining"] == 1 and json.loads(out)["rejected"] == 0
+    Drainer(store, harness.client_for(store, exchange.url, clinic_signers[1])).drain()
+    store.close()
+    from app.services.outbox import Outbox
+    from app.store import Store
+
+    with Store.open(ph, harness.PASSPHRASE) as s:
+        Outbox(s).due_now()
+    code, out = run(capsys, ph, "sync", "run", "--json")
+    assert json.loads(out)["done"] == 1
+    code, out = run(capsys, ph, "rx", "show", rx.id, "--json")
+    assert json.loads(out)["state"] == "dispensed"
+    code, out = run(capsys, ph, "rx", "import-paper", "not a QR")
+    assert code == 1 and out.count("\n") == 1
