@@ -83,6 +83,17 @@ IDENTITIES = (
         pin="666666",
         p12_passphrase="demo-pharmacy-2",
     ),
+    # a GP whose medical council licence the exchange knows as suspended
+    DevIdentity(
+        "noskhe-gp-suspended",
+        R.PRESCRIBER,
+        "آزمایشی دکتر معلق",
+        "Physician",
+        "MC-555555",
+        national_code("004567891"),
+        on_token=False,
+        p12_passphrase="demo-suspended",
+    ),
     # a real certificate for a facility the exchange has never heard of
     DevIdentity(
         "noskhe-stranger",

@@ -219,3 +219,34 @@ def test_fault_switch_latency_errors_outage(exchange, clinic_client) -> None:
     exchange.faults(drop_rate=0.0)
     assert clinic_client.call("GET", "/reference/rules").status == 200
     assert requests.get(exchange.url + "/admin/faults", timeout=5).status_code == 401
+
+
+def test_cancel_after_dispensing_is_refused_and_the_clinic_shows_it(
+    clinic, clinic_client, clinic_signers, ph1, registered
+) -> None:
+    from app.services.outbox import Outbox
+    from app.services.prescribing import cancel_prescription
+
+    ph1.fetch(registered)
+    ph1.dispense(registered.id, [DispenseLine(2)])
+    drain(ph1.store, ph1.client)
+    cancel_prescription(clinic, registered.id, signer=clinic_signers[0])
+    assert drain(clinic, clinic_client).conflicts == 1
+    assert clinic.get_prescription(registered.id).state.value == "partially_dispensed"
+    assert Outbox(clinic).attention()[0].reason_en.startswith("Cancellation refused")
+
+
+def test_rules_before_dispensing_refuse_an_expired_pack_and_extra_units(exchange, ph1, registered) -> None:
+    from app.services.outbox import Outbox
+    from exchange.seed import PACKS_PER_DRUG, pack_code
+
+    ph1.fetch(registered)
+    item = registered.items[0]
+    expired = DispensedPack(pack_code(item.drug_code, PACKS_PER_DRUG - 1))
+    assert ph1.client.ttac(expired.authenticity_code)["status"] == "expired"
+    ph1.dispense(registered.id, [DispenseLine(item.line, packs=(expired,))])
+    assert drain(ph1.store, ph1.client).rejected == 1
+    (row,) = Outbox(ph1.store).attention()
+    findings = row.result["details"]["findings"]
+    assert row.reason_code == "rules-rejected" and [f["code"] for f in findings] == ["expired-pack"]
+    assert ph1.store.get_prescription(registered.id).state.value == "registered"  # the line is free again

@@ -229,3 +229,19 @@ def test_edit_and_cancel_reach_the_exchange_in_order(clinic, clinic_client, clin
     assert report.by_op == {"eligibility": 1, "register": 1, "edit": 1, "cancel": 1}
     status = clinic_client.status(clinic.get_prescription(rx.id).tracking_code)
     assert status["state"] == "cancelled" and status["version"] == 2
+
+
+def test_a_suspended_prescriber_is_refused(clinic, clinic_client, tokens) -> None:
+    from app.domain import Prescriber
+
+    signers = [harness.signer(tokens, "noskhe-gp-suspended"), harness.signer(tokens, "noskhe-clinic")]
+    who = signers[0].identity()
+    write_prescription(
+        clinic,
+        patient=harness.patients(1)[0],
+        signers=signers,
+        items=[ItemRequest("101002", 10)],
+        prescriber=Prescriber(who.name, who.medical_council_number, national_code=who.national_code),
+    )
+    assert drain(clinic, clinic_client).rejected == 1
+    assert Outbox(clinic).attention()[0].reason_code == "prescriber-suspended"
