@@ -186,6 +186,7 @@ class Dispensary:
             (d.prescription_id, *lines),
         ).fetchall()
         if taken:
+            status = self.lookup.status(d.prescription_id)
             prev = c.execute(
                 "SELECT d.facility, f.name, d.pharmacist, d.at FROM dispensings d LEFT JOIN facilities f"
                 " ON f.siam = d.facility WHERE d.id = ?",
@@ -201,7 +202,9 @@ class Dispensary:
                 pharmacist=prev[2],
                 at=prev[3],
                 lines=[t[0] for t in taken],
-                state=self.lookup.status(d.prescription_id)["state"],
+                state=status["state"],
+                dispensedLines=status["dispensedLines"],
+                prescription=d.prescription_id,
             )
 
     @staticmethod
@@ -237,6 +240,7 @@ class Dispensary:
                         pack=pack.authenticity_code,
                         facility=row[1],
                         at=row[2],
+                        prescription=d.prescription_id,
                     )
 
     def _record(

@@ -29,6 +29,13 @@ class Lookup:
         ).fetchone()
         if row is not None:
             state = c.execute("SELECT state FROM prescriptions WHERE client_id = ?", (rx_id,)).fetchone()[0]
+            done = [
+                r[0]
+                for r in c.execute(
+                    "SELECT line FROM rx_items WHERE client_id = ? AND dispensing IS NOT NULL ORDER BY line",
+                    (rx_id,),
+                )
+            ]
             raise ExchangeError(
                 409,
                 "already-dispensed",
@@ -40,6 +47,7 @@ class Lookup:
                 at=row[2],
                 lines=json.loads(row[3]),
                 state=state,
+                dispensedLines=done,
                 prescription=rx_id,
             )
 

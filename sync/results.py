@@ -158,7 +158,7 @@ def refused(store: Any, conn: Any, row: OutboxRow, err: ExchangeRefused) -> str:
                 rx.hid,
                 rx.rule_approval_id,
             )
-            _set_state(kept, details["state"], details.get("lines"))
+            _set_state(kept, details["state"], details.get("dispensedLines") or details.get("lines"))
             store.save_prescription(kept, action="prescription.reconcile")
         elif (
             state == REJECTED
@@ -173,11 +173,12 @@ def refused(store: Any, conn: Any, row: OutboxRow, err: ExchangeRefused) -> str:
         d.state = "conflict" if state == CONFLICT else "rejected"
         store.save_dispensing(d)
         rx = store.get_prescription(d.prescription_id)
-        if state == CONFLICT and isinstance(details.get("state"), str):
-            _set_state(rx, details["state"], None)
         mine = {it.line for it in d.items}
-        rx.dispensed_lines = sorted(set(rx.dispensed_lines) - mine | set(details.get("lines") or []))
-        if state != CONFLICT and rx.state in (RxState.DISPENSED, RxState.PARTIALLY_DISPENSED):
+        elsewhere = details.get("dispensedLines") or details.get("lines") or []
+        rx.dispensed_lines = sorted(set(rx.dispensed_lines) - mine | set(elsewhere))
+        if isinstance(details.get("state"), str):
+            _set_state(rx, details["state"], None)
+        elif rx.state in (RxState.DISPENSED, RxState.PARTIALLY_DISPENSED):
             rx.state = RxState.PARTIALLY_DISPENSED if rx.dispensed_lines else RxState.REGISTERED
         store.save_prescription(rx, action="prescription.reconcile")
     keep(
