@@ -245,3 +245,21 @@ def test_a_suspended_prescriber_is_refused(clinic, clinic_client, tokens) -> Non
     )
     assert drain(clinic, clinic_client).rejected == 1
     assert Outbox(clinic).attention()[0].reason_code == "prescriber-suspended"
+
+
+def test_rules_can_be_asked_before_signing(clinic, clinic_client) -> None:
+    from app.domain import Prescription
+    from app.services.prescribing import price_items
+
+    patient = harness.patients(1)[0]
+    draft = Prescription(
+        patient,
+        devworld.GP,
+        clinic.facility_siam,
+        price_items(clinic, patient, [ItemRequest("104064", 30), ItemRequest("103011", 600)]),
+    )
+    answer = clinic_client.rules_check(fhir.prescription_bundle(draft, []))
+    assert answer["rejected"] is True
+    levels = {(f["code"], f["level"], f.get("line")) for f in answer["findings"]}
+    assert ("quantity", "rejection", 2) in levels and ("interaction", "warning", 2) in levels
+    assert set(answer["costs"]) == {"1", "2"} and answer["total"]["insurer"] + answer["total"]["patient"] > 0
