@@ -73,6 +73,7 @@ def run_story(story: Any, world: Any, devworld: Any, seed: Any, say: Callable[[s
         world.start_exchange()
         online = clinic_sync.probe()
         report = clinic_sync.run()
+        clinic_sync.refresh()  # prices, rules and trust list for what the GP writes next
         rows = [clinic.get_prescription(rx.id) for rx in written]
         detail = {
             "online": online,

@@ -243,7 +243,16 @@ def cmd_show(args: Any, ctx: Any) -> int:
     for it in rx.items:
         mark = " ✓" if it.line in rx.dispensed_lines else ""
         print(f"  {it.line}. {it.drug_code} {it.drug_name} × {it.quantity} — {it.instructions}{mark}")
-    print(f"cost: insurer {rx.cost.insurer:,} rials, patient {rx.cost.patient:,} rials")
+    print(f"cost: insurer {rx.cost.insurer:,} rials, patient {rx.cost.patient:,} rials (estimated here)")
+    registered = results.get(f"rx:{rx.id}/registration")
+    if registered and registered.get("cost"):
+        c = registered["cost"]
+        print(
+            f"      insurer {c['insurer']:,} rials, patient {c['patient']:,} rials (the exchange's estimate)"
+        )
+        for f in registered.get("findings", []):
+            where = f" (line {f['line']})" if f.get("line") else ""
+            print(f"      {f['level']}{where}: {f['en']} | {f['fa']}")
     for r in rows:
         line = f"  outbox {r['op']:<11} v{r['version']} {r['state']:<12} attempts {r['attempts']}"
         print(
