@@ -218,6 +218,13 @@ def serve(
 
         trust_json = TrustList.from_file(trust_list).to_json()
     seed(server.db, trust_json)
+    if server.db.one("SELECT 1 FROM reference WHERE kind = 'trustlist'") is None:
+        print(
+            "warning: no trust list (--trust-list FILE): every login and signature will be refused | "
+            "هشدار: فهرست مراجع مورد اعتماد داده نشده است",
+            file=sys.stderr,
+            flush=True,
+        )
     if facilities:
         with server.db.write() as c:
             c.executemany("INSERT OR REPLACE INTO facilities (siam, kind, name) VALUES (?,?,?)", facilities)
