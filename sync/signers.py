@@ -52,19 +52,24 @@ def trust_list(store: Any) -> Any:
     return found
 
 
-def _token_signer(label: str, pin: str | None, role: SignatureRole, trust: Any) -> Signer:
+def _token_signer(label: str, pin: Callable[[Any], str | None], role: SignatureRole, trust: Any) -> Signer:
     from smartcard.config import SmartcardConfig
     from smartcard.signer import TokenSigner
     from smartcard.tokens import Pkcs11Module
 
     session = Pkcs11Module.load(SmartcardConfig.from_env()).session(label=label)
     if session.state.value != "ready":
-        session.login(pin)
+        session.login(pin(session))
     return TokenSigner(session, role, trust)
 
 
-def user_signer(store: Any, trust: Any, *, pin: Callable[[str], str | None] | None = None) -> Signer:
-    """The signer of the person at the keyboard: prescriber at a clinic, pharmacist at a pharmacy."""
+def _env_pin(name: str) -> Callable[[Any], str | None]:
+    return lambda session: os.environ.get(name)
+
+
+def user_signer(store: Any, trust: Any, *, pin: Callable[[Any], str | None] | None = None) -> Signer:
+    """The signer of the person at the keyboard: prescriber at a clinic, pharmacist at a pharmacy.
+    `pin(session)` gives the token PIN (None: the reader's PIN pad); default `$NOSKHE_PIN`."""
     from smartcard.p12 import P12Signer
 
     role = USER_ROLE.get(store.role)
@@ -79,7 +84,7 @@ def user_signer(store: Any, trust: Any, *, pin: Callable[[str], str | None] | No
             "No signing token is configured: `noskhe sync config --user-token LABEL`.",
             "توکن امضا تنظیم نشده است.",
         )
-    return _token_signer(label, os.environ.get("NOSKHE_PIN") or (pin(label) if pin else None), role, trust)
+    return _token_signer(label, pin or _env_pin("NOSKHE_PIN"), role, trust)
 
 
 def facility_signer(store: Any, trust: Any, passphrase: Callable[[], str]) -> Signer:
@@ -99,7 +104,7 @@ def facility_signer(store: Any, trust: Any, passphrase: Callable[[], str]) -> Si
             "`--facility-p12 FILE`.",
             "مهر سازمانی مرکز تنظیم نشده است.",
         )
-    return _token_signer(label, os.environ.get("NOSKHE_FACILITY_PIN"), SignatureRole.FACILITY, trust)
+    return _token_signer(label, _env_pin("NOSKHE_FACILITY_PIN"), SignatureRole.FACILITY, trust)
 
 
 def exchange_client(store: Any, seal: Signer) -> ExchangeClient:

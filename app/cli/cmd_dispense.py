@@ -78,7 +78,9 @@ def cmd_dispense(args: Any, ctx: Any) -> int:
     if args.all:
         lines += [DispenseLine(it.line) for it in rx.items if it.line not in rx.dispensed_lines]
     trust = signers.trust_list(store)
-    user = signers.user_signer(store, trust)
+    from app.cli.common import ask_pin
+
+    user = signers.user_signer(store, trust, pin=ask_pin)
     seal = signers.facility_signer(store, trust, ctx.passphrase)
     claim = None
     engine = None

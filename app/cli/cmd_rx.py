@@ -14,23 +14,12 @@ exchange; they never wait for the network. The `rx` group is shared with other c
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 from typing import Any
 
+from app.cli.common import command_group
 from app.errors import NoskheError
-
-
-def command_group(sub: Any, name: str, help_text: str) -> Any:
-    """The sub-command list of `name`, created by whichever command module registers first."""
-    parser = sub.choices.get(name)
-    if parser is None:
-        parser = sub.add_parser(name, help=help_text)
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            return action
-    return parser.add_subparsers(dest=f"{name}_cmd", metavar="ACTION", parser_class=type(parser))
 
 
 def register(sub: Any) -> None:
@@ -89,7 +78,12 @@ def _signers(ctx: Any, store: Any) -> list[Any]:
     from sync import signers
 
     trust = signers.trust_list(store)
-    return [signers.user_signer(store, trust), signers.facility_signer(store, trust, ctx.passphrase)]
+    from app.cli.common import ask_pin
+
+    return [
+        signers.user_signer(store, trust, pin=ask_pin),
+        signers.facility_signer(store, trust, ctx.passphrase),
+    ]
 
 
 def _patient(store: Any, args: Any) -> Any:
