@@ -79,7 +79,7 @@ def test_facility_seal_from_pkcs12(cli, devtokens, tmp_path):
     )
     assert code == 0, err
     code, out, _ = cli("token", "verify", "--json", str(doc), str(sig))
-    assert code == 0 and '"siam_id": "2000002"' in out
+    assert code == 0 and '"siam_id": "22334455"' in out
 
 
 def test_trust_list_in_the_store(cli, devtokens, tmp_path, monkeypatch):

@@ -56,7 +56,7 @@ def test_identity_read_from_the_certificate(session_of, trust):
     pharmacist = TokenSigner(session_of("noskhe-pharmacist"), R.PHARMACIST, trust).identity()
     assert pharmacist.pharmacist_licence == "98765"
     facility = TokenSigner(session_of("noskhe-pharmacy"), R.FACILITY, trust).identity()
-    assert facility.siam_id == "2000002"
+    assert facility.siam_id == "22334455"
 
 
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl not installed")
@@ -101,7 +101,7 @@ def test_openssl_verifies_our_signatures(session_of, trust, devtokens, tmp_path,
 def test_facility_seal_from_pkcs12(devtokens, trust):
     signer = P12Signer(devtokens.p12("noskhe-clinic"), "demo-clinic", trust)
     sig = signer.sign(DOC)
-    assert trust.verify(DOC, sig.cms).signer.siam_id == "1000001"
+    assert trust.verify(DOC, sig.cms).signer.siam_id == "11223344"
     assert "demo-clinic" not in repr(signer)
 
 

@@ -119,4 +119,4 @@ def test_verification_reports_a_stale_list(devtokens, trust):
     sig = P12Signer(devtokens.p12("noskhe-pharmacy"), "demo-pharmacy", trust).sign(b"doc")
     old = TrustList(trust.ca_certificates, trust.crls, trust.version, NOW - dt.timedelta(days=30))
     result = old.verify(b"doc", sig.cms)
-    assert result.trust_list_stale and result.signer.siam_id == "2000002"
+    assert result.trust_list_stale and result.signer.siam_id == "22334455"
