@@ -330,6 +330,20 @@ class Prescription(_Entity):
     def cancel(self) -> None:
         self._apply(RxEvent.CANCEL)
 
+    def reconcile(self, state: RxState | str | None, dispensed_lines: list[int] | None = None) -> None:
+        """Adopt what the national exchange says happened (e.g. dispensed at another pharmacy).
+
+        The exchange's record is the authority, so this is the one change that does not go through the
+        local state machine; it never moves a prescription back from dispensed to undispensed."""
+        if state is not None:
+            new = RxState(state)
+            order = [RxState.PARTIALLY_DISPENSED, RxState.DISPENSED]
+            if self.state in order and new in order and order.index(new) < order.index(self.state):
+                new = self.state
+            self.state = new
+        if dispensed_lines is not None:
+            self.dispensed_lines = sorted(set(self.dispensed_lines) | set(dispensed_lines))
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Prescription":
         d = dict(data)

@@ -79,10 +79,7 @@ def keep(conn: Any, subject: str, kind: str, data: Any) -> None:
 
 
 def _set_state(rx: Prescription, state: str | None, lines: list[int] | None) -> None:
-    if state in {s.value for s in RxState}:
-        rx.state = RxState(state)
-    if lines is not None:
-        rx.dispensed_lines = sorted(lines)
+    rx.reconcile(state if state in {s.value for s in RxState} else None, lines)
 
 
 # ---- success ------------------------------------------------------------------------------------------

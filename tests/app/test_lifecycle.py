@@ -56,3 +56,15 @@ def test_signing_needs_items():
     rx = make_prescription(n_items=0)
     with pytest.raises(Exception, match="at least one item"):
         rx.mark_signed()
+
+
+def test_reconcile_adopts_the_exchange_record_but_never_undoes_dispensing():
+    rx = make_prescription(n_items=2)
+    rx.mark_signed()
+    rx.mark_queued()
+    rx.reconcile("dispensed", [1, 2])  # dispensed elsewhere while our copy was still queued
+    assert rx.state is RxState.DISPENSED and rx.dispensed_lines == [1, 2]
+    rx.reconcile("partially_dispensed", [1])
+    assert rx.state is RxState.DISPENSED and rx.dispensed_lines == [1, 2]
+    with pytest.raises(IllegalTransition):
+        rx.edit(notes="too late")
