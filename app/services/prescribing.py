@@ -134,7 +134,10 @@ def write_prescription(
     notes: str = "",
     clock: Clock = system_clock,
 ) -> Prescription:
-    """Create, sign and queue a new prescription; it is saved and queued, or (on any error) nothing is."""
+    """Create, sign and queue a new prescription.
+
+    The draft is saved first, so what the GP wrote survives a failed signature (a token pulled out, a wrong
+    PIN): it then stays an unsigned draft with no outbox row, to be signed again with `sign_and_queue`."""
     rx = Prescription(
         patient,
         prescriber,
@@ -143,6 +146,7 @@ def write_prescription(
         notes,
         prescribed_at=clock(),
     )
+    store.save_prescription(rx, action="prescription.draft")
     return sign_and_queue(store, rx, signers, action="prescription.create")
 
 

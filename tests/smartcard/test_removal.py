@@ -90,6 +90,44 @@ def test_a_prescription_interrupted_by_removal_gets_no_signature(module, trust, 
     wrapped.close()
 
 
+def test_token_pulled_out_while_signing_a_prescription_keeps_it_unsigned_and_unqueued(
+    module, trust, devtokens, store
+):
+    """The whole path a GP takes: the draft survives, nothing is queued, and it signs once the PIN is back."""
+    from app.domain import Prescriber
+    from app.lifecycle import RxState
+    from app.services.outbox import Outbox
+    from app.services.prescribing import ItemRequest, sign_and_queue, write_prescription
+    from smartcard.p12 import P12Signer
+    from tests.conftest import make_patient
+
+    wrapped, faults = _faulty(module)
+    session = wrapped.session("rm-5")
+    session.login(PIN)
+    signers = [
+        TokenSigner(session, R.PRESCRIBER, trust),
+        P12Signer(devtokens.p12("noskhe-clinic"), "demo-clinic", trust),
+    ]
+    faults.sign_error = pkcs11.DeviceRemoved
+    with pytest.raises(TokenError):
+        write_prescription(
+            store,
+            patient=make_patient(),
+            prescriber=Prescriber("دکتر سارا احمدی", "123456"),
+            items=[ItemRequest("101002", 10, "هر ۸ ساعت")],
+            signers=signers,
+        )
+    (draft,) = store.find_prescriptions()
+    assert draft.state is RxState.DRAFT and store.prescription_signatures(draft.id) == []
+    assert sum(Outbox(store).counts().values()) == 0
+    faults.sign_error = None
+    session.login(PIN)  # the token is back and the PIN entered again
+    signed = sign_and_queue(store, draft, signers, action="prescription.sign")
+    assert signed.state is RxState.QUEUED and len(store.prescription_signatures(draft.id)) == 2
+    assert Outbox(store).counts().get("pending", 0) >= 1
+    wrapped.close()
+
+
 def _wait(condition, timeout: float = 5.0) -> None:
     end = time.monotonic() + timeout
     while not condition():

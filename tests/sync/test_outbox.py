@@ -55,7 +55,7 @@ def test_a_failed_save_leaves_no_outbox_row(store, signers) -> None:
     assert Outbox(store).counts() == before
 
 
-def test_a_signing_failure_saves_nothing(store, signers) -> None:
+def test_a_signing_failure_keeps_an_unsigned_draft_and_queues_nothing(store, signers) -> None:
     class BrokenSigner:
         role = signers[1].role
 
@@ -70,7 +70,8 @@ def test_a_signing_failure_saves_nothing(store, signers) -> None:
             items=[ItemRequest("101002", 10)],
             signers=[signers[0], BrokenSigner()],
         )
-    assert store.find_prescriptions() == []
+    (draft,) = store.find_prescriptions()  # what the GP wrote is kept, unsigned
+    assert draft.state is RxState.DRAFT and store.prescription_signatures(draft.id) == []
     assert sum(Outbox(store).counts().values()) == 0
 
 
