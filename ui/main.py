@@ -11,6 +11,7 @@ from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QTabWidget
 
 from ui.i18n import Words
+from ui.status import SyncLight
 from ui.tasks import TaskRunner
 from ui.unlock import UnlockDialog
 from ui.views import CatalogView, PrescriptionsView
@@ -37,10 +38,13 @@ class MainWindow(QMainWindow):
         facility = store.facility()
         self.facility_label = QLabel(f"{words('facility')}: {facility.name or ''} ({words.number(facility.siam_id)})")
         self.statusBar().addPermanentWidget(self.facility_label)
+        self.sync_light = SyncLight(store, words, self.tasks)
+        self.statusBar().addWidget(self.sync_light)
+        self.sync_light.refresh()
         self.resize(1000, 640)
         self.prescriptions.refresh()
 
-    def closeEvent(self, event: Any) -> None:  # noqa: N802 — Qt's name
+    def closeEvent(self, event: Any) -> None:
         self.tasks.wait()
         super().closeEvent(event)
 

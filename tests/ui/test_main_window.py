@@ -55,3 +55,26 @@ def test_catalog_search_as_you_type(qtbot, store):
     qtbot.waitUntil(lambda: window.catalog.table.rowCount() == 0)
     assert window.catalog.status.text() == "دارویی یافت نشد."
     window.tasks.wait()
+
+
+def test_the_status_light_follows_connectivity_and_the_queue(qtbot, store):
+    from sync.status import mark_offline, mark_online
+
+    setup_application("fa")
+    window = MainWindow(store, Words("fa"))
+    qtbot.addWidget(window)
+    light = window.sync_light
+    qtbot.waitUntil(lambda: "نامشخص" in light.text())
+    from app.services import outbox
+
+    with store.transaction() as c:
+        for i in range(3):
+            outbox.enqueue(c, op="register", subject=f"rx:{i}", chain=f"rx:{i}", payload={}, version=1)
+    mark_offline(store, "connection refused")
+    light.refresh()
+    qtbot.waitUntil(lambda: "برون‌خط" in light.text())
+    assert "در صف ارسال: ۳" in light.text()
+    mark_online(store)
+    light.refresh()
+    qtbot.waitUntil(lambda: "برخط" in light.text() and "برون‌خط" not in light.text())
+    window.tasks.wait()
