@@ -3,15 +3,25 @@
 Development tokens (SoftHSM2), a reference exchange in its own process on a free loopback port, one clinic
 and two pharmacies, each with its own encrypted store:
 
- 1. the exchange is down; the GP writes and signs three prescriptions: queued, no HID yet;
+ 1. the exchange is down; the GP writes and signs three prescriptions: queued, no HID yet; each is printed
+    on paper (A5 PDF, "HID pending", the QR signed on the GP's token);
  2. the exchange comes up; the clinic syncs: HIDs, tracking codes, rule-approval ids come back;
  3. two pharmacies refresh reference data and retrieve the first patient's prescription by national code;
- 4. pharmacy 1 claims it, checks each pack's authenticity code with TTAC, dispenses, signs, syncs;
+ 4. pharmacy 1 claims it, checks each pack's authenticity code with TTAC, dispenses, signs, syncs and
+    prints the receipt (80 mm roll);
  5. pharmacy 2 tries the same prescription: the claim is refused (who, when), and a dispensing it recorded
     from paper comes back as a conflict that needs attention;
- 6. the GP edits the dispensed prescription: the exchange refuses and the clinic shows why;
- 7. statements for the clinic and the pharmacy.
+ 6. the exchange goes down again: pharmacy 2 reads the second prescription's QR from its paper (the PDF
+    rasterised and scanned with zbarimg when poppler-utils and zbar-tools are installed), verifies it
+    offline against its trust list, dispenses from it and queues; back up, the exchange accepts it;
+ 7. the GP edits the dispensed prescription: the exchange refuses and the clinic shows why;
+ 8. statements for the clinic and the pharmacies.
 Every step is recorded with what it showed; the exit code is 0 only when every step turned out as expected.
+
+The paper prescriptions and receipts are kept in the output directory (`--out DIR`, or a new
+`noskhe-demo-<time>` directory under the system's temporary directory), which the report names along with
+every file; when DIR already holds something, a new `noskhe-demo-<time>` directory is made inside it. With
+`--out` the workspace (tokens, stores, exchange data) is kept too, in `workspace/` there.
 """
 
 from __future__ import annotations
@@ -44,6 +54,15 @@ class Step:
 class Story:
     steps: list[Step] = field(default_factory=list)
     say: Callable[[str], None] = lambda s: None
+    out: Path | None = None  # where the paper prescriptions and receipts go
+    files: list[str] = field(default_factory=list)
+
+    def file(self, name: str) -> Path:
+        """A file in the output directory, listed in the report."""
+        assert self.out is not None
+        path = self.out / name
+        self.files.append(str(path))
+        return path
 
     def step(self, name: str, fn: Callable[[], tuple[bool, dict[str, Any]]]) -> dict[str, Any]:
         start = time.monotonic()
@@ -63,7 +82,12 @@ class Story:
         return bool(self.steps) and all(s.ok for s in self.steps)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "steps": [vars(s) for s in self.steps]}
+        return {
+            "ok": self.ok,
+            "output": str(self.out) if self.out else None,
+            "files": [f for f in self.files if Path(f).exists()],
+            "steps": [vars(s) for s in self.steps],
+        }
 
 
 class StopStory(Exception):
@@ -121,9 +145,15 @@ class World:
             self.exchange.terminate()
             self.exchange.wait(10)
 
-    def admin(self, path: str) -> Any:
+    def admin(self, path: str, body: dict[str, Any] | None = None) -> Any:
+        """GET an admin path, or PUT `body` to it (e.g. `/admin/faults`)."""
         token = (self.root / "exchange" / "admin.token").read_text()
-        req = urllib.request.Request(self.url + path, headers={"X-Admin-Token": token})
+        req = urllib.request.Request(
+            self.url + path,
+            method="GET" if body is None else "PUT",
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"X-Admin-Token": token, "Content-Type": "application/json"},
+        )
         with urllib.request.urlopen(req, timeout=10) as r:
             return json.loads(r.read())
 
@@ -175,11 +205,11 @@ class World:
             engine.store.close()
 
 
-def play(root: Path, say: Callable[[str], None] = lambda s: None) -> Story:
+def play(root: Path, out: Path, say: Callable[[str], None] = lambda s: None) -> Story:
     from exchange import devworld, seed
     from exchange.demo_story import run_story
 
-    story = Story(say=say)
+    story = Story(say=say, out=out)
     world = World(root)
     try:
         run_story(story, world, devworld, seed, say)
@@ -190,18 +220,44 @@ def play(root: Path, say: Callable[[str], None] = lambda s: None) -> Story:
     return story
 
 
+def output_dir(out: Path | None) -> Path:
+    """A new directory for this run's files: `out` itself when it is new or empty, else a new
+    `noskhe-demo-<time>` directory inside it (or inside the system's temporary directory)."""
+    from app.errors import ConfigError
+
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    if out is None:
+        return Path(tempfile.mkdtemp(prefix=f"noskhe-demo-{stamp}-"))
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"{out} is not a directory.", f"{out} پوشه نیست.")
+    if not out.exists() or not any(out.iterdir()):
+        out.mkdir(parents=True, exist_ok=True)
+        return out
+    for n in range(1000):
+        target = out / (f"noskhe-demo-{stamp}" + (f"-{n}" if n else ""))
+        try:
+            target.mkdir()
+            return target
+        except FileExistsError:
+            continue
+    raise ConfigError(f"No new directory could be made in {out}.", f"پوشهٔ تازه‌ای در {out} ساخته نشد.")
+
+
 def run(out: Path | None, as_json: bool) -> int:
     say = (lambda s: None) if as_json else (lambda s: print(s, flush=True))
+    target = output_dir(out)
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        story = play(out, say)
+        story = play(target / "workspace", target, say)
     else:
-        with tempfile.TemporaryDirectory(prefix="noskhe-demo-") as tmp:
-            story = play(Path(tmp), say)
+        with tempfile.TemporaryDirectory(prefix="noskhe-demo-workspace-") as tmp:
+            story = play(Path(tmp), target, say)
     if as_json:
         print(json.dumps(story.to_dict(), ensure_ascii=False, indent=1))
     else:
         print()
+        print(f"paper prescriptions and receipts in {target}:")
+        for f in story.to_dict()["files"]:
+            print(f"    {f}")
         print(
             "demo finished: every step as expected | نمایش کامل شد"
             if story.ok

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from app.domain import Coverage, DispensedPack, Patient, PatientId
@@ -21,12 +24,38 @@ ITEMS = (
 )
 
 
+def scan(pdf: Path, workdir: Path, printed_text: str) -> tuple[list[str], str]:
+    """The QR text(s) a pharmacy reads from a paper prescription: the PDF rasterised at 300 dpi
+    (`pdftoppm`) and read with `zbarimg`, as from a scanner; without those tools, the text as printed."""
+    from app.cli.cmd_print import read_qr_image
+
+    if not (shutil.which("pdftoppm") and shutil.which("zbarimg")):
+        return [printed_text], "the printed QR text (pdftoppm/zbarimg not installed)"
+    workdir.mkdir(parents=True, exist_ok=True)
+    prefix = workdir / pdf.stem
+    subprocess.run(
+        ["pdftoppm", "-r", "300", "-png", "-singlefile", str(pdf), str(prefix)], check=True, timeout=60
+    )
+    return read_qr_image(str(prefix.with_suffix(".png"))), "zbarimg, from the PDF rendered at 300 dpi"
+
+
+def hand_over(
+    store: Any, rx: Any, packs: dict[int, str], pharmacist: Any, signers: list[Any], claim: str | None = None
+) -> Any:
+    """Every line of `rx` as prescribed, one pack (its TTAC code from `packs`) each: signed and queued."""
+    lines = [DispenseLine(it.line, packs=(DispensedPack(packs[it.line]),)) for it in rx.items]
+    return record_dispensing(store, rx.id, pharmacist=pharmacist, lines=lines, signers=signers, claim=claim)
+
+
 def run_story(story: Any, world: Any, devworld: Any, seed: Any, say: Callable[[str], None]) -> None:
+    from app.cli.cmd_rx import keep_paper, read_paper
+    from printing.paper import print_prescription, print_receipt
     from smartcard.trustlist import TrustList
     from sync.client import ExchangeRefused
     from sync.retrieve import check_packs, retrieve
 
     say(f"workspace {world.root}; exchange will listen on {world.url} (down for now)")
+    say(f"paper prescriptions and receipts go to {story.out}")
     clinic, (gp, clinic_seal), clinic_sync = world.site(devworld.CLINIC)
     patients = [
         Patient(
@@ -40,6 +69,7 @@ def run_story(story: Any, world: Any, devworld: Any, seed: Any, say: Callable[[s
         for p in seed.demo_patients(3)
     ]
     written: list[Any] = []
+    papers: dict[str, tuple[Path, Any]] = {}  # prescription id → its PDF and what was printed
 
     def write() -> tuple[bool, dict[str, Any]]:
         for patient, items in zip(patients, ITEMS):
@@ -49,12 +79,26 @@ def run_story(story: Any, world: Any, devworld: Any, seed: Any, say: Callable[[s
                 )
             )
         report = clinic_sync.run()
+        for n, rx in enumerate(written, 1):  # as `noskhe rx print`: the QR signed on the GP's token
+            pdf = story.file(f"prescription-{n}-{rx.id}.pdf")
+            papers[rx.id] = pdf, print_prescription(clinic, rx.id, pdf, signer=lambda: gp)
         rows = [
-            {"id": rx.id, "patient": str(rx.patient.id), "state": rx.state.value, "hid": rx.hid}
+            {
+                "id": rx.id,
+                "patient": str(rx.patient.id),
+                "state": rx.state.value,
+                "hid": rx.hid,
+                "paper": str(papers[rx.id][0]),
+                "hid_barcode": papers[rx.id][1].hid_barcode,
+                "id_barcode": papers[rx.id][1].id_barcode,
+                "qr": f"version {papers[rx.id][1].qr.version}-{papers[rx.id][1].qr.error}, "
+                f"{papers[rx.id][1].payload_bytes} bytes",
+            }
             for rx in written
         ]
         ok = (
             all(r["state"] == "queued" and r["hid"] is None for r in rows)
+            and all(info.hid_pending and info.payload for _, info in papers.values())
             and report.offline
             and report.done == 0
         )
@@ -64,9 +108,12 @@ def run_story(story: Any, world: Any, devworld: Any, seed: Any, say: Callable[[s
             "outbox": Outbox(clinic).counts(),
         }
 
-    d = story.step("exchange down: GP writes and signs 3 prescriptions (queued, no HID)", write)
+    d = story.step(
+        "exchange down: GP writes, signs and prints 3 prescriptions (queued, paper with HID pending)", write
+    )
     for r in d["prescriptions"]:
         say(f"    {r['id']}  {r['patient']}  {r['state']}, HID pending")
+        say(f"        paper {r['paper']}  (QR {r['qr']}; barcodes {r['hid_barcode']}, {r['id_barcode']})")
     say(f"    sync: {d['sync']}")
 
     def come_up() -> tuple[bool, dict[str, Any]]:
@@ -127,17 +174,13 @@ def run_story(story: Any, world: Any, devworld: Any, seed: Any, say: Callable[[s
         for it in rx.items:
             shelf[it.line] = world.admin(f"/admin/ttac-sample?drug={it.drug_code}&n=2")["codes"]
         checks = check_packs(sync1.client, [shelf[it.line][0] for it in rx.items] + ["1234567890123456"])
-        lines = [DispenseLine(it.line, packs=(DispensedPack(shelf[it.line][0]),)) for it in rx.items]
-        d = record_dispensing(
-            ph1,
-            rx.id,
-            pharmacist=devworld.PHARMACISTS["noskhe-pharmacist"],
-            lines=lines,
-            signers=[pharmacist1, seal1],
-            claim=claim["claim"],
-        )
+        packs = {line: codes[0] for line, codes in shelf.items()}
+        pharmacist = devworld.PHARMACISTS["noskhe-pharmacist"]
+        d = hand_over(ph1, rx, packs, pharmacist, [pharmacist1, seal1], claim=claim["claim"])
         report = sync1.run()
         d = ph1.get_dispensing(d.id)
+        roll = story.file(f"receipt-{d.id}-roll.pdf")
+        printed = print_receipt(ph1, d.id, roll, roll=True)
         receipt = (
             ph1.conn()
             .execute("SELECT data FROM exchange_results WHERE subject = ?", (f"disp:{d.id}",))
@@ -154,13 +197,18 @@ def run_story(story: Any, world: Any, devworld: Any, seed: Any, say: Callable[[s
             "dispensing": d.id,
             "state": d.state,
             "receipt": receipt[0] if receipt else None,
+            "receipt_pdf": str(roll),
+            "receipt_reference": printed.reference,
             "cost": d.cost.to_dict(),
         }
 
-    d = story.step("pharmacy 1 claims, checks TTAC codes, dispenses and syncs", dispense_first)
+    d = story.step(
+        "pharmacy 1 claims, checks TTAC codes, dispenses, syncs and prints the receipt", dispense_first
+    )
     for c in d["ttac"]:
         say(f"    TTAC {c['code']}: {c['status']}")
     say(f"    dispensing {d['dispensing']}: {d['state']}; cost {d['cost']}")
+    say(f"    receipt (80 mm roll) {d['receipt_pdf']}, reference {d['receipt_reference']}")
 
     def second_pharmacy() -> tuple[bool, dict[str, Any]]:
         try:
@@ -177,14 +225,8 @@ def run_story(story: Any, world: Any, devworld: Any, seed: Any, say: Callable[[s
                 "when": exc.details.get("at"),
             }
         rx = ph2.get_prescription(target.id)
-        lines = [DispenseLine(it.line, packs=(DispensedPack(shelf[it.line][1]),)) for it in rx.items]
-        d = record_dispensing(
-            ph2,
-            rx.id,
-            pharmacist=devworld.PHARMACISTS["noskhe-pharmacist-2"],
-            lines=lines,
-            signers=[pharmacist2, seal2],
-        )
+        packs = {line: codes[1] for line, codes in shelf.items()}
+        d = hand_over(ph2, rx, packs, devworld.PHARMACISTS["noskhe-pharmacist-2"], [pharmacist2, seal2])
         report = sync2.run()
         d = ph2.get_dispensing(d.id)
         attention = sync2.status().attention
@@ -211,6 +253,67 @@ def run_story(story: Any, world: Any, devworld: Any, seed: Any, say: Callable[[s
     for item in d["needs_attention"]:
         say(f"    needs attention: {item['reason_en']} → {item['action_en']}")
 
+    def paper_offline() -> tuple[bool, dict[str, Any]]:
+        pdf, printed = papers[written[1].id]
+        shelf2 = {
+            it.line: world.admin(f"/admin/ttac-sample?drug={it.drug_code}&n=1")["codes"][0]
+            for it in written[1].items
+        }
+        world.admin("/admin/faults", {"outage": True})
+        try:
+            down = not sync2.probe()
+            texts, read_with = scan(pdf, world.root / "scans", printed.payload)
+            rx = keep_paper(ph2, read_paper(ph2, texts))  # verified offline, as `noskhe dispense --paper`
+            d = hand_over(ph2, rx, shelf2, devworld.PHARMACISTS["noskhe-pharmacist-2"], [pharmacist2, seal2])
+            offline = sync2.run()
+            state_offline = ph2.get_dispensing(d.id).state
+        finally:
+            world.admin("/admin/faults", {"outage": False})
+        up = sync2.probe()
+        report = sync2.run()
+        d = ph2.get_dispensing(d.id)
+        roll = story.file(f"receipt-{d.id}-roll.pdf")
+        print_receipt(ph2, d.id, roll, roll=True)
+        ok = (
+            down
+            and rx.id == written[1].id
+            and offline.offline
+            and state_offline == "queued"
+            and up
+            and report.done == 1
+            and d.state == "registered"
+        )
+        return ok, {
+            "paper": str(pdf),
+            "qr_read_with": read_with,
+            "verified_offline": {
+                "prescription": rx.id,
+                "prescriber": rx.prescriber.name,
+                "medical_council_number": rx.prescriber.medical_council_number,
+                "patient": str(rx.patient.id),
+            },
+            "dispensing": d.id,
+            "state_while_down": state_offline,
+            "state_after_sync": d.state,
+            "receipt_pdf": str(roll),
+        }
+
+    d = story.step(
+        "exchange down again: pharmacy 2 verifies a paper QR offline, dispenses from it, queued; "
+        "back up, the exchange accepts it",
+        paper_offline,
+    )
+    v = d["verified_offline"]
+    say(f"    QR of {d['paper']} read with {d['qr_read_with']}")
+    say(
+        f"    verified offline: {v['prescription']} by {v['prescriber']} (council {v['medical_council_number']})"
+    )
+    say(
+        f"    dispensing {d['dispensing']}: {d['state_while_down']} while the exchange was down, "
+        f"{d['state_after_sync']} after sync"
+    )
+    say(f"    receipt (80 mm roll) {d['receipt_pdf']}")
+
     def late_edit() -> tuple[bool, dict[str, Any]]:
         try:
             edit_prescription(clinic, target.id, signers=[gp, clinic_seal], notes="دوز اصلاح شد")
@@ -236,10 +339,9 @@ def run_story(story: Any, world: Any, devworld: Any, seed: Any, say: Callable[[s
     def statements() -> tuple[bool, dict[str, Any]]:
         a = clinic_sync.client.statement()
         b = sync1.client.statement()
-        return a["totals"]["count"] == 3 and b["totals"]["count"] == 1, {
-            "clinic": a["totals"],
-            "pharmacy_1": b["totals"],
-        }
+        c = sync2.client.statement()
+        ok = a["totals"]["count"] == 3 and b["totals"]["count"] == 1 and c["totals"]["count"] == 1
+        return ok, {"clinic": a["totals"], "pharmacy_1": b["totals"], "pharmacy_2": c["totals"]}
 
     d = story.step("financial statements", statements)
-    say(f"    clinic {d['clinic']}; pharmacy 1 {d['pharmacy_1']} (rials)")
+    say(f"    clinic {d['clinic']}; pharmacy 1 {d['pharmacy_1']}; pharmacy 2 {d['pharmacy_2']} (rials)")

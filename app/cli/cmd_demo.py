@@ -1,8 +1,12 @@
 """`noskhe demo --headless [--json] [--out DIR]`: the whole e-prescription story, offline to online.
 
-Needs SoftHSM2 (Debian: `apt install softhsm2`). Everything happens in a temporary directory (or DIR, kept
-for inspection): TEST tokens, a reference exchange on a free loopback port, a clinic and two pharmacies.
-See `exchange.demo` for the steps.
+Needs SoftHSM2 (Debian: `apt install softhsm2`). Everything happens in a temporary directory: TEST tokens, a
+reference exchange on a free loopback port, a clinic and two pharmacies. The paper prescriptions and receipts
+it prints are kept in an output directory the report names: DIR (a new `noskhe-demo-<time>` directory inside
+it when DIR is not empty, so the same --out can be used again, with the workspace kept in its `workspace/`),
+or by default a new `noskhe-demo-<time>` directory in the system's temporary directory. With poppler-utils
+and zbar-tools installed, the pharmacy reads the paper QR from the rendered page. See `exchange.demo` for
+the steps.
 """
 
 from __future__ import annotations
@@ -17,7 +21,11 @@ def register(sub: Any) -> None:
         "--headless", action="store_true", help="no window: print each step (the only mode for now)"
     )
     p.add_argument("--json", action="store_true", help="the report as JSON")
-    p.add_argument("--out", help="keep the workspace (tokens, stores, exchange data) in this directory")
+    p.add_argument(
+        "--out",
+        help="put the printed PDFs (and the workspace: tokens, stores, exchange data) in this directory; "
+        "a new timestamped directory inside it when it is not empty",
+    )
     p.set_defaults(handler=cmd_demo)
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 from tests.sync import harness
 
@@ -75,19 +77,38 @@ def test_a_clinic_workstation_signs_on_its_tokens_and_syncs(tmp_path, tokens, ex
     assert wrong.returncode == 1 and len(wrong.stderr.strip().splitlines()) == 1
 
 
-def test_the_demo_plays_the_whole_story(tmp_path) -> None:
+def test_the_demo_plays_the_whole_story_and_keeps_its_paper(tmp_path) -> None:
+    from tests.printing.conftest import render_png, zbar
+
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SOFTHSM", "NOSKHE_"))}
-    done = noskhe(
-        {**env, "PYTHONPATH": str(harness.ROOT)},
-        "demo",
-        "--headless",
-        "--json",
-        "--out",
-        str(tmp_path / "demo"),
-        timeout=300,
-    )
+    env["PYTHONPATH"] = str(harness.ROOT)
+    out = tmp_path / "demo"
+    done = noskhe(env, "demo", "--headless", "--json", "--out", str(out), timeout=300)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     report = json.loads(done.stdout)
-    assert report["ok"] and len(report["steps"]) == 7
+    assert report["ok"] and len(report["steps"]) == 8
     conflict = report["steps"][4]["detail"]
     assert conflict["online_claim"]["status"] == 409 and conflict["state"] == "conflict"
+    paper = report["steps"][5]["detail"]
+    assert paper["state_while_down"] == "queued" and paper["state_after_sync"] == "registered"
+
+    assert report["output"] == str(out)
+    written = report["steps"][0]["detail"]["prescriptions"]
+    pdfs = [r["paper"] for r in written]
+    receipts = [report["steps"][3]["detail"]["receipt_pdf"], paper["receipt_pdf"]]
+    assert report["files"] == pdfs + receipts
+    for f in report["files"]:
+        assert Path(f).parent == out and Path(f).read_bytes()[:5] == b"%PDF-"
+    if shutil.which("zbarimg") and shutil.which("pdftoppm"):
+        first = written[0]
+        codes = zbar(render_png(Path(first["paper"])), "code128")
+        assert first["id"] in codes  # the prescription's own id, as printed while offline
+        assert first["patient"].split(":")[1] in codes  # HID pending: the national code instead
+
+    again = noskhe(env, "demo", "--headless", "--out", str(out), timeout=300)  # the same --out again
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    tail = again.stdout.split("paper prescriptions and receipts in ")[-1].splitlines()
+    inside = Path(tail[0].rstrip(":"))
+    assert inside.parent == out and inside.name.startswith("noskhe-demo-")
+    listed = [Path(line.strip()) for line in tail[1:6]]
+    assert all(p.parent == inside and p.suffix == ".pdf" and p.is_file() for p in listed)

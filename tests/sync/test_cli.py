@@ -174,10 +174,8 @@ def test_a_paper_prescription_is_kept_dispensed_offline_and_settled_later(
     ph = sites["noskhe-pharmacist"]
     configure(capsys, monkeypatch, tokens, exchange, ph, "noskhe-pharmacist", "noskhe-pharmacy")
     as_site(monkeypatch, "noskhe-pharmacist", "noskhe-pharmacy")
-    code, out = run(capsys, ph, "rx", "import-paper", qr, "--json")
-    assert code == 0 and json.loads(out)["id"] == rx.id
-    code, out = run(capsys, ph, "dispense", rx.id, "--all", "--offline", "--json")
-    assert code == 0 and json.loads(out)["state"] == "queued"
+    code, out = run(capsys, ph, "dispense", "--paper", qr, "--all", "--json")  # verified, kept, queued
+    assert code == 0 and json.loads(out)["state"] == "queued" and json.loads(out)["prescription"] == rx.id
     code, out = run(capsys, ph, "sync", "run", "--json")  # the GP has not synced yet: the dispensing waits
     assert json.loads(out)["remaining"] == 1 and json.loads(out)["rejected"] == 0
     Drainer(store, harness.client_for(store, exchange.url, clinic_signers[1])).drain()
@@ -191,5 +189,7 @@ def test_a_paper_prescription_is_kept_dispensed_offline_and_settled_later(
     assert json.loads(out)["done"] == 1
     code, out = run(capsys, ph, "rx", "show", rx.id, "--json")
     assert json.loads(out)["state"] == "dispensed"
+    code, out = run(capsys, ph, "rx", "import-paper", qr, "--json")  # kept already: that copy stays
+    assert code == 0 and json.loads(out)["id"] == rx.id and json.loads(out)["state"] == "dispensed"
     code, out = run(capsys, ph, "rx", "import-paper", "not a QR")
     assert code == 1 and out.count("\n") == 1
