@@ -38,6 +38,11 @@ def register(sub: Any) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_create)
 
+    p = rx.add_parser("sign", help="sign and queue a draft (one whose signing was interrupted)")
+    p.add_argument("id")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_sign)
+
     p = rx.add_parser("edit", help="change a prescription (new signed version)")
     p.add_argument("id")
     p.add_argument("--item", action="append", metavar='CODE:QTY:"instructions"')
@@ -159,14 +164,30 @@ def cmd_create(args: Any, ctx: Any) -> int:
 
     store = ctx.open_store()
     signers = _signers(ctx, store)
-    rx = write_prescription(
-        store,
-        patient=_patient(store, args),
-        prescriber=_prescriber(store, signers[0]),
-        items=[ItemRequest.parse(t) for t in args.item],
-        signers=signers,
-        notes=args.notes,
-    )
+    try:
+        rx = write_prescription(
+            store,
+            patient=_patient(store, args),
+            prescriber=_prescriber(store, signers[0]),
+            items=[ItemRequest.parse(t) for t in args.item],
+            signers=signers,
+            notes=args.notes,
+        )
+    except NoskheError as exc:
+        draft = exc.details.get("draft_id")
+        if draft:
+            exc.en += f" The draft {draft} was kept: sign it with `noskhe rx sign {draft}`."
+            exc.fa += f" پیش‌نویس {draft} نگه داشته شد: با ‎noskhe rx sign {draft}‎ امضا کنید."
+        raise
+    _print_rx(rx, args.json)
+    return 0
+
+
+def cmd_sign(args: Any, ctx: Any) -> int:
+    from app.services.prescribing import sign_and_queue
+
+    store = ctx.open_store()
+    rx = sign_and_queue(store, find(store, args.id), _signers(ctx, store), action="prescription.sign")
     _print_rx(rx, args.json)
     return 0
 

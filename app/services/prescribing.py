@@ -15,6 +15,7 @@ from typing import Any
 from app.canonical import canonical_bytes
 from app.domain import CostSplit, Patient, Prescriber, Prescription, PrescriptionItem
 from app.errors import NoskheError
+from app.lifecycle import RxEvent, next_state
 from app.services import outbox
 from app.services.clock import Clock, system_clock
 from app.services.pricing import drug_or_error, item_cost
@@ -117,6 +118,7 @@ def sign_and_queue(store: Any, rx: Prescription, signers: Sequence[Signer], *, a
     """Sign the current version as prescriber + facility, queue it, and save both in one transaction."""
     if not rx.items:
         raise NoskheError("A prescription needs at least one item.", "نسخه باید دست‌کم یک قلم داشته باشد.")
+    next_state(rx.state, RxEvent.SIGN)  # refuse before asking the token for anything
     signatures = sign_with(signers, rx.document(), PRESCRIPTION_ROLES)
     rx.mark_signed()
     rx.mark_queued()
@@ -147,7 +149,11 @@ def write_prescription(
         prescribed_at=clock(),
     )
     store.save_prescription(rx, action="prescription.draft")
-    return sign_and_queue(store, rx, signers, action="prescription.create")
+    try:
+        return sign_and_queue(store, rx, signers, action="prescription.create")
+    except NoskheError as exc:
+        exc.details["draft_id"] = rx.id
+        raise
 
 
 def edit_prescription(

@@ -193,3 +193,41 @@ def test_a_paper_prescription_is_kept_dispensed_offline_and_settled_later(
     assert code == 0 and json.loads(out)["id"] == rx.id and json.loads(out)["state"] == "dispensed"
     code, out = run(capsys, ph, "rx", "import-paper", "not a QR")
     assert code == 1 and out.count("\n") == 1
+
+
+def test_a_draft_left_by_a_failed_signature_is_signed_with_rx_sign(
+    capsys, monkeypatch, tokens, exchange, sites
+) -> None:
+    from app.errors import NoskheError
+    from app.services.prescribing import ItemRequest, write_prescription
+    from app.signing import SignatureRole
+    from app.store import Store
+
+    clinic = sites["noskhe-gp"]
+    configure(capsys, monkeypatch, tokens, exchange, clinic, "noskhe-gp", "noskhe-clinic")
+
+    class PulledOut:
+        def __init__(self, role):
+            self.role = role
+
+        def sign(self, data):
+            raise NoskheError("token removed", "توکن جدا شد")
+
+    with Store.open(clinic, harness.PASSPHRASE) as store:
+        broken = [PulledOut(SignatureRole.PRESCRIBER), PulledOut(SignatureRole.FACILITY)]
+        with pytest.raises(NoskheError) as exc:
+            write_prescription(
+                store,
+                patient=harness.patients(1)[0],
+                prescriber=devworld.GP,
+                items=[ItemRequest("101002", 10, "هر ۸ ساعت")],
+                signers=broken,
+            )
+        draft = exc.value.details["draft_id"]
+
+    as_site(monkeypatch, "noskhe-gp", "noskhe-clinic")
+    code, out = run(capsys, clinic, "rx", "sign", draft, "--json")
+    assert code == 0, out
+    assert json.loads(out)["state"] == "queued"
+    code, out = run(capsys, clinic, "rx", "sign", draft)
+    assert code == 1 and "Cannot sign a prescription that is queued" in out and "Traceback" not in out
