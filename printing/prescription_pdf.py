@@ -167,8 +167,9 @@ def _item_row(rx: Prescription, index: int) -> tuple[list[list[str]], float]:
         it.drug_name,
         qty,
         it.instructions,
-        money(it.cost.insurer),
-        money(it.cost.patient),
+        # No price yet (a workstation that has never fetched the price list) is not "free": show a dash.
+        money(it.cost.insurer) if it.cost.total else "—",
+        money(it.cost.patient) if it.cost.total else "—",
     ]
     wrapped = [
         wrap(text, w - 4, 8 if i in (1, 3) else 7.5) for i, (text, (_e, w)) in enumerate(zip(cells, cols))
@@ -255,7 +256,9 @@ def render_prescription(
         cur = sheet.new_page()
     cost = rx.cost
     cur.line(
-        f"سهم بیمه: {money(cost.insurer)} — سهم بیمار: {money(cost.patient)} — جمع: {money(cost.total)}",
+        f"سهم بیمه: {money(cost.insurer)} — سهم بیمار: {money(cost.patient)} — جمع: {money(cost.total)}"
+        if cost.total
+        else "هزینه: برآورد پس از دریافت فهرست قیمت‌ها — cost estimate pending (no price list yet)",
         8.5,
         bold=True,
     )

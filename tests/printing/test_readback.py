@@ -112,3 +112,17 @@ def test_print_ready_every_font_embedded(page) -> None:  # type: ignore[no-untyp
         ["pdffonts", str(pdf)], capture_output=True, text=True, check=True
     ).stdout.splitlines()[2:]
     assert rows and all(row.split()[-5] == "yes" for row in rows), rows  # the «emb» column
+
+
+def test_no_price_list_yet_is_shown_as_pending_not_as_free(tmp_path: Path) -> None:
+    need("pdftotext")
+    from dataclasses import replace
+
+    from app.domain import CostSplit
+
+    rx = sample_prescription(hid=None)
+    rx.items = [replace(it, cost=CostSplit()) for it in rx.items]
+    pdf = tmp_path / "unpriced.pdf"
+    render_prescription(rx, pdf, facility=FACILITY, payload=None)
+    text = pdf_text(pdf)
+    assert "cost estimate pending" in text and "جمع: ۰" not in text
