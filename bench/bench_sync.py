@@ -15,10 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,6 +30,7 @@ from app.services.outbox import Outbox
 from app.services.prescribing import ItemRequest, write_prescription
 from app.store import Store
 from exchange import devworld, seed
+from exchange.process import ExchangeProcess, free_port
 from smartcard import devtoken
 from smartcard.p12 import P12Signer
 from smartcard.trustlist import TrustList
@@ -48,50 +46,12 @@ ITEMS = (
 )
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Exchange:
-    def __init__(self, data: Path, trust_list: Path, port: int) -> None:
-        self.data, self.port = data, port
-        self.url = f"http://127.0.0.1:{port}"
-        self.cmd = [
-            sys.executable,
-            "-m",
-            "app",
-            "exchange",
-            "serve",
-            "--port",
-            str(port),
-            "--data",
-            str(data),
-            "--trust-list",
-            str(trust_list),
-        ]
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> float:
+class Exchange(ExchangeProcess):
+    def start(self) -> float:  # type: ignore[override]
         """Start and wait until it listens; returns the moment it did (time.monotonic)."""
-        self.proc = subprocess.Popen(
-            self.cmd,
-            cwd=ROOT,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        while not (self.data / "server.json").exists():
-            if self.proc.poll() is not None:
-                raise RuntimeError("the exchange did not start")
-            time.sleep(0.01)
-        return time.monotonic()
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            self.proc.wait(10)
+        super().start()
+        assert self.listening_at is not None
+        return self.listening_at
 
 
 def signer(tokens: Any, trust: TrustList, label: str) -> P12Signer:

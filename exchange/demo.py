@@ -28,9 +28,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
@@ -38,6 +35,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from exchange.process import ExchangeProcess, free_port
 
 PASSPHRASE = "demo passphrase"
 
@@ -94,12 +93,6 @@ class StopStory(Exception):
     pass
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class World:
     """The running pieces: tokens, the exchange process, three workstations."""
 
@@ -112,38 +105,15 @@ class World:
         os.environ["SOFTHSM2_CONF"] = str(self.tokens.softhsm_conf)  # before the PKCS#11 module loads
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.exchange: subprocess.Popen[bytes] | None = None
+        self.exchange: ExchangeProcess | None = None
         self.sites: dict[str, Any] = {}
 
     def start_exchange(self) -> None:
-        data = self.root / "exchange"
-        self.exchange = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "app",
-                "exchange",
-                "serve",
-                "--port",
-                str(self.port),
-                "--data",
-                str(data),
-                "--trust-list",
-                str(self.tokens.trust_list),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 30
-        while not (data / "server.json").exists():
-            if self.exchange.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the exchange did not start")
-            time.sleep(0.05)
+        self.exchange = ExchangeProcess(self.root / "exchange", self.tokens.trust_list, port=self.port).start()
 
     def stop_exchange(self) -> None:
-        if self.exchange is not None and self.exchange.poll() is None:
-            self.exchange.terminate()
-            self.exchange.wait(10)
+        if self.exchange is not None:
+            self.exchange.stop()
 
     def admin(self, path: str, body: dict[str, Any] | None = None) -> Any:
         """GET an admin path, or PUT `body` to it (e.g. `/admin/faults`)."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -12,15 +11,10 @@ import time
 
 from app.services.outbox import Outbox
 from app.store import Store
+from exchange.process import free_port
 from sync.drain import Backoff
 from sync.engine import SyncEngine
 from tests.sync import harness
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def exchange_view(ex) -> dict[str, str]:

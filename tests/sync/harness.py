@@ -11,10 +11,7 @@ from __future__ import annotations
 import json
 import os
 import ssl
-import subprocess
-import sys
 import threading
-import time
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -23,6 +20,7 @@ from app.domain import Coverage, Patient, PatientId, Prescription
 from app.services.prescribing import ItemRequest, write_prescription
 from app.signing import SignatureRole as R
 from exchange import devworld, seed
+from exchange.process import ExchangeProcess
 
 PASSPHRASE = "test passphrase 1"
 ROOT = Path(__file__).resolve().parents[2]
@@ -139,50 +137,8 @@ class ThreadExchange(RunningExchange):
         self.server.server_close()
 
 
-class ProcessExchange(RunningExchange):
+class ProcessExchange(ExchangeProcess, RunningExchange):
     """`noskhe exchange serve` in its own process, on a fixed or free loopback port."""
-
-    def __init__(self, data: Path, trust_list: Path, port: int = 0, extra: tuple[str, ...] = ()) -> None:
-        self.data, self.trust_list, self.port, self.extra = data, trust_list, port, extra
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> ProcessExchange:
-        (self.data / "server.json").unlink(missing_ok=True)
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "app",
-                "exchange",
-                "serve",
-                "--port",
-                str(self.port),
-                "--data",
-                str(self.data),
-                "--trust-list",
-                str(self.trust_list),
-                *self.extra,
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        deadline = time.monotonic() + 30
-        while not (self.data / "server.json").exists():
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"exchange did not start: {self.proc.stderr.read().decode() if self.proc.stderr else ''}"
-                )
-            time.sleep(0.05)
-        self.url = json.loads((self.data / "server.json").read_text())["url"]
-        self.port = int(self.url.rsplit(":", 1)[1])
-        return self
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(10)
 
 
 def cli_env(tokens: Any, **extra: str) -> dict[str, str]:
