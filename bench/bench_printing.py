@@ -13,11 +13,11 @@ import io
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from measure import rate
 
 from app.domain import Facility
 from app.signing import SignatureRole
@@ -34,15 +34,6 @@ from tests.printing.conftest import GP_NAME, sample_dispensing, sample_prescript
 
 PASS = "bench"
 FACILITY = Facility("12345678", "آزمایشی درمانگاه شبانه‌روزی امید", "clinic", phone="02112345678")
-
-
-def rate(fn: Callable[[], object], seconds: float) -> float:
-    fn()  # warm up: fonts registered, caches filled
-    n, start = 0, time.perf_counter()
-    while (elapsed := time.perf_counter() - start) < seconds:
-        fn()
-        n += 1
-    return n / elapsed
 
 
 def main() -> int:

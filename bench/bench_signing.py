@@ -11,29 +11,20 @@ import datetime as dt
 import os
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.signing import SignatureRole  # noqa: E402
-from smartcard import devtoken  # noqa: E402
-from smartcard.cms import sign_detached  # noqa: E402
-from smartcard.config import SOFTHSM_MODULE, SmartcardConfig  # noqa: E402
-from smartcard.signer import TokenSigner, _TokenCmsSigner, choose_operation  # noqa: E402
-from smartcard.trustlist import TrustList  # noqa: E402
+from measure import rate
+
+from app.signing import SignatureRole
+from smartcard import devtoken
+from smartcard.cms import sign_detached
+from smartcard.config import SOFTHSM_MODULE, SmartcardConfig
+from smartcard.signer import TokenSigner, _TokenCmsSigner, choose_operation
+from smartcard.trustlist import TrustList
 
 DOC = ('{"resourceType":"Bundle","entry":[' + ",".join(['{"item":"آموکسی‌سیلین ۵۰۰"}'] * 20) + "]}").encode()
-
-
-def rate(fn: Callable[[], object], seconds: float) -> float:
-    fn()  # warm up
-    n, start = 0, time.perf_counter()
-    while (elapsed := time.perf_counter() - start) < seconds:
-        fn()
-        n += 1
-    return n / elapsed
 
 
 def main() -> int:
@@ -67,7 +58,7 @@ def main() -> int:
                 return session.submit_sign(credential, payload, spec.sign_kwargs).result()
 
             def cms() -> bytes:
-                return sign_detached(cms_signer, DOC, signing_time=dt.datetime.now(dt.timezone.utc))
+                return sign_detached(cms_signer, DOC, signing_time=dt.datetime.now(dt.UTC))
 
             full = TokenSigner(session, role, trust)
             sample = full.sign(DOC).cms

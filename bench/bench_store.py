@@ -18,15 +18,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.store import Store  # noqa: E402
-from tests.conftest import make_prescription  # noqa: E402
+from measure import percentile
+
+from app.store import Store
+from tests.conftest import make_prescription
 
 PASS = "bench passphrase"
-
-
-def pct(values: list[float], p: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
 def bench_catalog(tmp: Path, n: int) -> None:
@@ -49,8 +46,8 @@ def bench_catalog(tmp: Path, n: int) -> None:
         times.append((time.perf_counter() - t) * 1000)
     store.close()
     print(f"catalog: {n} drugs loaded in {load_s:.2f} s")
-    print(f"catalog search over {n} drugs, {len(queries)} queries: p50 {pct(times, 50):.2f} ms, "
-          f"p95 {pct(times, 95):.2f} ms, max {max(times):.2f} ms")
+    print(f"catalog search over {n} drugs, {len(queries)} queries: p50 {percentile(times, 50):.2f} ms, "
+          f"p95 {percentile(times, 95):.2f} ms, max {max(times):.2f} ms")
 
 
 def bench_open(tmp: Path) -> None:
