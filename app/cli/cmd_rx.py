@@ -38,6 +38,12 @@ def register(sub: Any) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_create)
 
+    c = rx.add_parser("check", help="ask the insurance and clinical rules before signing (nothing is saved)")
+    for action in p._actions:  # the same patient and item options as `create`
+        if action.dest not in ("help", "notes"):
+            c._add_action(action)
+    c.set_defaults(handler=cmd_check)
+
     p = rx.add_parser("sign", help="sign and queue a draft (one whose signing was interrupted)")
     p.add_argument("id")
     p.add_argument("--json", action="store_true")
@@ -180,6 +186,57 @@ def cmd_create(args: Any, ctx: Any) -> int:
             exc.fa += f" پیش‌نویس {draft} نگه داشته شد: با ‎noskhe rx sign {draft}‎ امضا کنید."
         raise
     _print_rx(rx, args.json)
+    return 0
+
+
+def cmd_check(args: Any, ctx: Any) -> int:
+    """The exchange's rules on a prescription not yet written: findings, cost split, rejection.
+
+    Offline, the local estimate is shown and the exchange's rules run again when the signed
+    prescription is registered; exit 1 only when the exchange says it would reject it."""
+    from app.domain import Prescription
+    from app.services.prescribing import ItemRequest, price_items
+    from sync import fhir
+    from sync import signers as sync_signers
+    from sync.client import ExchangeUnavailable
+
+    store = ctx.open_store()
+    user, seal = _signers(ctx, store)
+    patient = _patient(store, args)
+    draft = Prescription(
+        patient,
+        _prescriber(store, user),
+        store.facility_siam,
+        price_items(store, patient, [ItemRequest.parse(t) for t in args.item]),
+    )
+    try:
+        answer = sync_signers.exchange_client(store, seal).rules_check(fhir.prescription_bundle(draft, []))
+    except ExchangeUnavailable as exc:
+        answer = {
+            "offline": True,
+            "reason_en": exc.en,
+            "reason_fa": exc.fa,
+            "findings": [],
+            "total": draft.cost.to_dict(),
+            "rejected": False,
+        }
+    if args.json:
+        print(json.dumps(answer, ensure_ascii=False, indent=1))
+    else:
+        if answer.get("offline"):
+            print(
+                f"exchange unreachable ({answer['reason_en']}); local estimate only | سامانه در دسترس نیست؛ برآورد محلی"
+            )
+        for f in answer.get("findings", []):
+            where = f"line {f['line']}" if f.get("line") else "prescription"
+            print(f"{f['level']:<10} {where:<12} {f['code']}: {f['en']} | {f['fa']}")
+        total = answer.get("total") or {}
+        print(f"insurer {total.get('insurer', 0):,} rials, patient {total.get('patient', 0):,} rials")
+    if answer.get("rejected"):
+        raise NoskheError(
+            "The exchange's rules would reject this prescription; change the lines marked rejection.",
+            "قواعد سامانه این نسخه را رد می‌کند؛ اقلام دارای «رد» را اصلاح کنید.",
+        )
     return 0
 
 

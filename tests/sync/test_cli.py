@@ -231,3 +231,35 @@ def test_a_draft_left_by_a_failed_signature_is_signed_with_rx_sign(
     assert json.loads(out)["state"] == "queued"
     code, out = run(capsys, clinic, "rx", "sign", draft)
     assert code == 1 and "Cannot sign a prescription that is queued" in out and "Traceback" not in out
+
+
+def test_rx_check_asks_the_rules_before_signing_and_saves_nothing(
+    capsys, monkeypatch, tokens, exchange, sites
+) -> None:
+    from app.store import Store
+
+    clinic = sites["noskhe-gp"]
+    configure(capsys, monkeypatch, tokens, exchange, clinic, "noskhe-gp", "noskhe-clinic")
+    as_site(monkeypatch, "noskhe-gp", "noskhe-clinic")
+    patient = harness.patients(1)[0].id.value
+    args = ("--patient", patient, "--first-name", "مریم", "--last-name", "احمدی")
+
+    code, out = run(capsys, clinic, "rx", "check", *args, "--item", "101002:21:هر ۸ ساعت")
+    assert code == 0, out
+    assert "insurer" in out and "Traceback" not in out
+
+    code, out = run(
+        capsys, clinic, "rx", "check", *args, "--item", "104064:30", "--item", "103011:600", "--json"
+    )
+    assert code == 1
+    answer = json.loads(out[: out.rindex("}") + 1])
+    assert ("quantity", "rejection", 2) in {
+        (f["code"], f["level"], f.get("line")) for f in answer["findings"]
+    }
+    assert "would reject" in out
+
+    exchange.stop()  # offline: a local estimate, never an error
+    code, out = run(capsys, clinic, "rx", "check", *args, "--item", "101002:21")
+    assert code == 0 and "local estimate" in out
+    with Store.open(clinic, harness.PASSPHRASE) as store:
+        assert store.find_prescriptions() == []
