@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtGui import QFont, QFontDatabase, QKeySequence
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QTabWidget
 
 from ui.i18n import Words
+from ui.prescribe import NewPrescriptionDialog
 from ui.status import SyncLight
 from ui.tasks import TaskRunner
 from ui.unlock import UnlockDialog
@@ -35,6 +36,10 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.prescriptions, words("tab_prescriptions"))
         self.tabs.addTab(self.catalog, words("tab_catalog"))
         self.setCentralWidget(self.tabs)
+        self.new_rx_action = self.addToolBar(words("tab_prescriptions")).addAction(words("new_rx"))
+        self.new_rx_action.setShortcut(QKeySequence.StandardKey.New)
+        self.new_rx_action.triggered.connect(self.new_prescription)
+        self.new_rx_action.setVisible(store.role == "clinic")  # pharmacies dispense, they do not prescribe
         facility = store.facility()
         self.facility_label = QLabel(f"{words('facility')}: {facility.name or ''} ({words.number(facility.siam_id)})")
         self.statusBar().addPermanentWidget(self.facility_label)
@@ -43,6 +48,13 @@ class MainWindow(QMainWindow):
         self.sync_light.refresh()
         self.resize(1000, 640)
         self.prescriptions.refresh()
+
+    def new_prescription(self) -> None:
+        """Write one prescription; the list and the queue count show it as soon as it is signed."""
+        if NewPrescriptionDialog.ask(self.store, self.w, self) is not None:
+            self.tabs.setCurrentWidget(self.prescriptions)
+            self.prescriptions.refresh()
+            self.sync_light.refresh()
 
     def closeEvent(self, event: Any) -> None:
         self.tasks.wait()
