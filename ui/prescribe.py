@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 from app.domain import Coverage, Patient, PatientId, Sex
 from app.errors import NoskheError
 from app.identifiers import PATIENT_ID_KINDS
-from app.services.prescribing import ItemRequest, price_items, write_prescription
+from app.services.prescribing import ItemRequest, prescriber_of, price_items, write_prescription
 from ui.i18n import Words
 
 COLUMNS = ("col_drug", "col_quantity", "col_instructions", "col_insurer_share", "col_patient_share", "remove")
@@ -82,6 +82,7 @@ class NewPrescriptionDialog(QDialog):
         super().__init__(parent)
         self.store, self.w = store, words
         self.prescription: Any = None
+        self.draft_id: str | None = None  # kept by a failed signature; signing again reuses it
         self.patient_id: PatientId | None = None
         self.known: Patient | None = None
         self.setWindowTitle(words("new_rx"))
@@ -314,8 +315,6 @@ class NewPrescriptionDialog(QDialog):
 
     def sign(self) -> None:
         """Sign and queue locally (a PKCS#12 signature takes milliseconds); any failure keeps what was typed."""
-        from app.cli.cmd_rx import _prescriber as prescriber_of
-
         self.error.hide()
         try:
             patient, requests = self.patient(), self.requests()
@@ -326,10 +325,12 @@ class NewPrescriptionDialog(QDialog):
                 prescriber=prescriber_of(self.store, signers[0]),
                 items=requests,
                 signers=signers,
+                draft_id=self.draft_id,
             )
         except NoskheError as exc:
             message = exc.message(self.w.lang)
             draft = exc.details.get("draft_id")
+            self.draft_id = draft or self.draft_id
             self.show_error(message + (f" {self.w('draft_kept')} \u200e{draft}\u200e" if draft else ""))
             return
         except Exception as exc:  # noqa: BLE001 — the one failure path: a message, never a traceback

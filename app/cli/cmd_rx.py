@@ -126,22 +126,6 @@ def _patient(store: Any, args: Any) -> Any:
     )
 
 
-def _prescriber(store: Any, signer: Any) -> Any:
-    from app.domain import Prescriber
-
-    who = signer.identity()
-    if not who.medical_council_number:
-        raise NoskheError(
-            "The signing certificate names no medical council number.", "گواهی امضا شماره نظام پزشکی ندارد."
-        )
-    return Prescriber(
-        who.name,
-        who.medical_council_number,
-        store.meta("prescriber.specialty") or "پزشک عمومی",
-        national_code=who.national_code or "",
-    )
-
-
 def _summary(rx: Any) -> dict[str, Any]:
     return {
         "id": rx.id,
@@ -166,7 +150,7 @@ def _print_rx(rx: Any, as_json: bool) -> None:
 
 
 def cmd_create(args: Any, ctx: Any) -> int:
-    from app.services.prescribing import ItemRequest, write_prescription
+    from app.services.prescribing import ItemRequest, prescriber_of, write_prescription
 
     store = ctx.open_store()
     signers = _signers(ctx, store)
@@ -174,7 +158,7 @@ def cmd_create(args: Any, ctx: Any) -> int:
         rx = write_prescription(
             store,
             patient=_patient(store, args),
-            prescriber=_prescriber(store, signers[0]),
+            prescriber=prescriber_of(store, signers[0]),
             items=[ItemRequest.parse(t) for t in args.item],
             signers=signers,
             notes=args.notes,
@@ -195,7 +179,7 @@ def cmd_check(args: Any, ctx: Any) -> int:
     Offline, the local estimate is shown and the exchange's rules run again when the signed
     prescription is registered; exit 1 only when the exchange says it would reject it."""
     from app.domain import Prescription
-    from app.services.prescribing import ItemRequest, price_items
+    from app.services.prescribing import ItemRequest, prescriber_of, price_items
     from sync import fhir
     from sync import signers as sync_signers
     from sync.client import ExchangeUnavailable
@@ -205,7 +189,7 @@ def cmd_check(args: Any, ctx: Any) -> int:
     patient = _patient(store, args)
     draft = Prescription(
         patient,
-        _prescriber(store, user),
+        prescriber_of(store, user),
         store.facility_siam,
         price_items(store, patient, [ItemRequest.parse(t) for t in args.item]),
     )

@@ -15,7 +15,7 @@ from typing import Any
 from app.canonical import canonical_bytes
 from app.domain import CostSplit, Patient, Prescriber, Prescription, PrescriptionItem
 from app.errors import NoskheError
-from app.lifecycle import RxEvent, next_state
+from app.lifecycle import RxEvent, RxState, next_state
 from app.services import outbox
 from app.services.clock import Clock, system_clock
 from app.services.pricing import drug_or_error, item_cost
@@ -126,6 +126,21 @@ def sign_and_queue(store: Any, rx: Prescription, signers: Sequence[Signer], *, a
     return rx
 
 
+def prescriber_of(store: Any, signer: Any) -> Prescriber:
+    """The prescriber as the signing certificate names him (name, council number, national code)."""
+    who = signer.identity()
+    if not who.medical_council_number:
+        raise NoskheError(
+            "The signing certificate names no medical council number.", "گواهی امضا شماره نظام پزشکی ندارد."
+        )
+    return Prescriber(
+        who.name,
+        who.medical_council_number,
+        store.meta("prescriber.specialty") or "پزشک عمومی",
+        national_code=who.national_code or "",
+    )
+
+
 def write_prescription(
     store: Any,
     *,
@@ -135,19 +150,24 @@ def write_prescription(
     signers: Sequence[Signer],
     notes: str = "",
     clock: Clock = system_clock,
+    draft_id: str | None = None,
 ) -> Prescription:
     """Create, sign and queue a new prescription.
 
     The draft is saved first, so what the GP wrote survives a failed signature (a token pulled out, a wrong
-    PIN): it then stays an unsigned draft with no outbox row, to be signed again with `sign_and_queue`."""
-    rx = Prescription(
-        patient,
-        prescriber,
-        store.facility_siam,
-        price_items(store, patient, items),
-        notes,
-        prescribed_at=clock(),
-    )
+    PIN): it then stays an unsigned draft with no outbox row, and its id is in the error's
+    `details["draft_id"]`. Passing that id back as `draft_id` signs the same prescription (with what is
+    written now) instead of leaving the old draft behind."""
+    priced = price_items(store, patient, items)
+    rx = None
+    if draft_id:
+        old = store.get_prescription(draft_id)
+        if old.state is RxState.DRAFT:
+            old.patient, old.prescriber, old.prescribed_at = patient, prescriber, clock()
+            old.edit(items=priced, notes=notes)
+            rx = old
+    if rx is None:
+        rx = Prescription(patient, prescriber, store.facility_siam, priced, notes, prescribed_at=clock())
     store.save_prescription(rx, action="prescription.draft")
     try:
         return sign_and_queue(store, rx, signers, action="prescription.create")

@@ -1,7 +1,6 @@
 import hashlib
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialogButtonBox
 
 from tests.conftest import PASSPHRASE, make_prescription
 from ui.i18n import Words

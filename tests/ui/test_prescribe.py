@@ -145,6 +145,9 @@ def test_a_signing_failure_shows_one_message_and_keeps_everything(
     monkeypatch.setattr(P12Signer, "sign", real_sign)
     dialog.sign_button.click()
     assert dialog.result() == dialog.DialogCode.Accepted and dialog.prescription.state == RxState.QUEUED
+    # Signing again signed that same draft: no unsigned copy is left behind.
+    assert dialog.prescription.id == draft.id
+    assert [rx.id for rx in clinic_store.find_prescriptions(limit=10)] == [draft.id]
 
 
 def test_english_words_and_no_new_button_at_a_pharmacy(qtbot, tmp_path, tokens):
