@@ -19,7 +19,7 @@ from typing import Any
 from app.domain import Prescription
 from app.signing import SignatureRole
 from exchange.db import ExchangeDB, utcnow
-from exchange.errors import ExchangeError, not_found
+from exchange.errors import ExchangeError, already_dispensed, not_found
 from exchange.idempotency import Answer, body_hash, passing, run_once
 from exchange.lookup import Lookup
 from exchange.prescriptions import parse
@@ -192,19 +192,17 @@ class Dispensary:
                 " ON f.siam = d.facility WHERE d.id = ?",
                 (taken[0][1],),
             ).fetchone()
-            raise ExchangeError(
-                409,
-                "already-dispensed",
+            raise already_dispensed(
                 f"Line(s) {', '.join(str(t[0]) for t in taken)} already dispensed by {prev[1] or prev[0]} at {prev[3]}.",
                 f"ردیف(های) {'، '.join(str(t[0]) for t in taken)} پیش‌تر در {prev[1] or prev[0]} پیچیده شده است.",
+                prescription=d.prescription_id,
                 facility=prev[0],
                 facility_name=prev[1],
                 pharmacist=prev[2],
                 at=prev[3],
                 lines=[t[0] for t in taken],
                 state=status["state"],
-                dispensedLines=status["dispensedLines"],
-                prescription=d.prescription_id,
+                dispensed_lines=status["dispensedLines"],
             )
 
     @staticmethod

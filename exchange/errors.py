@@ -18,6 +18,36 @@ class ExchangeError(Exception):
         return outcome(self.status, self.code, self.en, self.fa, self.details or None)
 
 
+def already_dispensed(
+    en: str,
+    fa: str,
+    *,
+    prescription: str,
+    facility: str,
+    facility_name: str | None,
+    pharmacist: str,
+    at: str,
+    lines: list[int],
+    state: str,
+    dispensed_lines: list[int],
+) -> ExchangeError:
+    """The 409 a second dispensing gets: who dispensed, where, when, which lines — one shape for clients."""
+    return ExchangeError(
+        409,
+        "already-dispensed",
+        en,
+        fa,
+        facility=facility,
+        facility_name=facility_name,
+        pharmacist=pharmacist,
+        at=at,
+        lines=lines,
+        state=state,
+        dispensedLines=dispensed_lines,
+        prescription=prescription,
+    )
+
+
 def malformed(what: str) -> ExchangeError:
     return ExchangeError(400, "malformed", f"Malformed request: {what}.", f"درخواست نادرست است: {what}.")
 

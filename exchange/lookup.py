@@ -9,7 +9,7 @@ import sqlite3
 from typing import Any
 
 from exchange.db import ExchangeDB, utcnow
-from exchange.errors import ExchangeError, not_found
+from exchange.errors import ExchangeError, already_dispensed, not_found
 from exchange.idempotency import passing
 from sync.fhir.common import ext
 
@@ -36,19 +36,17 @@ class Lookup:
                     (rx_id,),
                 )
             ]
-            raise ExchangeError(
-                409,
-                "already-dispensed",
+            raise already_dispensed(
                 f"{what_en}: it was dispensed by {row[4] or row[0]} at {row[2]}.",
                 f"{what_fa}: در {row[4] or row[0]} در {row[2]} پیچیده شده است.",
+                prescription=rx_id,
                 facility=row[0],
                 facility_name=row[4],
                 pharmacist=row[1],
                 at=row[2],
                 lines=json.loads(row[3]),
                 state=state,
-                dispensedLines=done,
-                prescription=rx_id,
+                dispensed_lines=done,
             )
 
     @staticmethod
