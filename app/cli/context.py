@@ -1,16 +1,19 @@
-"""What every CLI handler receives: where the workstation's data lives, the language, the open store."""
+"""What every CLI handler receives: where the workstation's data lives, the language, the open workstation."""
 
 from __future__ import annotations
 
-import getpass
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
 
-from app.errors import ConfigError
+from app.cli.prompter import TerminalPrompter
+
+if TYPE_CHECKING:
+    from app.store import Store
+    from app.workstation import Workstation
 
 
 def default_data_dir() -> Path:
@@ -24,33 +27,33 @@ def default_data_dir() -> Path:
 class Context:
     data_dir: Path
     lang: str = "fa"
-    _store: Any = field(default=None, repr=False)
+    prompter: TerminalPrompter = field(default_factory=TerminalPrompter)
+    trust_list_path: str | None = None
+    _ws: Workstation | None = field(default=None, repr=False)
 
     @classmethod
     def from_args(cls, args: Any) -> Context:
         data_dir = Path(args.data_dir) if getattr(args, "data_dir", None) else default_data_dir()
         lang = getattr(args, "lang", None) or os.environ.get("NOSKHE_LANG", "fa")
-        return cls(data_dir=data_dir.expanduser(), lang=lang)
+        return cls(data_dir=data_dir.expanduser(), lang=lang, trust_list_path=getattr(args, "trust_list", None))
 
-    def passphrase(self, prompt: str = "Facility passphrase / گذرواژه مرکز: ", *, confirm: bool = False) -> str:
-        """The facility passphrase: $NOSKHE_PASSPHRASE for automation, otherwise asked without echo."""
-        from app.cli.common import ask_secret
+    def passphrase(self, purpose: str = "store") -> str:
+        """A passphrase through the terminal prompter ($NOSKHE_PASSPHRASE for automation)."""
+        return self.prompter.passphrase(purpose)
 
-        env_set = "NOSKHE_PASSPHRASE" in os.environ
-        first = ask_secret("NOSKHE_PASSPHRASE", prompt, "passphrase", "گذرواژه")
-        if confirm and not env_set and getpass.getpass("Again / تکرار: ") != first:
-            raise ConfigError("The two passphrases differ.", "دو گذرواژه یکسان نیستند.")
-        return first
+    def workstation(self) -> Workstation:
+        """The workstation in `data_dir`, opened once per command with the facility passphrase."""
+        if self._ws is None:
+            from app.workstation import Workstation
 
-    def open_store(self) -> Any:
-        """The workstation's store, opened once per command with the facility passphrase."""
-        if self._store is None:
-            from app.store import Store
+            self._ws = Workstation.open(self.data_dir, self.prompter, trust_list_path=self.trust_list_path)
+        return self._ws
 
-            self._store = Store.open(self.data_dir, self.passphrase())
-        return self._store
+    def open_store(self) -> Store:
+        """The workstation's store."""
+        return self.workstation().store
 
     def close(self) -> None:
-        if self._store is not None:
-            self._store.close()
-            self._store = None
+        if self._ws is not None:
+            self._ws.close()
+            self._ws = None

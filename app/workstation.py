@@ -1,0 +1,296 @@
+"""The composition root: one workstation — its store, trust list, signers, exchange client and sync engine.
+
+Every front end builds it the same way and nothing else wires these parts:
+
+    ws = Workstation.open(data_dir, prompter)      # CLI, desktop, demo, tests
+    rx = prescribing.write_prescription(ws, ...)   # use cases take the workstation
+    ws.sync.run()                                  # drain the outbox now
+    ws.close()
+
+Parts are made on first use: a read-only command never loads a PKCS#11 module or asks for a PIN, and a
+prescription is checked before any token is asked for anything. Secrets (facility passphrase, token PINs,
+PKCS#12 passphrases) are asked through the `Prompter`, never read here.
+
+Settings (store meta, overridden by the environment for automation):
+
+| setting (meta key)        | environment override          | meaning                                           |
+|---------------------------|-------------------------------|---------------------------------------------------|
+| `exchange.url`            | `NOSKHE_EXCHANGE_URL`         | the national exchange's base URL                  |
+| `signing.user_token`      | `NOSKHE_TOKEN_LABEL`          | the GP's / pharmacist's token                     |
+| `signing.user_p12`        | —                             | or a PKCS#12 file                                 |
+| `signing.facility_token`  | `NOSKHE_FACILITY_TOKEN`       | the facility seal's token                         |
+| `signing.facility_p12`    | `NOSKHE_FACILITY_P12`         | or its PKCS#12 file                               |
+
+The trust list is `NOSKHE_TRUST_LIST` (or the `trust_list_path` given) or the one cached in the store
+(refreshed from the exchange). Over HTTPS the exchange's certificate is checked against the system's CAs, or
+`NOSKHE_EXCHANGE_CA` (a PEM file).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from app.errors import ConfigError, NoskheError
+from app.prompter import Prompter
+from app.signing import SignatureRole, Signer
+
+if TYPE_CHECKING:
+    from app.store import Store
+    from smartcard.trustlist import TrustList
+    from sync.client import ExchangeClient
+    from sync.engine import SyncEngine
+
+#: the person at the keyboard signs in this role, by workstation role
+USER_ROLE = {"clinic": SignatureRole.PRESCRIBER, "pharmacy": SignatureRole.PHARMACIST}
+SETTINGS = (
+    "exchange.url",
+    "signing.user_token",
+    "signing.user_p12",
+    "signing.facility_token",
+    "signing.facility_p12",
+)
+
+
+class Workstation:
+    """One clinic or pharmacy workstation, opened from its data directory.
+
+    `store` is open for the workstation's life; `trust`, `user_signer()`, `seal()`, `client` and `sync` are
+    made on first use and kept. `engine_options` go to `SyncEngine` (batch size, backoff, patience, …) and
+    `client_options` to `ExchangeClient` (timeout)."""
+
+    def __init__(
+        self,
+        store: Store,
+        prompter: Prompter,
+        *,
+        trust_list_path: str | Path | None = None,
+        engine_options: dict[str, Any] | None = None,
+        client_options: dict[str, Any] | None = None,
+    ) -> None:
+        self.store = store
+        self.prompter = prompter
+        self._trust_list_path = str(trust_list_path) if trust_list_path else None
+        self._engine_options = dict(engine_options or {})
+        self._client_options = dict(client_options or {})
+        self._trust: TrustList | None = None
+        self._user: Signer | None = None
+        self._seal: Signer | None = None
+        self._client: ExchangeClient | None = None
+        self._sync: SyncEngine | None = None
+
+    # ---- opening ----------------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, data_dir: str | Path, prompter: Prompter, **options: Any) -> Workstation:
+        """The workstation whose store is in `data_dir`, unlocked with the facility passphrase asked from
+        `prompter` (purpose `store`). Raises `StoreError` (no store, wrong passphrase, damaged)."""
+        from app.store import Store
+
+        store = Store.open(Path(data_dir), prompter.passphrase("store"))
+        return cls(store, prompter, **options)
+
+    @classmethod
+    def create(
+        cls,
+        data_dir: str | Path,
+        prompter: Prompter,
+        *,
+        role: str,
+        facility: str,
+        facility_name: str = "",
+        kdf_log2_n: int | None = None,
+        **options: Any,
+    ) -> Workstation:
+        """A new workstation in `data_dir` (role `clinic` or `pharmacy`, facility SIAM id), its store
+        encrypted under a new passphrase asked from `prompter` (purpose `store-new`). Raises `StoreError`
+        when a store already exists there (left untouched) or the role or SIAM id is invalid."""
+        from app.store import Store
+
+        extra: dict[str, Any] = {} if kdf_log2_n is None else {"kdf_log2_n": kdf_log2_n}
+        store = Store.create(
+            Path(data_dir),
+            prompter.passphrase("store-new"),
+            role=role,
+            facility=facility,
+            facility_name=facility_name,
+            **extra,
+        )
+        return cls(store, prompter, **options)
+
+    # ---- settings ---------------------------------------------------------------------------------
+
+    @property
+    def role(self) -> str:
+        """`clinic` or `pharmacy`."""
+        return self.store.role
+
+    @property
+    def facility_siam(self) -> str:
+        """The facility's 8-digit SIAM id."""
+        return self.store.facility_siam
+
+    def setting(self, key: str, env: str | None = None) -> str | None:
+        """A setting: `$env` when set, else the store's meta value, else None."""
+        return (os.environ.get(env) if env else None) or self.store.meta(key) or None
+
+    @property
+    def user_role(self) -> SignatureRole:
+        """The signature role of the person at the keyboard (prescriber or pharmacist)."""
+        role = USER_ROLE.get(self.role)
+        if role is None:
+            raise ConfigError(f"Unknown workstation role {self.role!r}.", "نقش این رایانه شناخته نیست.")
+        return role
+
+    # ---- trust ------------------------------------------------------------------------------------
+
+    @property
+    def trust(self) -> TrustList:
+        """The trust list: the given file, `$NOSKHE_TRUST_LIST`, or the store's cached copy.
+        Raises `TrustListError` when there is none."""
+        if self._trust is None:
+            from smartcard.errors import TrustListError
+            from smartcard.trustlist import TrustList
+
+            path = self._trust_list_path or os.environ.get("NOSKHE_TRUST_LIST")
+            if path:
+                self._trust = TrustList.from_file(path)
+            else:
+                found = TrustList.load(self.store)
+                if found is None:
+                    raise TrustListError(
+                        "No trust list yet: run `noskhe sync refresh` online, or `noskhe token trust import FILE`.",
+                        "فهرست مراجع مورد اعتماد نیست: ‎noskhe sync refresh‎ را اجرا کنید.",
+                    )
+                self._trust = found
+        return self._trust
+
+    def forget_trust(self) -> None:
+        """Drop the cached trust list (after a refresh or an import), so the next use reloads it."""
+        self._trust = None
+
+    # ---- signers ----------------------------------------------------------------------------------
+
+    def user_signer(self) -> Signer:
+        """The signer of the person at the keyboard: prescriber at a clinic, pharmacist at a pharmacy.
+        Logs in to the token (PIN from the prompter) on first use. Raises `ConfigError` when nothing is
+        configured, `TokenError`/`WrongPin`/`PinLocked` from the token, `TrustListError`."""
+        if self._user is None:
+            role = self.user_role
+            p12 = self.setting("signing.user_p12")
+            if p12:
+                self._user = self._p12_signer(p12, "user-p12", role)
+            else:
+                label = self.setting("signing.user_token", "NOSKHE_TOKEN_LABEL")
+                if not label:
+                    raise ConfigError(
+                        "No signing token is configured: `noskhe sync config --user-token LABEL`.",
+                        "توکن امضا تنظیم نشده است.",
+                    )
+                self._user = self._token_signer(label, role, "user")
+        return self._user
+
+    def seal(self) -> Signer:
+        """The facility seal (مهر سازمانی), on a token or a PKCS#12 file; asked through the prompter."""
+        if self._seal is None:
+            p12 = self.setting("signing.facility_p12", "NOSKHE_FACILITY_P12")
+            if p12:
+                self._seal = self._p12_signer(p12, "facility-p12", SignatureRole.FACILITY)
+            else:
+                label = self.setting("signing.facility_token", "NOSKHE_FACILITY_TOKEN")
+                if not label:
+                    raise ConfigError(
+                        "No facility seal is configured: `noskhe sync config --facility-token LABEL` or "
+                        "`--facility-p12 FILE`.",
+                        "مهر سازمانی مرکز تنظیم نشده است.",
+                    )
+                self._seal = self._token_signer(label, SignatureRole.FACILITY, "facility")
+        return self._seal
+
+    def signers(self) -> list[Signer]:
+        """`[user, seal]`: what a prescription or a dispensing is signed with."""
+        return [self.user_signer(), self.seal()]
+
+    def use_signers(self, user: Signer | None = None, seal: Signer | None = None) -> None:
+        """Put already-open signers in place (a token the desktop logged in at unlock)."""
+        if user is not None:
+            self._user = user
+        if seal is not None:
+            self._seal = seal
+            self._client = None
+            self._sync = None
+
+    def _p12_signer(self, path: str, purpose: str, role: SignatureRole) -> Signer:
+        from smartcard.p12 import P12Signer
+
+        return P12Signer(path, self.prompter.passphrase(purpose), self.trust, role=role)
+
+    def _token_signer(self, label: str, role: SignatureRole, purpose: str) -> Signer:
+        from smartcard.config import SmartcardConfig
+        from smartcard.signer import TokenSigner
+        from smartcard.tokens import Pkcs11Module
+
+        session = Pkcs11Module.load(SmartcardConfig.from_env()).session(label=label)
+        if session.state.value != "ready":
+            session.login(self.prompter.pin(label, pin_pad=bool(session.info.pin_pad), purpose=purpose))
+        return TokenSigner(session, role, self.trust)
+
+    # ---- the exchange -----------------------------------------------------------------------------
+
+    @property
+    def exchange_url(self) -> str:
+        """The exchange's base URL; raises `ConfigError` when none is set."""
+        url = self.setting("exchange.url", "NOSKHE_EXCHANGE_URL")
+        if not url:
+            raise ConfigError(
+                "No exchange address: `noskhe sync config --exchange URL`.",
+                "نشانی سامانهٔ تبادل تنظیم نشده است.",
+            )
+        return url
+
+    @property
+    def client(self) -> ExchangeClient:
+        """The exchange client, authenticated with the facility seal."""
+        if self._client is None:
+            from sync.client import ExchangeClient
+
+            url = self.exchange_url
+            self._client = ExchangeClient(
+                url,
+                self.seal(),
+                siam=self.facility_siam,
+                verify=os.environ.get("NOSKHE_EXCHANGE_CA") or True,
+                **self._client_options,
+            )
+        return self._client
+
+    @property
+    def sync(self) -> SyncEngine:
+        """The sync engine (outbox drain, probe, reference refresh) over this store and client."""
+        if self._sync is None:
+            from sync.engine import SyncEngine
+
+            self._sync = SyncEngine(self.store, self.client, **self._engine_options)
+        return self._sync
+
+    # ---- closing ----------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Stop the sync schedules (if started) and close the store. Safe to call twice."""
+        if self._sync is not None:
+            try:
+                self._sync.stop()
+            except NoskheError:
+                pass
+            self._sync = None
+        self.store.close()
+
+    def __enter__(self) -> Workstation:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+__all__ = ["SETTINGS", "USER_ROLE", "Workstation"]
