@@ -37,9 +37,12 @@ class Context:
         lang = getattr(args, "lang", None) or os.environ.get("NOSKHE_LANG", "fa")
         return cls(data_dir=data_dir.expanduser(), lang=lang, trust_list_path=getattr(args, "trust_list", None))
 
-    def passphrase(self, purpose: str = "store") -> str:
-        """A passphrase through the terminal prompter ($NOSKHE_PASSPHRASE for automation)."""
-        return self.prompter.passphrase(purpose)
+    def passphrase(self, purpose: str = "store", *, confirm: bool = False) -> str:
+        """The facility passphrase through the terminal prompter ($NOSKHE_PASSPHRASE for automation);
+        `confirm` asks a new one twice (purpose `store-new`)."""
+        if purpose not in ("store", "store-new", "user-p12", "facility-p12"):
+            purpose = "store"  # a prompt text from an older caller
+        return self.prompter.passphrase("store-new" if confirm else purpose)
 
     def workstation(self) -> Workstation:
         """The workstation in `data_dir`, opened once per command with the facility passphrase."""
