@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from smartcard.tokens import Pkcs11Module
 
 log = logging.getLogger(__name__)
 
@@ -16,7 +19,7 @@ log = logging.getLogger(__name__)
 class TokenMonitor:
     """Polls every `interval` seconds until `stop()`; a daemon thread, so it never holds up exit."""
 
-    def __init__(self, module: Any, interval: float) -> None:
+    def __init__(self, module: Pkcs11Module, interval: float) -> None:
         self.module = module
         self.interval = max(0.05, float(interval))
         self._stop = threading.Event()

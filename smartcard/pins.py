@@ -12,7 +12,7 @@ import threading
 from typing import Any
 
 from smartcard.errors import PinLocked, WrongPin
-from smartcard.tokens import TokenInfo
+from smartcard.tokeninfo import TokenInfo
 
 
 class Pin:

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pkcs11
 from cryptography import x509
@@ -22,7 +22,10 @@ from smartcard import pins
 from smartcard.errors import LoginRequired, NoSigningKey, PinRequired, TokenError, TokenRemoved
 from smartcard.identity import key_usages
 from smartcard.pins import Pin
-from smartcard.tokens import Pkcs11Module, TokenInfo, token_info
+from smartcard.tokeninfo import TokenInfo, token_info
+
+if TYPE_CHECKING:
+    from smartcard.tokens import Pkcs11Module
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,6 @@ import logging
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
 import pkcs11
@@ -20,6 +19,11 @@ from pkcs11 import TokenFlag
 
 from smartcard.config import SmartcardConfig
 from smartcard.errors import ModuleUnavailable, TokenNotFound
+from smartcard.monitor import TokenMonitor
+from smartcard.session import TokenSession
+from smartcard.tokeninfo import TokenInfo, token_info
+
+__all__ = ["Pkcs11Module", "TokenInfo", "TokenThread", "token_info"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -67,64 +71,6 @@ class TokenThread:
         return self._executor.submit(fn, *args).result()
 
 
-@dataclass(frozen=True)
-class TokenInfo:
-    """What a token says about itself before anyone logs in."""
-
-    slot_id: int
-    label: str
-    serial: str
-    manufacturer: str
-    model: str
-    flags: int
-
-    @property
-    def pin_pad(self) -> bool:
-        return bool(self.flags & TokenFlag.PROTECTED_AUTHENTICATION_PATH)
-
-    @property
-    def login_required(self) -> bool:
-        return bool(self.flags & TokenFlag.LOGIN_REQUIRED)
-
-    @property
-    def pin_count_low(self) -> bool:
-        return bool(self.flags & TokenFlag.USER_PIN_COUNT_LOW)
-
-    @property
-    def pin_final_try(self) -> bool:
-        return bool(self.flags & TokenFlag.USER_PIN_FINAL_TRY)
-
-    @property
-    def pin_locked(self) -> bool:
-        return bool(self.flags & TokenFlag.USER_PIN_LOCKED)
-
-    def pin_state(self) -> str:
-        """One of: locked, final-try, count-low, ok (as the token reports it; many tokens never do)."""
-        if self.pin_locked:
-            return "locked"
-        if self.pin_final_try:
-            return "final-try"
-        if self.pin_count_low:
-            return "count-low"
-        return "ok"
-
-
-def _serial(token: Any) -> str:
-    raw = token.serial
-    return raw.decode("ascii", "replace").strip() if isinstance(raw, bytes) else str(raw).strip()
-
-
-def token_info(slot: Any, token: Any) -> TokenInfo:
-    return TokenInfo(
-        slot_id=int(slot.slot_id),
-        label=str(token.label).strip(),
-        serial=_serial(token),
-        manufacturer=str(token.manufacturer_id).strip(),
-        model=str(token.model).strip(),
-        flags=int(token.flags),
-    )
-
-
 class Pkcs11Module:
     """A loaded PKCS#11 module. Use `Pkcs11Module.load()` to share one per path across the process.
 
@@ -142,9 +88,9 @@ class Pkcs11Module:
             raise self._not_found(path)
         self.thread = TokenThread.for_path(path)
         self._lib = lib if lib is not None else self.thread.run(self._load, path)
-        self._sessions: dict[str, Any] = {}
+        self._sessions: dict[str, TokenSession] = {}
         self._sessions_lock = threading.Lock()
-        self._monitor: Any = None
+        self._monitor: TokenMonitor | None = None
 
     @classmethod
     def load(cls, config: SmartcardConfig | None = None) -> Pkcs11Module:
@@ -227,10 +173,8 @@ class Pkcs11Module:
             labels=[t.label for t in matches],
         )
 
-    def session(self, label: str | None = None, serial: str | None = None) -> Any:
+    def session(self, label: str | None = None, serial: str | None = None) -> TokenSession:
         """The shared `TokenSession` of one token (created on first use, not yet logged in)."""
-        from smartcard.session import TokenSession
-
         info = self.find_token(label, serial)
         with self._sessions_lock:
             session = self._sessions.get(info.serial)
@@ -238,14 +182,12 @@ class Pkcs11Module:
                 session = self._sessions[info.serial] = TokenSession(self, info)
             return session
 
-    def sessions(self) -> list[Any]:
+    def sessions(self) -> list[TokenSession]:
         with self._sessions_lock:
             return list(self._sessions.values())
 
     def start_monitor(self) -> None:
         """Start polling token presence (idempotent); sessions lock themselves when their token goes."""
-        from smartcard.monitor import TokenMonitor
-
         with self._sessions_lock:
             if self._monitor is None or not self._monitor.running:
                 self._monitor = TokenMonitor(self, self.config.poll_interval)
