@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from app.errors import NoskheError
-from app.identifiers import KINDS, PATIENT_ID_KINDS, Identifier, parse_identifier
+from app.identifiers import KINDS, PATIENT_ID_KINDS, Identifier, guess_patient_id, parse_identifier
 from app.ids import new_id
 from app.lifecycle import RxEvent, RxState, next_state
 from app.text import normalize_text
@@ -77,15 +77,11 @@ class PatientId:
 
     @classmethod
     def guess(cls, text: object) -> "PatientId":
-        """Read a typed or scanned id without a kind: 10 digits → national code, 12 → FIDA, etc."""
-        last: NoskheError | None = None
-        for kind in PATIENT_ID_KINDS:
-            try:
-                return cls.parse(kind, text)
-            except NoskheError as exc:
-                last = last or exc
-        assert last is not None
-        raise last
+        """Read a typed or scanned id without a kind, by its shape (`app.identifiers.guess_patient_id`):
+        10 digits → national code (a wrong check digit is refused), 12 → FIDA, `CODE-N` → newborn;
+        a unique id only as `unique-id:…`. Raises `InvalidIdentifier`."""
+        found = guess_patient_id(text)
+        return cls(found.kind, found.value)
 
     def identifier(self) -> Identifier:
         return KINDS[self.kind](self.value)

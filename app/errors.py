@@ -29,6 +29,19 @@ class InvalidIdentifier(NoskheError):
     code = "invalid-identifier"
 
 
+class UnsupportedCharacters(InvalidIdentifier):
+    """An identifier holds characters that do not become ASCII digits (or Latin letters, for a unique id):
+    digits of another script (Bengali, Devanagari…), letters, symbols. `details['chars']` lists them."""
+
+    code = "identifier-characters"
+
+
+class InvalidDate(NoskheError):
+    """A date a user typed is not a date: unreadable, or a day that does not exist in its calendar."""
+
+    code = "invalid-date"
+
+
 class IllegalTransition(NoskheError):
     code = "illegal-transition"
 

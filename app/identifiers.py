@@ -1,8 +1,15 @@
 """Identifiers of the national program, each a small value type with `parse()`.
 
-`parse()` accepts what people type or scanners send — Persian or Arabic-Indic digits, spaces, dashes,
-direction marks — normalises it and validates it, or raises `InvalidIdentifier` with a Persian and an
-English message. The value kept is the canonical ASCII form.
+`parse()` accepts what people type or scanners send — Persian or Arabic-Indic digits, full-width digits,
+spaces, dashes, direction marks and every other invisible format character — normalises it (NFKC, then
+Persian/Arabic-Indic digits to ASCII) and validates it, or raises `InvalidIdentifier` with a Persian and an
+English message. Characters that do not become ASCII digits (Bengali or Devanagari digits, letters in a
+digits-only code, symbols) are refused with `UnsupportedCharacters`. The value kept is the canonical ASCII
+form.
+
+`guess_patient_id()` reads a patient id typed without its kind, by its shape: ten digits are a national
+code (refused for a wrong check digit, never taken for something else), twelve a FIDA id, a national code
+and a birth order (`0012345679-1`) a newborn; a unique id only when written `unique-id:…`.
 
 Formats the program does not publish are documented where they are defined; the reference exchange issues
 HIDs and tracking codes in those formats (with a Luhn check digit so a mistyped paper code is caught).
@@ -14,16 +21,43 @@ import re
 from dataclasses import dataclass
 from typing import ClassVar
 
-from app.errors import InvalidIdentifier
-from app.text import strip_marks, to_ascii_digits
+from app.errors import InvalidIdentifier, UnsupportedCharacters
+from app.keyboard import latin_letters
+from app.text import describe_character, foreign_characters, normalize_code, strip_format_chars
 
-_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u0640_./\\]+")
+# Spaces, dashes (and the minus sign), tatweel, underscore, dot, slashes, the Arabic thousands and
+# decimal separators: what people put between groups of digits.
+_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212\u0640_./\\\u066b\u066c]+")
+_DIGITS = "0123456789"
+_LATIN = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 def _clean(text: object) -> str:
-    if not isinstance(text, str):
-        text = str(text)
-    return _SEPARATORS.sub("", to_ascii_digits(strip_marks(text))).upper()
+    value = _SEPARATORS.sub("", normalize_code(text if isinstance(text, str) else str(text)))
+    # Only ASCII is upper-cased: "ß".upper() is "SS", which would smuggle a foreign letter in.
+    return value.upper() if value.isascii() else value
+
+
+def _shown(raw: str) -> str:
+    """The typed text as a message quotes it: invisible characters out, at most 40 characters."""
+    return strip_format_chars(raw).strip()[:40]
+
+
+def unsupported_characters(
+    name_en: str, name_fa: str, raw: str, chars: list[str], **details: object
+) -> UnsupportedCharacters:
+    """The one-line refusal of a code holding characters that are not ASCII digits (or Latin letters
+    where allowed) after normalising: each named with its Unicode code point and name."""
+    shown = _shown(raw)
+    listed = ", ".join(describe_character(ch) for ch in chars[:3])
+    listed_fa = "، ".join(f"«{ch}»" for ch in chars[:3])
+    return UnsupportedCharacters(
+        f"{name_en} {shown!r} holds characters that are not the digits 0-9: {listed}.",
+        f"{name_fa} «{shown}» نویسه‌هایی دارد که رقم ۰ تا ۹ نیستند: {listed_fa}.",
+        value=shown,
+        chars=chars,
+        **details,
+    )
 
 
 def luhn_check_digit(payload: str) -> int:
@@ -56,15 +90,27 @@ class Identifier:
     kind: ClassVar[str] = "identifier"
     name_en: ClassVar[str] = "identifier"
     name_fa: ClassVar[str] = "شناسه"
+    #: the characters a normalised value may hold; any other non-ASCII one is `UnsupportedCharacters`
+    allowed: ClassVar[str] = _DIGITS
 
     @classmethod
     def parse(cls, text: object) -> "Identifier":
+        """The canonical identifier for `text` (str, or anything whose str() is the code). Raises
+        `InvalidIdentifier` (empty, wrong length, wrong check digit…) or its subclass
+        `UnsupportedCharacters` (characters that are not ASCII digits after normalising)."""
         raw = "" if text is None else str(text)
         value = cls._normalise(raw)
         if not value:
             cls._fail(raw, "is empty", "خالی است")
+        cls._refuse_foreign(raw, value)
         cls._validate(raw, value)
         return cls(value)
+
+    @classmethod
+    def _refuse_foreign(cls, raw: str, value: str) -> None:
+        foreign = [ch for ch in foreign_characters(value, cls.allowed) if not ch.isascii()]
+        if foreign:
+            raise unsupported_characters(cls.name_en, cls.name_fa, raw, foreign, kind=cls.kind)
 
     @classmethod
     def is_valid(cls, text: object) -> bool:
@@ -84,7 +130,7 @@ class Identifier:
 
     @classmethod
     def _fail(cls, raw: str, en: str, fa: str) -> None:
-        shown = raw.strip()[:40]
+        shown = _shown(raw)
         raise InvalidIdentifier(
             f"{cls.name_en} {shown!r} {en}.",
             f"{cls.name_fa} «{shown}» {fa}.",
@@ -94,7 +140,7 @@ class Identifier:
 
     @classmethod
     def _digits(cls, raw: str, value: str, lengths: tuple[int, ...]) -> None:
-        if not value.isdigit():
+        if not (value.isascii() and value.isdigit()):
             cls._fail(raw, "must contain digits only", "باید فقط رقم باشد")
         if len(value) not in lengths:
             want = " or ".join(str(n) for n in lengths)
@@ -117,7 +163,7 @@ class NationalCode(Identifier):
     @classmethod
     def _normalise(cls, raw: str) -> str:
         v = _clean(raw)
-        return v.zfill(10) if v.isdigit() and 8 <= len(v) < 10 else v
+        return v.zfill(10) if v.isascii() and v.isdigit() and 8 <= len(v) < 10 else v
 
     @classmethod
     def _validate(cls, raw: str, value: str) -> None:
@@ -150,6 +196,12 @@ class UniqueId(Identifier):
     kind = "unique-id"
     name_en = "Unique person id"
     name_fa = "شناسه یکتا"
+    allowed = _DIGITS + _LATIN
+
+    @classmethod
+    def _normalise(cls, raw: str) -> str:
+        # Typed with the Persian layout on: the letter keys come out as Persian letters.
+        return _clean(latin_letters(normalize_code(raw)))
 
     @classmethod
     def _validate(cls, raw: str, value: str) -> None:
@@ -165,15 +217,16 @@ class NewbornId(Identifier):
     kind = "newborn"
     name_en = "Newborn id (mother's national code)"
     name_fa = "شناسه نوزاد (کد ملی مادر)"
+    allowed = _DIGITS + "-"
 
     @classmethod
     def _normalise(cls, raw: str) -> str:
-        text = to_ascii_digits(strip_marks(raw)).strip()
+        text = normalize_code(raw).strip()
         m = re.fullmatch(r"(.+?)(?:\s*[-/:]\s*([1-9]))?", text)
         if not m or not m.group(1):
             return _clean(text)
         mother = _clean(m.group(1))
-        if m.group(2) is None and len(mother) == 11 and mother.isdigit():
+        if m.group(2) is None and len(mother) == 11 and mother.isascii() and mother.isdigit():
             mother, order = mother[:10], mother[10]  # separator lost: last digit is the order
         else:
             order = m.group(2) or "1"
@@ -185,12 +238,12 @@ class NewbornId(Identifier):
         try:
             NationalCode.parse(mother)
         except InvalidIdentifier as exc:
-            raise InvalidIdentifier(
+            raise type(exc)(
                 f"{cls.name_en}: mother's {exc.en[0].lower()}{exc.en[1:]}",
                 f"{cls.name_fa}: {exc.fa}",
                 kind=cls.kind,
             ) from None
-        if not order.isdigit() or not 1 <= int(order) <= 9:
+        if not (order.isascii() and order.isdigit()) or not 1 <= int(order) <= 9:
             cls._fail(raw, "has a wrong birth order (1-9)", "ترتیب تولد نادرست دارد (۱ تا ۹)")
 
     @property
@@ -212,11 +265,11 @@ class MedicalCouncilNumber(Identifier):
     @classmethod
     def _normalise(cls, raw: str) -> str:
         v = _clean(raw)
-        return v.lstrip("0") or ("0" if v else "") if v.isdigit() else v
+        return v.lstrip("0") or ("0" if v else "") if v.isascii() and v.isdigit() else v
 
     @classmethod
     def _validate(cls, raw: str, value: str) -> None:
-        if not value.isdigit():
+        if not (value.isascii() and value.isdigit()):
             cls._fail(raw, "must contain digits only", "باید فقط رقم باشد")
         if not 1 <= len(value) <= 7 or value == "0":
             cls._fail(raw, "must have 1 to 7 digits", "باید ۱ تا ۷ رقم باشد")
@@ -334,6 +387,7 @@ PATIENT_ID_KINDS = ("national-code", "fida", "unique-id", "newborn")
 
 
 def parse_identifier(kind: str, text: object) -> Identifier:
+    """`KINDS[kind].parse(text)`; an unknown kind is an `InvalidIdentifier` naming the known ones."""
     try:
         cls = KINDS[kind]
     except KeyError:
@@ -342,3 +396,58 @@ def parse_identifier(kind: str, text: object) -> Identifier:
             f"نوع شناسه «{kind}» شناخته نیست.",
         ) from None
     return cls.parse(text)
+
+
+_KIND_PREFIX = re.compile(r"\s*([a-z][a-z-]*)\s*:\s*(.*)", re.DOTALL)
+# A newborn written as the mother's code, a separator and the birth order: 0012345679-1, ۰۰۱۲۳۴۵۶۷۹/۲.
+_NEWBORN_SHAPE = re.compile(r"(.*[0-9])\s*[-\u2010-\u2015\u2212/:]\s*([1-9])")
+
+
+def guess_patient_id(text: object) -> Identifier:
+    """A patient id typed or scanned without its kind, read by its shape (domain.md, section 7):
+
+    - `kind:value` (`unique-id:AB123456`, `fida:…`) is that kind;
+    - ten digits (with any separators; eight or nine when a spreadsheet dropped the leading zeros, up to
+      eleven when one was typed twice) are a national code — a wrong check digit is refused as such;
+    - a national code, a separator and a birth order 1-9 (`0012345679-1`) is a newborn of that mother;
+    - twelve digits are a FIDA id;
+    - anything else is refused: a unique id is taken only when written `unique-id:…`, never guessed.
+
+    Returns the parsed `Identifier`; raises `InvalidIdentifier` (or `UnsupportedCharacters`) with the
+    reason of the kind the shape says it is."""
+    raw = "" if text is None else str(text)
+    prefixed = _KIND_PREFIX.fullmatch(normalize_code(raw))
+    if prefixed and prefixed.group(1) in KINDS:
+        kind, value = prefixed.groups()
+        if kind not in PATIENT_ID_KINDS:
+            raise InvalidIdentifier(
+                f"{kind!r} does not identify a patient; use one of {', '.join(PATIENT_ID_KINDS)}.",
+                f"«{kind}» شناسه بیمار نیست.",
+                kind=kind,
+            )
+        return parse_identifier(kind, value)
+    digits = _clean(raw)
+    if digits.isascii() and digits.isdigit():
+        if len(digits) == 12:
+            return FidaId.parse(raw)
+        if len(digits) == 11:
+            newborn = _NEWBORN_SHAPE.fullmatch(normalize_code(raw).strip())
+            if newborn and len(_clean(newborn.group(1))) == 10:
+                return NewbornId.parse(raw)
+        if len(digits) <= 11:
+            return NationalCode.parse(raw)
+    foreign = [ch for ch in foreign_characters(digits, _DIGITS + "-") if not ch.isascii()]
+    name_en, name_fa = "Patient id", "شناسه بیمار"
+    if foreign:
+        raise unsupported_characters(name_en, name_fa, raw, foreign, kind="patient")
+    shown = _shown(raw)
+    if not shown:
+        raise InvalidIdentifier(f"{name_en} is empty.", f"{name_fa} خالی است.", kind="patient", value="")
+    raise InvalidIdentifier(
+        f"{name_en} {shown!r} is not a national code (10 digits), a FIDA id (12 digits) or a newborn id "
+        "(the mother's national code-N); write a unique id as unique-id:VALUE.",
+        f"{name_fa} «{shown}» نه کد ملی (۱۰ رقم) است، نه شناسه فیدا (۱۲ رقم)، نه شناسه نوزاد "
+        "(کد ملی مادر-ترتیب تولد)؛ شناسه یکتا را به شکل unique-id:مقدار بنویسید.",
+        kind="patient",
+        value=shown,
+    )

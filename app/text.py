@@ -16,8 +16,10 @@ _TO_PERSIAN = str.maketrans("0123456789", PERSIAN_DIGITS)
 
 # Arabic code points that Persian keyboards and old systems produce for Persian letters.
 _LETTERS = str.maketrans({"ي": "ی", "ى": "ی", "ك": "ک", "ۀ": "ه\u0654", "ة": "ه"})
-# Marks that copy-paste from right-to-left text carries along: LRM/RLM, embeddings, isolates, BOM.
-_BIDI_MARKS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+# Marks that copy-paste from right-to-left text carries along and that mean nothing in a name: LRM/RLM, the
+# Arabic letter mark, embeddings, isolates, the zero-width space, the word joiner and the BOM. The
+# half-space (ZWNJ) and ZWJ stay: they are part of Persian spelling.
+_BIDI_MARKS = re.compile("[\u061c\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 _DIACRITICS = re.compile("[\u064b-\u065f\u0670\u0640]")  # harakat, superscript alef, tatweel
 _SEARCH_FOLD = str.maketrans({"آ": "ا", "أ": "ا", "إ": "ا", "ٱ": "ا", "ؤ": "و", "ئ": "ی", "ء": ""})
 ZWNJ = "\u200c"
@@ -33,6 +35,40 @@ def to_persian_digits(text: str | int) -> str:
 
 def strip_marks(text: str) -> str:
     return _BIDI_MARKS.sub("", text)
+
+
+def strip_format_chars(text: str) -> str:
+    """`text` without any Unicode format character (category Cf): direction marks, the Arabic letter mark,
+    zero-width spaces and joiners (the half-space too), the word joiner, the BOM, the soft hyphen…
+    For codes and dates, where none of them can mean anything; names keep their half-spaces."""
+    if text.isascii():
+        return text.replace("\xad", "") if "\xad" in text else text
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+
+
+def normalize_code(text: str) -> str:
+    """What a typed or scanned code (an identifier, a date) reads as: format characters removed, NFKC
+    (full-width digits and letters become ASCII, no-break spaces become spaces), Persian and Arabic-Indic
+    digits become ASCII. Anything else is kept as it is, for the caller to accept or refuse."""
+    text = strip_format_chars(text)
+    text = strip_format_chars(unicodedata.normalize("NFKC", text))
+    return to_ascii_digits(text)
+
+
+def foreign_characters(text: str, allowed: str) -> list[str]:
+    """The characters of `text` outside `allowed`, each once, in order of appearance."""
+    seen: list[str] = []
+    for ch in text:
+        if ch not in allowed and ch not in seen:
+            seen.append(ch)
+    return seen
+
+
+def describe_character(ch: str) -> str:
+    """A character as a person can look it up: `'৫' (U+09EB BENGALI DIGIT FIVE)`."""
+    name = unicodedata.name(ch, "")
+    code = f"U+{ord(ch):04X}"
+    return f"{ch!r} ({code} {name})" if name else f"{ch!r} ({code})"
 
 
 def normalize_letters(text: str) -> str:

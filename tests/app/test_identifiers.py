@@ -1,11 +1,15 @@
+import sys
+import unicodedata
+
 import pytest
 from hypothesis import given, strategies as st
 
-from app.errors import InvalidIdentifier
+from app.domain import PatientId
+from app.errors import InvalidIdentifier, UnsupportedCharacters
 from app.identifiers import (
     KINDS, AuthenticityCode, FidaId, Gtin, Hid, MedicalCouncilNumber, NationalCode, NewbornId,
-    SiamId, TrackingCode, UniqueId, gs1_check_digit, luhn_check_digit, national_code_check_digit,
-    parse_identifier,
+    SiamId, TrackingCode, UniqueId, gs1_check_digit, guess_patient_id, luhn_check_digit,
+    national_code_check_digit, parse_identifier,
 )
 from app.text import ARABIC_INDIC_DIGITS, PERSIAN_DIGITS
 
@@ -122,3 +126,203 @@ def test_every_kind_refuses_garbage_with_both_languages(kind):
 def test_unknown_kind():
     with pytest.raises(InvalidIdentifier, match="Unknown identifier kind"):
         parse_identifier("passport", "X1")
+
+
+# ---- issue 10: input as the field sends it -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "kind", "value"),
+    [
+        ("0012345679", "national-code", "0012345679"),
+        ("۰۰۱-۲۳۴۵۶۷-۹", "national-code", "0012345679"),
+        ("12345679", "national-code", "0012345679"),  # zeros lost in a spreadsheet
+        ("0012345679-1", "newborn", "0012345679-1"),
+        ("۰۰۱۲۳۴۵۶۷۹ - ۲", "newborn", "0012345679-2"),
+        ("0012345679/3", "newborn", "0012345679-3"),
+        ("123456789012", "fida", "123456789012"),
+        ("unique-id:1231231231", "unique-id", "1231231231"),
+        ("unique-id:ab-123456", "unique-id", "AB123456"),
+        ("newborn:0012345679", "newborn", "0012345679-1"),
+        ("fida:۱۲۳۴۵۶۷۸۹۰۱۲", "fida", "123456789012"),
+    ],
+)
+def test_a_patient_id_is_read_by_its_shape(typed, kind, value):
+    found = guess_patient_id(typed)
+    assert (found.kind, found.value) == (kind, value)
+    assert PatientId.guess(typed) == PatientId(kind, value)
+
+
+def test_ten_digits_with_a_wrong_check_digit_are_refused_not_taken_for_a_unique_id():
+    with pytest.raises(InvalidIdentifier) as exc:
+        PatientId.guess("1231231231")
+    assert "check digit" in exc.value.en and "رقم کنترل" in exc.value.fa
+    assert exc.value.details["kind"] == "national-code"
+    # Asked for explicitly, the same digits are a unique id.
+    assert PatientId.guess("unique-id:1231231231") == PatientId("unique-id", "1231231231")
+
+
+@pytest.mark.parametrize(
+    ("typed", "why"),
+    [
+        ("00123456791", "must have 10 digits"),  # one digit too many: a mistyped national code
+        ("0012345678-1", "check digit"),  # a newborn whose mother's code is wrong
+        ("1234567890123", "not a national code"),
+        ("AB123456", "unique-id:"),  # letters: only ever a unique id, and only when asked for
+        ("hid:1234567890123452", "does not identify a patient"),
+        ("   ", "empty"),
+    ],
+)
+def test_shapes_that_are_no_patient_id_are_refused_with_the_reason(typed, why):
+    with pytest.raises(InvalidIdentifier) as exc:
+        guess_patient_id(typed)
+    assert why in exc.value.en and exc.value.fa
+
+
+INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\u061c", "\u200e", "\u200f", "\ufeff", "\u00ad", "\u202b"]
+
+
+@pytest.mark.parametrize("mark", INVISIBLE, ids=[f"U+{ord(m):04X}" for m in INVISIBLE])
+def test_invisible_format_characters_are_stripped_from_every_identifier(mark):
+    assert NationalCode.parse(mark + "0012345679").value == "0012345679"
+    assert NationalCode.parse("0012345679" + mark).value == "0012345679"
+    assert NationalCode.parse("00123" + mark + "45679").value == "0012345679"
+    assert PatientId.guess(mark + "۰۰۱۲۳۴۵۶۷۹" + mark) == PatientId("national-code", "0012345679")
+    assert Hid.parse(mark + "1234567890123452").value == "1234567890123452"
+    assert NewbornId.parse("0012345679" + mark + "-2").value == "0012345679-2"
+
+
+def test_digits_of_other_scripts():
+    # NFKC makes full-width (and mathematical, superscript) digits ASCII; the stored value is ASCII.
+    assert NationalCode.parse("００１２３４５６７９").value == "0012345679"
+    assert Hid.parse("１２３４５６７８９０１２３４５２").value == "1234567890123452"
+    # 001234567² reads as 0012345672, whose check digit is wrong: refused as such, not a crash.
+    with pytest.raises(InvalidIdentifier, match="check digit"):
+        NationalCode.parse("001234567²")
+    # Bengali and Devanagari digits never become ASCII: refused, naming the characters.
+    for foreign in ("০০১২৩৪৫৬৭৯", "००१२३४५६७९", "001234567৯"):
+        with pytest.raises(UnsupportedCharacters) as exc:
+            NationalCode.parse(foreign)
+        assert "U+09" in exc.value.en or "U+096" in exc.value.en
+        assert "رقم ۰ تا ۹" in exc.value.fa
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_every_kind_refuses_foreign_digits_with_the_typed_error(kind):
+    with pytest.raises(UnsupportedCharacters) as exc:
+        parse_identifier(kind, "১২৩৪৫৬৭৮")
+    assert exc.value.code == "identifier-characters" and exc.value.en and exc.value.fa
+
+
+def test_unique_id_typed_with_the_persian_layout_on():
+    # "AB123456" typed on the letter keys with the Persian layout: ش ذ and Persian digits.
+    assert UniqueId.parse("شذ۱۲۳۴۵۶").value == "AB123456"
+    assert not UniqueId.is_valid("straße12")  # ß would upper-case to SS: refused, not rewritten
+
+
+def test_cli_refuses_a_superscript_in_one_line(tmp_path):
+    from tests.app.test_cli import assert_user_error, run
+
+    r = run(["validate-id", "national-code", "001234567²"], tmp_path)
+    assert r.returncode == 1
+    assert_user_error(r, "check digit")
+    r = run(["validate-id", "national-code", "০০১২৩৪৫৬৭৯"], tmp_path)
+    assert r.returncode == 1
+    assert_user_error(r, "U+09E6")
+    r = run(["validate-id", "national-code", "\u200b۰۰۱۲۳۴۵۶۷۹\u061c"], tmp_path)
+    assert r.returncode == 0 and r.stdout.strip() == "0012345679"
+
+
+# -- the property: random mixtures of digit scripts, format characters and separators -------------------
+
+FORMAT_CHARS = [chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Cf"]
+# Scripts whose digits NFKC or the Persian/Arabic-Indic mapping make ASCII …
+ACCEPTED_ZEROS = [ord("0"), 0x06F0, 0x0660, 0xFF10, 0x1D7CE, 0x1D7D8, 0x1D7E2, 0x1D7EC, 0x1D7F6]
+# … and scripts whose digits stay what they are.
+REFUSED_ZEROS = [0x09E6, 0x0966, 0x0AE6, 0x0E50, 0x1040, 0x17E0, 0x0BE6]
+SUPERSCRIPT = "⁰¹²³⁴⁵⁶⁷⁸⁹"
+SEPARATORS = [" ", "-", "\u2013", "\u2212", "_", ".", "/", "\u00a0", "\u3000", "\u0640", "\u066c", "  "]
+
+
+def _render(digit: str, zero: int) -> str:
+    return chr(zero + int(digit))
+
+
+def _valid(kind: str, data: st.DataObject) -> str:
+    def d(n: int) -> str:
+        return data.draw(st.text("0123456789", min_size=n, max_size=n))
+
+    if kind in ("national-code", "newborn"):
+        first9 = data.draw(digits9)
+        code = valid_national_code(first9)
+        return code if kind == "national-code" else f"{code}-{data.draw(st.integers(1, 9))}"
+    if kind == "fida":
+        return data.draw(st.text("0123456789", min_size=12, max_size=12).filter(lambda s: len(set(s)) > 1))
+    if kind == "unique-id":
+        return data.draw(st.text("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=8, max_size=20))
+    if kind in ("medical-council", "pharmacist-licence"):
+        return str(data.draw(st.integers(1, 9_999_999)))
+    if kind == "siam":
+        return data.draw(st.text("0123456789", min_size=8, max_size=8).filter(lambda s: len(set(s)) > 1))
+    if kind in ("hid", "tracking-code"):
+        n = 16 if kind == "hid" else 12
+        payload = d(n - 1)
+        return payload + str(luhn_check_digit(payload))
+    if kind == "ttac":
+        return data.draw(st.text("0123456789", min_size=16, max_size=16).filter(lambda s: len(set(s)) > 1))
+    assert kind == "gtin"
+    payload = d(data.draw(st.sampled_from([7, 11, 12, 13])))
+    return payload + str(gs1_check_digit(payload))
+
+
+@given(st.sampled_from(sorted(KINDS)), st.data())
+def test_any_mixture_is_normalised_to_ascii_or_refused_never_a_crash(kind, data):
+    value = _valid(kind, data)
+    digit_positions = [i for i, ch in enumerate(value) if ch.isdigit()]
+    foreign_at = data.draw(st.sampled_from(digit_positions)) if data.draw(st.booleans()) and digit_positions else None
+    foreign = foreign_at is not None
+    out: list[str] = []
+    if data.draw(st.booleans()):
+        out.append(data.draw(st.sampled_from(FORMAT_CHARS)))
+    for i, ch in enumerate(value):
+        if ch.isdigit():
+            if i == foreign_at:
+                ch = _render(ch, data.draw(st.sampled_from(REFUSED_ZEROS)))
+            else:
+                ch = _render(ch, data.draw(st.sampled_from(ACCEPTED_ZEROS)))
+        out.append(ch)
+        # Separators and invisible marks between characters, never between a newborn's "-" and its order.
+        if i < len(value) - 1 and value[i + 1] != "-" and ch != "-":
+            out.extend(data.draw(st.lists(st.sampled_from(SEPARATORS + FORMAT_CHARS[:40]), max_size=2)))
+    if data.draw(st.booleans()):
+        out.append(data.draw(st.sampled_from(FORMAT_CHARS)))
+    text = "".join(out)
+    try:
+        parsed = parse_identifier(kind, text)
+    except InvalidIdentifier as exc:
+        assert foreign, f"{text!r} refused: {exc}"
+        assert isinstance(exc, UnsupportedCharacters)
+        assert exc.en and exc.fa and "\n" not in exc.en
+        return
+    assert not foreign, f"{text!r} accepted as {parsed.value!r}"
+    assert parsed.value.isascii()
+    assert parsed.value == value, text
+
+
+@given(st.lists(st.sampled_from(list("0123456789۰۱۲۳৪٤१²①-/ :A") + SEPARATORS + FORMAT_CHARS[:60])).map("".join))
+def test_any_text_is_a_patient_id_or_a_one_line_refusal(text):
+    for kind in [*KINDS, None]:
+        try:
+            found = guess_patient_id(text) if kind is None else parse_identifier(kind, text)
+        except InvalidIdentifier as exc:
+            assert exc.en and exc.fa and "\n" not in exc.en + exc.fa
+        else:
+            assert found.value.isascii()
+
+
+@given(st.text(alphabet=st.sampled_from(SUPERSCRIPT)), st.sampled_from(sorted(KINDS)))
+def test_superscripts_never_crash(text, kind):
+    try:
+        parse_identifier(kind, "001" + text)
+    except InvalidIdentifier:
+        pass
