@@ -22,11 +22,15 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from app.signature_policy import DocumentKind, Party
 from app.signing import SignatureRole
 from exchange.db import ExchangeDB
 from exchange.errors import ExchangeError
+
+if TYPE_CHECKING:
+    from smartcard.trustlist import TrustList
 
 TOKEN_TTL = 900
 SKEW = dt.timedelta(minutes=5)
@@ -37,14 +41,18 @@ def refused(code: str, en: str, fa: str, status: int = 401) -> ExchangeError:
 
 
 class Authenticator:
-    def __init__(self, db: ExchangeDB, trust: Callable[[], Any], *, ttl: int = TOKEN_TTL) -> None:
+    def __init__(self, db: ExchangeDB, trust: Callable[[], TrustList], *, ttl: int = TOKEN_TTL) -> None:
         self.db, self.trust, self.ttl = db, trust, ttl
         self._tokens: dict[str, tuple[str, float]] = {}
         self._nonces: dict[str, float] = {}
         self._lock = threading.Lock()
 
     def login(self, body: bytes, signature_b64: str | None) -> dict[str, Any]:
+        """A bearer token for the facility whose seal signed `body` (the login claim); the seal is verified
+        under the signature policy (kind login: the facility alone, its SIAM id the one claimed). Raises
+        `ExchangeError` 401/403 with the codes the module docstring lists."""
         from smartcard.errors import SignatureInvalid
+        from smartcard.verify import ClaimedSignature, verify
 
         if not signature_b64:
             raise refused("unauthenticated", "The login carries no signature.", "درخواست ورود امضا ندارد.")
@@ -60,21 +68,22 @@ class Authenticator:
             raise refused(
                 "unauthenticated", "The login request is malformed.", "درخواست ورود نادرست است."
             ) from None
+        seal = ClaimedSignature(SignatureRole.FACILITY, cms)
+        named = {SignatureRole.FACILITY: Party(siam)}
         try:
-            result = self.trust().verify(body, cms)
+            verify(DocumentKind.LOGIN, body, [seal], self.trust(), named=named)
         except SignatureInvalid as exc:
+            if exc.details.get("reason") in ("wrong-role", "facility-mismatch"):
+                raise refused(
+                    "wrong-certificate",
+                    f"The login is not signed by facility {siam}'s certificate: {exc.en}",
+                    f"درخواست ورود با گواهی سازمانی مرکز {siam} امضا نشده است.",
+                ) from None
             raise refused(
                 "bad-signature",
                 f"The login signature is not valid: {exc.en}",
                 f"امضای ورود معتبر نیست: {exc.fa}",
             ) from None
-        who = result.signer
-        if result.role is not SignatureRole.FACILITY or who.siam_id != siam:
-            raise refused(
-                "wrong-certificate",
-                f"The login is signed by {who.name}, not by facility {siam}'s certificate.",
-                f"درخواست ورود با گواهی سازمانی مرکز {siam} امضا نشده است.",
-            )
         row = self.db.one("SELECT active FROM facilities WHERE siam = ?", (siam,))
         if row is None or not row[0]:
             raise refused(

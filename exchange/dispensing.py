@@ -17,7 +17,7 @@ import time
 from typing import Any
 
 from app.domain import Prescription
-from app.signing import SignatureRole
+from app.signature_policy import DocumentKind, parties_of_dispensing
 from exchange.db import ExchangeDB, utcnow
 from exchange.errors import ExchangeError, already_dispensed, not_found
 from exchange.idempotency import Answer, body_hash, passing, run_once
@@ -139,17 +139,9 @@ class Dispensary:
                         "درخواست پیچیدن جایگزین شده است.",
                     )
                 )
-            who = self.verifier.signers(
-                d.document(), sigs, (SignatureRole.PHARMACIST, SignatureRole.FACILITY)
+            self.verifier.signers(
+                DocumentKind.DISPENSING, d.document(), sigs, named=parties_of_dispensing(d), sender=facility
             )
-            self.verifier.same_person(
-                who[SignatureRole.PHARMACIST],
-                number_field="pharmacist_licence",
-                number=d.pharmacist.licence,
-                national_code=d.pharmacist.national_code,
-                what="dispensing",
-            )
-            self.verifier.same_facility(who[SignatureRole.FACILITY], d.facility_siam, facility)
             row = c.execute(
                 "SELECT hid, bundle, tracking_code FROM prescriptions WHERE client_id = ?",
                 (d.prescription_id,),

@@ -9,6 +9,7 @@ from typing import Any
 
 from app.domain import Prescription
 from app.identifiers import TrackingCode
+from app.signature_policy import DocumentKind, Party, parties_of_prescription
 from app.signing import SignatureRole
 from exchange.db import ExchangeDB, utcnow
 from exchange.errors import ExchangeError, malformed
@@ -43,15 +44,9 @@ class Registry:
                 f"The prescription names facility {rx.facility_siam}, the sender is {facility}.",
                 "مرکز نسخه با مرکز فرستنده یکی نیست.",
             )
-        who = self.verifier.signers(rx.document(), sigs, (SignatureRole.PRESCRIBER, SignatureRole.FACILITY))
-        self.verifier.same_person(
-            who[SignatureRole.PRESCRIBER],
-            number_field="medical_council_number",
-            number=rx.prescriber.medical_council_number,
-            national_code=rx.prescriber.national_code,
-            what="prescription",
+        self.verifier.signers(
+            DocumentKind.PRESCRIPTION, rx.document(), sigs, named=parties_of_prescription(rx), sender=facility
         )
-        self.verifier.same_facility(who[SignatureRole.FACILITY], rx.facility_siam, facility)
         member = c.execute(
             "SELECT status FROM council WHERE number = ?", (rx.prescriber.medical_council_number,)
         ).fetchone()
@@ -274,13 +269,8 @@ class Registry:
             if cur[2] != "cancelled":
                 Lookup.dispensed_conflict(c, rx_id, "Cancellation refused", "ابطال پذیرفته نشد")
                 Lookup.claimed_conflict(c, rx_id, None, "Cancellation refused", "ابطال پذیرفته نشد")
-                who = self.verifier.signers(doc, sigs, (SignatureRole.PRESCRIBER,))[SignatureRole.PRESCRIBER]
-                self.verifier.same_person(
-                    who,
-                    number_field="medical_council_number",
-                    number=cur[1],
-                    national_code="",
-                    what="cancellation",
+                self.verifier.signers(
+                    DocumentKind.CANCELLATION, doc, sigs, named={SignatureRole.PRESCRIBER: Party(cur[1])}
                 )
                 c.execute(
                     "UPDATE prescriptions SET state = 'cancelled', updated_at = ? WHERE client_id = ?",

@@ -25,6 +25,8 @@ from app.errors import ConfigError
 SOFTHSM_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
 OPENSC_MODULE = "/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so"
 DEFAULT_MODULE = SOFTHSM_MODULE
+#: older than this, a trust list is reported stale (verification still works offline)
+DEFAULT_TRUST_LIST_MAX_AGE = dt.timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,7 @@ class SmartcardConfig:
     pin_try_limit: int = 3
     poll_interval: float = 1.0
     trust_list_path: str | None = None
-    trust_list_max_age: dt.timedelta = dt.timedelta(days=7)
+    trust_list_max_age: dt.timedelta = DEFAULT_TRUST_LIST_MAX_AGE
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> SmartcardConfig:

@@ -18,7 +18,7 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
@@ -26,16 +26,16 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from pyhanko_certvalidator import CertificateValidator, ValidationContext
 from pyhanko_certvalidator import errors as cv_errors
 
+from app.signing import VerificationResult
 from smartcard._aio import run_sync
+from smartcard.config import DEFAULT_TRUST_LIST_MAX_AGE
 from smartcard.errors import CertificateRefused, TrustListError
-
-if TYPE_CHECKING:
-    from app.signing import VerificationResult
-    from smartcard.identity import IdentityMapping
+from smartcard.identity import IdentityMapping
+from smartcard.verify import verify_detached
 
 FORMAT = "noskhe-trust-list/1"
 BLOB_NAME = "smartcard.trust-list"
-DEFAULT_MAX_AGE = dt.timedelta(days=7)
+DEFAULT_MAX_AGE = DEFAULT_TRUST_LIST_MAX_AGE
 
 # pyHanko logs every failed validation with a traceback; with no handler configured, Python would print it
 # on stderr. The records still reach any handler the application installs.
@@ -219,9 +219,10 @@ class TrustList:
         max_age: dt.timedelta = DEFAULT_MAX_AGE,
         mapping: IdentityMapping | None = None,
     ) -> VerificationResult:
-        """Verify a detached CMS signature over `data` offline; see `smartcard.verify.verify_detached`."""
-        from smartcard.verify import verify_detached
-
+        """Verify one detached CMS signature over `data` offline: `smartcard.verify.verify_detached`, whose
+        result and refusals (`SignatureInvalid` subclasses) it returns and raises. A signed document of the
+        program (prescription, dispensing, paper…) is verified with `smartcard.verify.verify` instead, which
+        also applies the signature policy."""
         return verify_detached(self, data, cms_der, now=now, max_age=max_age, mapping=mapping)
 
     def summary(self) -> dict[str, Any]:

@@ -1,23 +1,62 @@
-"""Offline verification of a detached CMS signature against a trust list.
+"""Offline verification: one detached CMS signature (`verify_detached`), and a whole signed document under
+the signature policy (`verify`), which the client, the paper verifier and the reference exchange all call.
 
-Policy, since CAdES-BES carries no trusted time: the certificate must have been valid at the signing time
-it claims, that time may not lie in the future, and a certificate revoked by now fails whatever date it
-claims (a thief could backdate). A stale trust list is reported, not fatal: it is the caller's to show.
+Policy for one signature, since CAdES-BES carries no trusted time: the certificate must have been valid at
+the signing time it claims, that time may not lie in the future, and a certificate revoked by now fails
+whatever date it claims (a thief could backdate). A stale trust list is reported, not fatal: it is the
+caller's to show. Each refusal is its own `SignatureInvalid` subclass naming the real cause, checked in this
+order: malformed → missing signed attributes → weak digest → future signing time → content mismatch → bad
+signature value → key usage → validity at the signing time → untrusted chain → revoked.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 
 from asn1crypto import cms
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko.sign.validation.generic_cms import async_validate_detached_cms, extract_self_reported_ts
 from pyhanko.sign.validation.settings import KeyUsageConstraints
 
-from app.signing import VerificationResult
+from app.signature_policy import (
+    HOLDER_NUMBER,
+    DocumentKind,
+    HolderProblem,
+    Party,
+    RoleProblem,
+    holder_problem,
+    may_sign_as,
+    required_roles,
+    role_problems,
+)
+from app.signing import SignatureRole, SignerIdentity, VerificationResult
 from smartcard._aio import run_sync
-from smartcard.errors import SignatureInvalid
+from smartcard.config import DEFAULT_TRUST_LIST_MAX_AGE
+from smartcard.errors import (
+    BadSignatureValue,
+    CertificateExpired,
+    CertificateNotYetValid,
+    CertificateRevoked,
+    ContentMismatch,
+    FacilityMismatch,
+    FutureSigningTime,
+    MissingSignature,
+    MissingSignedAttributes,
+    SignatureInvalid,
+    SignatureMalformed,
+    SignerMismatch,
+    UnexpectedSignature,
+    UntrustedChain,
+    WeakDigest,
+    WrongKeyUsage,
+    WrongRole,
+)
 from smartcard.identity import (
     DEFAULT_MAPPING,
     SIGNING_USAGES,
@@ -25,38 +64,22 @@ from smartcard.identity import (
     identity_from_certificate,
     key_usages,
 )
-from smartcard.trustlist import DEFAULT_MAX_AGE, TrustList
+
+if TYPE_CHECKING:
+    from smartcard.trustlist import TrustList
 
 CLOCK_SKEW = dt.timedelta(minutes=5)
-
-_MESSAGES = {
-    "malformed": ("This is not a detached CMS signature Noskhe can read.", "این امضا قالب درستی ندارد."),
-    "tampered": ("The document was changed after it was signed.", "سند پس از امضا تغییر کرده است."),
-    "bad-signature": ("The signature value is not valid.", "مقدار امضا معتبر نیست."),
-    "untrusted": (
-        "The signer's certificate is not issued by a CA in the trust list.",
-        "گواهی امضاکننده از سوی مرجع مورد اعتماد صادر نشده است.",
-    ),
-    "expired": (
-        "The signer's certificate had expired at the signing time.",
-        "گواهی امضاکننده در زمان امضا منقضی بوده است.",
-    ),
-    "not-yet-valid": (
-        "The signer's certificate was not yet valid at the signing time.",
-        "گواهی امضاکننده در زمان امضا هنوز معتبر نبوده است.",
-    ),
-    "revoked": ("The signer's certificate has been revoked.", "گواهی امضاکننده باطل شده است."),
-    "key-usage": ("The signer's certificate is not for signing.", "گواهی امضاکننده برای امضا نیست."),
-    "future-signing-time": ("The signature claims a signing time in the future.", "زمان امضا در آینده است."),
-}
+#: digest algorithms accepted in a signature and in the signer certificate's own signature
+ACCEPTED_DIGESTS = frozenset({"sha256", "sha384", "sha512", "sha3_256", "sha3_384", "sha3_512"})
+#: the signed attributes of CAdES-BES (ETSI EN 319 122-1), which `smartcard.cms` always writes
+REQUIRED_SIGNED_ATTRIBUTES = ("content_type", "message_digest", "signing_time", "signing_certificate_v2")
 
 
-def _invalid(reason: str, extra: str = "") -> SignatureInvalid:
-    en, fa = _MESSAGES[reason]
-    return SignatureInvalid(en + (f" ({extra})" if extra else ""), fa, reason=reason)
+# ---- one CMS ------------------------------------------------------------------------------------------
 
 
-def _parse(cms_der: bytes) -> tuple[cms.SignedData, dt.datetime]:
+def _parse(cms_der: bytes) -> tuple[cms.SignedData, cms.SignerInfo, set[str]]:
+    """The SignedData, its one signer and the types of that signer's signed attributes."""
     try:
         info = cms.ContentInfo.load(cms_der)
         if info["content_type"].native != "signed_data":
@@ -65,12 +88,49 @@ def _parse(cms_der: bytes) -> tuple[cms.SignedData, dt.datetime]:
         signers = signed["signer_infos"]
         if len(signers) != 1 or signed["encap_content_info"]["content"].native is not None:
             raise ValueError("expected one signer and detached content")
-        when = extract_self_reported_ts(signers[0])
-    except (ValueError, KeyError, TypeError):
-        raise _invalid("malformed") from None
-    if when is None:
-        raise _invalid("malformed", "no signing time")
-    return signed, when
+        signer = signers[0]
+        attrs = signer["signed_attrs"]
+        present = {a["type"].native for a in attrs} if attrs.native else set()
+    except (ValueError, KeyError, TypeError, OverflowError):
+        raise SignatureMalformed.because() from None
+    return signed, signer, present
+
+
+def _signer_certificate(signed: cms.SignedData, signer: cms.SignerInfo) -> x509.Certificate:
+    sid = signer["sid"]
+    for choice in signed["certificates"] or []:
+        cert = choice.chosen
+        if not isinstance(cert, asn1_x509.Certificate):
+            continue
+        if sid.name == "issuer_and_serial_number":
+            found = (
+                cert.issuer == sid.chosen["issuer"]
+                and cert.serial_number == sid.chosen["serial_number"].native
+            )
+        else:
+            found = cert.key_identifier == sid.chosen.native
+        if found:
+            try:
+                return x509.load_der_x509_certificate(cert.dump())
+            except ValueError:
+                break
+    raise SignatureMalformed.because("the signer's certificate is not in it")
+
+
+def _weak_digest(signer: cms.SignerInfo, cert: x509.Certificate) -> str | None:
+    """The first digest algorithm below `ACCEPTED_DIGESTS`: the signature's, its signature algorithm's, or
+    the one the CA used to sign the signer's certificate. None when all are accepted."""
+    used = [signer["digest_algorithm"]["algorithm"].native]
+    try:
+        used.append(signer["signature_algorithm"].hash_algo)
+    except ValueError:
+        pass  # plain rsaEncryption / ecdsa: the digest algorithm above is the one
+    try:
+        if cert.signature_hash_algorithm is not None:
+            used.append(cert.signature_hash_algorithm.name.replace("-", "_"))
+    except UnsupportedAlgorithm:
+        used.append("unsupported")
+    return next((d for d in used if d not in ACCEPTED_DIGESTS), None)
 
 
 def verify_detached(
@@ -79,15 +139,30 @@ def verify_detached(
     cms_der: bytes,
     *,
     now: dt.datetime | None = None,
-    max_age: dt.timedelta = DEFAULT_MAX_AGE,
+    max_age: dt.timedelta = DEFAULT_TRUST_LIST_MAX_AGE,
     mapping: IdentityMapping | None = None,
 ) -> VerificationResult:
-    """The signer, role (from the certificate) and signing time of a valid signature over `data`;
-    `SignatureInvalid` with `details['reason']` otherwise. Never touches the network."""
+    """Verify one detached CAdES-BES signature `cms_der` (DER) over `data` against `trust`, offline.
+
+    Returns the signer as the certificate names him, the role the certificate states (None for a
+    national-card certificate), the signing time it claims and the trust list's version and staleness.
+    Raises one `SignatureInvalid` subclass per cause (see the module docstring; `details['reason']` too).
+    Checks a signature only: which roles a document needs and whose they must be is `verify`'s work.
+    Never touches the network."""
     now = now or dt.datetime.now(dt.UTC)
-    signed, signed_at = _parse(cms_der)
+    signed, signer, present = _parse(cms_der)
+    missing = [a for a in REQUIRED_SIGNED_ATTRIBUTES if a not in present]
+    if missing:
+        raise MissingSignedAttributes.because(", ".join(missing), missing=missing)
+    cert = _signer_certificate(signed, signer)
+    weak = _weak_digest(signer, cert)
+    if weak is not None:
+        raise WeakDigest.because(weak, algorithm=weak)
+    signed_at = extract_self_reported_ts(signer)
+    if signed_at is None:  # pragma: no cover - signing_time is a required attribute, checked above
+        raise MissingSignedAttributes.because("signing_time", missing=["signing_time"])
     if signed_at > now + CLOCK_SKEW:
-        raise _invalid("future-signing-time")
+        raise FutureSigningTime.because()
     try:
         status = run_sync(
             async_validate_detached_cms(
@@ -99,26 +174,25 @@ def verify_detached(
                 ),
             )
         )
-        cert = x509.load_der_x509_certificate(status.signing_cert.dump())
     except SignatureValidationError:
-        raise _invalid("bad-signature") from None
+        raise BadSignatureValue.because() from None
     except (ValueError, KeyError, TypeError):
-        raise _invalid("malformed") from None
+        raise SignatureMalformed.because() from None
     if not status.intact:
-        raise _invalid("tampered")
+        raise ContentMismatch.because()
     if not status.valid:
-        raise _invalid("bad-signature")
+        raise BadSignatureValue.because()
+    if not key_usages(cert) & SIGNING_USAGES:
+        raise WrongKeyUsage.because()
+    if signed_at < cert.not_valid_before_utc:
+        raise CertificateNotYetValid.because()
+    if signed_at > cert.not_valid_after_utc:
+        raise CertificateExpired.because()
     if not status.trusted:
-        if not key_usages(cert) & SIGNING_USAGES:
-            raise _invalid("key-usage")
-        if signed_at < cert.not_valid_before_utc:
-            raise _invalid("not-yet-valid")
-        if signed_at > cert.not_valid_after_utc:
-            raise _invalid("expired")
-        raise _invalid("untrusted")
+        raise UntrustedChain.because()
     revoked = trust.revocation(cert)
     if revoked is not None and revoked <= now:
-        raise _invalid("revoked", f"{revoked:%Y-%m-%d}")
+        raise CertificateRevoked.because(f"{revoked:%Y-%m-%d}")
     who = identity_from_certificate(cert, mapping or DEFAULT_MAPPING)
     return VerificationResult(
         signer=who,
@@ -127,3 +201,147 @@ def verify_detached(
         trust_list_version=trust.version,
         trust_list_stale=trust.is_stale(now, max_age),
     )
+
+
+# ---- a signed document --------------------------------------------------------------------------------
+
+
+class SignedPart(Protocol):
+    """A signature as a document carries it: the role it is given in, and the CMS (DER).
+    `app.signing.Signature` and the wire form `sync.fhir.WireSignature` both are."""
+
+    @property
+    def role(self) -> SignatureRole: ...
+
+    @property
+    def cms(self) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class ClaimedSignature:
+    """The simplest `SignedPart`: a CMS as received, and the role it claims to be in."""
+
+    role: SignatureRole
+    cms: bytes
+
+
+@dataclass(frozen=True)
+class VerifiedDocument:
+    """A document whose signatures all verified under the policy: one result per signature, in the order
+    given, and the same by role."""
+
+    kind: DocumentKind
+    results: tuple[VerificationResult, ...]
+    by_role: Mapping[SignatureRole, VerificationResult]
+
+    def signer(self, role: SignatureRole) -> SignerIdentity:
+        """Who signed in `role`, as the certificate names him."""
+        return self.by_role[role].signer
+
+
+def _role_names(roles: Sequence[SignatureRole]) -> str:
+    return ", ".join(r.value for r in roles)
+
+
+def _check_roles(kind: DocumentKind, roles: Sequence[SignatureRole]) -> None:
+    problems = role_problems(kind, roles)
+    unexpected = problems.get(RoleProblem.UNEXPECTED)
+    if unexpected:
+        raise UnexpectedSignature(
+            f"Unexpected {_role_names(unexpected)} signature on a {kind.label_en}.",
+            f"امضای {_role_names(unexpected)} روی {kind.label_fa} انتظار نمی‌رود.",
+            role=unexpected[0].value,
+            unexpected=[r.value for r in unexpected],
+        )
+    missing = problems.get(RoleProblem.MISSING)
+    if missing:
+        raise MissingSignature(
+            f"Missing signature(s) on the {kind.label_en}: {_role_names(missing)}.",
+            f"امضای لازم روی {kind.label_fa} نیست: {_role_names(missing)}.",
+            missing=[r.value for r in missing],
+        )
+
+
+def _with_role(exc: SignatureInvalid, role: SignatureRole) -> SignatureInvalid:
+    return type(exc)(exc.en, exc.fa, **{**exc.details, "role": role.value})
+
+
+def _check_holder(kind: DocumentKind, role: SignatureRole, who: SignerIdentity, named: Party) -> None:
+    problem = holder_problem(role, who, named)
+    if problem is None:
+        return
+    if role is SignatureRole.FACILITY:
+        raise FacilityMismatch(
+            f"The facility seal is {who.siam_id}'s; the {kind.label_en} names {named.number}.",
+            f"مهر سازمانی ({who.siam_id}) با مرکز نام‌برده در {kind.label_fa} ({named.number}) یکی نیست.",
+            role=role.value,
+            seal=who.siam_id,
+            named=named.number,
+        )
+    theirs = getattr(who, HOLDER_NUMBER[role])
+    if problem is HolderProblem.OTHER_NUMBER:
+        en = f"The {kind.label_en} is signed by {who.name} ({theirs}), not by {named.number}."
+        fa = (
+            f"امضاکننده ({who.name}، {theirs}) همان کسی نیست که در {kind.label_fa} آمده است ({named.number})."
+        )
+    elif problem is HolderProblem.UNMATCHED:
+        en = f"The {kind.label_en}'s signer {who.name} cannot be matched to {named.number}."
+        fa = f"امضاکننده ({who.name}) با شخص نام‌برده در {kind.label_fa} تطبیق نمی‌کند."
+    else:
+        en = f"The {kind.label_en}'s signer has another national code."
+        fa = f"کد ملی امضاکننده با {kind.label_fa} یکی نیست."
+    raise SignerMismatch(
+        en,
+        fa,
+        role=role.value,
+        signer=theirs,
+        signer_name=who.name,
+        named=named.number,
+        problem=problem.value,
+    )
+
+
+def verify(
+    kind: DocumentKind,
+    data: bytes,
+    signatures: Sequence[SignedPart],
+    trust: TrustList,
+    *,
+    named: Mapping[SignatureRole, Party] | None,
+    now: dt.datetime | None = None,
+    max_age: dt.timedelta = DEFAULT_TRUST_LIST_MAX_AGE,
+    mapping: IdentityMapping | None = None,
+) -> VerifiedDocument:
+    """Verify the signatures of one document of `kind` over its canonical bytes `data`, offline, under the
+    signature policy (`app.signature_policy`; national rules 9-1, 9-2, section 12).
+
+    Checks, in order: exactly the roles `kind` requires, one signature each (`UnexpectedSignature`,
+    `MissingSignature`); each CMS (`verify_detached`: its refusal, with `details['role']`); each certificate
+    may sign in its role (`WrongRole`); each signer is the party the document names in that role
+    (`SignerMismatch`, `FacilityMismatch`). `named` maps every required role to that party; `None` skips
+    the last check and is for callers that have no document naming anyone (a file given to `token verify`).
+    Returns a `VerifiedDocument`; raises a `SignatureInvalid` subclass on the first failure."""
+    roles = [s.role for s in signatures]
+    _check_roles(kind, roles)
+    if named is not None and (absent := [r for r in required_roles(kind) if r not in named]):
+        raise ValueError(f"the {kind.value} names no party for {_role_names(absent)}")
+    results: list[VerificationResult] = []
+    for sig in signatures:
+        try:
+            result = verify_detached(trust, data, sig.cms, now=now, max_age=max_age, mapping=mapping)
+        except SignatureInvalid as exc:
+            raise _with_role(exc, sig.role) from None
+        if not may_sign_as(result.role, sig.role):
+            stated = result.role.value if result.role else "role-less"
+            raise WrongRole(
+                f"The {sig.role.value} signature was made with a {stated} certificate.",
+                f"امضای {sig.role.value} با گواهی نقش دیگری ({stated}) انجام شده است.",
+                role=sig.role.value,
+                certificate_role=result.role.value if result.role else None,
+            )
+        results.append(result)
+    by_role = {s.role: r for s, r in zip(signatures, results)}
+    if named is not None:  # the people first, then the facility: the order the rules name them in
+        for role in required_roles(kind):
+            _check_holder(kind, role, by_role[role].signer, named[role])
+    return VerifiedDocument(kind, tuple(results), by_role)

@@ -10,6 +10,7 @@ import pytest
 from asn1crypto import cms as asn1_cms
 from pkcs11 import Mechanism
 
+from app.signature_policy import Party
 from app.signing import SignatureRole as R
 from smartcard.cms import pss_sha256, signed_attribute_types
 from smartcard.documents import DocumentKind, sign_document, verify_document
@@ -123,14 +124,24 @@ def test_prescription_is_signed_by_prescriber_and_facility(session_of, trust, de
     facility = P12Signer(devtokens.p12("noskhe-clinic"), "demo-clinic", trust)
     sigs = sign_document(prescription, [prescriber, facility], DocumentKind.PRESCRIPTION)
     assert [s.role for s in sigs] == [R.PRESCRIBER, R.FACILITY]
-    assert [r.role for r in verify_document(prescription, sigs, trust, DocumentKind.PRESCRIPTION)] == [
+    named = {R.PRESCRIBER: Party("123456", GP_CODE), R.FACILITY: Party("11223344")}
+    kind = DocumentKind.PRESCRIPTION
+    assert [r.role for r in verify_document(prescription, sigs, trust, kind, named=named)] == [
         R.PRESCRIBER,
         R.FACILITY,
     ]
-    with pytest.raises(SignatureInvalid):
-        verify_document(prescription, sigs[:1], trust, DocumentKind.PRESCRIPTION)
-    with pytest.raises(SignatureInvalid):
-        verify_document({**prescription, "id": "rx-2"}, sigs, trust, DocumentKind.PRESCRIPTION)
+    with pytest.raises(SignatureInvalid) as err:
+        verify_document(prescription, sigs[:1], trust, kind, named=named)
+    assert err.value.details["reason"] == "missing-signature"
+    with pytest.raises(SignatureInvalid) as err:
+        verify_document({**prescription, "id": "rx-2"}, sigs, trust, kind, named=named)
+    assert err.value.details["reason"] == "tampered" and err.value.details["role"] == "prescriber"
+    with pytest.raises(SignatureInvalid) as err:
+        verify_document(prescription, sigs, trust, kind, named={**named, R.PRESCRIBER: Party("654321")})
+    assert err.value.details["reason"] == "signer-mismatch"
+    with pytest.raises(SignatureInvalid) as err:
+        verify_document(prescription, sigs, trust, kind, named={**named, R.FACILITY: Party("99999999")})
+    assert err.value.details["reason"] == "facility-mismatch"
     with pytest.raises(ValueError):
         sign_document(prescription, [prescriber, facility], DocumentKind.DISPENSING)
 
@@ -145,7 +156,8 @@ def test_dispensing_is_signed_by_pharmacist_and_facility(session_of, trust):
         ],
         DocumentKind.DISPENSING,
     )
-    verify_document(dispensing, sigs, trust, DocumentKind.DISPENSING)
+    named = {R.PHARMACIST: Party("98765"), R.FACILITY: Party("22334455")}
+    verify_document(dispensing, sigs, trust, DocumentKind.DISPENSING, named=named)
 
 
 def test_mechanisms_follow_what_the_token_offers():
