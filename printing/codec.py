@@ -6,11 +6,20 @@ CBOR gives a compact, self-describing binary form that other tools can read; bas
 Both decoders are strict: anything malformed, truncated or with trailing bytes raises `CodecError` (a plain
 `ValueError`; `printing.payload` turns it into a user-facing message). Only definite lengths, integers, byte
 and text strings, arrays, maps with integer or text keys, false/true/null are accepted.
+
+What a keyboard-wedge scanner types is not always what the QR holds: under a Persian keyboard layout its
+digits arrive as Persian digits and its letters as the Persian characters of the same keys; with Caps Lock
+on, letters arrive in lower case. `scanned_text_variants` gives the readings to try, the text as it came
+first; the payload's marker and checksum decide which one was meant.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
+
+from app.keyboard import LAYOUTS, latin_keys
+from app.text import to_ascii_digits
 
 BASE45_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
 _B45_VALUE = {c: i for i, c in enumerate(BASE45_ALPHABET)}
@@ -62,6 +71,28 @@ def b45decode(text: str) -> bytes:
                 raise CodecError("base45 group out of range")
             out.append(n)
     return bytes(out)
+
+
+def _as_base45(text: str) -> str:
+    # Caps Lock gives lower-case letters, copy-paste from right-to-left text gives direction marks: base45
+    # has neither, so neither can change what the text means.
+    text = "".join(ch for ch in to_ascii_digits(text) if unicodedata.category(ch) != "Cf")
+    return "".join(ch.upper() if "a" <= ch <= "z" else ch for ch in text)
+
+
+def scanned_text_variants(text: str) -> list[str]:
+    """The base45 texts a scanned QR text may stand for, most likely first, without repeats: the text as
+    it came (digits made ASCII, letters upper case, invisible marks out), then as typed through each
+    Persian keyboard layout (`app.keyboard`). Line breaks around the text are dropped; spaces are kept
+    (the space is a base45 character)."""
+    text = text.strip("\r\n")
+    out = [_as_base45(text)]
+    if not all(ch in _B45_VALUE for ch in out[0]):
+        for layout in LAYOUTS:
+            candidate = _as_base45(latin_keys(text, layout))
+            if candidate not in out:
+                out.append(candidate)
+    return out
 
 
 # -- CBOR -----------------------------------------------------------------------------------------------

@@ -27,7 +27,14 @@ from app.domain import Patient, PatientId, Prescriber, Prescription, Prescriptio
 from app.errors import NoskheError
 from app.lifecycle import RxState
 from app.signing import SignatureRole, Signer, SignerIdentity, VerificationResult
-from printing.codec import CodecError, b45decode, b45encode, cbor_dumps, cbor_loads
+from printing.codec import (
+    CodecError,
+    b45decode,
+    b45encode,
+    cbor_dumps,
+    cbor_loads,
+    scanned_text_variants,
+)
 from printing.fields import PaperFields, PaperItem, fields_from_cbor, fields_from_prescription, fields_to_cbor
 from printing.zdict import ZDICT_V1
 
@@ -71,13 +78,26 @@ class PaperSignatureError(NoskheError):
     code = "paper-signature"
 
 
+_RESCAN_EN = "switch the keyboard to English, check the scanner's settings and scan again"
+_RESCAN_FA = "صفحه‌کلید را انگلیسی کنید، تنظیمات اسکنر را ببینید و دوباره اسکن کنید"
+
+
 def _damaged(why: str) -> PaperPayloadError:
-    return PaperPayloadError(
-        f"The paper prescription's QR code is damaged, cut short or not a Noskhe prescription ({why}).",
-        "کد QR نسخه کاغذی آسیب دیده یا ناقص است یا از این برنامه نیست؛ "
-        "آن را دوباره اسکن کنید یا از پزشک نسخه تازه بخواهید.",
-        reason=why,
-    )
+    # A scan that does not read is far more often the scanner or the keyboard layout (Persian digits,
+    # Persian letters for Latin keys) than a damaged paper: say so, and what to do.
+    if why == "no Noskhe marker":
+        en = (
+            f"This QR text is not a Noskhe paper prescription ({why}), or the scanner or the keyboard "
+            "layout changed it"
+        )
+        fa = "این متن QR نسخه کاغذی این برنامه نیست، یا اسکنر یا زبان صفحه‌کلید آن را تغییر داده است"
+    else:
+        en = (
+            f"The paper prescription's QR text could not be read ({why}): it may be cut short, or the scanner "
+            "or the keyboard layout changed it"
+        )
+        fa = "متن QR نسخه کاغذی خوانده نشد: شاید ناقص خوانده شده یا اسکنر یا زبان صفحه‌کلید آن را تغییر داده است"
+    return PaperPayloadError(f"{en}; {_RESCAN_EN}.", f"{fa}؛ {_RESCAN_FA}.", reason=why)
 
 
 @dataclass(frozen=True)
@@ -214,14 +234,30 @@ def payload_bytes(text: str) -> int:
 
 
 def decode(text: str) -> Payload:
-    """Parse the QR text (line breaks around it are ignored). Raises `PaperPayloadError` for anything
-    that is not a complete payload of a version this program reads; the signature is not checked here."""
-    text = text.strip("\r\n")
+    """Parse the QR text as scanned: line breaks around it are ignored, and what a keyboard-wedge scanner
+    types under a Persian keyboard layout or Caps Lock is read back (`codec.scanned_text_variants`).
+    Raises `PaperPayloadError` for anything that is not a complete payload of a version this program
+    reads; the signature is not checked here."""
+    first: PaperPayloadError | None = None
+    for candidate in scanned_text_variants(text):
+        try:
+            return _decode_base45(candidate)
+        except PaperPayloadError as exc:
+            if exc.details.get("reason") == "version":
+                raise
+            first = first or exc
+    assert first is not None
+    raise first
+
+
+def _decode_base45(text: str) -> Payload:
     try:
         data = b45decode(text)
     except CodecError as exc:
         raise _damaged(str(exc)) from None
-    if len(data) < 3 or data[:2] != MAGIC:
+    if len(data) < 3 and MAGIC.startswith(data[:2]):
+        raise _damaged("too short")
+    if data[:2] != MAGIC:
         raise _damaged("no Noskhe marker")
     if data[2] != VERSION:
         raise PaperPayloadError(

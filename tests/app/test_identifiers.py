@@ -326,3 +326,19 @@ def test_superscripts_never_crash(text, kind):
         parse_identifier(kind, "001" + text)
     except InvalidIdentifier:
         pass
+
+
+@pytest.mark.parametrize("layout", ["isiri-9147", "windows-persian"])
+def test_scanned_codes_under_a_persian_keyboard_layout(layout):
+    from app.keyboard import typed_under
+
+    for kind, value in (
+        ("national-code", "0012345679"),
+        ("hid", "1234567890123452"),
+        ("tracking-code", str(TrackingCode.from_serial(4242))),
+        ("ttac", "6260001234567891"),
+        ("gtin", "4006381333931"),
+    ):
+        scanned = typed_under(value, layout)
+        assert scanned != value
+        assert parse_identifier(kind, scanned).value == value
