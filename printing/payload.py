@@ -18,7 +18,7 @@ import hashlib
 import zlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from asn1crypto import cms, x509
 
@@ -26,6 +26,7 @@ from app.canonical import canonical_bytes
 from app.domain import Patient, PatientId, Prescriber, Prescription, PrescriptionItem
 from app.errors import NoskheError
 from app.lifecycle import RxState
+from app.signature_policy import DocumentKind, Party
 from app.signing import SignatureRole, Signer, SignerIdentity, VerificationResult
 from printing.codec import (
     CodecError,
@@ -37,6 +38,10 @@ from printing.codec import (
 )
 from printing.fields import PaperFields, PaperItem, fields_from_cbor, fields_from_prescription, fields_to_cbor
 from printing.zdict import ZDICT_V1
+
+if TYPE_CHECKING:
+    from smartcard.errors import SignatureInvalid
+    from smartcard.trustlist import TrustList
 
 MAGIC = b"NX"
 VERSION = 1
@@ -290,9 +295,6 @@ def _decode_base45(text: str) -> Payload:
 
 # -- verification -------------------------------------------------------------------------------------
 
-#: a trust list's offline verification: (signed data, CMS DER with certificate) → result or NoskheError
-VerifyFn = Callable[[bytes, bytes], VerificationResult]
-
 
 def _refused(reason: str, en: str, fa: str) -> PaperSignatureError:
     return PaperSignatureError(
@@ -318,42 +320,60 @@ def _find_cert(payload: Payload, certificates: Iterable[bytes] | Mapping[bytes, 
     )
 
 
+def _not_prescriber(exc: SignatureInvalid, council: str) -> PaperSignatureError:
+    if exc.details.get("reason") == "wrong-role":
+        role = exc.details.get("certificate_role") or "role-less"
+        return _refused(
+            "not-prescriber", f"it was signed by a {role}, not a prescriber.", "امضاکننده آن تجویزگر نیست."
+        )
+    name, number = exc.details.get("signer_name", ""), exc.details.get("signer") or "none"
+    return _refused(
+        "not-prescriber",
+        f"it names prescriber {council} but was signed by {name} (council number {number}).",
+        f"نام تجویزگر با شماره نظام {council} آمده ولی امضاکننده {name} است.",
+    )
+
+
 def verify(
     payload: Payload,
-    trust: VerifyFn | Any,
+    trust: TrustList,
     *,
     certificates: Iterable[bytes] | Mapping[bytes, bytes] = (),
 ) -> VerifiedPaper:
-    """Verify offline: the CMS signature over the fields against `trust` (a TrustList, or any object with
-    `verify(data, cms_der)`, or such a callable), and that the signer is the prescriber named in the
-    payload. Returns the signer's identity; raises `PaperSignatureError` on anything less."""
-    verify_fn: VerifyFn = trust.verify if hasattr(trust, "verify") else trust
+    """Verify a paper payload offline (national rules, section 12: dispensing from paper in an outage).
+
+    Takes the decoded payload, the trust list and certificates this computer already holds (DER, or DER by
+    `cert_ref`) for payloads that do not carry theirs. The signature is checked by the one verifier,
+    `smartcard.verify.verify`, as a document of kind `paper`: signed by the prescriber alone, with a valid
+    CAdES-BES signature from a trusted, unrevoked certificate, whose holder is the prescriber the payload
+    names (council number). Returns the `VerifiedPaper`; raises `PaperSignatureError` whose
+    `details['reason']` is unknown-signer, not-prescriber (wrong role or another prescriber), or the
+    verifier's own reason (weak-digest, tampered, untrusted, revoked, expired, …)."""
+    from smartcard.errors import SignatureInvalid
+    from smartcard.verify import ClaimedSignature
+    from smartcard.verify import verify as verify_signatures
+
     cert = _find_cert(payload, certificates)
+    council = payload.fields.prescriber_council
     try:
-        result = verify_fn(payload.signed_bytes(), _with_certificate(payload.cms, cert))
-    except NoskheError as exc:
-        reason = str(exc.details.get("reason") or exc.code)
-        raise _refused(reason, exc.en, exc.fa) from exc
+        signed = ClaimedSignature(SignatureRole.PRESCRIBER, _with_certificate(payload.cms, cert))
+        verified = verify_signatures(
+            DocumentKind.PAPER,
+            payload.signed_bytes(),
+            [signed],
+            trust,
+            named={SignatureRole.PRESCRIBER: Party(council)},
+        )
+    except SignatureInvalid as exc:
+        if exc.details.get("reason") in ("wrong-role", "signer-mismatch"):
+            raise _not_prescriber(exc, council) from exc
+        raise _refused(str(exc.details.get("reason") or exc.code), exc.en, exc.fa) from exc
     except (ValueError, TypeError) as exc:
         raise _refused(
             "bad-signature", f"its signature cannot be read ({exc}).", "امضای آن خوانا نیست."
         ) from exc
-    signer = result.signer
-    if result.role not in (None, SignatureRole.PRESCRIBER):
-        raise _refused(
-            "not-prescriber",
-            f"it was signed by a {result.role.value}, not a prescriber.",
-            "امضاکننده آن تجویزگر نیست.",
-        )
-    council = payload.fields.prescriber_council
-    if signer.medical_council_number != council:
-        raise _refused(
-            "not-prescriber",
-            f"it names prescriber {council} but was signed by {signer.name} "
-            f"(council number {signer.medical_council_number or 'none'}).",
-            f"نام تجویزگر با شماره نظام {council} آمده ولی امضاکننده {signer.name} است.",
-        )
-    return VerifiedPaper(payload=payload, signer=signer, result=result)
+    result = verified.by_role[SignatureRole.PRESCRIBER]
+    return VerifiedPaper(payload=payload, signer=result.signer, result=result)
 
 
 def payload_to_prescription(
