@@ -1,15 +1,20 @@
-"""The pharmacy's online calls: retrieve prescriptions by a patient or prescription key, claim, TTAC.
+"""Retrieving prescriptions at the pharmacy (national rules, 9-2-3): by the patient's national code, FIDA
+id, unique id, a newborn's mother's code, the visit's HID, or the prescription's tracking code.
+
+    got = retrieve_prescriptions(ws, key="national-code", value="7027692473")
+    got.prescriptions        # verified and kept in this store, ready to dispense (`sync.counter`)
+    got.refused              # found but not kept: a signature did not verify
 
 Retrieved prescriptions are verified here (prescriber and facility signatures against the trust list,
 signer matching the prescriber named) before they are kept in the local store; one that fails is reported,
-not kept.
+not kept. Claiming, TTAC and dispensing are in `sync.counter`.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from app.canonical import canonical_bytes
 from app.domain import Prescription
@@ -20,6 +25,12 @@ from app.signing import Signature, SignatureRole
 from sync import fhir
 from sync.client import ExchangeClient
 
+if TYPE_CHECKING:
+    from app.store import Store
+    from app.workstation import Workstation
+    from smartcard.trustlist import TrustList
+
+#: the keys a prescription can be retrieved by (9-2-3) → the exchange's search parameter
 FIELDS = {
     "national-code": "national-code",
     "fida": "fida",
@@ -32,11 +43,15 @@ FIELDS = {
 
 @dataclass
 class Retrieved:
+    """What a retrieval found: the open prescriptions verified and kept here (each with its exchange
+    state, tracking code, HID and dispensed lines), and those refused, as `{"id", "en", "fa"}` (why, in
+    English and Persian)."""
+
     prescriptions: list[Prescription] = field(default_factory=list)
-    refused: list[dict[str, str]] = field(default_factory=list)  # {"id", "en", "fa"}
+    refused: list[dict[str, str]] = field(default_factory=list)
 
 
-def _verified(rx: Prescription, wire: list[fhir.WireSignature], trust: Any) -> list[Signature]:
+def _verified(rx: Prescription, wire: list[fhir.WireSignature], trust: TrustList) -> list[Signature]:
     from smartcard.errors import SignatureInvalid
 
     data = canonical_bytes(rx.document())
@@ -63,10 +78,26 @@ def _verified(rx: Prescription, wire: list[fhir.WireSignature], trust: Any) -> l
     return out
 
 
-def retrieve(store: Any, client: ExchangeClient, trust: Any, *, field: str, value: str) -> Retrieved:
-    """Search the exchange, verify, keep and return the open prescriptions found."""
-    if field not in FIELDS:
-        raise NoskheError(f"Cannot search by {field!r}.", f"جست‌وجو با «{field}» ممکن نیست.")
+def _known(key: str) -> None:
+    if key not in FIELDS:
+        raise NoskheError(f"Cannot search by {key!r}.", f"جست‌وجو با «{key}» ممکن نیست.")
+
+
+def retrieve_prescriptions(ws: Workstation, *, key: str, value: str) -> Retrieved:
+    """The open prescriptions the exchange holds for `key` = `value` (9-2-3), each verified against the
+    workstation's trust list and kept in its store; what `noskhe rx retrieve` does. `key` is one of
+    `FIELDS`: national-code, fida, unique-id, newborn, hid, tracking. A copy kept here keeps the lines
+    dispensed here that the exchange has not confirmed yet. Raises `NoskheError` for an unknown key,
+    `ExchangeUnavailable` (no answer: retrieval needs the network; a paper copy does not),
+    `ExchangeRefused`, `TrustListError`, and the seal's errors (the exchange is asked as this facility)."""
+    _known(key)  # before the seal is asked for anything
+    return retrieve(ws.store, ws.client, ws.trust, field=key, value=value)
+
+
+def retrieve(store: Store, client: ExchangeClient, trust: TrustList, *, field: str, value: str) -> Retrieved:
+    """`retrieve_prescriptions` with the parts given one by one: search the exchange by `field` =
+    `value`, verify, keep and return the open prescriptions found."""
+    _known(field)
     found = client.search(FIELDS[field], value)
     out = Retrieved()
     for e in found.get("entry", ()):
@@ -93,6 +124,4 @@ def retrieve(store: Any, client: ExchangeClient, trust: Any, *, field: str, valu
     return out
 
 
-def check_packs(client: ExchangeClient, codes: list[str]) -> list[dict[str, Any]]:
-    """TTAC status of each authenticity code (genuine / dispensed / expired / unknown)."""
-    return [client.ttac(code) for code in codes]
+__all__ = ["FIELDS", "Retrieved", "retrieve", "retrieve_prescriptions"]

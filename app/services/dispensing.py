@@ -1,15 +1,19 @@
-"""The pharmacist's use cases: keep a retrieved (or paper) prescription, record a dispensing, queue it.
+"""The pharmacist's use cases against the local store (national rules, section 9-2): keep a retrieved or a
+paper prescription, refuse wrong lines and packs TTAC does not vouch for, record the dispensing signed by
+the pharmacist and the pharmacy, queue it.
 
-A dispensing is signed by the pharmacist and the facility and queued in the same transaction that saves it.
-Lines already dispensed *here* are refused at once; lines dispensed elsewhere are the exchange's to catch
-(a conflict comes back through the outbox).
+A dispensing is signed by the pharmacist and the facility and queued in the same transaction that saves it
+(`record_dispensing`): nothing the pharmacist does waits for the network. Lines already dispensed *here*
+are refused at once; lines dispensed elsewhere are the exchange's to catch (a conflict comes back through
+the outbox). The counter's whole flow — claim, TTAC, sign, send, or offline — is `sync.counter.dispense`;
+reading a paper QR back is `printing.pharmacy`. Money is in rials.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.domain import CostSplit, DispensedPack, Dispensing, DispensingItem, Pharmacist, Prescription
 from app.errors import NoskheError
@@ -20,6 +24,10 @@ from app.services.clock import Clock, system_clock
 from app.services.prescribing import sign_with
 from app.services.pricing import item_cost
 from app.signing import Signature, SignatureRole, Signer
+
+if TYPE_CHECKING:
+    from app.store import Store
+    from app.workstation import Workstation
 
 DISPENSING_ROLES = (SignatureRole.PHARMACIST, SignatureRole.FACILITY)
 
@@ -50,13 +58,15 @@ class DispenseLine:
 
 
 def keep_prescription(
-    store: Any, rx: Prescription, signatures: Sequence[Signature] = (), *, source: str
+    store: Store, rx: Prescription, signatures: Sequence[Signature] = (), *, source: str
 ) -> None:
-    """Save a prescription the pharmacy received (from the exchange, or read from paper) as it came."""
+    """Save a prescription the pharmacy received as it came: `source` is `retrieved` (from the exchange,
+    with its verified signatures, 9-2-3) or `paper` (read from a verified paper QR, section 12); the audit
+    action is `prescription.<source>`."""
     store.save_prescription(rx, list(signatures), action=f"prescription.{source}")
 
 
-def _items(store: Any, rx: Prescription, lines: Sequence[DispenseLine]) -> list[DispensingItem]:
+def _items(store: Store, rx: Prescription, lines: Sequence[DispenseLine]) -> list[DispensingItem]:
     by_line = {it.line: it for it in rx.items}
     seen: set[int] = set()
     items = []
@@ -93,7 +103,7 @@ def _percent(cost: CostSplit) -> int:
 
 
 def record_dispensing(
-    store: Any,
+    store: Store,
     rx_id: str,
     *,
     pharmacist: Pharmacist,
@@ -104,10 +114,16 @@ def record_dispensing(
     pos_terminal_id: str = "",
     clock: Clock = system_clock,
 ) -> Dispensing:
-    """Sign and queue a dispensing of `lines` of prescription `rx_id` (kept in this store).
+    """Sign and queue a dispensing of `lines` of prescription `rx_id` (kept in this store); returns it,
+    state `queued`. Each line is costed from the local catalog (insurer and patient shares in rials), else
+    pro rata from the prescriber's estimate. The dispensing, its two signatures (`signers`: the pharmacist
+    and the facility seal, 9-2-1 and 9-2-2), the prescription's dispensed lines and the outbox row that
+    registers it (9-2-6) are written in one transaction.
 
     `claim` is the secret the exchange gave when this pharmacy claimed the prescription online; offline
-    (paper) dispensings have none and the exchange claims at delivery."""
+    (paper) dispensings have none and the exchange claims at delivery. Raises `NotFound` (no such
+    prescription here), `NoskheError` (cancelled; a line missing, already dispensed here, or over the
+    prescribed quantity; no line chosen; a signature missing or refused by its token)."""
     rx = store.get_prescription(rx_id)
     if rx.state is RxState.CANCELLED:
         raise NoskheError("This prescription was cancelled.", "این نسخه ابطال شده است.")
@@ -141,3 +157,94 @@ def record_dispensing(
 
     store.save_dispensing(d, signatures, also=queue)
     return d
+
+
+# ---- at the counter: the pure parts (the exchange is reached from `sync.counter`) ------------------------
+
+
+class PackRefused(NoskheError):
+    """A pack TTAC does not vouch for: unknown, already dispensed, expired, or of another drug than its
+    line. `details`: `code` (the 16-digit authenticity code) and `status` (TTAC's answer)."""
+
+    code = "pack-refused"
+
+
+def kept_prescription(store: Store, ref: str) -> Prescription:
+    """A prescription this store holds, by its id or its tracking code (all digits). Raises `NotFound`."""
+    found = store.find_prescriptions(tracking_code=ref, limit=1) if ref.isdigit() else []
+    return found[0] if found else store.get_prescription(ref)
+
+
+def keep_paper(ws: Workstation, rx: Prescription) -> Prescription:
+    """Keep a prescription read from a verified paper QR (`printing.pharmacy.read_paper`) so it can be
+    dispensed without the network (section 12), and return the copy to dispense from: when this store
+    already holds it (retrieved online, or the same paper kept before) that richer copy stays, unchanged."""
+    known = ws.store.find_prescriptions(patient_value=rx.patient.id.value, limit=1000)
+    same = next((k for k in known if k.id == rx.id), None)
+    if same is not None:
+        return same
+    keep_prescription(ws.store, rx, source="paper")
+    return rx
+
+
+def pharmacist_of(signer: Signer) -> Pharmacist:
+    """The pharmacist as the signing certificate names him: name, licence number, national code (9-2-2)."""
+    who = signer.identity()
+    return Pharmacist(who.name, who.pharmacist_licence or "", who.national_code or "")
+
+
+def open_lines(rx: Prescription) -> list[DispenseLine]:
+    """Every line of `rx` not yet dispensed (as far as this store knows), as prescribed."""
+    return [DispenseLine(it.line) for it in rx.items if it.line not in rx.dispensed_lines]
+
+
+def check_lines(store: Store, rx: Prescription, lines: Sequence[DispenseLine]) -> None:
+    """Refuse, before anything is asked or signed, the lines `record_dispensing` would refuse: a line the
+    prescription lacks, one already dispensed here, a quantity over the prescribed one, no line at all."""
+    _items(store, rx, lines)
+
+
+def pack_drugs(rx: Prescription, lines: Sequence[DispenseLine]) -> dict[str, str]:
+    """Authenticity code → drug code of its line, for every pack handed over in `lines`."""
+    drug = {it.line: it.drug_code for it in rx.items}
+    return {p.authenticity_code: drug[ln.line] for ln in lines for p in ln.packs if ln.line in drug}
+
+
+def refuse_bad_packs(checks: Sequence[dict[str, Any]], drug_of: dict[str, str]) -> None:
+    """Raise `PackRefused` for the first pack TTAC does not vouch for (9-2-7): each of `checks` (TTAC's
+    answers, `{"code", "status", "drug", …}`) must be `genuine` and of the drug of its line (`drug_of`:
+    authenticity code → drug code)."""
+    for c in checks:
+        status = c.get("status")
+        if status == "genuine" and c.get("drug") == drug_of[c["code"]]:
+            continue
+        why = {
+            "unknown": ("is unknown to TTAC", "در سامانهٔ ردیابی نیست"),
+            "dispensed": (
+                f"was already dispensed ({c.get('dispensedBy')} at {c.get('dispensedAt')})",
+                "پیش‌تر تحویل شده است",
+            ),
+            "expired": ("is expired", "تاریخ گذشته است"),
+        }.get(str(status), (f"is not drug {drug_of[c['code']]}", "با داروی این ردیف جور نیست"))
+        raise PackRefused(
+            f"Pack {c['code']} {why[0]}; it must not be handed out.",
+            f"بسته با کد اصالت {c['code']} {why[1]}؛ نباید تحویل شود.",
+            code=c["code"],
+            status=status,
+        )
+
+
+__all__ = [
+    "DISPENSING_ROLES",
+    "DispenseLine",
+    "PackRefused",
+    "check_lines",
+    "keep_paper",
+    "keep_prescription",
+    "kept_prescription",
+    "open_lines",
+    "pack_drugs",
+    "pharmacist_of",
+    "record_dispensing",
+    "refuse_bad_packs",
+]

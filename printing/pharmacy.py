@@ -1,0 +1,133 @@
+"""Paper at the pharmacy: read a paper prescription's signed QR back, verify it offline, keep it; print receipts.
+
+When the network, the power or the exchange fails, the patient carries the prescription on paper and a
+pharmacy dispenses from it (national rules, section 12; bylaw article 16: an outage must never delay care).
+The QR holds the prescription's essential fields signed by the prescriber (`printing.payload`): it is
+verified against the workstation's trust list before anything is written or any token is asked for a PIN,
+then kept so it can be dispensed like a retrieved one; the exchange settles it, or reports a conflict, when
+the dispensing reaches it.
+
+    texts = read_qr_image("scan.png")           # or [the QR text a scanner typed]
+    rx = read_paper(ws, texts)                  # verified; nothing written
+    kept = import_paper(ws, texts)              # verified and kept (`noskhe rx import-paper`)
+    dispense(ws, paper=lambda: read_paper(ws, texts), all_lines=True)    # `sync.counter.dispense`
+    print_receipt(ws, dispensing_id, "receipt.pdf", roll=True)
+
+`read_qr_image` runs `zbarimg` (Debian: zbar-tools).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
+
+from app.domain import Prescription
+from app.errors import ConfigError, NoskheError
+from app.services.dispensing import keep_paper
+from printing.paper import print_receipt as render_receipt
+from printing.paper import verify_text
+from printing.payload import VerifiedPaper, payload_to_prescription
+from printing.receipt_pdf import PrintedReceipt
+
+if TYPE_CHECKING:
+    from app.workstation import Workstation
+    from smartcard.trustlist import TrustList
+
+
+@dataclass(frozen=True)
+class PaperImport:
+    """A paper prescription verified and kept: `prescription` is what this store now holds for it, the copy
+    retrieved online (or kept) earlier when there was one (`already_kept`), else the one read from paper."""
+
+    prescription: Prescription
+    already_kept: bool
+
+
+def read_qr_image(path: str | Path) -> list[str]:
+    """The QR texts `zbarimg` finds in an image (a photo or a scan of the paper; 1-D barcodes ignored), in
+    the order it reports them. Raises `ConfigError` when zbarimg is not installed or there is no file at
+    `path`, `NoskheError` when no QR code could be read."""
+    tool = shutil.which("zbarimg")
+    if tool is None:
+        raise ConfigError(
+            "zbarimg is not installed (Debian: apt install zbar-tools).",
+            "برنامه zbarimg نصب نیست (دبیان: zbar-tools).",
+        )
+    if not Path(path).is_file():
+        raise ConfigError(f"No image at {path}.", f"تصویری در {path} نیست.")
+    done = subprocess.run(
+        [tool, "--raw", "-q", "-Sdisable", "-Sqrcode.enable", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    found = [line for line in done.stdout.splitlines() if line.strip()]
+    if not found:
+        raise NoskheError(
+            f"No QR code could be read in {path}; scan it again, flat and in focus.",
+            f"در {path} کد QR خوانده نشد؛ دوباره، صاف و واضح اسکن کنید.",
+        )
+    return found
+
+
+def verify_first(
+    texts: Iterable[str],
+    trust: TrustList,
+    *,
+    certificates: Iterable[bytes] | Mapping[bytes, bytes] = (),
+) -> VerifiedPaper:
+    """The first of `texts` that is an intact paper payload signed by a prescriber whose certificate chains
+    to `trust` (a photo may hold other QR codes too). `certificates`: DER certificates for payloads that
+    carry only a reference to their signer's. Raises the first text's error when none verifies
+    (`PaperPayloadError`: damaged, cut, foreign; `PaperSignatureError`: unknown signer, bad signature, not
+    the prescriber), `NoskheError` when `texts` is empty."""
+    certs = certificates if isinstance(certificates, Mapping) else list(certificates)
+    error: NoskheError | None = None
+    for text in texts:
+        try:
+            return verify_text(text, trust, certificates=certs)
+        except NoskheError as exc:
+            error = error or exc
+    raise error or NoskheError("No QR text was given.", "متن کد QR داده نشد.")
+
+
+def read_paper(ws: Workstation, texts: Sequence[str]) -> Prescription:
+    """The prescription on a paper copy, from its QR text(s) (blanks around each ignored), verified offline
+    against the workstation's trust list (section 12); nothing is written and no token is touched. Drug
+    names come from the local catalog (the code when unknown); cost, notes and specialty are not on paper.
+    Raises as `verify_first` does, and `TrustListError` when the workstation has no trust list."""
+    paper = verify_first([t.strip() for t in texts], ws.trust)
+
+    def name(code: str) -> str | None:
+        drug = ws.store.catalog.get(code)
+        return drug.label_fa if drug else None
+
+    return payload_to_prescription(paper, drug_name=name)
+
+
+def import_paper(ws: Workstation, texts: Sequence[str]) -> PaperImport:
+    """A paper prescription verified offline (`read_paper`) and kept for dispensing without the network
+    (`app.services.dispensing.keep_paper`); what `noskhe rx import-paper` does. Nothing is written when
+    the paper does not verify (raises as `read_paper`)."""
+    rx = read_paper(ws, texts)
+    kept = keep_paper(ws, rx)
+    return PaperImport(kept, already_kept=kept is not rx)
+
+
+def print_receipt(
+    ws: Workstation, dispensing_id: str, out: str | Path | BinaryIO, *, roll: bool = False
+) -> PrintedReceipt:
+    """The receipt of a dispensing kept here, rendered to `out` as a PDF: an 80 mm thermal roll (`roll`) or
+    A5 (see `printing.receipt_pdf`: the pharmacy, the pharmacist, every item with its packs' TTAC codes,
+    the insurer and patient shares in rials, and the dispensing's reference — the tracking code once
+    registered, else its own id — as digits and a QR). The print is written to the audit log. Returns the
+    page size (points), the page count and the reference. Raises `NotFound`."""
+    return render_receipt(ws.store, dispensing_id, out, roll=roll)
+
+
+__all__ = ["PaperImport", "import_paper", "print_receipt", "read_paper", "read_qr_image", "verify_first"]

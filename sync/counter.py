@@ -1,0 +1,224 @@
+"""At the pharmacy counter (national rules, section 9-2): claim a prescription, check the packs with TTAC,
+dispense — online, offline, or from a paper prescription — and give up a claim.
+
+    result = dispense(ws, ref="100000000008", lines=[DispenseLine(1, packs=(DispensedPack(code),))])
+    result = dispense(ws, paper=lambda: read_paper(ws, texts), all_lines=True)   # offline, from paper
+    release_claim(ws, "100000000008")
+
+Nothing the pharmacist does waits for the network: the dispensing is signed and queued locally
+(`app.services.dispensing.record_dispensing`); online it is also sent at once. Online, the prescription is
+claimed first (a second pharmacy is told at once who holds or dispensed it) and each pack's authenticity
+code is checked with TTAC (9-2-7), both before anything is signed; when the exchange does not answer, the
+dispensing goes on offline and the result says why. The exchange is reached through the workstation
+(`ws.client`, `ws.sync`). Money is in rials.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from app.domain import Dispensing, Prescription
+from app.errors import NoskheError
+from app.services.clock import Clock, system_clock
+from app.services.dispensing import (
+    DispenseLine,
+    check_lines,
+    keep_paper,
+    kept_prescription,
+    open_lines,
+    pack_drugs,
+    pharmacist_of,
+    record_dispensing,
+    refuse_bad_packs,
+)
+from sync.client import ExchangeUnavailable
+from sync.drain import DrainReport
+
+if TYPE_CHECKING:
+    from app.workstation import Workstation
+
+
+@dataclass
+class DispenseResult:
+    """What `dispense` did.
+
+    `dispensing` is as saved, or as the exchange answered when it was sent at once (state `queued`,
+    `registered`, `conflict`, `rejected`…); `prescription` is the copy it was dispensed from (kept in this
+    store); `claimed` is true when the exchange granted this pharmacy the claim; `packs` are TTAC's answers
+    for the packs handed over, when they were checked; `offline` is why the exchange could not be used,
+    when it was tried and did not answer (the dispensing was then queued as an offline one); `sync` is the
+    drain run right after an online dispensing."""
+
+    dispensing: Dispensing
+    prescription: Prescription
+    from_paper: bool = False
+    claimed: bool = False
+    packs: list[dict[str, Any]] = field(default_factory=list)
+    offline: ExchangeUnavailable | None = None
+    sync: DrainReport | None = None
+
+    @property
+    def needs_attention(self) -> bool:
+        """True when the exchange refused it: a conflict or a rejection a person must look at."""
+        return self.dispensing.state in ("conflict", "rejected")
+
+    def to_dict(self) -> dict[str, Any]:
+        """What `noskhe dispense --json` prints: `{"dispensing": id, "prescription": id, "state", "lines":
+        [line numbers], "cost": CostSplit.to_dict() (insurer and patient shares, rials), "source": "paper
+        (verified offline)" (from paper only), "sync": {"done", "conflicts", "rejected"} (online only)}`."""
+        d = self.dispensing
+        out: dict[str, Any] = {
+            "dispensing": d.id,
+            "prescription": self.prescription.id,
+            "state": d.state,
+            "lines": [i.line for i in d.items],
+            "cost": d.cost.to_dict(),
+        }
+        if self.from_paper:
+            out["source"] = "paper (verified offline)"
+        if self.sync is not None:
+            r = self.sync
+            out["sync"] = {"done": r.done, "conflicts": r.conflicts, "rejected": r.rejected}
+        return out
+
+
+@dataclass(frozen=True)
+class ClaimRelease:
+    """The exchange's answer to giving up a claim: `released` is false when this pharmacy held none;
+    `answer` is the exchange's reply as it came (`{"prescription": id, "released": bool}`)."""
+
+    prescription_id: str
+    released: bool
+    answer: dict[str, Any]
+
+
+def claim(ws: Workstation, rx: Prescription) -> str:
+    """Claim `rx` (by tracking code, else id) at the exchange for this pharmacy before dispensing it online;
+    returns the claim's secret, which goes with the dispensing. A prescription another pharmacy holds or
+    dispensed is refused at once: `ExchangeRefused` (status 409, `details`: `facility_name`, `at`).
+    `ExchangeUnavailable` when the exchange does not answer."""
+    return str(ws.client.claim(rx.tracking_code or rx.id)["claim"])
+
+
+def check_packs(ws: Workstation, codes: Sequence[str]) -> list[dict[str, Any]]:
+    """TTAC's answer for each 16-digit authenticity code, in order (9-2-7): `{"code", "status": genuine |
+    dispensed | expired | unknown, "drug", "gtin", "dispensedBy", "dispensedAt", "batch"}` (more than code
+    and status only when TTAC knows the pack). Raises `ExchangeUnavailable`, `ExchangeRefused`."""
+    return [ws.client.ttac(code) for code in codes]
+
+
+def check_dispensed_packs(
+    ws: Workstation, rx: Prescription, lines: Sequence[DispenseLine]
+) -> list[dict[str, Any]]:
+    """Check every pack handed over in `lines` with TTAC and refuse the dispensing when one is not genuine
+    or not of its line's drug (`PackRefused`, 9-2-7). Returns TTAC's answers ([] when no pack code was
+    given). Raises as `check_packs` does."""
+    drug_of = pack_drugs(rx, lines)
+    if not drug_of:
+        return []
+    checks = check_packs(ws, list(drug_of))
+    refuse_bad_packs(checks, drug_of)
+    return checks
+
+
+def release_claim(ws: Workstation, ref: str) -> ClaimRelease:
+    """Give up this pharmacy's claim on a prescription kept here (id or tracking code), e.g. when the
+    patient leaves without the drugs, so another pharmacy may dispense it. Raises `NotFound`,
+    `ExchangeRefused` (the claim is another pharmacy's), `ExchangeUnavailable`."""
+    rx = kept_prescription(ws.store, ref)
+    answer = ws.client.release(rx.id, None)
+    return ClaimRelease(rx.id, bool(answer.get("released")), answer)
+
+
+def dispense(
+    ws: Workstation,
+    *,
+    ref: str | None = None,
+    paper: Callable[[], Prescription] | None = None,
+    lines: Sequence[DispenseLine] = (),
+    all_lines: bool = False,
+    offline: bool = False,
+    ttac: bool = True,
+    payment_id: str = "",
+    pos_terminal_id: str = "",
+    clock: Clock = system_clock,
+) -> DispenseResult:
+    """Dispense `lines` (and, with `all_lines`, every line not yet dispensed, as prescribed) of one
+    prescription, signed by the pharmacist and the pharmacy (9-2-1, 9-2-2) and registered through the
+    outbox (9-2-6); what `noskhe dispense` does.
+
+    The prescription is `ref` — the id or tracking code of one kept here (`sync.retrieve`) — or `paper`: a
+    function that reads and verifies a paper QR (`printing.pharmacy.read_paper`), called once the
+    arguments are checked, so the paper is verified before anything is written or a PIN is asked; it is
+    then kept (`keep_paper`) and dispensed offline (section 12).
+
+    Then the pharmacist's and the seal's signers are opened (PINs through the workstation's prompter).
+    Online (neither `offline` nor paper), the lines are checked, the prescription claimed and, with `ttac`,
+    every pack checked with TTAC (9-2-7) — all before anything is signed; if the exchange does not answer,
+    the dispensing goes on offline and `result.offline` says why. The dispensing is then signed and queued
+    and, online, sent at once (`ws.sync.run()`).
+
+    Raises `NoskheError` (neither or both of `ref` and `paper`; the lines as `record_dispensing` refuses
+    them), `NotFound`, the paper's errors (`PaperPayloadError`, `PaperSignatureError`), `PackRefused`,
+    `ExchangeRefused` (the claim refused: another pharmacy holds or dispensed it) and the signers' errors
+    (`ConfigError`, `WrongPin`, `PinLocked`…)."""
+    if paper is not None and ref:
+        raise NoskheError(
+            "Give either a prescription or a paper QR, not both.", "یا نسخه را نام ببرید یا کد QR کاغذی را."
+        )
+    if not ref and paper is None:
+        raise NoskheError("Name the prescription to dispense.", "نسخه‌ای را که پیچیده می‌شود نام ببرید.")
+    rx = paper() if paper is not None else kept_prescription(ws.store, str(ref))
+    user, seal = ws.user_signer(), ws.seal()
+    if paper is not None:
+        rx = keep_paper(ws, rx)
+    wanted = [*lines, *(open_lines(rx) if all_lines else [])]
+    secret: str | None = None
+    packs: list[dict[str, Any]] = []
+    unreachable: ExchangeUnavailable | None = None
+    online = not (offline or paper is not None)
+    if online:
+        check_lines(ws.store, rx, wanted)  # a wrong line is refused before the exchange is asked anything
+        try:
+            secret = claim(ws, rx)
+            if ttac:
+                packs = check_dispensed_packs(ws, rx, wanted)
+        except ExchangeUnavailable as exc:
+            unreachable, online = exc, False
+    d = record_dispensing(
+        ws.store,
+        rx.id,
+        pharmacist=pharmacist_of(user),
+        lines=wanted,
+        signers=[user, seal],
+        claim=secret,
+        payment_id=payment_id,
+        pos_terminal_id=pos_terminal_id,
+        clock=clock,
+    )
+    report = None
+    if online:
+        report = ws.sync.run()
+        d = ws.store.get_dispensing(d.id)
+    return DispenseResult(
+        d,
+        rx,
+        from_paper=paper is not None,
+        claimed=secret is not None,
+        packs=packs,
+        offline=unreachable,
+        sync=report,
+    )
+
+
+__all__ = [
+    "ClaimRelease",
+    "DispenseResult",
+    "check_dispensed_packs",
+    "check_packs",
+    "claim",
+    "dispense",
+    "release_claim",
+]
