@@ -20,9 +20,11 @@ kept as `rx import-paper` keeps it, and the dispensing is signed and queued, off
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from app.errors import NoskheError
+if TYPE_CHECKING:
+    from app.cli.context import Context
+    from app.domain import Prescription
 
 
 def register(sub: Any) -> None:
@@ -48,114 +50,47 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=cmd_dispense)
 
 
-def _refuse_bad_packs(checks: list[dict[str, Any]], drug_of: dict[str, str]) -> None:
-    for c in checks:
-        status = c.get("status")
-        if status == "genuine" and c.get("drug") == drug_of[c["code"]]:
-            continue
-        why = {
-            "unknown": ("is unknown to TTAC", "در سامانهٔ ردیابی نیست"),
-            "dispensed": (
-                f"was already dispensed ({c.get('dispensedBy')} at {c.get('dispensedAt')})",
-                "پیش‌تر تحویل شده است",
-            ),
-            "expired": ("is expired", "تاریخ گذشته است"),
-        }.get(status, (f"is not drug {drug_of[c['code']]}", "با داروی این ردیف جور نیست"))
-        raise NoskheError(
-            f"Pack {c['code']} {why[0]}; it must not be handed out.",
-            f"بسته با کد اصالت {c['code']} {why[1]}؛ نباید تحویل شود.",
-            code=c["code"],
-            status=status,
-        )
-
-
-def cmd_dispense(args: Any, ctx: Any) -> int:
-    from app.cli.cmd_rx import find
-    from app.cli.cmd_sync import open_sync
-    from app.services.dispensing import DispenseLine, record_dispensing
-    from sync import signers
-    from sync.client import ExchangeUnavailable
-    from sync.retrieve import check_packs
+def cmd_dispense(args: Any, ctx: Context) -> int:
+    from app.cli.cmd_print import qr_texts
+    from app.services.dispensing import DispenseLine
+    from sync.counter import dispense, release_claim
 
     if args.release:
-        engine = open_sync(ctx)
-        rx = find(engine.store, args.release)
-        print(json.dumps(engine.client.release(rx.id, None), ensure_ascii=False))
+        print(json.dumps(release_claim(ctx.workstation(), args.release).answer, ensure_ascii=False))
         return 0
-    paper = args.paper is not None or args.paper_image is not None
-    if paper and args.rx:
-        raise NoskheError(
-            "Give either a prescription or a paper QR, not both.", "یا نسخه را نام ببرید یا کد QR کاغذی را."
-        )
-    if not (args.rx or paper):
-        raise NoskheError("Name the prescription to dispense.", "نسخه‌ای را که پیچیده می‌شود نام ببرید.")
     lines = [DispenseLine.parse(t) for t in args.line]
-    store = ctx.open_store()
-    if paper:  # verified before anything is written or a PIN is asked
-        from app.cli.cmd_print import read_qr_image
-        from app.cli.cmd_rx import keep_paper, paper_texts, read_paper
+    ws = ctx.workstation()
 
-        texts = read_qr_image(args.paper_image) if args.paper_image else paper_texts(args.paper)
-        rx = read_paper(store, texts)
-    else:
-        rx = find(store, args.rx)
-    trust = signers.trust_list(store)
-    from app.cli.common import ask_pin
+    def paper() -> Prescription:  # read and verified only once the arguments are checked
+        from printing.pharmacy import read_paper, read_qr_image
 
-    user = signers.user_signer(store, trust, pin=ask_pin)
-    seal = signers.facility_signer(store, trust, ctx.passphrase)
-    if paper:
-        rx = keep_paper(store, rx)
-    if args.all:
-        lines += [DispenseLine(it.line) for it in rx.items if it.line not in rx.dispensed_lines]
-    claim = None
-    engine = None
-    if not (args.offline or paper):
-        engine = open_sync(ctx)
-        try:
-            claim = engine.client.claim(rx.tracking_code or rx.id)["claim"]
-            drug_of = {
-                p.authenticity_code: next(it.drug_code for it in rx.items if it.line == ln.line)
-                for ln in lines
-                for p in ln.packs
-            }
-            if drug_of and not args.no_ttac:
-                _refuse_bad_packs(check_packs(engine.client, list(drug_of)), drug_of)
-        except ExchangeUnavailable as exc:
-            print(f"exchange unreachable, dispensing offline: {exc.en} | بدون اتصال ادامه می‌دهیم")
-            engine = None
-    who = user.identity()
-    from app.domain import Pharmacist
+        return read_paper(ws, read_qr_image(args.paper_image) if args.paper_image else qr_texts(args.paper))
 
-    pharmacist = Pharmacist(who.name, who.pharmacist_licence or "", who.national_code or "")
-    d = record_dispensing(store, rx.id, pharmacist=pharmacist, lines=lines, signers=[user, seal], claim=claim)
-    out: dict[str, Any] = {
-        "dispensing": d.id,
-        "prescription": rx.id,
-        "state": d.state,
-        "lines": [i.line for i in d.items],
-        "cost": d.cost.to_dict(),
-    }
-    if paper:
-        out["source"] = "paper (verified offline)"
-    if engine is not None:
-        report = engine.run()
-        d = store.get_dispensing(d.id)
-        out.update(
-            state=d.state,
-            sync={"done": report.done, "conflicts": report.conflicts, "rejected": report.rejected},
-        )
+    from_paper = args.paper is not None or args.paper_image is not None
+    done = dispense(
+        ws,
+        ref=args.rx,
+        paper=paper if from_paper else None,
+        lines=lines,
+        all_lines=args.all,
+        offline=args.offline,
+        ttac=not args.no_ttac,
+    )
+    if done.offline is not None:
+        print(f"exchange unreachable, dispensing offline: {done.offline.en} | بدون اتصال ادامه می‌دهیم")
+    d = done.dispensing
     if args.json:
-        print(json.dumps(out, ensure_ascii=False, indent=1))
-    else:
+        print(json.dumps(done.to_dict(), ensure_ascii=False, indent=1))
+        return 1 if done.needs_attention else 0
+    print(
+        f"dispensing {d.id}: {d.state}; lines {[i.line for i in d.items]}; "
+        f"insurer {d.cost.insurer:,}, patient {d.cost.patient:,} rials"
+    )
+    if done.from_paper:
         print(
-            f"dispensing {d.id}: {d.state}; lines {out['lines']}; insurer {d.cost.insurer:,}, patient {d.cost.patient:,} rials"
+            f"from paper prescription {done.prescription.id}, verified offline; `noskhe sync run` sends it"
+            " | از نسخه کاغذی تأییدشده؛ در همگام‌سازی فرستاده می‌شود"
         )
-        if paper:
-            print(
-                f"from paper prescription {rx.id}, verified offline; `noskhe sync run` sends it"
-                " | از نسخه کاغذی تأییدشده؛ در همگام‌سازی فرستاده می‌شود"
-            )
-        if d.state in ("conflict", "rejected"):
-            print("needs attention: `noskhe sync attention` | نیاز به اقدام")
-    return 0 if d.state not in ("conflict", "rejected") else 1
+    if done.needs_attention:
+        print("needs attention: `noskhe sync attention` | نیاز به اقدام")
+    return 1 if done.needs_attention else 0

@@ -16,15 +16,18 @@ the group's existing sub-command list when another module created it first, else
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.cli.common import ask_pin, ask_secret, command_group, trust_list
-from app.errors import ConfigError, NoskheError
+from app.errors import ConfigError
 from app.signing import SignatureRole
+
+if TYPE_CHECKING:
+    from app.cli.context import Context
+    from app.signing import Signer
+    from smartcard.tokens import Pkcs11Module
 
 
 def register(sub: Any) -> None:
@@ -88,23 +91,29 @@ def register(sub: Any) -> None:
 class _PrescriberSigner:
     """Opens the prescriber's token (or key file) only when a new QR signature is needed."""
 
-    def __init__(self, args: Any, ctx: Any) -> None:
-        self.args, self.ctx, self.module = args, ctx, None
+    def __init__(self, args: Any, ctx: Context) -> None:
+        self.args, self.ctx = args, ctx
+        self.module: Pkcs11Module | None = None
 
-    def __call__(self) -> Any:
+    def __call__(self) -> Signer:
         trust = trust_list(self.args, self.ctx)
         if self.args.p12:
             from smartcard.p12 import P12Signer
 
-            passphrase = ask_secret("NOSKHE_KEY_PASSPHRASE", "Key file passphrase / گذرواژه پرونده کلید: ", "key-file passphrase", "گذرواژه پرونده کلید")
+            passphrase = ask_secret(
+                "NOSKHE_KEY_PASSPHRASE",
+                "Key file passphrase / گذرواژه پرونده کلید: ",
+                "key-file passphrase",
+                "گذرواژه پرونده کلید",
+            )
             return P12Signer(self.args.p12, passphrase, trust, role=SignatureRole.PRESCRIBER)
         from smartcard.config import SmartcardConfig
         from smartcard.signer import TokenSigner
         from smartcard.tokens import Pkcs11Module
 
         config = SmartcardConfig.from_env()
-        self.module = Pkcs11Module.load(config)
-        session = self.module.session(label=self.args.token or config.token_label)
+        module = self.module = Pkcs11Module.load(config)
+        session = module.session(label=self.args.token or config.token_label)
         session.login(ask_pin(session))
         return TokenSigner(session, SignatureRole.PRESCRIBER, trust)
 
@@ -116,7 +125,7 @@ class _PrescriberSigner:
 # ---- rx print, receipt print ------------------------------------------------------------------------
 
 
-def cmd_rx_print(args: Any, ctx: Any) -> int:
+def cmd_rx_print(args: Any, ctx: Context) -> int:
     from printing.paper import print_prescription
 
     signer = _PrescriberSigner(args, ctx)
@@ -137,10 +146,10 @@ def cmd_rx_print(args: Any, ctx: Any) -> int:
     return 0
 
 
-def cmd_receipt_print(args: Any, ctx: Any) -> int:
-    from printing.paper import print_receipt
+def cmd_receipt_print(args: Any, ctx: Context) -> int:
+    from printing.pharmacy import print_receipt
 
-    info = print_receipt(ctx.open_store(), args.id, args.output, roll=args.roll)
+    info = print_receipt(ctx.workstation(), args.id, args.output, roll=args.roll)
     size = f"80 mm × {info.height / 72 * 25.4:.0f} mm" if args.roll else "A5"
     print(f"{args.output}: {size}, reference {info.reference} | رسید آماده شد")
     return 0
@@ -149,30 +158,9 @@ def cmd_receipt_print(args: Any, ctx: Any) -> int:
 # ---- paper verify -----------------------------------------------------------------------------------
 
 
-def read_qr_image(path: str) -> list[str]:
-    """The QR texts zbarimg finds in an image (1-D barcodes ignored); a clear error when none."""
-    tool = shutil.which("zbarimg")
-    if tool is None:
-        raise ConfigError(
-            "zbarimg is not installed (Debian: apt install zbar-tools).",
-            "برنامه zbarimg نصب نیست (دبیان: zbar-tools).",
-        )
-    if not Path(path).is_file():
-        raise ConfigError(f"No image at {path}.", f"تصویری در {path} نیست.")
-    done = subprocess.run(
-        [tool, "--raw", "-q", "-Sdisable", "-Sqrcode.enable", path],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    found = [line for line in done.stdout.splitlines() if line.strip()]
-    if not found:
-        raise NoskheError(
-            f"No QR code could be read in {path}; scan it again, flat and in focus.",
-            f"در {path} کد QR خوانده نشد؛ دوباره، صاف و واضح اسکن کنید.",
-        )
-    return found
+def qr_texts(payload: str) -> list[str]:
+    """The QR text given on the command line, or read from standard input for `-`."""
+    return [sys.stdin.read() if payload == "-" else payload]
 
 
 def _certificates(paths: list[str]) -> list[bytes]:
@@ -195,31 +183,18 @@ def _certificates(paths: list[str]) -> list[bytes]:
     return out
 
 
-def cmd_paper_verify(args: Any, ctx: Any) -> int:
-    from printing.paper import verify_text
+def cmd_paper_verify(args: Any, ctx: Context) -> int:
+    from printing.pharmacy import read_qr_image, verify_first
 
     if args.image:
         texts = read_qr_image(args.image)
-    elif args.payload == "-":
-        texts = [sys.stdin.read()]
     elif args.payload:
-        texts = [args.payload]
+        texts = qr_texts(args.payload)
     else:
         raise ConfigError(
             "Give the QR text, - for stdin, or --image FILE.", "متن کد QR یا ‎--image FILE‎ را بدهید."
         )
-    trust = trust_list(args, ctx)
-    certs = _certificates(args.certs)
-    error: NoskheError | None = None
-    for text in texts:  # a photo may hold other QR codes too: the first that verifies wins
-        try:
-            verified = verify_text(text, trust, certificates=certs)
-            break
-        except NoskheError as exc:
-            error = error or exc
-    else:
-        assert error is not None
-        raise error
+    verified = verify_first(texts, trust_list(args, ctx), certificates=_certificates(args.certs))
     _show(verified, args.json)
     return 0
 

@@ -336,21 +336,11 @@ def cmd_list(args: Any, ctx: Any) -> int:
 
 
 def cmd_retrieve(args: Any, ctx: Any) -> int:
-    from app.cli.cmd_sync import open_sync
-    from sync import signers
-    from sync.retrieve import retrieve
+    from sync.retrieve import retrieve_prescriptions
 
-    engine = open_sync(ctx)
-    field = next(
-        f for f in ("national_code", "fida", "unique_id", "newborn", "hid", "tracking") if getattr(args, f)
-    )
-    got = retrieve(
-        engine.store,
-        engine.client,
-        signers.trust_list(engine.store),
-        field=field.replace("_", "-"),
-        value=getattr(args, field),
-    )
+    keys = ("national_code", "fida", "unique_id", "newborn", "hid", "tracking")
+    key = next(f for f in keys if getattr(args, f))
+    got = retrieve_prescriptions(ctx.workstation(), key=key.replace("_", "-"), value=getattr(args, key))
     if args.json:
         print(
             json.dumps(
@@ -369,56 +359,11 @@ def cmd_retrieve(args: Any, ctx: Any) -> int:
     return 0
 
 
-def read_paper(store: Any, texts: list[str]) -> Any:
-    """The prescription on a paper copy, from its QR text(s), verified offline against this store's trust
-    list; nothing is written. A photo may hold other QR codes too: the first text that verifies wins, else
-    the first text's error is raised."""
-    from printing.paper import verify_text
-    from printing.payload import payload_to_prescription
-    from sync import signers
-
-    trust = signers.trust_list(store)
-    error: NoskheError | None = None
-    for text in texts:
-        try:
-            paper = verify_text(text.strip(), trust)
-            break
-        except NoskheError as exc:
-            error = error or exc
-    else:
-        raise error or NoskheError("No QR text was given.", "متن کد QR داده نشد.")
-
-    def name(code: str) -> str | None:
-        drug = store.catalog.get(code)
-        return drug.label_fa if drug else None
-
-    return payload_to_prescription(paper, drug_name=name)
-
-
-def keep_paper(store: Any, rx: Any) -> Any:
-    """Keep a verified paper prescription so it can be dispensed without the network; when this store
-    already holds it (retrieved online), the richer copy stays and is returned."""
-    from app.services.dispensing import keep_prescription
-
-    known = store.find_prescriptions(patient_value=rx.patient.id.value, limit=1000)
-    same = next((k for k in known if k.id == rx.id), None)
-    if same is not None:
-        return same
-    keep_prescription(store, rx, source="paper")
-    return rx
-
-
-def paper_texts(payload: str) -> list[str]:
-    """The QR text given on the command line, or read from standard input for `-`."""
-    import sys
-
-    return [sys.stdin.read() if payload == "-" else payload]
-
-
 def cmd_import_paper(args: Any, ctx: Any) -> int:
     """Verify a paper prescription's signed QR offline and keep it, so it can be dispensed without the
     network; the exchange settles it (or reports a conflict) when the dispensing reaches it."""
-    store = ctx.open_store()
-    rx = keep_paper(store, read_paper(store, paper_texts(args.payload)))
-    _print_rx(rx, args.json)
+    from app.cli.cmd_print import qr_texts
+    from printing.pharmacy import import_paper
+
+    _print_rx(import_paper(ctx.workstation(), qr_texts(args.payload)).prescription, args.json)
     return 0

@@ -182,14 +182,14 @@ def cmd_config(args: Any, ctx: Any) -> int:
 
 
 def cmd_statement(args: Any, ctx: Any) -> int:
-    st = open_sync(ctx).client.statement(args.start, args.end)
+    from app.services.statements import statement
+
+    st = statement(ctx.workstation(), args.start, args.end)
     if args.json:
-        print(json.dumps(st, ensure_ascii=False, indent=1))
+        print(json.dumps(st.to_dict(), ensure_ascii=False, indent=1))
         return 0
-    print(f"facility {st['facility']} ({st['kind']}), {st['from']} → {st['to']}")
-    for line in st["lines"]:
-        ref = line.get("trackingCode") or line.get("receipt")
-        print(f"  {line['at'][:19]}  {ref}  insurer {line['insurer']:>12,}  patient {line['patient']:>12,}")
-    t = st["totals"]
-    print(f"total {t['count']}: insurer {t['insurer']:,} rials, patient {t['patient']:,} rials")
+    print(f"facility {st.facility} ({st.kind}), {st.start} → {st.end}")
+    for line in st.lines:
+        print(f"  {line.at[:19]}  {line.reference}  insurer {line.insurer:>12,}  patient {line.patient:>12,}")
+    print(f"total {st.count}: insurer {st.insurer:,} rials, patient {st.patient:,} rials")
     return 0
