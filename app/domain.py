@@ -10,9 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import asdict, dataclass, field, fields, replace
 from enum import Enum
-from collections.abc import Iterable
 from typing import Any
 
+from app.costs import CostSplit, total_of
 from app.errors import NoskheError
 from app.identifiers import KINDS, PATIENT_ID_KINDS, Identifier, guess_patient_id, parse_identifier
 from app.ids import new_id
@@ -196,33 +196,6 @@ class Drug(_Entity):
 
 
 @dataclass(frozen=True)
-class CostSplit(_Entity):
-    """What an item or a whole prescription costs and who pays it, in rials."""
-
-    insurer: int = 0
-    patient: int = 0
-
-    @property
-    def total(self) -> int:
-        return self.insurer + self.patient
-
-    def __add__(self, other: "CostSplit") -> "CostSplit":
-        return CostSplit(self.insurer + other.insurer, self.patient + other.patient)
-
-    @classmethod
-    def sum(cls, splits: "Iterable[CostSplit]") -> "CostSplit":
-        total = cls()
-        for split in splits:
-            total = total + split
-        return total
-
-    @classmethod
-    def of(cls, price: int, insurer_percent: int) -> "CostSplit":
-        insurer = price * insurer_percent // 100  # patients never pay a rounding rial less than owed
-        return cls(insurer, price - insurer)
-
-
-@dataclass(frozen=True)
 class PrescriptionItem(_Entity):
     drug_code: str
     drug_name: str
@@ -270,7 +243,8 @@ class Prescription(_Entity):
 
     @property
     def cost(self) -> CostSplit:
-        return CostSplit.sum(item.cost for item in self.items)
+        """The total split of the items, in rials (`app.costs.total_of`)."""
+        return total_of(self.items)
 
     def document(self) -> dict[str, Any]:
         """The signed content: who, for whom, what, when. State, HID and tracking code come later and
@@ -391,7 +365,8 @@ class Dispensing(_Entity):
 
     @property
     def cost(self) -> CostSplit:
-        return CostSplit.sum(item.cost for item in self.items)
+        """The total split of the items, in rials (`app.costs.total_of`)."""
+        return total_of(self.items)
 
     def document(self) -> dict[str, Any]:
         d = self.to_dict()

@@ -11,6 +11,7 @@ import json
 import sqlite3
 from typing import Any
 
+from app.costs import insurer_percent
 from app.identifiers import Hid
 from exchange.db import ExchangeDB, utcnow
 from exchange.errors import ExchangeError
@@ -44,7 +45,7 @@ def eligibility(db: ExchangeDB, facility: str, body: Any, key: str | None) -> tu
         coverages = []
         for insurer, scheme, number, until in covs:
             doc = c.execute("SELECT doc FROM insurers WHERE code = ?", (scheme or insurer,)).fetchone()
-            pct = json.loads(doc[0])["rules"]["drug_outpatient"]["insurer_percent"] if doc else 0
+            pct = insurer_percent(json.loads(doc[0])["rules"]) if doc else 0
             coverages.append(
                 {
                     "insurer": insurer,

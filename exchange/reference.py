@@ -16,6 +16,7 @@ import datetime as dt
 import json
 from typing import Any
 
+from app.costs import CostSplit
 from exchange.db import ExchangeDB
 from exchange.errors import ExchangeError, not_found
 
@@ -80,9 +81,5 @@ def statement(db: ExchangeDB, facility: str, start: str | None, end: str | None)
         "from": first.isoformat(),
         "to": last.isoformat(),
         "lines": lines,
-        "totals": {
-            "count": len(lines),
-            "insurer": sum(x["insurer"] for x in lines),
-            "patient": sum(x["patient"] for x in lines),
-        },
+        "totals": {"count": len(lines), **CostSplit.sum(CostSplit.from_dict(x) for x in lines).to_dict()},
     }

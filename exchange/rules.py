@@ -12,8 +12,8 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from app.costs import drug_cost
-from app.domain import CostSplit, Dispensing, Drug, Insurer, Prescription
+from app.costs import CostSplit, drug_cost
+from app.domain import Dispensing, Drug, Insurer, Prescription
 from exchange.db import ExchangeDB
 
 ADVISORY, WARNING, REJECTION = "advisory", "warning", "rejection"
@@ -42,10 +42,8 @@ class RulesResult:
 
     @property
     def total(self) -> CostSplit:
-        out = CostSplit()
-        for c in self.costs.values():
-            out = out + c
-        return out
+        """The lines' splits added share by share, in rials (`app.costs`)."""
+        return CostSplit.sum(self.costs.values())
 
     def to_dict(self) -> dict[str, Any]:
         return {

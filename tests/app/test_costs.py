@@ -1,7 +1,12 @@
-from hypothesis import given, strategies as st
+import dataclasses
 
-from app.costs import drug_cost, visit_cost
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from app.costs import drug_cost, percent_of, pro_rata, split, total_of, visit_cost
 from app.domain import CostSplit, Drug
+from tests.conftest import make_prescription
 
 
 def drug(atc="J01CA04", price=12_000):
@@ -32,3 +37,75 @@ def test_excluded_drugs_are_paid_by_the_patient(store):
 def test_split_never_loses_a_rial(price, percent):
     split = CostSplit.of(price, percent)
     assert split.total == price and 0 <= split.insurer <= price
+
+
+# ---- the rounding rule and the sums (app.costs) ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "price, percent, insurer, patient",
+    [
+        (999, 70, 699, 300),  # 699.3 → the insurer pays 699, the patient the rest
+        (101, 50, 50, 51),  # the odd rial is the patient's
+        (1, 99, 0, 1),
+        (240_000, 70, 168_000, 72_000),
+        (240_000, 100, 240_000, 0),
+        (240_000, 0, 0, 240_000),
+        (0, 70, 0, 0),
+    ],
+)
+def test_the_insurer_share_is_rounded_down_to_the_rial(price, percent, insurer, patient):
+    assert split(price, percent) == CostSplit.of(price, percent) == CostSplit(insurer, patient)
+
+
+@pytest.mark.parametrize("price, percent", [(100, 101), (100, -1), (-1, 50)])
+def test_a_split_refuses_what_is_not_money(price, percent):
+    with pytest.raises(ValueError):
+        CostSplit.of(price, percent)
+
+
+def test_a_total_adds_the_shares_and_is_never_split_again():
+    lines = [CostSplit.of(1, 50)] * 3  # each line: insurer 0, patient 1
+    assert CostSplit.sum(lines) == CostSplit(0, 3)
+    assert CostSplit.sum(lines) != CostSplit.of(3, 50)  # re-splitting the total would move a rial
+    assert CostSplit.sum([]) == CostSplit() == CostSplit(0, 0)
+
+
+def test_totals_of_a_prescription_and_a_dispensing_are_the_sums_of_their_lines():
+    rx = make_prescription(n_items=3)
+    assert (
+        rx.cost
+        == total_of(rx.items)
+        == CostSplit(sum(i.cost.insurer for i in rx.items), sum(i.cost.patient for i in rx.items))
+    )
+    assert rx.document()["cost"] == rx.cost.to_dict()
+
+
+def test_part_of_a_line_is_priced_pro_rata():
+    assert pro_rata(CostSplit(70_000, 30_000), 5, 10) == CostSplit(35_000, 15_000)
+    assert pro_rata(CostSplit(700, 300), 1, 3) == CostSplit(233, 100)  # 333 rials at 70 %
+    assert pro_rata(CostSplit(700, 300), 3, 3) == CostSplit(700, 300)
+    assert percent_of(CostSplit(2, 1)) == 66 and percent_of(CostSplit()) == 0
+    for part, whole in ((4, 3), (-1, 3), (0, 0)):
+        with pytest.raises(ValueError):
+            pro_rata(CostSplit(700, 300), part, whole)
+
+
+def test_the_wire_form_is_rials_by_share():
+    cost = CostSplit(168_000, 72_000)
+    assert cost.to_dict() == {"insurer": 168_000, "patient": 72_000}
+    assert CostSplit.from_dict(cost.to_dict()) == cost
+    assert CostSplit.from_dict({}) == CostSplit() and CostSplit.from_dict(
+        {"patient": 5, "x": 1}
+    ) == CostSplit(0, 5)
+    assert dataclasses.asdict(cost) == cost.to_dict()
+
+
+@given(st.lists(st.tuples(st.integers(0, 10**8), st.integers(0, 100)), max_size=20))
+def test_the_total_of_lines_is_their_sum_share_by_share(lines):
+    splits = [CostSplit.of(price, pct) for price, pct in lines]
+    total = CostSplit.sum(splits)
+    assert total.total == sum(price for price, _ in lines)
+    assert total.insurer == sum(s.insurer for s in splits) and total.patient == sum(s.patient for s in splits)
+    # and the patient never pays less than the exact share of any line
+    assert all(s.patient * 100 >= price * (100 - pct) for s, (price, pct) in zip(splits, lines))
