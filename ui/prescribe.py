@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.costs import total_of
 from app.domain import Coverage, Patient, PatientId, Sex
 from app.errors import NoskheError
 from app.identifiers import PATIENT_ID_KINDS
@@ -288,10 +289,9 @@ class NewPrescriptionDialog(QDialog):
         for row, item in enumerate(priced):
             self.items.item(row, COL_INSURER).setText(_rials(self.w, item.cost.insurer))
             self.items.item(row, COL_PATIENT).setText(_rials(self.w, item.cost.patient))
-        insurer = sum(i.cost.insurer for i in priced)
-        patient = sum(i.cost.patient for i in priced)
+        total = total_of(priced)
         self.total.setText(
-            self.w("rx_total", insurer=_rials(self.w, insurer), patient=_rials(self.w, patient))
+            self.w("rx_total", insurer=_rials(self.w, total.insurer), patient=_rials(self.w, total.patient))
         )
         self._update_sign_button()
 

@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from app.domain import CostSplit, DispensedPack, Dispensing, DispensingItem, Pharmacist, Prescription
+from app.costs import pro_rata
+from app.domain import DispensedPack, Dispensing, DispensingItem, Pharmacist, Prescription
 from app.errors import NoskheError
 from app.identifiers import AuthenticityCode
 from app.lifecycle import RxState
@@ -23,13 +24,14 @@ from app.services import outbox
 from app.services.clock import Clock, system_clock
 from app.services.prescribing import sign_with
 from app.services.pricing import item_cost
-from app.signing import Signature, SignatureRole, Signer
+from app.signature_policy import DocumentKind, required_roles
+from app.signing import Signature, Signer
 
 if TYPE_CHECKING:
     from app.store import Store
     from app.workstation import Workstation
 
-DISPENSING_ROLES = (SignatureRole.PHARMACIST, SignatureRole.FACILITY)
+DISPENSING_ROLES = required_roles(DocumentKind.DISPENSING)
 
 
 @dataclass(frozen=True)
@@ -89,17 +91,13 @@ def _items(store: Store, rx: Prescription, lines: Sequence[DispenseLine]) -> lis
         if drug is not None and drug.price:
             cost = item_cost(store, rx.patient, drug, qty)
         else:  # not in our catalog: the prescriber's estimate, pro rata
-            cost = CostSplit.of(item.cost.total * qty // item.quantity, _percent(item.cost))
+            cost = pro_rata(item.cost, qty, item.quantity)
         items.append(DispensingItem(req.line, item.drug_code, qty, tuple(req.packs), cost))
     if not items:
         raise NoskheError(
             "Choose at least one line to dispense.", "دست‌کم یک ردیف را برای نسخه‌پیچی انتخاب کنید."
         )
     return items
-
-
-def _percent(cost: CostSplit) -> int:
-    return cost.insurer * 100 // cost.total if cost.total else 0
 
 
 def record_dispensing(

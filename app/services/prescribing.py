@@ -19,9 +19,10 @@ from app.lifecycle import RxEvent, RxState, next_state
 from app.services import outbox
 from app.services.clock import Clock, system_clock
 from app.services.pricing import drug_or_error, item_cost
+from app.signature_policy import DocumentKind, required_roles
 from app.signing import Signature, SignatureRole, Signer
 
-PRESCRIPTION_ROLES = (SignatureRole.PRESCRIBER, SignatureRole.FACILITY)
+PRESCRIPTION_ROLES = required_roles(DocumentKind.PRESCRIPTION)
 
 
 @dataclass(frozen=True)
@@ -210,7 +211,7 @@ def cancel_prescription(
     payload = None
     if _reaches_exchange(store.conn(), rx):
         doc = cancellation_document(rx, clock().isoformat())
-        (sig,) = sign_with([signer], doc, (SignatureRole.PRESCRIBER,))
+        (sig,) = sign_with([signer], doc, required_roles(DocumentKind.CANCELLATION))
         payload = {
             "document": doc,
             "signature": {
