@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from app import audit
 from app.domain import Facility, Prescription
@@ -32,6 +32,9 @@ from printing.payload import (
 )
 from printing.prescription_pdf import PrintedPrescription, render_prescription
 from printing.receipt_pdf import PrintedReceipt, render_receipt
+
+if TYPE_CHECKING:
+    from smartcard.trustlist import TrustList
 
 PAYLOAD_BLOB = "printing.paper-payload/{id}/{version}"
 
@@ -140,7 +143,10 @@ def print_receipt(
 
 
 def verify_text(
-    text: str, trust: Any, *, certificates: Iterable[bytes] | Mapping[bytes, bytes] = ()
+    text: str, trust: TrustList, *, certificates: Iterable[bytes] | Mapping[bytes, bytes] = ()
 ) -> VerifiedPaper:
-    """Decode and verify a scanned paper payload offline (see `printing.payload.verify`)."""
+    """Decode and verify a scanned paper payload offline against `trust` (section 12): `decode`, then
+    `printing.payload.verify`, which checks it with the one verifier under the signature policy (kind paper:
+    the prescriber named on it). Returns the `VerifiedPaper`; raises `PaperPayloadError` (unreadable) or
+    `PaperSignatureError` (`details['reason']` names the cause)."""
     return verify(decode(text), trust, certificates=certificates)
