@@ -77,6 +77,8 @@ def find_ext(resource: dict[str, Any], name: str) -> dict[str, Any] | None:
 
 
 def cost_ext(cost: dict[str, int]) -> dict[str, Any]:
+    """The cost extension of a line from `CostSplit.to_dict()`'s form: the insurer's and the patient's
+    shares, integer rials (`app.costs`)."""
     return ext(
         "cost",
         extension=[
@@ -87,6 +89,8 @@ def cost_ext(cost: dict[str, int]) -> dict[str, Any]:
 
 
 def read_cost(resource: dict[str, Any]) -> dict[str, int]:
+    """A line's cost extension back as `{"insurer": rials, "patient": rials}` (zeros when absent), the
+    form `CostSplit.from_dict` reads."""
     e = find_ext(resource, "cost")
     if e is None:
         return {"insurer": 0, "patient": 0}
