@@ -1,74 +1,62 @@
-"""The audit log: every read and write of patient data, in an append-only, hash-chained table.
+"""The audit log's hash chain: who did what to whose data, in rows that cannot be changed unnoticed.
 
 Each row carries `hash = SHA-256(prev_hash ‖ canonical row)`, the row including its sequence number, so
-editing, deleting or reordering rows breaks the chain at the first row touched; `verify()` names it.
-Rows are written in the same transaction as the change they record.
+editing, deleting or reordering rows breaks the chain at the first row touched; `check_chain` names it.
+This module is the rule, pure Python; the rows are written and read by the store (`store.audit`,
+`app/store/audit.py`) in the same transaction as the change they record. National rules: section 11 and
+bylaw art. 9.6 (a record of every access to health data).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from app.canonical import canonical_bytes
 
 GENESIS = "0" * 64
-_COLUMNS = ("seq", "at", "user", "role", "facility", "action", "patient", "object", "outcome")
+#: the hashed columns of a row, in order
+COLUMNS = ("seq", "at", "user", "role", "facility", "action", "patient", "object", "outcome")
 
 
-def row_hash(prev_hash: str, row: dict[str, Any]) -> str:
-    body = {k: row.get(k) for k in _COLUMNS}
-    return hashlib.sha256(bytes.fromhex(prev_hash) + canonical_bytes(body)).hexdigest()
+@dataclass(frozen=True)
+class Actor:
+    """Who is doing something, for the audit log: the user name, the workstation role (`clinic` or
+    `pharmacy`) and the facility's SIAM id."""
+
+    user: str
+    role: str
+    facility: str
 
 
 @dataclass(frozen=True)
 class AuditProblem:
+    """The first broken row of the chain: its sequence number and why, in English and Persian."""
+
     seq: int
     reason_en: str
     reason_fa: str
 
 
-def record(
-    conn: Any,
-    actor: Any,
-    action: str,
-    *,
-    patient: str | None = None,
-    obj: str | None = None,
-    outcome: str = "ok",
-) -> None:
-    """Append one row. Call inside the transaction that does the recorded work."""
-    last = conn.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
-    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
-    row = {
-        "seq": seq,
-        "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds"),
-        "user": actor.user,
-        "role": actor.role,
-        "facility": actor.facility,
-        "action": action,
-        "patient": patient,
-        "object": obj,
-        "outcome": outcome,
-    }
-    conn.execute(
-        "INSERT INTO audit_log (seq, at, user, role, facility, action, patient, object, outcome, prev_hash, hash)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-        (*(row[k] for k in _COLUMNS), prev, new_hash := row_hash(prev, row)),
-    )
-    # The head is kept apart so that cutting rows off the end is caught too.
-    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('audit_head', ?)", (f"{seq}:{new_hash}",))
+def row_hash(prev_hash: str, row: Mapping[str, Any]) -> str:
+    """SHA-256 (hex, 64 characters) of the previous row's hash (hex) followed by the canonical JSON of
+    `row`'s `COLUMNS` (missing columns count as null)."""
+    body = {k: row.get(k) for k in COLUMNS}
+    return hashlib.sha256(bytes.fromhex(prev_hash) + canonical_bytes(body)).hexdigest()
 
 
-def verify(conn: Any) -> tuple[int, AuditProblem | None]:
-    """(rows checked, the first broken row or None). Walks the chain in sequence order."""
+def check_chain(
+    rows: Iterable[tuple[dict[str, Any], str, str]], head: str | None
+) -> tuple[int, AuditProblem | None]:
+    """Walk the chain. `rows` are `(row, prev_hash, hash)` in sequence order, `row` holding `COLUMNS`;
+    `head` is the `"<seq>:<hash>"` recorded apart when the last row was written (None for an empty log).
+
+    Returns (rows found intact before the first problem, that problem or None). A missing, edited, reordered
+    or re-hashed row, and rows cut off the end, are each reported at the first row they touch."""
     prev, expected_seq, count = GENESIS, 1, 0
-    cur = conn.execute(f"SELECT {', '.join(_COLUMNS)}, prev_hash, hash FROM audit_log ORDER BY seq")
-    for values in cur:
-        row = dict(zip(_COLUMNS, values[:-2]))
-        stored_prev, stored_hash = values[-2], values[-1]
+    for row, stored_prev, stored_hash in rows:
         seq = row["seq"]
         if seq != expected_seq:
             return count, AuditProblem(
@@ -83,25 +71,12 @@ def verify(conn: Any) -> tuple[int, AuditProblem | None]:
                 f"ردیف {seq} دنبالهٔ ردیف {seq - 1} نیست (ردیف حذف یا جابه‌جا شده)",
             )
         if row_hash(prev, row) != stored_hash:
-            return count, AuditProblem(
-                seq, f"row {seq} was altered", f"ردیف {seq} دست‌کاری شده است"
-            )
+            return count, AuditProblem(seq, f"row {seq} was altered", f"ردیف {seq} دست‌کاری شده است")
         prev, expected_seq, count = stored_hash, seq + 1, count + 1
-    head = conn.execute("SELECT value FROM meta WHERE key = 'audit_head'").fetchone()
-    if head and head[0] != f"{expected_seq - 1}:{prev}":
+    if head and head != f"{expected_seq - 1}:{prev}":
         return count, AuditProblem(
             expected_seq,
-            f"the log ends at row {expected_seq - 1} but was written up to row {head[0].split(':')[0]}",
-            f"گزارش در ردیف {expected_seq - 1} تمام می‌شود اما تا ردیف {head[0].split(':')[0]} نوشته شده بود",
+            f"the log ends at row {expected_seq - 1} but was written up to row {head.split(':')[0]}",
+            f"گزارش در ردیف {expected_seq - 1} تمام می‌شود اما تا ردیف {head.split(':')[0]} نوشته شده بود",
         )
     return count, None
-
-
-def entries(conn: Any, *, patient: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
-    sql = f"SELECT {', '.join(_COLUMNS)} FROM audit_log"
-    args: tuple[Any, ...] = ()
-    if patient:
-        sql += " WHERE patient = ?"
-        args = (patient,)
-    sql += " ORDER BY seq DESC LIMIT ?"
-    return [dict(zip(_COLUMNS, r)) for r in conn.execute(sql, (*args, limit))]

@@ -76,10 +76,9 @@ def bench_encryption(tmp: Path, n: int) -> None:
     # The same Store code on a database opened without a key: plain SQLite, same pragmas and workload.
     plain = Store(tmp / "plain", os.urandom(32))
     (tmp / "plain").mkdir()
-    plain._key_pragma = "PRAGMA user_version"
-    plain._migrate()
-    with plain.transaction() as c:
-        c.execute("INSERT INTO meta VALUES ('role','clinic'), ('facility','12345678')")
+    plain.db.key_pragma = "PRAGMA user_version"
+    plain.db.migrate()
+    plain.metadata.set_many({"role": "clinic", "facility": "12345678"})
     plain_rate = _insert(plain, n)
     plain.close()
     print(f"insert {n} prescriptions (1 transaction each, WAL, synchronous=FULL, audited):")

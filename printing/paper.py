@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from app import audit
 from app.domain import Facility, Prescription
 from app.errors import NoskheError
 from app.lifecycle import RxState
@@ -61,8 +60,7 @@ def _cached(store: Any, rx: Prescription) -> str | None:
 
 
 def _record(store: Any, action: str, patient: str | None, obj: str) -> None:
-    with store.transaction() as c:
-        audit.record(c, store.actor, action, patient=patient, obj=obj)
+    store.audit.record(action, patient=patient, obj=obj)
 
 
 def _facility(store: Any, siam: str) -> Facility:

@@ -24,14 +24,17 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.errors import NoskheError
-from app.services.outbox import QUARANTINED, Outbox, OutboxRow
+from app.services.outbox import CONFLICT, QUARANTINED, OutboxRow
 from sync import messages, results
 from sync.client import ExchangeClient, ExchangeRefused, ExchangeUnavailable, Reply
 from sync.fhir.common import FhirError
 from sync.status import mark_offline, mark_online
+
+if TYPE_CHECKING:
+    from app.store import Store
 
 _process_lock = threading.Lock()
 
@@ -69,8 +72,9 @@ class DrainReport:
 
 
 @contextlib.contextmanager
-def drain_lock(store: Any) -> Iterator[bool]:
-    """One drain at a time per store, across threads and processes (CLI beside the UI)."""
+def drain_lock(store: Store) -> Iterator[bool]:
+    """One drain at a time per store, across threads and processes (CLI beside the UI): yields True to
+    the one holder (a lock file, `sync.lock`, in the data directory), False to anyone else meanwhile."""
     if not _process_lock.acquire(blocking=False):
         yield False
         return
@@ -97,9 +101,11 @@ def _entry_status(text: str) -> int:
 
 
 class Drainer:
+    """Sends what the outbox holds and applies the answers (see the module's docstring)."""
+
     def __init__(
         self,
-        store: Any,
+        store: Store,
         client: ExchangeClient,
         *,
         batch_size: int = 50,
@@ -112,7 +118,7 @@ class Drainer:
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
     ) -> None:
-        self.store, self.client, self.outbox = store, client, Outbox(store)
+        self.store, self.client, self.outbox = store, client, store.outbox
         self.batch_size, self.backoff, self.max_failures = batch_size, backoff or Backoff(), max_failures
         self.max_unreachable, self.patience, self.clock = max_unreachable, patience, clock
         self.wait_for_others, self.max_sends = wait_for_others, max_sends_per_drain
@@ -183,14 +189,12 @@ class Drainer:
             try:
                 outgoing.append(messages.build(self.store, row))
             except (FhirError, KeyError, ValueError, NoskheError) as exc:
-                with self.store.transaction() as c:
-                    err = NoskheError(f"This item cannot be sent: {exc}.", "این مورد قابل ارسال نیست.")
-                    Outbox.hold(c, row, QUARANTINED, err, action=results.DEFAULT_ACTION[QUARANTINED])
+                err = NoskheError(f"This item cannot be sent: {exc}.", "این مورد قابل ارسال نیست.")
+                self.outbox.hold(row, QUARANTINED, err, action=results.DEFAULT_ACTION[QUARANTINED])
                 report.quarantined += 1
         if not outgoing:
             return []
-        with self.store.transaction() as c:
-            Outbox.mark_sent(c, [o.row for o in outgoing])
+        self.outbox.mark_sent([o.row for o in outgoing])
         report.sent += len(outgoing)
         report.requests += 1
         if len(outgoing) == 1 or self.batch_size == 1:
@@ -219,31 +223,29 @@ class Drainer:
         ]
 
     def _later(self, rows: list[OutboxRow], *, item_failure: bool, reason: NoskheError | None) -> None:
-        with self.store.transaction() as c:
+        with self.store.transaction():
             for row in rows:
                 at = self.clock() + self.backoff.delay(row.attempts, self.rng)
-                Outbox.retry_later(c, row, at, item_failure=item_failure, reason=reason)
+                self.outbox.retry_later(row, at, item_failure=item_failure, reason=reason)
 
     def _apply(self, replies: list[tuple[messages.Outgoing, int, Any]], report: DrainReport) -> None:
-        with self.store.transaction() as c:
+        with self.store.transaction():
             for o, status, body in replies:
                 row = o.row
-                c.execute("SAVEPOINT answer")
                 try:
-                    self._apply_one(c, row, status, body, report)
+                    with self.store.savepoint("answer"):  # what a failed answer wrote is undone, alone
+                        self._apply_one(row, status, body, report)
                 except Exception as exc:  # noqa: BLE001 — an answer we cannot apply must not stop the others
-                    c.execute("ROLLBACK TO answer")
                     err = NoskheError(
                         f"The exchange's answer could not be applied ({type(exc).__name__}: {exc}).",
                         "پاسخ سامانهٔ تبادل قابل اعمال نبود.",
                     )
-                    Outbox.hold(c, row, QUARANTINED, err, action=results.DEFAULT_ACTION[QUARANTINED])
+                    self.outbox.hold(row, QUARANTINED, err, action=results.DEFAULT_ACTION[QUARANTINED])
                     report.quarantined += 1
-                c.execute("RELEASE answer")
 
-    def _apply_one(self, c: Any, row: OutboxRow, status: int, body: Any, report: DrainReport) -> None:
+    def _apply_one(self, row: OutboxRow, status: int, body: Any, report: DrainReport) -> None:
         if 200 <= status < 300:
-            Outbox.finish(c, row, results.applied(self.store, c, row, body))
+            self.outbox.finish(row, results.applied(self.store, row, body))
             report.done += 1
             report.by_op[row.op] = report.by_op.get(row.op, 0) + 1
             return
@@ -255,22 +257,21 @@ class Drainer:
                 f"سامانهٔ تبادل پاسخ {status} داد؛ دوباره تلاش می‌شود.",
             )
             if row.failures + 1 >= self.max_failures:
-                Outbox.hold(c, row, QUARANTINED, err, action=results.DEFAULT_ACTION[QUARANTINED])
+                self.outbox.hold(row, QUARANTINED, err, action=results.DEFAULT_ACTION[QUARANTINED])
                 report.quarantined += 1
             else:
-                Outbox.retry_later(c, row, at, item_failure=True, reason=err)
+                self.outbox.retry_later(row, at, item_failure=True, reason=err)
                 report.retried += 1
             return
         refusal = reply.refusal()
         if refusal.code in results.PASSING:
             # waiting on someone else (the prescriber's sync, another pharmacy's claim): not on a backoff scale
             at = self.clock() + self.wait_for_others + self.backoff.delay(row.attempts, self.rng)
-            Outbox.retry_later(c, row, at, item_failure=False, reason=refusal)
+            self.outbox.retry_later(row, at, item_failure=False, reason=refusal)
             report.retried += 1
             return
-        state = results.refused(self.store, c, row, refusal)
-        Outbox.hold(
-            c,
+        state = results.refused(self.store, row, refusal)
+        self.outbox.hold(
             row,
             state,
             refusal,
@@ -279,7 +280,7 @@ class Drainer:
         )
         if state == QUARANTINED:
             report.quarantined += 1
-        elif state == "conflict":
+        elif state == CONFLICT:
             report.conflicts += 1
         else:
             report.rejected += 1

@@ -9,13 +9,16 @@ from __future__ import annotations
 import base64
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.domain import Dispensing, Patient, Prescription
 from app.services.outbox import OutboxRow
 from app.signing import SignatureRole
 from sync import fhir
 from sync.fhir.common import WireSignature
+
+if TYPE_CHECKING:
+    from app.store import Store
 
 
 @dataclass(frozen=True)
@@ -41,13 +44,10 @@ class Outgoing:
         return h
 
 
-def _current_hid(store: Any, rx_id: str) -> str | None:
-    row = store.conn().execute("SELECT hid FROM prescriptions WHERE id = ?", (rx_id,)).fetchone()
-    return row[0] if row else None
-
-
-def build(store: Any, row: OutboxRow) -> Outgoing:
-    """The call for `row`. Raises `FhirError`/`KeyError` if the row cannot be turned into one (quarantine)."""
+def build(store: Store, row: OutboxRow) -> Outgoing:
+    """The call for `row`: eligibility (section 9-1 step 2), a prescription's registration or edit with its
+    signatures (9-1 steps 5 and 6), a signed cancellation, a dispensing (9-2 step 6). Raises
+    `FhirError`/`KeyError` if the row cannot be turned into one (the drain quarantines it)."""
     p = row.payload
     if row.op == "eligibility":
         body = fhir.eligibility_request(
@@ -58,7 +58,7 @@ def build(store: Any, row: OutboxRow) -> Outgoing:
         return Outgoing(row, "POST", "/eligibility", body, row.idem_key)
     if row.op in ("register", "edit"):
         rx = Prescription.from_dict(p["rx"])
-        rx.hid = rx.hid or _current_hid(store, rx.id)
+        rx.hid = rx.hid or store.prescriptions.hid_of(rx.id)
         sigs = store.signatures(rx.id, row.version)
         if not sigs:
             raise KeyError(f"no signatures for {rx.id} v{row.version}")

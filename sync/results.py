@@ -1,23 +1,24 @@
 """What the exchange's answers change locally: HIDs, tracking codes, rule ids, receipts; and, for refusals,
 the local state the exchange says is true, plus a "needs attention" reason with what to do.
 
-Every function runs inside the drain's transaction, together with the outbox row's own change. Where the
+Every function runs inside the drain's transaction (the store's repositories join it), together with the
+outbox row's own change. Where the
 exchange contradicts what this workstation believed (a dispensing elsewhere came first), its word is taken
 and written directly, not through the lifecycle: the lifecycle guards what a person may do, not the news.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.domain import Prescription
 from app.lifecycle import RxState
-from app.services.outbox import CONFLICT, DONE, QUARANTINED, REJECTED, OutboxRow
-from app.store.db import json_dumps
+from app.services.outbox import CONFLICT, QUARANTINED, REJECTED, OutboxRow, OutboxState
 from sync import fhir
 from sync.client import ExchangeRefused
+
+if TYPE_CHECKING:
+    from app.store import Store
 
 ACTIONS: dict[str, tuple[str, str]] = {
     "rules-rejected": (
@@ -43,7 +44,7 @@ ACTIONS: dict[str, tuple[str, str]] = {
     ),
     "cancelled": ("The prescription was cancelled by the prescriber.", "نسخه را پزشک ابطال کرده است."),
 }
-DEFAULT_ACTION = {
+DEFAULT_ACTION: dict[OutboxState, tuple[str, str]] = {
     REJECTED: (
         "Read the reason, correct and send again, or acknowledge.",
         "دلیل را بخوانید، اصلاح کنید و دوباره بفرستید یا تأیید کنید.",
@@ -61,21 +62,14 @@ DEFAULT_ACTION = {
 PASSING = {"not-registered", "claimed", "claim-superseded", "no-trust-list"}
 
 
-def action_for(state: str, code: str) -> tuple[str, str]:
+def action_for(state: OutboxState, code: str) -> tuple[str, str]:
+    """What a person should do about a row left in `state` by a refusal with `code`: (English, Persian)."""
     if code.startswith("signature-"):
         return (
             "Sign again with a valid certificate (check the token and the trust list).",
             "با گواهی معتبر دوباره امضا کنید (توکن و فهرست مراجع را بررسی کنید).",
         )
     return ACTIONS.get(code, DEFAULT_ACTION[state])
-
-
-def keep(conn: Any, subject: str, kind: str, data: Any) -> None:
-    """Remember what the exchange said about `subject` (one row per kind, the latest)."""
-    conn.execute(
-        "INSERT OR REPLACE INTO exchange_results (subject, kind, data, at) VALUES (?,?,?,?)",
-        (subject, kind, json_dumps(data), dt.datetime.now(dt.UTC).isoformat()),
-    )
 
 
 def _set_state(rx: Prescription, state: str | None, lines: list[int] | None) -> None:
@@ -85,15 +79,19 @@ def _set_state(rx: Prescription, state: str | None, lines: list[int] | None) -> 
 # ---- success ------------------------------------------------------------------------------------------
 
 
-def applied(store: Any, conn: Any, row: OutboxRow, body: Any) -> dict[str, Any]:
-    """Apply a 2xx answer; returns the summary kept on the outbox row."""
+def applied(store: Store, row: OutboxRow, body: Any) -> dict[str, Any]:
+    """Apply a 2xx answer (`body`, the FHIR resource the exchange returned) to what `row` carried: the
+    visit's HID (section 9-1 step 2), the tracking code and rule-approval ids of a registration or edit
+    (9-1 steps 4-6), a cancellation, a dispensing's receipt and the prescription's state (9-2 step 6).
+    Returns the summary kept on the outbox row. Raises `FhirError`/`KeyError` for an answer it cannot read
+    (the drain then quarantines the row)."""
     if row.op == "eligibility":
         e = fhir.read_eligibility(body)
         rx = store.get_prescription(row.subject_id)
         if rx.hid is None:
             rx.hid = e.hid
             store.save_prescription(rx, action="prescription.hid")
-        keep(conn, row.subject, "eligibility", e.to_dict())
+        store.results.keep(row.subject, "eligibility", e.to_dict())
         return {"hid": e.hid, "insured": e.insured, "overlap": e.overlap}
     out = fhir.read_task(body)
     if row.op in ("register", "edit"):
@@ -104,10 +102,10 @@ def applied(store: Any, conn: Any, row: OutboxRow, body: Any) -> dict[str, Any]:
         rx.rule_approval_id = out.get("ruleApprovalId")
         rx.hid = rx.hid or out.get("hid")
         store.save_prescription(rx, action="prescription.registered")
-        keep(conn, row.subject, "registration", out)
+        store.results.keep(row.subject, "registration", out)
         return {k: out.get(k) for k in ("trackingCode", "ruleApprovalId", "version", "itemRuleApprovalIds")}
     if row.op == "cancel":
-        keep(conn, row.subject, "cancellation", out)
+        store.results.keep(row.subject, "cancellation", out)
         return out
     if row.op == "dispense":
         d = store.get_dispensing(row.subject_id)
@@ -120,7 +118,7 @@ def applied(store: Any, conn: Any, row: OutboxRow, body: Any) -> dict[str, Any]:
         rx.tracking_code = rx.tracking_code or out.get("trackingCode")
         rx.hid = rx.hid or out.get("hid")
         store.save_prescription(rx, action="prescription.dispensed")
-        keep(conn, row.subject, "receipt", out)
+        store.results.keep(row.subject, "receipt", out)
         return {k: out.get(k) for k in ("receipt", "prescriptionState", "cost")}
     raise KeyError(row.op)
 
@@ -128,23 +126,18 @@ def applied(store: Any, conn: Any, row: OutboxRow, body: Any) -> dict[str, Any]:
 # ---- refusals -----------------------------------------------------------------------------------------
 
 
-def _last_accepted(store: Any, row: OutboxRow) -> Prescription | None:
-    rows = (
-        store.conn()
-        .execute(
-            "SELECT payload FROM outbox WHERE chain = ? AND op IN ('register', 'edit') AND state = ? AND seq < ?"
-            " ORDER BY seq DESC LIMIT 1",
-            (row.chain, DONE, row.seq),
-        )
-        .fetchall()
-    )
-    return Prescription.from_dict(json.loads(rows[0][0])["rx"]) if rows else None
+def _last_accepted(store: Store, row: OutboxRow) -> Prescription | None:
+    payload = store.outbox.last_done_payload(row.chain, ("register", "edit"), row.seq)
+    return Prescription.from_dict(payload["rx"]) if payload else None
 
 
-def refused(store: Any, conn: Any, row: OutboxRow, err: ExchangeRefused) -> str:
-    """Apply a refusal; returns the outbox state it leaves the row in (rejected, conflict, quarantined)."""
+def refused(store: Store, row: OutboxRow, err: ExchangeRefused) -> OutboxState:
+    """Apply a refusal (`err`: HTTP status, code, reason, details) to what `row` carried: a prescription
+    the exchange says was dispensed is shown as the exchange kept it, a rejected registration marks the
+    prescription rejected, a refused dispensing gives its lines back. Returns the outbox state it leaves
+    the row in: conflict (409), quarantined (400) or rejected."""
     state = CONFLICT if err.status == 409 else QUARANTINED if err.status == 400 else REJECTED
-    details = err.details
+    details: dict[str, Any] = err.details
     if row.op in ("register", "edit", "cancel"):
         rx = store.get_prescription(row.subject_id)
         if err.status == 409 and details.get("state") in ("dispensed", "partially_dispensed"):
@@ -178,8 +171,7 @@ def refused(store: Any, conn: Any, row: OutboxRow, err: ExchangeRefused) -> str:
         elif rx.state in (RxState.DISPENSED, RxState.PARTIALLY_DISPENSED):
             rx.state = RxState.PARTIALLY_DISPENSED if rx.dispensed_lines else RxState.REGISTERED
         store.save_prescription(rx, action="prescription.reconcile")
-    keep(
-        conn,
+    store.results.keep(
         row.subject,
         f"refusal:{row.op}",
         {"status": err.status, "code": err.code, "en": err.en, "fa": err.fa, "details": details},

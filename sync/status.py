@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from app.services.outbox import Outbox
+if TYPE_CHECKING:
+    from app.store import Store
 
 REFERENCE_KINDS = ("catalog", "rules", "trustlist")
 #: older than this, reference data is shown as stale (still used: stale beats nothing offline)
@@ -26,24 +27,21 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def mark_online(store: Any) -> None:
+def mark_online(store: Store) -> None:
+    """Record that the exchange answered just now (online; last success and last contact: now)."""
     now = _now().isoformat()
-    with store.transaction() as c:
-        for k, v in (("sync.online", "1"), ("sync.last_success", now), ("sync.last_contact", now)):
-            c.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (k, v))
+    store.metadata.set_many({"sync.online": "1", "sync.last_success": now, "sync.last_contact": now})
 
 
-def mark_offline(store: Any, reason: str) -> None:
-    with store.transaction() as c:
-        for k, v in (
-            ("sync.online", "0"),
-            ("sync.last_error", reason),
-            ("sync.last_attempt", _now().isoformat()),
-        ):
-            c.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (k, v))
+def mark_offline(store: Store, reason: str) -> None:
+    """Record that the exchange could not be reached just now, and why (`reason`, English, one line)."""
+    store.metadata.set_many(
+        {"sync.online": "0", "sync.last_error": reason, "sync.last_attempt": _now().isoformat()}
+    )
 
 
-def is_online(store: Any) -> bool | None:
+def is_online(store: Store) -> bool | None:
+    """Whether the exchange answered last time it was tried; None when it never was."""
     value = store.meta("sync.online")
     return None if value is None else value == "1"
 
@@ -56,6 +54,10 @@ def _age(iso: str | None, now: dt.datetime) -> float | None:
 
 @dataclass
 class SyncStatus:
+    """The outbox by state (`counts`), the oldest queued item's age in seconds, the last success (ISO 8601
+    UTC), online/offline (None: never connected), the last error, per reference data kind its version,
+    fetch time, age in seconds and staleness, and the items that need attention."""
+
     counts: dict[str, int]
     oldest_pending_age_s: float | None
     last_success: str | None
@@ -68,8 +70,9 @@ class SyncStatus:
         return dict(vars(self))
 
 
-def sync_status(store: Any) -> SyncStatus:
-    ob = Outbox(store)
+def sync_status(store: Store) -> SyncStatus:
+    """What the status bar and `noskhe sync status` show, read from the store (no network)."""
+    ob = store.outbox
     now = _now()
     ref = {}
     for kind in REFERENCE_KINDS:

@@ -7,31 +7,28 @@ outbox rows still on their way are left alone: their own answers will settle the
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from app.lifecycle import RxState
 from sync.client import ExchangeClient
-from sync.results import keep
+
+if TYPE_CHECKING:
+    from app.store import Store
 
 OPEN = (RxState.REGISTERED.value, RxState.PARTIALLY_DISPENSED.value)
 
 
-def pull_statuses(store: Any, client: ExchangeClient, limit: int = 500) -> dict[str, int]:
-    """Ask the exchange about open local prescriptions (least recently updated first); returns counts."""
-    ids = [
-        r[0]
-        for r in store.conn().execute(
-            "SELECT id FROM prescriptions p WHERE state IN (?, ?) AND tracking_code IS NOT NULL AND NOT EXISTS"
-            " (SELECT 1 FROM outbox o WHERE o.chain = 'rx:' || p.id AND o.state NOT IN ('done', 'acknowledged'))"
-            " ORDER BY updated_at LIMIT ?",
-            (*OPEN, limit),
-        )
-    ]
+def pull_statuses(store: Store, client: ExchangeClient, limit: int = 500) -> dict[str, int]:
+    """Ask the exchange about open local prescriptions (registered or partly dispensed, known to the
+    exchange, nothing left in their outbox chain; least recently updated first, at most `limit`) and adopt
+    the state and dispensed lines it reports. Returns `{"checked": n, "changed": n}`. Raises what
+    `ExchangeClient.statuses` raises when the exchange cannot be asked."""
+    ids = store.prescriptions.settled_ids(OPEN, limit)
     if not ids:
         return {"checked": 0, "changed": 0}
     changed = 0
     for st in client.statuses(ids):
-        with store.transaction() as c:
+        with store.transaction():
             rx = store.get_prescription(st["id"])
             lines = sorted(st.get("dispensedLines", []))
             if rx.state.value in OPEN and (
@@ -39,6 +36,6 @@ def pull_statuses(store: Any, client: ExchangeClient, limit: int = 500) -> dict[
             ):
                 rx.state, rx.dispensed_lines = RxState(st["state"]), lines
                 store.save_prescription(rx, action="prescription.status")
-                keep(c, f"rx:{rx.id}", "status", st)
+                store.results.keep(f"rx:{rx.id}", "status", st)
                 changed += 1
     return {"checked": len(ids), "changed": changed}

@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from app import audit
 from app.errors import ConfigError, NoskheError, StoreError
 from app.identifiers import KINDS, parse_identifier
 
@@ -88,7 +87,7 @@ def cmd_catalog_search(args: Any, ctx: Any) -> int:
 
 
 def cmd_audit_verify(args: Any, ctx: Any) -> int:
-    count, problem = audit.verify(ctx.open_store().conn())
+    count, problem = ctx.open_store().audit.verify()
     if problem:
         raise StoreError(
             f"Audit log broken at row {problem.seq}: {problem.reason_en}.",
@@ -99,7 +98,7 @@ def cmd_audit_verify(args: Any, ctx: Any) -> int:
 
 
 def cmd_audit_show(args: Any, ctx: Any) -> int:
-    for e in audit.entries(ctx.open_store().conn(), patient=args.patient, limit=args.limit):
+    for e in ctx.open_store().audit.entries(patient=args.patient, limit=args.limit):
         print(f"{e['seq']:>6}  {e['at']}  {e['user']}/{e['role']}@{e['facility']}  {e['action']}"
               f"  {e['patient'] or '-'}  {e['object'] or '-'}  {e['outcome']}")
     return 0

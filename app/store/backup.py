@@ -16,46 +16,37 @@ import shutil
 import struct
 import tempfile
 from pathlib import Path
-from typing import Any
-
-import sqlcipher3
+from typing import TYPE_CHECKING, Any
 
 from app.errors import StoreError
 from app.store.db import DB_NAME, KEY_NAME
 from app.store.files import fsync_dir, write_atomic
+
+if TYPE_CHECKING:
+    from app.store import Store
 
 MAGIC = b"NOSKHE-BACKUP\n"
 FORMAT_VERSION = 1
 _TABLES = ("prescriptions", "dispensings", "patients", "signatures", "audit_log", "drugs")
 
 
-def _counts(store: Any) -> dict[str, int]:
-    c = store.conn()
-    return {t: c.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in _TABLES}
+def _counts(store: Store) -> dict[str, int]:
+    return store.db.table_counts(_TABLES)
 
 
-def _snapshot(store: Any, target: Path) -> None:
-    """A consistent copy of the live database through SQLite's online backup API (same key)."""
-    dst = sqlcipher3.connect(str(target))
-    try:
-        dst.execute("PRAGMA cipher_log_level = NONE")
-        dst.execute(store._key_pragma)
-        store.conn().backup(dst)
-        dst.execute("PRAGMA journal_mode = DELETE")
-    finally:
-        dst.close()
-
-
-def create_backup(store: Any, path: Path, passphrase: str) -> dict[str, Any]:
-    """Write a backup of `store` to `path` and prove it opens; returns its header."""
+def create_backup(store: Store, path: Path, passphrase: str) -> dict[str, Any]:
+    """Write a backup of `store` to `path` and prove it opens (section 11, bylaw art. 9: backups for
+    recovery after incidents, as confidential as the workstation). Returns its header: format, created_at,
+    facility, role, schema, sha256 and size of the database bytes, row counts per table, the key file.
+    Raises `StoreError` when the file cannot be written or does not read back the same."""
     path = Path(path)
     with tempfile.TemporaryDirectory(prefix="noskhe-backup-") as tmp:
         snap = Path(tmp) / DB_NAME
-        _snapshot(store, snap)
+        store.db.backup_to(snap)
         db_bytes = snap.read_bytes()
     header = {
         "format": FORMAT_VERSION,
-        "created_at": dt.datetime.now(dt.timezone.utc).isoformat(),
+        "created_at": dt.datetime.now(dt.UTC).isoformat(),
         "facility": store.facility_siam,
         "role": store.role,
         "schema": store.schema_version(),
@@ -110,7 +101,8 @@ def _unpack_and_open(header: dict[str, Any], db_bytes: bytes, into: Path, passph
 
 
 def verify_backup(path: Path, passphrase: str) -> dict[str, Any]:
-    """Open the backup in a scratch directory; its header with the counts found."""
+    """Open the backup in a scratch directory; returns its header with the row counts found there. Raises
+    `StoreError` (not a backup, damaged, fails its integrity check) or `WrongPassphrase`."""
     header, db_bytes = _read(path)
     with tempfile.TemporaryDirectory(prefix="noskhe-verify-") as tmp:
         header["counts"] = _unpack_and_open(header, db_bytes, Path(tmp), passphrase)
@@ -118,7 +110,9 @@ def verify_backup(path: Path, passphrase: str) -> dict[str, Any]:
 
 
 def restore_backup(path: Path, data_dir: Path, passphrase: str) -> dict[str, Any]:
-    """Replace the store in `data_dir` with the backup. The previous files are kept aside, not deleted."""
+    """Replace the store in `data_dir` with the backup, once it has opened and passed its integrity check
+    in a staging directory. The previous files are kept aside in `before-restore-<time>/` (its path is the
+    header's `previous`), not deleted. Returns the header. Raises like `verify_backup`."""
     header, db_bytes = _read(path)
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -1,4 +1,5 @@
-"""The encrypted local store: one SQLCipher 4 database per workstation, the only door to its data.
+"""The encrypted database under the store: one SQLCipher 4 file per workstation, its connections,
+transactions and migrations. The repositories (`app/store/*.py`) hold a `Database`; nothing else does.
 
 Durability: the journal is WAL with `synchronous=FULL`, so a transaction is fsynced to the WAL before
 COMMIT returns. With NORMAL, WAL commits are durable only at the next checkpoint, and a power cut could lose
@@ -6,6 +7,10 @@ a prescription the GP was already told was saved (product rule 1).
 
 Threads: SQLite connections must not be shared across threads without care, so each thread gets its own
 connection on first use (`conn()`), all opened with the same raw key.
+
+Transactions nest by joining: inside `transaction()`, another `transaction()` on the same thread is the
+same transaction. A use case can therefore save a prescription and queue its outbox rows through two
+repositories and have them commit or fail together.
 """
 
 from __future__ import annotations
@@ -16,14 +21,14 @@ import json
 import os
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import sqlcipher3
+from sqlcipher3.dbapi2 import Connection
 
-from app.errors import NoskheError, StoreError
-from app.store.keyfile import DEFAULT_LOG2_N, KeyFile
+from app.audit import Actor
+from app.errors import StoreError
 from app.store.schema import LATEST, MIGRATIONS
 
 DB_NAME = "noskhe.db"
@@ -31,131 +36,40 @@ KEY_NAME = "noskhe.key"
 ROLES = ("clinic", "pharmacy")
 
 
-@dataclass(frozen=True)
-class Actor:
-    """Who is doing something, for the audit log."""
-
-    user: str
-    role: str
-    facility: str
+def now_iso() -> str:
+    """The current UTC time as ISO 8601 with offset (what every `*_at` column holds)."""
+    return dt.datetime.now(dt.UTC).isoformat()
 
 
-def _default_user() -> str:
-    return os.environ.get("NOSKHE_USER") or os.environ.get("USER") or "workstation"
+def json_dumps(obj: Any) -> str:
+    """Compact, key-sorted JSON with Persian kept as text: the form documents are stored in."""
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
-class StoreBase:
-    """Open with `Store.open(data_dir, passphrase)`; create once with `Store.create(...)`."""
+class Database:
+    """The SQLCipher database in `data_dir`, opened with the raw 32-byte `data_key` (never the passphrase).
+
+    Opening the file, checking the key and migrating are the `Store`'s job (`Store.open`/`Store.create`);
+    this class gives connections, transactions and the schema's version."""
 
     def __init__(self, data_dir: Path, data_key: bytes) -> None:
         self.data_dir = Path(data_dir)
-        self.db_path = self.data_dir / DB_NAME
-        self._key_pragma = f"PRAGMA key = \"x'{data_key.hex()}'\""
+        self.path = self.data_dir / DB_NAME
+        self.key_pragma = f"PRAGMA key = \"x'{data_key.hex()}'\""
         self._local = threading.local()
-        self._all: list[Any] = []
+        self._all: list[Connection] = []
         self._all_lock = threading.Lock()
-        self.actor = Actor(_default_user(), "?", "?")
-
-    # ---- opening -------------------------------------------------------------------------------------
-
-    @classmethod
-    def create(
-        cls,
-        data_dir: Path,
-        passphrase: str,
-        *,
-        role: str,
-        facility: str,
-        facility_name: str = "",
-        kdf_log2_n: int = DEFAULT_LOG2_N,
-        seed_reference_data: bool = True,
-    ) -> "StoreBase":
-        """A new, empty store in `data_dir`; refuses to touch an existing one."""
-        from app.identifiers import SiamId
-
-        if role not in ROLES:
-            raise StoreError(f"Role must be one of {', '.join(ROLES)}.", "نقش باید clinic یا pharmacy باشد.")
-        siam = SiamId.parse(facility).value
-        data_dir = Path(data_dir)
-        keyfile = KeyFile(data_dir / KEY_NAME)
-        if keyfile.exists() or (data_dir / DB_NAME).exists():
-            raise StoreError(
-                f"A Noskhe store already exists in {data_dir}; it was left untouched.",
-                f"در {data_dir} از پیش پایگاه داده وجود دارد؛ به آن دست زده نشد.",
-            )
-        data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        store = None
-        try:
-            store = cls._create_files(data_dir, passphrase, role, siam, facility_name, kdf_log2_n)
-            if seed_reference_data:
-                from app.catalog import seed_reference_data as seed
-
-                seed(store)
-        except BaseException:
-            # A store that could not be made whole is removed: these files did not exist before.
-            if store is not None:
-                store.close()
-            for name in (DB_NAME, DB_NAME + "-wal", DB_NAME + "-shm", KEY_NAME):
-                (data_dir / name).unlink(missing_ok=True)
-            raise
-        return store
-
-    @classmethod
-    def _create_files(
-        cls, data_dir: Path, passphrase: str, role: str, siam: str, facility_name: str, kdf_log2_n: int
-    ) -> "StoreBase":
-        data_key = os.urandom(32)
-        KeyFile(data_dir / KEY_NAME).create(passphrase, data_key, log2_n=kdf_log2_n)
-        # SQLite gives the -wal and -shm files the database file's mode: create it private.
-        os.close(os.open(data_dir / DB_NAME, os.O_CREAT | os.O_WRONLY, 0o600))
-        store = cls(data_dir, data_key)
-        store._migrate()
-        with store.transaction() as c:
-            for k, v in {
-                "role": role,
-                "facility": siam,
-                "facility_name": facility_name,
-                "created_at": dt.datetime.now(dt.timezone.utc).isoformat(),
-            }.items():
-                c.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (k, v))
-        store._set_actor()
-        return store
-
-    @classmethod
-    def open(cls, data_dir: Path, passphrase: str) -> "StoreBase":
-        """The existing store, or a clear error; a wrong passphrase never modifies any file."""
-        data_dir = Path(data_dir)
-        if not (data_dir / DB_NAME).exists():
-            raise StoreError(
-                f"No Noskhe store in {data_dir}; run `noskhe init` first.",
-                f"در {data_dir} پایگاه داده‌ای نیست؛ ابتدا `noskhe init` را اجرا کنید.",
-            )
-        data_key = KeyFile(data_dir / KEY_NAME).unwrap(passphrase)
-        store = cls(data_dir, data_key)
-        try:
-            store.conn().execute("SELECT count(*) FROM sqlite_master").fetchone()
-        except sqlcipher3.DatabaseError:
-            store.close()
-            raise StoreError(
-                "The database does not match its key file (damaged, or from another workstation).",
-                "پایگاه داده با فایل کلیدش جور نیست (آسیب‌دیده یا از رایانه‌ای دیگر).",
-            ) from None
-        store._migrate()
-        store._set_actor()
-        return store
-
-    def change_passphrase(self, old: str, new: str) -> None:
-        KeyFile(self.data_dir / KEY_NAME).rewrap(old, new)
 
     # ---- connections and transactions ------------------------------------------------------------
 
-    def conn(self) -> Any:
-        """This thread's connection (opened on first use)."""
-        c = getattr(self._local, "conn", None)
+    def conn(self) -> Connection:
+        """This thread's connection (opened on first use). Raises `sqlcipher3.DatabaseError` when the key
+        does not open the file."""
+        c: Connection | None = getattr(self._local, "conn", None)
         if c is None:
-            c = sqlcipher3.connect(str(self.db_path), isolation_level=None, check_same_thread=True)
+            c = sqlcipher3.connect(str(self.path), isolation_level=None, check_same_thread=True)
             c.execute("PRAGMA cipher_log_level = NONE")  # errors reach the user as one line, not library noise
-            c.execute(self._key_pragma)
+            c.execute(self.key_pragma)
             c.execute("PRAGMA cipher_memory_security = ON")
             c.execute("PRAGMA busy_timeout = 10000")
             try:
@@ -171,10 +85,11 @@ class StoreBase:
         return c
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[Any]:
-        """BEGIN IMMEDIATE … COMMIT; any exception rolls everything back (no half-written rows)."""
+    def transaction(self) -> Iterator[Connection]:
+        """BEGIN IMMEDIATE … COMMIT on this thread's connection; any exception rolls everything back (no
+        half-written rows) and propagates. Inside another transaction of this thread, joins it."""
         c = self.conn()
-        if c.in_transaction:  # nested: join the outer transaction
+        if c.in_transaction:
             yield c
             return
         c.execute("BEGIN IMMEDIATE")
@@ -186,31 +101,58 @@ class StoreBase:
         else:
             c.execute("COMMIT")
 
+    @contextlib.contextmanager
+    def savepoint(self, name: str = "step") -> Iterator[None]:
+        """A part of the current transaction that can fail alone: on an exception, what it wrote is undone
+        and the exception propagates; the enclosing transaction goes on. Must run inside `transaction()`
+        (raises `StoreError` otherwise)."""
+        c = self.conn()
+        if not c.in_transaction:
+            raise StoreError("A savepoint needs an open transaction.", "نقطهٔ بازگشت بدون تراکنش ممکن نیست.")
+        c.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            c.execute(f"ROLLBACK TO {name}")
+            c.execute(f"RELEASE {name}")
+            raise
+        c.execute(f"RELEASE {name}")
+
     def close(self) -> None:
+        """Close every thread's connection; the next `conn()` opens a new one."""
         with self._all_lock:
             conns, self._all = self._all, []
         for c in conns:
             try:
                 c.close()
-            except Exception:  # noqa: BLE001 — a connection of a finished thread
+            except Exception:  # noqa: BLE001, S110 — a connection of a finished thread
                 pass
         self._local = threading.local()
 
-    def __enter__(self) -> "StoreBase":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def check_key(self) -> None:
+        """Raises `StoreError` when the data key does not open this file (damaged, or another
+        workstation's key file); closes the connection it tried."""
+        try:
+            self.conn().execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlcipher3.DatabaseError:
+            self.close()
+            raise StoreError(
+                "The database does not match its key file (damaged, or from another workstation).",
+                "پایگاه داده با فایل کلیدش جور نیست (آسیب‌دیده یا از رایانه‌ای دیگر).",
+            ) from None
 
     # ---- schema --------------------------------------------------------------------------------------
 
     def schema_version(self) -> int:
+        """The highest migration applied (0 for a new file)."""
         c = self.conn()
         c.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at TEXT)")
         row = c.execute("SELECT max(version) FROM schema_version").fetchone()
-        return row[0] or 0
+        return int(row[0] or 0)
 
-    def _migrate(self) -> None:
+    def migrate(self) -> None:
+        """Apply the migrations newer than the file, each in its own transaction. Raises `StoreError` when
+        the file was written by a newer program (its schema is ahead of `LATEST`)."""
         current = self.schema_version()
         if current > LATEST:
             raise StoreError(
@@ -223,70 +165,38 @@ class StoreBase:
             with self.transaction() as c:
                 for statement in _split_sql(sql):
                     c.execute(statement)
-                c.execute(
-                    "INSERT INTO schema_version VALUES (?, ?)",
-                    (version, dt.datetime.now(dt.timezone.utc).isoformat()),
-                )
+                c.execute("INSERT INTO schema_version VALUES (?, ?)", (version, now_iso()))
 
-    # ---- meta, blobs ---------------------------------------------------------------------------------
-
-    def meta(self, key: str, default: str | None = None) -> str | None:
-        row = self.conn().execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else default
-
-    def set_meta(self, key: str, value: str) -> None:
-        with self.transaction() as c:
-            c.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
-
-    @property
-    def role(self) -> str:
-        return self.meta("role") or "?"
-
-    @property
-    def facility_siam(self) -> str:
-        return self.meta("facility") or "?"
-
-    def facility(self) -> Any:
-        from app.domain import Facility
-
-        return Facility(
-            siam_id=self.facility_siam,
-            name=self.meta("facility_name") or "",
-            kind=self.role,
-            national_id=self.meta("facility_national_id") or "",
-            address=self.meta("facility_address") or "",
-            phone=self.meta("facility_phone") or "",
-        )
-
-    def put_blob(self, name: str, data: bytes) -> None:
-        with self.transaction() as c:
-            c.execute(
-                "INSERT OR REPLACE INTO blobs (name, data, updated_at) VALUES (?, ?, ?)",
-                (name, bytes(data), dt.datetime.now(dt.timezone.utc).isoformat()),
-            )
-
-    def get_blob(self, name: str) -> bytes | None:
-        row = self.conn().execute("SELECT data FROM blobs WHERE name = ?", (name,)).fetchone()
-        return bytes(row[0]) if row else None
-
-    def _set_actor(self) -> None:
-        self.actor = Actor(_default_user(), self.role, self.facility_siam)
-
-    def as_user(self, user: str) -> "StoreBase":
-        self.actor = Actor(user, self.role, self.facility_siam)
-        return self
+    def table_counts(self, tables: tuple[str, ...]) -> dict[str, int]:
+        """Rows per table, for the named tables of the schema (a backup's fingerprint)."""
+        c = self.conn()
+        return {t: int(c.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]) for t in tables}
 
     # ---- checks --------------------------------------------------------------------------------------
 
     def integrity_problems(self) -> list[str]:
-        """Empty when both SQLCipher's page HMACs and SQLite's structure check are clean."""
+        """Empty when both SQLCipher's page HMACs and SQLite's structure check are clean; else one line
+        per problem found."""
         c = self.conn()
         problems = [str(r[0]) for r in c.execute("PRAGMA cipher_integrity_check").fetchall()]
         problems += [str(r[0]) for r in c.execute("PRAGMA integrity_check").fetchall() if r[0] != "ok"]
         return problems
 
     def checkpoint(self) -> None:
+        """Copy the WAL into the database file and truncate the WAL."""
         self.conn().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+
+    def backup_to(self, target: Path) -> None:
+        """A consistent copy of the live database at `target`, through SQLite's online backup API, still
+        encrypted with the same key and in rollback-journal mode (one file)."""
+        dst = sqlcipher3.connect(str(target))
+        try:
+            dst.execute("PRAGMA cipher_log_level = NONE")
+            dst.execute(self.key_pragma)
+            self.conn().backup(dst)
+            dst.execute("PRAGMA journal_mode = DELETE")
+        finally:
+            dst.close()
 
 
 def _split_sql(script: str) -> list[str]:
@@ -306,8 +216,9 @@ def _split_sql(script: str) -> list[str]:
     return out
 
 
-def json_dumps(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+def default_user() -> str:
+    """The name the audit log gives the person at this workstation: `NOSKHE_USER`, else the login name."""
+    return os.environ.get("NOSKHE_USER") or os.environ.get("USER") or "workstation"
 
 
-__all__ = ["Actor", "StoreBase", "json_dumps"]
+__all__ = ["DB_NAME", "KEY_NAME", "ROLES", "Actor", "Connection", "Database", "json_dumps", "now_iso"]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 
 def fsync_dir(path: Path) -> None:
+    """Make a rename or creation in directory `path` durable (where the platform allows opening it)."""
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:  # not every platform can open a directory
@@ -19,7 +20,8 @@ def fsync_dir(path: Path) -> None:
 
 
 def write_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
-    """Temp file in the same directory, fsync, `os.replace`, fsync the directory."""
+    """Replace `path` with `data` (file mode `mode`): temp file in the same directory, fsync, `os.replace`,
+    fsync the directory. Raises `OSError`; the temp file is removed on failure."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

@@ -13,6 +13,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -42,16 +43,22 @@ def _derive(passphrase: str, salt: bytes, log2_n: int, r: int, p: int) -> bytes:
 
 @dataclass(frozen=True)
 class KeyFile:
+    """The key file at `path` (section 11: confidentiality of the data at rest)."""
+
     path: Path
 
     def exists(self) -> bool:
+        """Whether the file is there."""
         return self.path.exists()
 
     def create(self, passphrase: str, data_key: bytes, *, log2_n: int = DEFAULT_LOG2_N) -> None:
+        """Write the 32-byte `data_key` wrapped under `passphrase` (scrypt cost 2^`log2_n`), atomically.
+        Raises `StoreError` for a passphrase shorter than 8 characters."""
         self._write(passphrase, data_key, log2_n)
 
     def unwrap(self, passphrase: str) -> bytes:
-        """The data key, or `WrongPassphrase`; never writes anything."""
+        """The 32-byte data key. Raises `WrongPassphrase` (the GCM tag does not match) or `StoreError`
+        (missing or damaged file); never writes anything."""
         doc = self._read()
         kdf = doc["kdf"]
         try:
@@ -68,6 +75,8 @@ class KeyFile:
             ) from None
 
     def rewrap(self, old: str, new: str) -> None:
+        """Wrap the same data key under `new` instead of `old`, atomically. Raises like `unwrap`, and
+        `StoreError` for a new passphrase shorter than 8 characters."""
         data_key = self.unwrap(old)
         self._write(new, data_key, int(self._read()["kdf"]["log2_n"]))
 
@@ -93,7 +102,7 @@ class KeyFile:
     def _aad(salt: bytes) -> bytes:
         return f"{FORMAT}/{VERSION}".encode() + salt
 
-    def _read(self) -> dict:
+    def _read(self) -> dict[str, Any]:
         try:
             doc = json.loads(self.path.read_bytes())
         except FileNotFoundError:

@@ -1,6 +1,5 @@
 import pytest
 
-from app import audit
 from app.errors import StoreError, WrongPassphrase
 from app.store import Store
 from app.store.backup import create_backup, restore_backup, verify_backup
@@ -25,7 +24,7 @@ def test_backup_restore_round_trip(store, data_dir, tmp_path):
     with Store.open(data_dir, PASSPHRASE) as s:
         assert {rx.id for rx in s.find_prescriptions()} == {rx.id for rx in kept}
         assert s.integrity_problems() == []
-        assert audit.verify(s.conn())[1] is None
+        assert s.audit.verify()[1] is None
 
 
 def test_restore_onto_a_new_machine(store, tmp_path):

@@ -186,3 +186,79 @@ def test_blobs(store):
     assert store.get_blob("trust-list") is None
     store.put_blob("trust-list", b"\x00\x01")
     assert store.get_blob("trust-list") == b"\x00\x01"
+
+
+def test_the_store_is_composed_of_repositories(store):
+    from app.store.audit import AuditLog
+    from app.store.db import Database
+    from app.store.outbox import OutboxRepository
+    from app.store.prescriptions import PrescriptionRepository
+    from app.store.results import ExchangeResults
+
+    assert isinstance(store.db, Database)
+    assert isinstance(store.prescriptions, PrescriptionRepository)
+    assert isinstance(store.outbox, OutboxRepository)
+    assert isinstance(store.results, ExchangeResults)
+    assert isinstance(store.audit, AuditLog)
+    for repo in (store.prescriptions, store.patients, store.dispensings, store.outbox, store.results,
+                 store.metadata, store.blobs, store.audit):
+        assert repo.db is store.db  # one database, one connection per thread, shared transactions
+
+
+def test_work_through_several_repositories_commits_together_or_not_at_all(store):
+    rx = make_prescription()
+    with pytest.raises(RuntimeError), store.transaction():
+        store.prescriptions.save(rx)
+        store.outbox.enqueue(op="register", subject=f"rx:{rx.id}", chain=f"rx:{rx.id}", payload={})
+        store.results.keep(f"rx:{rx.id}", "registration", {"trackingCode": "1"})
+        raise RuntimeError("power cut")
+    assert store.find_prescriptions() == [] and sum(store.outbox.counts().values()) == 0
+    assert store.exchange_results_for_prescription(rx.id) == {}
+    with store.transaction():
+        store.prescriptions.save(rx)
+        store.outbox.enqueue(op="register", subject=f"rx:{rx.id}", chain=f"rx:{rx.id}", payload={})
+    assert store.get_prescription(rx.id).id == rx.id and store.outbox.counts()["pending"] == 1
+
+
+def test_a_savepoint_undoes_only_its_own_part(store):
+    from app.errors import StoreError
+
+    with pytest.raises(StoreError), store.savepoint():
+        pass  # outside a transaction there is nothing to be part of
+    with store.transaction():
+        store.set_meta("kept", "1")
+        with pytest.raises(KeyError), store.savepoint():
+            store.set_meta("undone", "1")
+            raise KeyError("bad answer")
+    assert store.meta("kept") == "1" and store.meta("undone") is None
+
+
+def test_exchange_results_for_a_prescription_and_its_chain(store):
+    rx = make_prescription()
+    store.save_prescription(rx)
+    store.outbox.enqueue(op="dispense", subject="disp:d1", chain=f"rx:{rx.id}", payload={})
+    store.results.keep(f"rx:{rx.id}", "registration", {"trackingCode": "100000000007"})
+    store.results.keep("disp:d1", "receipt", {"receipt": "R1", "cost": {"insurer": 900, "patient": 100}})
+    store.results.keep("disp:other", "receipt", {"receipt": "R2"})
+    assert store.exchange_results_for_prescription(rx.id) == {
+        f"rx:{rx.id}/registration": {"trackingCode": "100000000007"},
+        "disp:d1/receipt": {"receipt": "R1", "cost": {"insurer": 900, "patient": 100}},
+    }
+    assert store.results.get("disp:other", "receipt") == {"receipt": "R2"}
+    assert store.results.get("disp:other", "status") is None
+
+
+def test_the_schema_the_repositories_rely_on(store):
+    """Introspected with sqlite-utils: the outbox's columns are the row type's, the retrieval keys are
+    indexed (section 9-2 step 3), and the append-only guards are in place."""
+    import sqlite_utils
+
+    from app.store.outbox import _COLUMNS
+
+    db = sqlite_utils.Database(store.conn())
+    assert tuple(db["outbox"].columns_dict) == _COLUMNS
+    indexed = {tuple(i.columns) for i in db["prescriptions"].indexes}
+    assert {("patient_value",), ("tracking_code",), ("hid",), ("state",)} <= indexed
+    assert {t.name for t in db["audit_log"].triggers} == {"audit_log_no_update", "audit_log_no_delete"}
+    assert {t.name for t in db["outbox"].triggers} == {"outbox_no_delete"}
+    assert db["exchange_results"].pks == ["subject", "kind"]

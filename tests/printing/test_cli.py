@@ -107,9 +107,8 @@ def test_reprint_needs_no_token_and_no_qr_needs_no_signer(
         run(data_dir, "rx", "print", rx.id, "-o", str(tmp_path / "d.pdf")) == 0
     )  # the signed payload is kept
     assert store.get_blob(PAYLOAD_BLOB.format(id=rx.id, version=rx.version)) == first
-    from app import audit
 
-    actions = [e["action"] for e in audit.entries(store.conn(), limit=50)]
+    actions = [e["action"] for e in store.audit.entries(limit=50)]
     assert actions.count("prescription.print") == 3
 
 

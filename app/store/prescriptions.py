@@ -1,0 +1,146 @@
+"""Prescriptions in the store; every read and write is audited.
+
+A prescription's row holds its current version (the legal data elements of section 7, as one document)
+with the columns it is found by: patient, tracking code, HID, state. Each signed version is also kept whole
+in `prescription_versions`, so an edit (section 9-1 step 6) never loses what was signed before.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+
+from app.domain import Prescription
+from app.signing import Signature
+from app.store.audit import AuditLog
+from app.store.db import Connection, Database, json_dumps, now_iso
+from app.store.outbox import TERMINAL, chain_of
+from app.store.patients import PatientRepository, not_found
+from app.store.signatures import SignatureRepository
+
+
+class PrescriptionRepository:
+    """The `prescriptions` and `prescription_versions` tables, and the prescriptions' signatures."""
+
+    def __init__(
+        self, db: Database, audit: AuditLog, patients: PatientRepository, signatures: SignatureRepository
+    ) -> None:
+        self.db = db
+        self.audit = audit
+        self.patients = patients
+        self.signatures = signatures
+
+    def save(
+        self,
+        rx: Prescription,
+        signatures: Sequence[Signature] = (),
+        *,
+        action: str = "prescription.save",
+        also: Callable[[Connection], object] | None = None,
+    ) -> None:
+        """Write the prescription's current version, its patient (if new to this workstation) and, when
+        `signatures` are given, those signatures and a whole copy of the signed version — one transaction,
+        audited as `action`. `also(conn)` runs inside it, for work that must commit or fail together with
+        it; work done through the store's repositories inside `also` (or inside an enclosing
+        `store.transaction()`) joins the same transaction. Any exception rolls everything back."""
+        with self.db.transaction() as c:
+            c.execute(
+                "INSERT OR REPLACE INTO prescriptions (id, version, state, patient_kind, patient_value, hid,"
+                " tracking_code, prescribed_at, updated_at, document) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (
+                    rx.id, rx.version, rx.state.value, rx.patient.id.kind, rx.patient.id.value, rx.hid,
+                    rx.tracking_code, rx.prescribed_at.isoformat(), now_iso(), json_dumps(rx.to_dict()),
+                ),
+            )
+            self.patients.keep_first_seen(rx.patient)
+            for sig in signatures:
+                self.signatures.put(rx.id, rx.version, sig)
+            if signatures:
+                c.execute(
+                    "INSERT OR REPLACE INTO prescription_versions (id, version, document, saved_at)"
+                    " VALUES (?,?,?,?)",
+                    (rx.id, rx.version, json_dumps(rx.document()), now_iso()),
+                )
+            if also is not None:
+                also(c)
+            self.audit.record(action, patient=str(rx.patient.id), obj=f"rx:{rx.id}/{rx.version}")
+
+    def get(self, rx_id: str) -> Prescription:
+        """The prescription's current version; the read is audited (outcome `not-found` too). Raises
+        `NotFound` when this workstation does not hold it."""
+        with self.db.transaction() as c:
+            row = c.execute(
+                "SELECT document, patient_kind, patient_value FROM prescriptions WHERE id = ?", (rx_id,)
+            ).fetchone()
+            self.audit.record(
+                "prescription.read",
+                patient=f"{row[1]}:{row[2]}" if row else None,
+                obj=f"rx:{rx_id}",
+                outcome="ok" if row else "not-found",
+            )
+        if not row:
+            raise not_found("prescription", "نسخه", rx_id)
+        return Prescription.from_dict(json.loads(row[0]))
+
+    def find(
+        self,
+        *,
+        patient_value: str | None = None,
+        tracking_code: str | None = None,
+        hid: str | None = None,
+        states: Sequence[str] = (),
+        limit: int = 100,
+    ) -> list[Prescription]:
+        """Prescriptions matching every key given (patient id value, tracking code, HID — the retrieval keys
+        of section 9-2 step 3 — and states, `RxState` values), newest first, at most `limit`. Audited as
+        `prescription.list` with the count found."""
+        where, args = [], []
+        for col, val in (("patient_value", patient_value), ("tracking_code", tracking_code), ("hid", hid)):
+            if val:
+                where.append(f"{col} = ?")
+                args.append(val)
+        if states:
+            where.append(f"state IN ({','.join('?' * len(states))})")
+            args.extend(states)
+        sql = "SELECT document FROM prescriptions"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY prescribed_at DESC, id DESC LIMIT ?"
+        with self.db.transaction() as c:
+            rows = c.execute(sql, (*args, limit)).fetchall()
+            self.audit.record("prescription.list", patient=patient_value, obj=f"count:{len(rows)}")
+        return [Prescription.from_dict(json.loads(r[0])) for r in rows]
+
+    def current_version(self, rx_id: str) -> int | None:
+        """The version number of the prescription's current row, or None when not held here."""
+        row = self.db.conn().execute("SELECT version FROM prescriptions WHERE id = ?", (rx_id,)).fetchone()
+        return int(row[0]) if row else None
+
+    def hid_of(self, rx_id: str) -> str | None:
+        """The visit's HID (section 9-1 step 2) as the store holds it now, or None (not known yet, or not
+        held here). Not audited: no patient data is read."""
+        row = self.db.conn().execute("SELECT hid FROM prescriptions WHERE id = ?", (rx_id,)).fetchone()
+        return row[0] if row else None
+
+    def signatures_of(self, rx_id: str, version: int | None = None) -> list[Signature]:
+        """The signatures over `version` of the prescription (its current version when None); empty when
+        none are kept."""
+        if version is None:
+            version = self.current_version(rx_id) or 1
+        return self.signatures.of(rx_id, version)
+
+    def settled_ids(self, states: Sequence[str], limit: int) -> list[str]:
+        """Ids of prescriptions in `states` (`RxState` values) that the exchange knows (they have a tracking
+        code) and that have nothing left in the outbox, least recently updated first, at most `limit`:
+        those whose state only the exchange can change now (dispensed or cancelled elsewhere)."""
+        if not states:
+            return []
+        marks = ",".join("?" * len(states))
+        terminal = ",".join("?" * len(TERMINAL))
+        rows = self.db.conn().execute(
+            f"SELECT id FROM prescriptions p WHERE state IN ({marks}) AND tracking_code IS NOT NULL AND NOT EXISTS"
+            f" (SELECT 1 FROM outbox o WHERE o.chain = ? || p.id AND o.state NOT IN ({terminal}))"
+            " ORDER BY updated_at LIMIT ?",
+            (*states, chain_of(""), *TERMINAL, limit),
+        )
+        return [str(r[0]) for r in rows]
