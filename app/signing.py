@@ -12,6 +12,8 @@ from typing import Protocol
 
 
 class SignatureRole(str, Enum):
+    """The capacity a signature is made in; which roles sign which document is `app.signature_policy`."""
+
     PRESCRIBER = "prescriber"
     PHARMACIST = "pharmacist"
     FACILITY = "facility"
@@ -31,6 +33,9 @@ class SignerIdentity:
 
 @dataclass(frozen=True)
 class Signature:
+    """A signature as kept with its document: the role it was made in, the CMS, and who and when as the
+    signer's certificate and clock said at signing."""
+
     role: SignatureRole
     cms: bytes  # DER CMS SignedData, detached, over the canonical bytes
     signer: SignerIdentity
@@ -49,6 +54,10 @@ class Signer(Protocol):
 
 @dataclass(frozen=True)
 class VerificationResult:
+    """What a valid signature tells: the signer as the certificate names him, the role the certificate
+    states (None for a national-card certificate, which states none), the signing time it claims, and the
+    trust list it was checked against (version; stale when older than its maximum age)."""
+
     signer: SignerIdentity
     role: SignatureRole | None
     signed_at: dt.datetime | None
