@@ -47,11 +47,16 @@ class Backoff:
     cap: float = 300.0
 
     def delay(self, attempts: int, rng: random.Random | None = None) -> float:
+        """Seconds to wait after `attempts` tries."""
         return (rng or random).uniform(0, min(self.cap, self.base * 2 ** min(attempts, 30)))
 
 
 @dataclass
 class DrainReport:
+    """What one drain did: rows sent, done, rejected, in conflict, quarantined, retried later; requests
+    made; whether the exchange was offline or another drain was busy; the last error; seconds taken; rows
+    still pending; done rows per op; what the status pull found."""
+
     sent: int = 0
     done: int = 0
     rejected: int = 0
@@ -68,6 +73,7 @@ class DrainReport:
     statuses: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """Every field, for `noskhe sync run --json`."""
         return dict(vars(self))
 
 

@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Outgoing:
+    """One call to the exchange: the row it carries, HTTP method and path, FHIR body, idempotency key and,
+    for a dispensing, the claim secret the retrieval returned."""
+
     row: OutboxRow
     method: str
     path: str
@@ -31,6 +34,7 @@ class Outgoing:
     claim: str | None = None
 
     def batch_entry(self) -> dict[str, Any]:
+        """The call as one entry of a FHIR batch Bundle (key and claim in `ifNoneExist`)."""
         opts = f"idempotency-key={self.key}" + (f"&claim={self.claim}" if self.claim else "")
         return {
             "resource": self.body,
@@ -38,6 +42,7 @@ class Outgoing:
         }
 
     def headers(self) -> dict[str, str]:
+        """The HTTP headers of the call when sent alone (`Idempotency-Key`, `X-Claim`)."""
         h = {"Idempotency-Key": self.key}
         if self.claim:
             h["X-Claim"] = self.claim

@@ -67,6 +67,7 @@ class SyncStatus:
     attention: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
+        """Every field, for `noskhe sync status --json`."""
         return dict(vars(self))
 
 
