@@ -20,16 +20,48 @@ import datetime as dt
 import json
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import sqlcipher3
-from sqlcipher3.dbapi2 import Connection
 
 from app.audit import Actor
 from app.errors import StoreError
 from app.store.schema import LATEST, MIGRATIONS
+
+
+class Cursor(Protocol):
+    """What the store uses of a DB-API cursor (`sqlcipher3.dbapi2.Cursor`)."""
+
+    @property
+    def rowcount(self) -> int: ...
+
+    @property
+    def lastrowid(self) -> int | None: ...
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Connection(Protocol):
+    """What the store uses of a SQLCipher connection (`sqlcipher3.dbapi2.Connection`, which ships no
+    type information: this protocol is its type here)."""
+
+    @property
+    def in_transaction(self) -> bool: ...
+
+    def execute(self, sql: str, parameters: Sequence[Any] = ..., /) -> Cursor: ...
+
+    def executemany(self, sql: str, parameters: Iterable[Sequence[Any]], /) -> Cursor: ...
+
+    def backup(self, target: Any, /) -> None: ...
+
+    def close(self) -> None: ...
+
 
 DB_NAME = "noskhe.db"
 KEY_NAME = "noskhe.key"
@@ -221,4 +253,4 @@ def default_user() -> str:
     return os.environ.get("NOSKHE_USER") or os.environ.get("USER") or "workstation"
 
 
-__all__ = ["DB_NAME", "KEY_NAME", "ROLES", "Actor", "Connection", "Database", "json_dumps", "now_iso"]
+__all__ = ["DB_NAME", "KEY_NAME", "ROLES", "Actor", "Connection", "Cursor", "Database", "json_dumps", "now_iso"]
