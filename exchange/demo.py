@@ -34,11 +34,25 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from exchange.process import ExchangeProcess, free_port
 
+if TYPE_CHECKING:
+    from app.workstation import Workstation
+
 PASSPHRASE = "demo passphrase"
+#: environment settings a workstation would take over its store's (`app.workstation`), and the PKCS#11
+#: module: the demo's sites use their own settings and SoftHSM2 tokens only
+OVERRIDES = (
+    "NOSKHE_EXCHANGE_URL",
+    "NOSKHE_EXCHANGE_CA",
+    "NOSKHE_TOKEN_LABEL",
+    "NOSKHE_FACILITY_TOKEN",
+    "NOSKHE_FACILITY_P12",
+    "NOSKHE_TRUST_LIST",
+    "NOSKHE_PKCS11_MODULE",
+)
 
 
 @dataclass
@@ -103,13 +117,17 @@ class World:
         self.root = root
         self.tokens = devtoken.init(root / "tokens", devworld.IDENTITIES)
         os.environ["SOFTHSM2_CONF"] = str(self.tokens.softhsm_conf)  # before the PKCS#11 module loads
+        for var in OVERRIDES:  # the sites are what their stores say, whatever this shell points at
+            os.environ.pop(var, None)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.exchange: ExchangeProcess | None = None
-        self.sites: dict[str, Any] = {}
+        self.sites: dict[str, Workstation] = {}
 
     def start_exchange(self) -> None:
-        self.exchange = ExchangeProcess(self.root / "exchange", self.tokens.trust_list, port=self.port).start()
+        self.exchange = ExchangeProcess(
+            self.root / "exchange", self.tokens.trust_list, port=self.port
+        ).start()
 
     def stop_exchange(self) -> None:
         if self.exchange is not None:
@@ -127,52 +145,45 @@ class World:
         with urllib.request.urlopen(req, timeout=10) as r:
             return json.loads(r.read())
 
-    def site(self, ws: Any) -> Any:
-        """A workstation: its store, its signers (on tokens) and its sync engine."""
-        from app.signing import SignatureRole as R
-        from app.store import Store
+    def site(self, spec: Any) -> Workstation:
+        """A workstation built as the CLI builds one: a new encrypted store, the TEST trust list imported,
+        the exchange's address and its two tokens in its settings (`noskhe init`, `token trust import`,
+        `sync config`); PINs and the passphrase come from a fixed prompter, and its signers from
+        `ws.signers()`. `spec` is a `devworld.Workstation`."""
+        from app.prompter import FixedPrompter
+        from app.services.settings import configure
+        from app.workstation import Workstation
         from exchange.devworld import PINS
-        from smartcard.config import SOFTHSM_MODULE, SmartcardConfig
-        from smartcard.signer import TokenSigner
-        from smartcard.tokens import Pkcs11Module
         from smartcard.trustlist import TrustList
-        from sync.client import ExchangeClient
         from sync.drain import Backoff
-        from sync.engine import SyncEngine
 
-        store = Store.create(
-            self.root / ws.user_token,
-            PASSPHRASE,
-            role=ws.role,
-            facility=ws.siam,
-            facility_name=ws.name,
+        ws = Workstation.create(
+            self.root / spec.user_token,
+            FixedPrompter(pins=PINS, passphrases={"store": PASSPHRASE}),
+            role=spec.role,
+            facility=spec.siam,
+            facility_name=spec.name,
             kdf_log2_n=14,
+            engine_options={"backoff": Backoff(0.05, 0.5), "patience": 2.0},
+            client_options={"timeout": (1.0, 20.0)},
         )
-        trust = TrustList.from_file(self.tokens.trust_list)
-        trust.save(store)
-        store.set_meta("exchange.url", self.url)
-        module = Pkcs11Module.load(SmartcardConfig(module_path=SOFTHSM_MODULE))
-        signers = []
-        for label, role in (
-            (ws.user_token, R.PRESCRIBER if ws.role == "clinic" else R.PHARMACIST),
-            (ws.facility_token, R.FACILITY),
-        ):
-            session = module.session(label=label)
-            session.login(PINS[label])
-            signers.append(TokenSigner(session, role, trust))
-        engine = SyncEngine(
-            store,
-            ExchangeClient(self.url, signers[1], siam=ws.siam, timeout=(1.0, 20.0)),
-            backoff=Backoff(0.05, 0.5),
-            patience=2.0,
+        self.sites[spec.user_token] = ws
+        TrustList.from_file(self.tokens.trust_list).save(ws.store)
+        ws.forget_trust()
+        configure(
+            ws,
+            {
+                "exchange.url": self.url,
+                "signing.user_token": spec.user_token,
+                "signing.facility_token": spec.facility_token,
+            },
         )
-        self.sites[ws.user_token] = engine
-        return store, signers, engine
+        return ws
 
     def close(self) -> None:
         self.stop_exchange()
-        for engine in self.sites.values():
-            engine.store.close()
+        for ws in self.sites.values():
+            ws.close()
 
 
 def play(root: Path, out: Path, say: Callable[[str], None] = lambda s: None) -> Story:

@@ -1,4 +1,9 @@
-"""The steps of `noskhe demo` (see `exchange.demo` for the stage they play on)."""
+"""The steps of `noskhe demo` (see `exchange.demo` for the stage they play on).
+
+Each site is a `Workstation` built as the CLI builds one, and each step calls the use cases the CLI calls:
+`write_prescription`, `print_prescription`, `retrieve_prescriptions`, `check_packs`, `dispense`,
+`read_paper`, `print_receipt`, `edit_prescription`, `statement`, and the workstation's sync engine.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +11,22 @@ import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from app.domain import Coverage, DispensedPack, Patient, PatientId
+from app.domain import Coverage, DispensedPack, Patient, PatientId, Prescription
 from app.errors import NoskheError
-from app.services.dispensing import DispenseLine, record_dispensing
+from app.services.dispensing import DispenseLine
 from app.services.outbox import Outbox
 from app.services.prescribing import ItemRequest, edit_prescription, write_prescription
+from app.services.statements import statement
+from printing.paper import print_prescription
+from printing.pharmacy import print_receipt, read_paper, read_qr_image
+from sync.client import ExchangeRefused
+from sync.counter import check_packs, dispense
+from sync.retrieve import retrieve_prescriptions
+
+if TYPE_CHECKING:
+    from app.workstation import Workstation
 
 ITEMS = (
     [
@@ -27,8 +41,6 @@ ITEMS = (
 def scan(pdf: Path, workdir: Path, printed_text: str) -> tuple[list[str], str]:
     """The QR text(s) a pharmacy reads from a paper prescription: the PDF rasterised at 300 dpi
     (`pdftoppm`) and read with `zbarimg`, as from a scanner; without those tools, the text as printed."""
-    from app.cli.cmd_print import read_qr_image
-
     if not (shutil.which("pdftoppm") and shutil.which("zbarimg")):
         return [printed_text], "the printed QR text (pdftoppm/zbarimg not installed)"
     workdir.mkdir(parents=True, exist_ok=True)
@@ -36,27 +48,18 @@ def scan(pdf: Path, workdir: Path, printed_text: str) -> tuple[list[str], str]:
     subprocess.run(
         ["pdftoppm", "-r", "300", "-png", "-singlefile", str(pdf), str(prefix)], check=True, timeout=60
     )
-    return read_qr_image(str(prefix.with_suffix(".png"))), "zbarimg, from the PDF rendered at 300 dpi"
+    return read_qr_image(prefix.with_suffix(".png")), "zbarimg, from the PDF rendered at 300 dpi"
 
 
-def hand_over(
-    store: Any, rx: Any, packs: dict[int, str], pharmacist: Any, signers: list[Any], claim: str | None = None
-) -> Any:
-    """Every line of `rx` as prescribed, one pack (its TTAC code from `packs`) each: signed and queued."""
-    lines = [DispenseLine(it.line, packs=(DispensedPack(packs[it.line]),)) for it in rx.items]
-    return record_dispensing(store, rx.id, pharmacist=pharmacist, lines=lines, signers=signers, claim=claim)
+def every_line(rx: Prescription, packs: dict[int, str]) -> list[DispenseLine]:
+    """Every line of `rx` as prescribed, one pack (its TTAC code from `packs`, by line) each."""
+    return [DispenseLine(it.line, packs=(DispensedPack(packs[it.line]),)) for it in rx.items]
 
 
 def run_story(story: Any, world: Any, devworld: Any, seed: Any, say: Callable[[str], None]) -> None:
-    from app.cli.cmd_rx import keep_paper, read_paper
-    from printing.paper import print_prescription, print_receipt
-    from smartcard.trustlist import TrustList
-    from sync.client import ExchangeRefused
-    from sync.retrieve import check_packs, retrieve
-
     say(f"workspace {world.root}; exchange will listen on {world.url} (down for now)")
     say(f"paper prescriptions and receipts go to {story.out}")
-    clinic, (gp, clinic_seal), clinic_sync = world.site(devworld.CLINIC)
+    clinic: Workstation = world.site(devworld.CLINIC)
     patients = [
         Patient(
             PatientId("national-code", p["value"]),
@@ -68,20 +71,16 @@ def run_story(story: Any, world: Any, devworld: Any, seed: Any, say: Callable[[s
         )
         for p in seed.demo_patients(3)
     ]
-    written: list[Any] = []
+    written: list[Prescription] = []
     papers: dict[str, tuple[Path, Any]] = {}  # prescription id → its PDF and what was printed
 
     def write() -> tuple[bool, dict[str, Any]]:
         for patient, items in zip(patients, ITEMS):
-            written.append(
-                write_prescription(
-                    clinic, patient=patient, prescriber=devworld.GP, items=items, signers=[gp, clinic_seal]
-                )
-            )
-        report = clinic_sync.run()
+            written.append(write_prescription(clinic, patient=patient, items=items))
+        report = clinic.sync.run()
         for n, rx in enumerate(written, 1):  # as `noskhe rx print`: the QR signed on the GP's token
             pdf = story.file(f"prescription-{n}-{rx.id}.pdf")
-            papers[rx.id] = pdf, print_prescription(clinic, rx.id, pdf, signer=lambda: gp)
+            papers[rx.id] = pdf, print_prescription(clinic.store, rx.id, pdf, signer=clinic.user_signer)
         rows = [
             {
                 "id": rx.id,
@@ -105,7 +104,7 @@ def run_story(story: Any, world: Any, devworld: Any, seed: Any, say: Callable[[s
         return ok, {
             "prescriptions": rows,
             "sync": "exchange unreachable: everything stays queued",
-            "outbox": Outbox(clinic).counts(),
+            "outbox": Outbox(clinic.store).counts(),
         }
 
     d = story.step(
@@ -118,10 +117,10 @@ def run_story(story: Any, world: Any, devworld: Any, seed: Any, say: Callable[[s
 
     def come_up() -> tuple[bool, dict[str, Any]]:
         world.start_exchange()
-        online = clinic_sync.probe()
-        report = clinic_sync.run()
-        clinic_sync.refresh()  # prices, rules and trust list for what the GP writes next
-        rows = [clinic.get_prescription(rx.id) for rx in written]
+        online = clinic.sync.probe()
+        report = clinic.sync.run()
+        clinic.sync.refresh()  # prices, rules and trust list for what the GP writes next
+        rows = [clinic.store.get_prescription(rx.id) for rx in written]
         detail = {
             "online": online,
             "sent": report.done,
@@ -146,16 +145,15 @@ def run_story(story: Any, world: Any, devworld: Any, seed: Any, say: Callable[[s
             f"    {r['id']}  HID {r['hid']}  tracking {r['tracking_code']}  rule approval {r['rule_approval_id']}"
         )
 
-    ph1, (pharmacist1, seal1), sync1 = world.site(devworld.PHARMACY)
-    ph2, (pharmacist2, seal2), sync2 = world.site(devworld.PHARMACY_2)
-    target = clinic.get_prescription(written[0].id)
+    ph1: Workstation = world.site(devworld.PHARMACY)
+    ph2: Workstation = world.site(devworld.PHARMACY_2)
+    target = clinic.store.get_prescription(written[0].id)
     national = target.patient.id.value
 
     def fetch() -> tuple[bool, dict[str, Any]]:
-        refreshed = {"pharmacy-1": sync1.refresh(), "pharmacy-2": sync2.refresh()}
-        got1 = retrieve(ph1, sync1.client, TrustList.load(ph1), field="national-code", value=national)
-        got2 = retrieve(ph2, sync2.client, TrustList.load(ph2), field="national-code", value=national)
-        ids = [[r.id for r in g.prescriptions] for g in (got1, got2)]
+        refreshed = {"pharmacy-1": ph1.sync.refresh(), "pharmacy-2": ph2.sync.refresh()}
+        got = [retrieve_prescriptions(ws, key="national-code", value=national) for ws in (ph1, ph2)]
+        ids = [[r.id for r in g.prescriptions] for g in got]
         return ids[0] == [target.id] and ids[1] == [target.id], {
             "reference": refreshed,
             "national_code": national,
@@ -169,34 +167,30 @@ def run_story(story: Any, world: Any, devworld: Any, seed: Any, say: Callable[[s
     shelf: dict[int, list[str]] = {}
 
     def dispense_first() -> tuple[bool, dict[str, Any]]:
-        claim = sync1.client.claim(target.tracking_code)
-        rx = ph1.get_prescription(target.id)
+        rx = ph1.store.get_prescription(target.id)
         for it in rx.items:
             shelf[it.line] = world.admin(f"/admin/ttac-sample?drug={it.drug_code}&n=2")["codes"]
-        checks = check_packs(sync1.client, [shelf[it.line][0] for it in rx.items] + ["1234567890123456"])
-        packs = {line: codes[0] for line, codes in shelf.items()}
-        pharmacist = devworld.PHARMACISTS["noskhe-pharmacist"]
-        d = hand_over(ph1, rx, packs, pharmacist, [pharmacist1, seal1], claim=claim["claim"])
-        report = sync1.run()
-        d = ph1.get_dispensing(d.id)
+        checks = check_packs(ph1, [shelf[it.line][0] for it in rx.items] + ["1234567890123456"])
+        # as `noskhe dispense TRACKING --line …`: claimed, packs checked with TTAC, signed, sent
+        done = dispense(
+            ph1, ref=target.tracking_code, lines=every_line(rx, {n: c[0] for n, c in shelf.items()})
+        )
+        d = done.dispensing
         roll = story.file(f"receipt-{d.id}-roll.pdf")
         printed = print_receipt(ph1, d.id, roll, roll=True)
-        receipt = (
-            ph1.conn()
-            .execute("SELECT data FROM exchange_results WHERE subject = ?", (f"disp:{d.id}",))
-            .fetchone()
-        )
         ok = (
-            d.state == "registered"
-            and report.done == 1
+            done.claimed
+            and d.state == "registered"
+            and done.sync is not None
+            and done.sync.done == 1
             and [c["status"] for c in checks] == ["genuine"] * len(rx.items) + ["unknown"]
         )
         return ok, {
-            "claimed": True,
+            "claimed": done.claimed,
             "ttac": [{"code": c["code"], "status": c["status"]} for c in checks],
             "dispensing": d.id,
             "state": d.state,
-            "receipt": receipt[0] if receipt else None,
+            "receipt": ph1.store.results.get(f"disp:{d.id}", "receipt"),
             "receipt_pdf": str(roll),
             "receipt_reference": printed.reference,
             "cost": d.cost.to_dict(),
@@ -211,8 +205,10 @@ def run_story(story: Any, world: Any, devworld: Any, seed: Any, say: Callable[[s
     say(f"    receipt (80 mm roll) {d['receipt_pdf']}, reference {d['receipt_reference']}")
 
     def second_pharmacy() -> tuple[bool, dict[str, Any]]:
-        try:
-            sync2.client.claim(target.tracking_code)
+        rx = ph2.store.get_prescription(target.id)
+        lines = every_line(rx, {n: c[1] for n, c in shelf.items()})
+        try:  # at the counter, online: the claim is refused at once
+            dispense(ph2, ref=target.tracking_code, lines=lines)
             claim_refused: dict[str, Any] = {"refused": False}
         except ExchangeRefused as exc:
             claim_refused = {
@@ -224,12 +220,11 @@ def run_story(story: Any, world: Any, devworld: Any, seed: Any, say: Callable[[s
                 "who": exc.details.get("facility_name"),
                 "when": exc.details.get("at"),
             }
-        rx = ph2.get_prescription(target.id)
-        packs = {line: codes[1] for line, codes in shelf.items()}
-        d = hand_over(ph2, rx, packs, devworld.PHARMACISTS["noskhe-pharmacist-2"], [pharmacist2, seal2])
-        report = sync2.run()
-        d = ph2.get_dispensing(d.id)
-        attention = sync2.status().attention
+        # as `noskhe dispense … --offline`, e.g. from its paper: queued, and the exchange says conflict
+        d = dispense(ph2, ref=target.tracking_code, lines=lines, offline=True).dispensing
+        report = ph2.sync.run()
+        d = ph2.store.get_dispensing(d.id)
+        attention = ph2.sync.status().attention
         ok = (
             claim_refused["refused"]
             and claim_refused.get("status") == 409
@@ -242,7 +237,7 @@ def run_story(story: Any, world: Any, devworld: Any, seed: Any, say: Callable[[s
             "paper_dispensing": d.id,
             "state": d.state,
             "needs_attention": attention,
-            "prescription_state_here": ph2.get_prescription(target.id).state.value,
+            "prescription_state_here": ph2.store.get_prescription(target.id).state.value,
         }
 
     d = story.step(
@@ -261,21 +256,23 @@ def run_story(story: Any, world: Any, devworld: Any, seed: Any, say: Callable[[s
         }
         world.admin("/admin/faults", {"outage": True})
         try:
-            down = not sync2.probe()
+            down = not ph2.sync.probe()
             texts, read_with = scan(pdf, world.root / "scans", printed.payload)
-            rx = keep_paper(ph2, read_paper(ph2, texts))  # verified offline, as `noskhe dispense --paper`
-            d = hand_over(ph2, rx, shelf2, devworld.PHARMACISTS["noskhe-pharmacist-2"], [pharmacist2, seal2])
-            offline = sync2.run()
-            state_offline = ph2.get_dispensing(d.id).state
+            # as `noskhe dispense --paper-image …`: verified offline, kept, signed and queued
+            done = dispense(ph2, paper=lambda: read_paper(ph2, texts), lines=every_line(written[1], shelf2))
+            rx, d = done.prescription, done.dispensing
+            offline = ph2.sync.run()
+            state_offline = ph2.store.get_dispensing(d.id).state
         finally:
             world.admin("/admin/faults", {"outage": False})
-        up = sync2.probe()
-        report = sync2.run()
-        d = ph2.get_dispensing(d.id)
+        up = ph2.sync.probe()
+        report = ph2.sync.run()
+        d = ph2.store.get_dispensing(d.id)
         roll = story.file(f"receipt-{d.id}-roll.pdf")
         print_receipt(ph2, d.id, roll, roll=True)
         ok = (
             down
+            and done.from_paper
             and rx.id == written[1].id
             and offline.offline
             and state_offline == "queued"
@@ -316,12 +313,12 @@ def run_story(story: Any, world: Any, devworld: Any, seed: Any, say: Callable[[s
 
     def late_edit() -> tuple[bool, dict[str, Any]]:
         try:
-            edit_prescription(clinic, target.id, signers=[gp, clinic_seal], notes="دوز اصلاح شد")
+            edit_prescription(clinic, target.id, notes="دوز اصلاح شد")
         except NoskheError as exc:
             return False, {"error": exc.en}
-        report = clinic_sync.run()
-        rx = clinic.get_prescription(target.id)
-        attention = clinic_sync.status().attention
+        report = clinic.sync.run()
+        rx = clinic.store.get_prescription(target.id)
+        attention = clinic.sync.status().attention
         ok = (
             report.conflicts == 1
             and rx.state.value == "dispensed"
@@ -337,11 +334,9 @@ def run_story(story: Any, world: Any, devworld: Any, seed: Any, say: Callable[[s
         say(f"    needs attention at the clinic: {item['reason_en']}")
 
     def statements() -> tuple[bool, dict[str, Any]]:
-        a = clinic_sync.client.statement()
-        b = sync1.client.statement()
-        c = sync2.client.statement()
-        ok = a["totals"]["count"] == 3 and b["totals"]["count"] == 1 and c["totals"]["count"] == 1
-        return ok, {"clinic": a["totals"], "pharmacy_1": b["totals"], "pharmacy_2": c["totals"]}
+        a, b, c = (statement(ws) for ws in (clinic, ph1, ph2))
+        ok = a.count == 3 and b.count == 1 and c.count == 1
+        return ok, {"clinic": a.totals(), "pharmacy_1": b.totals(), "pharmacy_2": c.totals()}
 
     d = story.step("financial statements", statements)
     say(f"    clinic {d['clinic']}; pharmacy 1 {d['pharmacy_1']}; pharmacy 2 {d['pharmacy_2']} (rials)")

@@ -1,4 +1,7 @@
-"""At the counters, against a real exchange process: double dispensing, late edits, refused requests."""
+"""At the counters, against a real exchange process: double dispensing, late edits, refused requests.
+
+Each site is a `Workstation` (`tests.sync.harness.new_workstation`: PKCS#12 signers from its settings) and
+the pharmacies use the counter's use cases (`sync.retrieve`, `sync.counter`) as the CLI does."""
 
 from __future__ import annotations
 
@@ -8,76 +11,71 @@ import json
 import pytest
 import requests
 
-from app.services.dispensing import DispenseLine, record_dispensing
+from app.services.dispensing import DispenseLine
 from app.services.outbox import Outbox
 from app.services.prescribing import edit_prescription
+from app.workstation import Workstation
 from exchange import devworld
-from smartcard.trustlist import TrustList
-from sync.drain import Backoff, Drainer
-from sync.retrieve import retrieve
+from sync.counter import dispense
+from sync.drain import Backoff
+from sync.retrieve import retrieve_prescriptions
 from tests.sync import harness
 
 
 @pytest.fixture
 def world(tmp_path, tokens, exchange_process):
     ex = exchange_process.start()
-    sites = {}
-    for ws in (devworld.CLINIC, devworld.PHARMACY, devworld.PHARMACY_2):
-        store = harness.new_store(tmp_path / ws.user_token, ws, tokens, ex.url)
-        signers = harness.signers_for(tokens, ws)
-        sites[ws.role if ws.role == "clinic" else ws.facility_token] = (
-            store,
-            signers,
-            harness.client_for(store, ex.url, signers[1]),
+    sites: dict[str, Workstation] = {}
+    for spec in (devworld.CLINIC, devworld.PHARMACY, devworld.PHARMACY_2):
+        sites[spec.role if spec.role == "clinic" else spec.facility_token] = harness.new_workstation(
+            tmp_path / spec.user_token,
+            spec,
+            tokens,
+            ex.url,
+            engine_options={"backoff": Backoff(0.01, 0.05), "patience": 1.0},
         )
     yield ex, sites
-    for store, _, _ in sites.values():
-        store.close()
+    for ws in sites.values():
+        ws.close()
 
 
-def drain(site):
-    return Drainer(site[0], site[2], backoff=Backoff(0.01, 0.05), patience=1.0).drain()
+def drain(ws: Workstation):
+    return ws.sync.drainer.drain()
 
 
 def _registered(sites):
     clinic = sites["clinic"]
-    (rx,) = harness.write_many(clinic[0], 1, clinic[1])
+    (rx,) = harness.write_many(clinic, 1)
     assert drain(clinic).done == 2
-    return clinic[0].get_prescription(rx.id)
+    return clinic.store.get_prescription(rx.id)
 
 
-def _dispense(site, rx, pharmacist, lines, claim=None):
-    store, signers, _ = site
-    return record_dispensing(
-        store, rx.id, pharmacist=devworld.PHARMACISTS[pharmacist], lines=lines, signers=signers, claim=claim
-    )
+def _dispense(ws: Workstation, rx, lines):
+    """Dispensed at the counter without the network (`noskhe dispense RX --offline`): no claim."""
+    return dispense(ws, ref=rx.id, lines=lines, offline=True).dispensing
 
 
 def test_double_dispensing_at_two_pharmacies_the_second_sees_the_conflict(world) -> None:
     ex, sites = world
     rx = _registered(sites)
     first, second = sites["noskhe-pharmacy"], sites["noskhe-pharmacy-2"]
-    for store, _, client in (first, second):
-        trust = TrustList.load(store)
-        assert [
-            r.id
-            for r in retrieve(
-                store, client, trust, field="national-code", value=rx.patient.id.value
-            ).prescriptions
-        ] == [rx.id]
+    for ws in (first, second):
+        got = retrieve_prescriptions(ws, key="national-code", value=rx.patient.id.value)
+        assert [r.id for r in got.prescriptions] == [rx.id]
     # both counters dispense the same prescription while neither has synced (paper, no claim)
-    d1 = _dispense(first, rx, "noskhe-pharmacist", [DispenseLine(1), DispenseLine(2)])
-    d2 = _dispense(second, rx, "noskhe-pharmacist-2", [DispenseLine(1), DispenseLine(2)])
+    d1 = _dispense(first, rx, [DispenseLine(1), DispenseLine(2)])
+    d2 = _dispense(second, rx, [DispenseLine(1), DispenseLine(2)])
+    assert d1.pharmacist.licence == "98765" and d2.pharmacist.licence == "87654"  # from their certificates
     assert drain(first).done == 1
     report = drain(second)
     assert report.conflicts == 1 and report.done == 0
-    assert first[0].get_dispensing(d1.id).state == "registered"
-    assert second[0].get_dispensing(d2.id).state == "conflict"
-    (row,) = Outbox(second[0]).attention()
+    assert first.store.get_dispensing(d1.id).state == "registered"
+    assert second.store.get_dispensing(d2.id).state == "conflict"
+    (row,) = Outbox(second.store).attention()
     assert row.state == "conflict" and row.reason_code == "already-dispensed"
     assert "داروخانه نمونه" in row.reason_en and row.result["details"]["at"]
-    assert second[0].get_prescription(rx.id).state.value == "dispensed"
-    status = first[2].status(rx.tracking_code)
+    assert second.store.get_prescription(rx.id).state.value == "dispensed"
+    status = first.client.status(rx.tracking_code)
     assert [d["facility"] for d in status["dispensings"]] == [devworld.PHARMACY.siam]
     assert ex.stats()["dispensings"] == 1
 
@@ -86,17 +84,17 @@ def test_edit_after_dispensing_is_refused_and_shown_at_the_clinic(world) -> None
     _, sites = world
     rx = _registered(sites)
     pharmacy = sites["noskhe-pharmacy"]
-    pharmacy[0].save_prescription(rx, sites["clinic"][0].signatures(rx.id, 1))
-    _dispense(pharmacy, rx, "noskhe-pharmacist", [DispenseLine(1)])
+    retrieve_prescriptions(pharmacy, key="tracking", value=rx.tracking_code)
+    _dispense(pharmacy, rx, [DispenseLine(1)])
     assert drain(pharmacy).done == 1
     clinic = sites["clinic"]
-    edited = edit_prescription(clinic[0], rx.id, signers=clinic[1], notes="دوز تغییر کرد")
+    edited = edit_prescription(clinic, rx.id, notes="دوز تغییر کرد")
     assert edited.version == 2 and edited.state.value == "queued"  # allowed locally: the clinic did not know
     report = drain(clinic)
     assert report.conflicts == 1
-    shown = clinic[0].get_prescription(rx.id)
+    shown = clinic.store.get_prescription(rx.id)
     assert shown.state.value == "partially_dispensed" and shown.version == 1 and shown.dispensed_lines == [1]
-    (row,) = Outbox(clinic[0]).attention()
+    (row,) = Outbox(clinic.store).attention()
     assert row.op == "edit" and row.reason_code == "already-dispensed" and "Edit refused" in row.reason_en
     assert row.action_en and row.action_fa
 
@@ -122,8 +120,8 @@ def test_unauthenticated_requests_are_refused(world) -> None:
 
 def test_a_tampered_signature_is_refused_by_the_exchange(world) -> None:
     _, sites = world
-    store, signers, _ = sites["clinic"]
-    a, b = harness.write_many(store, 2, signers)
+    store = sites["clinic"].store
+    a, b = harness.write_many(sites["clinic"], 2)
     # flip one bit in the prescriber's signature value of `a`, and change what `b` says after signing
     cms = bytearray(store.signatures(a.id, 1)[1].cms)
     cms[-5] ^= 0x01
@@ -141,7 +139,7 @@ def test_a_tampered_signature_is_refused_by_the_exchange(world) -> None:
     assert store.get_prescription(a.id).state.value == "rejected"
 
 
-def test_over_tls_the_client_checks_the_exchange_and_logs_in(tmp_path, tokens) -> None:
+def test_over_tls_the_client_checks_the_exchange_and_logs_in(tmp_path, tokens, monkeypatch) -> None:
     import datetime as dt
     import ipaddress
 
@@ -180,13 +178,12 @@ def test_over_tls_the_client_checks_the_exchange_and_logs_in(tmp_path, tokens) -
     ex.start()
     try:
         assert ex.url.startswith("https://")
-        store = harness.new_store(tmp_path / "clinic", devworld.CLINIC, tokens, ex.url)
-        signers = harness.signers_for(tokens, devworld.CLINIC)
-        untrusting = harness.client_for(store, ex.url, signers[1])
-        assert not untrusting.probe()  # a self-signed exchange is not trusted by default
-        client = harness.client_for(store, ex.url, signers[1], verify=str(tmp_path / "tls.pem"))
-        harness.write_many(store, 1, signers)
-        assert Drainer(store, client).drain().done == 2
-        store.close()
+        monkeypatch.delenv("NOSKHE_EXCHANGE_CA", raising=False)
+        with harness.new_workstation(tmp_path / "clinic", devworld.CLINIC, tokens, ex.url) as untrusting:
+            assert not untrusting.client.probe()  # a self-signed exchange is not trusted by default
+        monkeypatch.setenv("NOSKHE_EXCHANGE_CA", str(tmp_path / "tls.pem"))
+        with harness.open_workstation(tmp_path / "clinic", devworld.CLINIC) as ws:
+            harness.write_many(ws, 1)
+            assert ws.sync.drainer.drain().done == 2
     finally:
         ex.stop()

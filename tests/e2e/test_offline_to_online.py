@@ -11,9 +11,9 @@ import time
 
 from app.services.outbox import Outbox
 from app.store import Store
+from exchange import devworld
 from exchange.process import free_port
 from sync.drain import Backoff
-from sync.engine import SyncEngine
 from tests.sync import harness
 
 
@@ -39,15 +39,15 @@ def test_a_thousand_written_while_down_are_registered_exactly_once(
     tokens, written_1000, copy_of, tmp_path
 ) -> None:
     path = copy_of(written_1000)
-    store = Store.open(path, harness.PASSPHRASE)
     port = free_port()
-    ex = harness.ProcessExchange(tmp_path / "exchange", tokens.trust_list, port=port)
-    engine = SyncEngine(
-        store,
-        harness.client_for(store, f"http://127.0.0.1:{port}", harness.signer(tokens, "noskhe-clinic")),
-        backoff=Backoff(0.05, 1.0),
-        patience=2.0,
+    with Store.open(path, harness.PASSPHRASE) as store:  # the clinic's seal, as a key file here
+        harness.sign_with_p12(store, devworld.CLINIC, tokens)
+        store.set_meta("exchange.url", f"http://127.0.0.1:{port}")
+    ws = harness.open_workstation(
+        path, devworld.CLINIC, engine_options={"backoff": Backoff(0.05, 1.0), "patience": 2.0}
     )
+    store, engine = ws.store, ws.sync
+    ex = harness.ProcessExchange(tmp_path / "exchange", tokens.trust_list, port=port)
     try:
         down = engine.run()
         assert down.offline and down.done == 0 and engine.status().counts["pending"] == 2000
@@ -58,7 +58,7 @@ def test_a_thousand_written_while_down_are_registered_exactly_once(
         assert up.done == 2000 and up.remaining == 0 and up.requests == 40
         assert_registered_exactly_once(store, ex, 1000)
     finally:
-        store.close()
+        ws.close()
         ex.stop()
 
 

@@ -1,4 +1,5 @@
-"""Write N prescriptions into a new clinic store, signed on the SoftHSM2 tokens (GP + clinic seal).
+"""Write N prescriptions into a new clinic store, signed on the SoftHSM2 tokens (GP + clinic seal): a
+clinic workstation whose settings name its two tokens, PINs from a fixed prompter.
 
 Runs in its own process (SoftHSM2 reads SOFTHSM2_CONF once per process):
 
@@ -16,11 +17,10 @@ from types import SimpleNamespace
 
 
 def main(argv: list[str]) -> int:
+    from app.prompter import FixedPrompter
+    from app.services.settings import configure
+    from app.workstation import Workstation
     from exchange import devworld
-    from smartcard.config import SmartcardConfig
-    from smartcard.signer import TokenSigner
-    from smartcard.tokens import Pkcs11Module
-    from smartcard.trustlist import TrustList
     from tests.sync import harness
 
     p = argparse.ArgumentParser()
@@ -28,18 +28,14 @@ def main(argv: list[str]) -> int:
     p.add_argument("--trust-list", required=True)
     p.add_argument("--n", type=int, required=True)
     args = p.parse_args(argv)
-    trust = TrustList.from_file(args.trust_list)
-    module = Pkcs11Module.load(SmartcardConfig.from_env())
-    signers = []
-    for label, role in (("noskhe-gp", harness.R.PRESCRIBER), ("noskhe-clinic", harness.R.FACILITY)):
-        session = module.session(label=label)
-        session.login(devworld.PINS[label])
-        signers.append(TokenSigner(session, role, trust))
-    store = harness.new_store(Path(args.store), devworld.CLINIC, SimpleNamespace(trust_list=args.trust_list))
+    site = devworld.CLINIC
+    store = harness.new_store(Path(args.store), site, SimpleNamespace(trust_list=args.trust_list))
+    ws = Workstation(store, FixedPrompter(pins=devworld.PINS, passphrases={"store": harness.PASSPHRASE}))
+    configure(ws, {"signing.user_token": site.user_token, "signing.facility_token": site.facility_token})
+    ws.signers()  # log in to both tokens before the clock starts
     start = time.monotonic()
-    harness.write_many(store, args.n, signers)
-    store.close()
-    module.close()
+    harness.write_many(ws, args.n)
+    ws.close()
     print(json.dumps({"n": args.n, "seconds": round(time.monotonic() - start, 2)}))
     return 0
 

@@ -39,9 +39,8 @@ def paper(tmp_path, tokens, monkeypatch, capsys):  # noqa: F811
     monkeypatch.delenv("NOSKHE_TRUST_LIST", raising=False)
     monkeypatch.setenv("NOSKHE_KEY_PASSPHRASE", devworld.P12_PASSPHRASES["noskhe-gp"])
     clinic = tmp_path / "clinic"
-    store = harness.new_store(clinic, devworld.CLINIC, tokens)
-    (rx,) = harness.write_many(store, 1, harness.signers_for(tokens, devworld.CLINIC))
-    store.close()
+    with harness.new_workstation(clinic, devworld.CLINIC, tokens) as ws:
+        (rx,) = harness.write_many(ws, 1)
     pdf = tmp_path / "rx.pdf"
     code, _, err = run(
         capsys, clinic, "rx", "print", rx.id, "-o", str(pdf), "--p12", str(tokens.p12("noskhe-gp"))
