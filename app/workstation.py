@@ -162,6 +162,7 @@ class Workstation:
                     raise TrustListError(
                         "No trust list yet: run `noskhe sync refresh` online, or `noskhe token trust import FILE`.",
                         "فهرست مراجع مورد اعتماد نیست: ‎noskhe sync refresh‎ را اجرا کنید.",
+                        missing=True,
                     )
                 self._trust = found
         return self._trust
@@ -251,14 +252,14 @@ class Workstation:
 
     @property
     def client(self) -> ExchangeClient:
-        """The exchange client, authenticated with the facility seal."""
+        """The exchange client, authenticated with the facility seal (opened first, then the address)."""
         if self._client is None:
             from sync.client import ExchangeClient
 
-            url = self.exchange_url
+            seal = self.seal()
             self._client = ExchangeClient(
-                url,
-                self.seal(),
+                self.exchange_url,
+                seal,
                 siam=self.facility_siam,
                 verify=os.environ.get("NOSKHE_EXCHANGE_CA") or True,
                 **self._client_options,

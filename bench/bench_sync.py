@@ -26,9 +26,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app.domain import Coverage, Patient, PatientId
+from app.prompter import FixedPrompter
 from app.services.outbox import Outbox
 from app.services.prescribing import ItemRequest, write_prescription
 from app.store import Store
+from app.workstation import Workstation
 from exchange import devworld, seed
 from exchange.process import ExchangeProcess, free_port
 from smartcard import devtoken
@@ -62,7 +64,8 @@ def signer(tokens: Any, trust: TrustList, label: str) -> P12Signer:
 def write_queue(path: Path, tokens: Any, trust: TrustList, n: int) -> float:
     store = Store.create(path, PASSPHRASE, role="clinic", facility=devworld.CLINIC.siam, kdf_log2_n=10)
     trust.save(store)
-    signers = [signer(tokens, trust, "noskhe-gp"), signer(tokens, trust, "noskhe-clinic")]
+    ws = Workstation(store, FixedPrompter())
+    ws.use_signers(signer(tokens, trust, "noskhe-gp"), signer(tokens, trust, "noskhe-clinic"))
     people = [p for p in seed.persons() if p["kind"] == "national-code" and p["coverages"]]
     start = time.monotonic()
     for i in range(n):
@@ -75,11 +78,7 @@ def write_queue(path: Path, tokens: Any, trust: TrustList, n: int) -> float:
             coverage=Coverage(plan.split("-")[0], scheme=plan if "-" in plan else ""),
         )
         write_prescription(
-            store,
-            patient=patient,
-            prescriber=devworld.GP,
-            items=[ITEMS[i % 3], ITEMS[(i + 1) % 3]],
-            signers=signers,
+            ws, patient=patient, prescriber=devworld.GP, items=[ITEMS[i % 3], ITEMS[(i + 1) % 3]]
         )
     store.close()
     return time.monotonic() - start

@@ -57,8 +57,13 @@ class SyncEngine:
             except Exception:
                 log.exception("sync listener failed")
 
-    def run(self, progress: Callable[[DrainReport], None] | None = None) -> DrainReport:
-        """Drain the outbox now, then bring open local prescriptions in step; returns what happened."""
+    def run(
+        self, progress: Callable[[DrainReport], None] | None = None, *, batch_size: int | None = None
+    ) -> DrainReport:
+        """Drain the outbox now, then bring open local prescriptions in step; returns what happened.
+        `batch_size` (items per request, at least 1) replaces the engine's from now on when given."""
+        if batch_size is not None:
+            self.drainer.batch_size = max(1, batch_size)
         report = self.drainer.drain(progress=progress)
         if not report.offline and not report.error:
             try:

@@ -66,6 +66,8 @@ _STRINGS = {
     "pin_prompt": ("رمز (PIN) توکن «{label}» را وارد کنید:", "Enter the PIN of token “{label}”:"),
     "seal_title": ("مهر سازمانی", "Facility seal"),
     "seal_prompt": ("گذرواژهٔ مهر سازمانی مرکز را وارد کنید:", "Enter the facility seal's passphrase:"),
+    "key_title": ("کلید امضا", "Signing key"),
+    "key_prompt": ("گذرواژهٔ پروندهٔ کلید امضای خود را وارد کنید:", "Enter the passphrase of your signing key file:"),
 }
 
 

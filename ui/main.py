@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QFontDatabase, QKeySequence
@@ -12,10 +12,15 @@ from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QTabWidget
 
 from ui.i18n import Words
 from ui.prescribe import NewPrescriptionDialog
+from ui.prompter import QtPrompter
 from ui.status import SyncLight
 from ui.tasks import TaskRunner
 from ui.unlock import UnlockDialog
 from ui.views import CatalogView, PrescriptionsView
+
+if TYPE_CHECKING:
+    from app.cli.context import Context
+    from app.workstation import Workstation
 
 FONT_CANDIDATES = (
     "/usr/share/fonts/truetype/vazirmatn/Vazirmatn-Regular.ttf",
@@ -25,9 +30,15 @@ FONT_CANDIDATES = (
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, store: Any, words: Words) -> None:
+    """The workstation's window: its prescriptions, the catalog, the sync light. Closing it does not close
+    the workstation (its opener does)."""
+
+    def __init__(self, ws: Workstation, words: Words) -> None:
         super().__init__()
-        self.store, self.w = store, words
+        self.ws, self.store, self.w = ws, ws.store, words
+        store = ws.store
+        if isinstance(ws.prompter, QtPrompter):
+            ws.prompter.parent = self  # PIN and passphrase dialogs over this window
         self.tasks = TaskRunner(self)
         self.setWindowTitle(words("app_title"))
         self.tabs = QTabWidget()
@@ -51,7 +62,7 @@ class MainWindow(QMainWindow):
 
     def new_prescription(self) -> None:
         """Write one prescription; the list and the queue count show it as soon as it is signed."""
-        if NewPrescriptionDialog.ask(self.store, self.w, self) is not None:
+        if NewPrescriptionDialog.ask(self.ws, self.w, self) is not None:
             self.tabs.setCurrentWidget(self.prescriptions)
             self.prescriptions.refresh()
             self.sync_light.refresh()
@@ -75,15 +86,16 @@ def setup_application(lang: str) -> QApplication:
     return app  # type: ignore[return-value]
 
 
-def run(ctx: Any) -> int:
+def run(ctx: Context) -> int:
+    """The desktop application over the workstation in `ctx.data_dir`; returns the exit code."""
     words = Words(ctx.lang)
     app = setup_application(ctx.lang)
-    store = UnlockDialog.ask(Path(ctx.data_dir), words)
-    if store is None:
+    ws = UnlockDialog.ask(Path(ctx.data_dir), words)
+    if ws is None:
         return 1
-    window = MainWindow(store, words)
+    window = MainWindow(ws, words)
     window.show()
     try:
         return app.exec()
     finally:
-        store.close()
+        ws.close()

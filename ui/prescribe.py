@@ -1,12 +1,14 @@
 """The GP's daily workflow: the patient, the drugs, sign and queue; nothing here waits for the network.
 
-The dialog only gathers what the GP types: identifiers, pricing, signing and queueing are the core's.
+The dialog only gathers what the GP types: identifiers, pricing, signing and queueing are the core's
+(`app.services.prescribing`, the same functions `noskhe rx create` calls). The tokens' PINs and the key
+files' passphrases are asked by the workstation's prompter (`ui.prompter.QtPrompter`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QLocale, Qt, QTimer
 from PySide6.QtWidgets import (
@@ -17,7 +19,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
-    QInputDialog,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -34,41 +35,16 @@ from app.costs import total_of
 from app.domain import Coverage, Patient, PatientId, Sex
 from app.errors import NoskheError
 from app.identifiers import PATIENT_ID_KINDS
-from app.services.prescribing import ItemRequest, prescriber_of, price_items, write_prescription
+from app.services.prescribing import ItemRequest, price_items, write_prescription
 from ui.i18n import Words
+from ui.prompter import FacilityPassphraseDialog, KeyPassphraseDialog, PinDialog
+
+if TYPE_CHECKING:
+    from app.workstation import Workstation
 
 COLUMNS = ("col_drug", "col_quantity", "col_instructions", "col_insurer_share", "col_patient_share", "remove")
 COL_DRUG, COL_QTY, COL_INSTRUCTIONS, COL_INSURER, COL_PATIENT, COL_REMOVE = range(len(COLUMNS))
 ERROR_STYLE = "color: #b00020"
-
-
-def _ask_secret(title: str, prompt: str, parent: QWidget | None) -> str | None:
-    text, ok = QInputDialog.getText(parent, title, prompt, QLineEdit.EchoMode.Password)
-    return text if ok else None
-
-
-class PinDialog:
-    """Asks for a token's PIN; None when the user gives up. Tests replace `ask`."""
-
-    @classmethod
-    def ask(cls, label: str, words: Words | None = None, parent: QWidget | None = None) -> str | None:
-        w = words or Words()
-        return _ask_secret(w("pin_title"), w("pin_prompt", label=label), parent)
-
-
-class FacilityPassphraseDialog:
-    """Asks for the facility seal's passphrase (a PKCS#12 file); None when the user gives up."""
-
-    @classmethod
-    def ask(cls, words: Words | None = None, parent: QWidget | None = None) -> str | None:
-        w = words or Words()
-        return _ask_secret(w("seal_title"), w("seal_prompt"), parent)
-
-
-def _given(secret: str | None) -> str:
-    if secret is None:  # the user closed the prompt
-        raise NoskheError("Signing was cancelled.", "امضا لغو شد.")
-    return secret
 
 
 def _rials(w: Words, amount: int) -> str:
@@ -79,9 +55,10 @@ def _rials(w: Words, amount: int) -> str:
 class NewPrescriptionDialog(QDialog):
     """Write, sign and queue one prescription. `prescription` holds it once accepted."""
 
-    def __init__(self, store: Any, words: Words, parent: QWidget | None = None) -> None:
+    def __init__(self, ws: Workstation, words: Words, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.store, self.w = store, words
+        self.ws, self.store, self.w = ws, ws.store, words
+        store = ws.store
         self.prescription: Any = None
         self.draft_id: str | None = None  # kept by a failed signature; signing again reuses it
         self.patient_id: PatientId | None = None
@@ -299,34 +276,13 @@ class NewPrescriptionDialog(QDialog):
         ready = bool(self.patient_id and self.first_name.text().strip() and self.last_name.text().strip())
         self.sign_button.setEnabled(ready and bool(self.codes))
 
-    def _signers(self) -> list[Any]:
-        from sync import signers
-
-        trust = signers.trust_list(self.store)
-        label = lambda session: getattr(session, "label", "") or ""
-        return [
-            signers.user_signer(
-                self.store, trust, pin=lambda s: _given(PinDialog.ask(label(s), self.w, self))
-            ),
-            signers.facility_signer(
-                self.store, trust, lambda: _given(FacilityPassphraseDialog.ask(self.w, self))
-            ),
-        ]
-
     def sign(self) -> None:
-        """Sign and queue locally (a PKCS#12 signature takes milliseconds); any failure keeps what was typed."""
+        """Sign and queue locally (a PKCS#12 signature takes milliseconds); the PINs and passphrases are
+        asked by the workstation's prompter; any failure keeps what was typed."""
         self.error.hide()
         try:
             patient, requests = self.patient(), self.requests()
-            signers = self._signers()
-            rx = write_prescription(
-                self.store,
-                patient=patient,
-                prescriber=prescriber_of(self.store, signers[0]),
-                items=requests,
-                signers=signers,
-                draft_id=self.draft_id,
-            )
+            rx = write_prescription(self.ws, patient=patient, items=requests, draft_id=self.draft_id)
         except NoskheError as exc:
             message = exc.message(self.w.lang)
             draft = exc.details.get("draft_id")
@@ -344,7 +300,11 @@ class NewPrescriptionDialog(QDialog):
         self.error.show()
 
     @classmethod
-    def ask(cls, store: Any, words: Words, parent: QWidget | None = None) -> Any:
+    def ask(cls, ws: Workstation, words: Words, parent: QWidget | None = None) -> Any:
         """The signed, queued prescription, or None if the GP closed the dialog. Tests replace this."""
-        dialog = cls(store, words, parent)
+        dialog = cls(ws, words, parent)
         return dialog.prescription if dialog.exec() == QDialog.DialogCode.Accepted else None
+
+
+# The secret dialogs live with the desktop's prompter; named here too for existing callers.
+__all__ = ["FacilityPassphraseDialog", "KeyPassphraseDialog", "NewPrescriptionDialog", "PinDialog"]

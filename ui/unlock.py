@@ -1,21 +1,30 @@
-"""The first thing a user sees: the facility passphrase. A wrong one says so and changes nothing."""
+"""The first thing a user sees: the facility passphrase. A wrong one says so and changes nothing.
+
+Unlocking opens the workstation (`app.workstation.Workstation`) with the desktop's prompter
+(`ui.prompter.QtPrompter`), which later asks the tokens' PINs and the key files' passphrases in dialogs.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from app.errors import NoskheError
 from ui.i18n import Words
+from ui.prompter import QtPrompter
+
+if TYPE_CHECKING:
+    from app.workstation import Workstation
 
 
 class UnlockDialog(QDialog):
     def __init__(self, data_dir: Path, words: Words, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.data_dir, self.w = Path(data_dir), words
-        self.store: Any = None
+        self.workstation: Workstation | None = None
+        self.prompter = QtPrompter(words)
         self.setWindowTitle(words("unlock_title"))
         self.passphrase = QLineEdit(echoMode=QLineEdit.EchoMode.Password)
         self.error = QLabel(wordWrap=True)
@@ -33,20 +42,23 @@ class UnlockDialog(QDialog):
         layout.addWidget(buttons)
 
     def try_unlock(self) -> None:
-        from app.store import Store
+        from app.workstation import Workstation
 
+        self.prompter.unlock_with(self.passphrase.text())
         try:
-            self.store = Store.open(self.data_dir, self.passphrase.text())
+            self.workstation = Workstation.open(self.data_dir, self.prompter)
         except NoskheError as exc:
             self.passphrase.selectAll()
             self.error.setText(exc.message(self.w.lang))
             self.error.show()
             return
+        finally:
+            self.prompter.unlock_with(None)
         self.passphrase.clear()
         self.accept()
 
     @classmethod
-    def ask(cls, data_dir: Path, words: Words) -> Any:
-        """The opened store, or None if the user gave up. Tests replace this classmethod."""
+    def ask(cls, data_dir: Path, words: Words) -> Workstation | None:
+        """The opened workstation, or None if the user gave up. Tests replace this classmethod."""
         dialog = cls(data_dir, words)
-        return dialog.store if dialog.exec() == QDialog.DialogCode.Accepted else None
+        return dialog.workstation if dialog.exec() == QDialog.DialogCode.Accepted else None

@@ -14,12 +14,17 @@ exchange; they never wait for the network. The `rx` group is shared with other c
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.cli.common import command_group
 from app.errors import NoskheError
+
+if TYPE_CHECKING:
+    from app.cli.context import Context
+    from app.domain import Prescription
+    from app.services.records import PrescriptionRecord
+    from sync.checking import RulesCheck
 
 
 def register(sub: Any) -> None:
@@ -85,45 +90,32 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=cmd_retrieve)
 
 
-def _signers(ctx: Any, store: Any) -> list[Any]:
-    from sync import signers
+def _patient(ctx: Context, args: Any) -> Any:
+    """The patient named on the command line (`--patient` and, for a new one, its details)."""
+    from app.services.prescribing import patient_from
 
-    trust = signers.trust_list(store)
-    from app.cli.common import ask_pin
-
-    return [
-        signers.user_signer(store, trust, pin=ask_pin),
-        signers.facility_signer(store, trust, ctx.passphrase),
-    ]
-
-
-def _patient(store: Any, args: Any) -> Any:
-    from app.domain import Coverage, Patient, PatientId, Sex
-
-    text = args.patient
-    pid = (
-        PatientId.parse(*text.split(":", 1))
-        if ":" in text and not text[0].isdigit()
-        else PatientId.guess(text)
+    return patient_from(
+        ctx.open_store(),
+        args.patient,
+        first_name=args.first_name,
+        last_name=args.last_name,
+        birth_date=args.birth_date,
+        sex=args.sex,
+        insurer=args.insurer,
     )
-    try:
-        known = store.get_patient(pid)
-    except NoskheError:
-        known = None
-    if known is not None and not (args.first_name or args.last_name):
-        return known
-    if not (args.first_name and args.last_name):
-        raise NoskheError(
-            "A new patient needs --first-name and --last-name.", "بیمار تازه نام و نام خانوادگی لازم دارد."
-        )
-    return Patient(
-        pid,
-        args.first_name,
-        args.last_name,
-        birth_date=dt.date.fromisoformat(args.birth_date) if args.birth_date else None,
-        sex=Sex(args.sex) if args.sex else None,
-        coverage=Coverage(args.insurer) if args.insurer else None,
-    )
+
+
+def find(store: Any, ref: str) -> Any:
+    """A local prescription by id or tracking code (`app.services.records.find_prescription`)."""
+    from app.services.records import find_prescription
+
+    return find_prescription(store, ref)
+
+
+def _items(args: Any) -> Any:
+    from app.services.prescribing import ItemRequest
+
+    return [ItemRequest.parse(t) for t in args.item] if args.item else None
 
 
 def _summary(rx: Any) -> dict[str, Any]:
@@ -149,19 +141,12 @@ def _print_rx(rx: Any, as_json: bool) -> None:
         )
 
 
-def cmd_create(args: Any, ctx: Any) -> int:
-    from app.services.prescribing import ItemRequest, prescriber_of, write_prescription
+def cmd_create(args: Any, ctx: Context) -> int:
+    from app.services.prescribing import write_prescription
 
-    store = ctx.open_store()
-    signers = _signers(ctx, store)
     try:
         rx = write_prescription(
-            store,
-            patient=_patient(store, args),
-            prescriber=prescriber_of(store, signers[0]),
-            items=[ItemRequest.parse(t) for t in args.item],
-            signers=signers,
-            notes=args.notes,
+            ctx.workstation(), patient=_patient(ctx, args), items=_items(args) or [], notes=args.notes
         )
     except NoskheError as exc:
         draft = exc.details.get("draft_id")
@@ -173,50 +158,28 @@ def cmd_create(args: Any, ctx: Any) -> int:
     return 0
 
 
-def cmd_check(args: Any, ctx: Any) -> int:
+def _print_check(check: RulesCheck, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(check.to_dict(), ensure_ascii=False, indent=1))
+        return
+    if check.offline:
+        print(f"exchange unreachable ({check.reason_en}); local estimate only | سامانه در دسترس نیست؛ برآورد محلی")
+    for f in check.findings:
+        where = f"line {f['line']}" if f.get("line") else "prescription"
+        print(f"{f['level']:<10} {where:<12} {f['code']}: {f['en']} | {f['fa']}")
+    print(f"insurer {check.total.get('insurer', 0):,} rials, patient {check.total.get('patient', 0):,} rials")
+
+
+def cmd_check(args: Any, ctx: Context) -> int:
     """The exchange's rules on a prescription not yet written: findings, cost split, rejection.
 
     Offline, the local estimate is shown and the exchange's rules run again when the signed
     prescription is registered; exit 1 only when the exchange says it would reject it."""
-    from app.domain import Prescription
-    from app.services.prescribing import ItemRequest, prescriber_of, price_items
-    from sync import fhir
-    from sync import signers as sync_signers
-    from sync.client import ExchangeUnavailable
+    from sync.checking import check_prescription
 
-    store = ctx.open_store()
-    user, seal = _signers(ctx, store)
-    patient = _patient(store, args)
-    draft = Prescription(
-        patient,
-        prescriber_of(store, user),
-        store.facility_siam,
-        price_items(store, patient, [ItemRequest.parse(t) for t in args.item]),
-    )
-    try:
-        answer = sync_signers.exchange_client(store, seal).rules_check(fhir.prescription_bundle(draft, []))
-    except ExchangeUnavailable as exc:
-        answer = {
-            "offline": True,
-            "reason_en": exc.en,
-            "reason_fa": exc.fa,
-            "findings": [],
-            "total": draft.cost.to_dict(),
-            "rejected": False,
-        }
-    if args.json:
-        print(json.dumps(answer, ensure_ascii=False, indent=1))
-    else:
-        if answer.get("offline"):
-            print(
-                f"exchange unreachable ({answer['reason_en']}); local estimate only | سامانه در دسترس نیست؛ برآورد محلی"
-            )
-        for f in answer.get("findings", []):
-            where = f"line {f['line']}" if f.get("line") else "prescription"
-            print(f"{f['level']:<10} {where:<12} {f['code']}: {f['en']} | {f['fa']}")
-        total = answer.get("total") or {}
-        print(f"insurer {total.get('insurer', 0):,} rials, patient {total.get('patient', 0):,} rials")
-    if answer.get("rejected"):
+    check = check_prescription(ctx.workstation(), patient=_patient(ctx, args), items=_items(args) or [])
+    _print_check(check, args.json)
+    if check.rejected:
         raise NoskheError(
             "The exchange's rules would reject this prescription; change the lines marked rejection.",
             "قواعد سامانه این نسخه را رد می‌کند؛ اقلام دارای «رد» را اصلاح کنید.",
@@ -224,74 +187,30 @@ def cmd_check(args: Any, ctx: Any) -> int:
     return 0
 
 
-def cmd_sign(args: Any, ctx: Any) -> int:
-    from app.services.prescribing import sign_and_queue
+def cmd_sign(args: Any, ctx: Context) -> int:
+    from app.services.prescribing import sign_draft
 
-    store = ctx.open_store()
-    rx = sign_and_queue(store, find(store, args.id), _signers(ctx, store), action="prescription.sign")
+    _print_rx(sign_draft(ctx.workstation(), args.id), args.json)
+    return 0
+
+
+def cmd_edit(args: Any, ctx: Context) -> int:
+    from app.services.prescribing import edit_prescription
+
+    rx = edit_prescription(ctx.workstation(), args.id, notes=args.notes, items=_items(args))
     _print_rx(rx, args.json)
     return 0
 
 
-def cmd_edit(args: Any, ctx: Any) -> int:
-    from app.services.prescribing import ItemRequest, edit_prescription
-
-    store = ctx.open_store()
-    rx = edit_prescription(
-        store,
-        args.id,
-        signers=_signers(ctx, store),
-        notes=args.notes,
-        items=[ItemRequest.parse(t) for t in args.item] if args.item else None,
-    )
-    _print_rx(rx, args.json)
-    return 0
-
-
-def cmd_cancel(args: Any, ctx: Any) -> int:
+def cmd_cancel(args: Any, ctx: Context) -> int:
     from app.services.prescribing import cancel_prescription
 
-    store = ctx.open_store()
-    rx = cancel_prescription(store, args.id, signer=_signers(ctx, store)[0])
-    _print_rx(rx, False)
+    _print_rx(cancel_prescription(ctx.workstation(), args.id), False)
     return 0
 
 
-def find(store: Any, ref: str) -> Any:
-    """A local prescription by id or tracking code."""
-    found = store.find_prescriptions(tracking_code=ref, limit=1) if ref.isdigit() else []
-    return found[0] if found else store.get_prescription(ref)
-
-
-def cmd_show(args: Any, ctx: Any) -> int:
-    from app.services.outbox import Outbox, chain_of
-
-    store = ctx.open_store()
-    rx = find(store, args.id)
-    results = {
-        f"{s}/{k}": json.loads(d)
-        for s, k, d in store.conn().execute(
-            "SELECT subject, kind, data FROM exchange_results WHERE subject = ? OR subject IN"
-            " (SELECT subject FROM outbox WHERE chain = ?)",
-            (f"rx:{rx.id}", chain_of(rx.id)),
-        )
-    }
-    rows = [
-        {
-            "id": r.id,
-            "op": r.op,
-            "version": r.version,
-            "state": r.state,
-            "attempts": r.attempts,
-            "reason": r.reason_en,
-            "reason_fa": r.reason_fa,
-            "action": r.action_en,
-        }
-        for r in Outbox(store).for_chain(chain_of(rx.id))
-    ]
-    if args.json:
-        print(json.dumps({**rx.to_dict(), "exchange": results, "outbox": rows}, ensure_ascii=False, indent=1))
-        return 0
+def _print_record(record: PrescriptionRecord) -> None:
+    rx: Prescription = record.prescription
     _print_rx(rx, False)
     print(
         f"patient: {rx.patient.full_name} ({rx.patient.id}); prescriber: {rx.prescriber.name} ({rx.prescriber.medical_council_number})"
@@ -300,31 +219,35 @@ def cmd_show(args: Any, ctx: Any) -> int:
         mark = " ✓" if it.line in rx.dispensed_lines else ""
         print(f"  {it.line}. {it.drug_code} {it.drug_name} × {it.quantity} — {it.instructions}{mark}")
     print(f"cost: insurer {rx.cost.insurer:,} rials, patient {rx.cost.patient:,} rials (estimated here)")
-    registered = results.get(f"rx:{rx.id}/registration")
+    registered = record.registration
     if registered and registered.get("cost"):
         c = registered["cost"]
-        print(
-            f"      insurer {c['insurer']:,} rials, patient {c['patient']:,} rials (the exchange's estimate)"
-        )
+        print(f"      insurer {c['insurer']:,} rials, patient {c['patient']:,} rials (the exchange's estimate)")
         for f in registered.get("findings", []):
             where = f" (line {f['line']})" if f.get("line") else ""
             print(f"      {f['level']}{where}: {f['en']} | {f['fa']}")
-    for r in rows:
-        line = f"  outbox {r['op']:<11} v{r['version']} {r['state']:<12} attempts {r['attempts']}"
-        print(
-            line + (f" — {r['reason']} | {r['reason_fa']}" if r["state"] not in ("done", "pending") else "")
-        )
-        if r["action"] and r["state"] not in ("done", "pending", "acknowledged"):
-            print(f"      → {r['action']}")
+    for r in record.outbox:
+        line = f"  outbox {r.op:<11} v{r.version} {r.state:<12} attempts {r.attempts}"
+        print(line + (f" — {r.reason_en} | {r.reason_fa}" if r.needs_attention else ""))
+        if r.action_en and r.state not in ("done", "pending", "acknowledged"):
+            print(f"      → {r.action_en}")
+
+
+def cmd_show(args: Any, ctx: Context) -> int:
+    from app.services.records import show_prescription
+
+    record = show_prescription(ctx.workstation(), args.id)
+    if args.json:
+        print(json.dumps(record.to_dict(), ensure_ascii=False, indent=1))
+    else:
+        _print_record(record)
     return 0
 
 
-def cmd_list(args: Any, ctx: Any) -> int:
-    store = ctx.open_store()
-    patient = args.patient.split(":", 1)[-1] if args.patient else None
-    rows = store.find_prescriptions(
-        patient_value=patient, states=(args.state,) if args.state else (), limit=args.limit
-    )
+def cmd_list(args: Any, ctx: Context) -> int:
+    from app.services.records import list_prescriptions
+
+    rows = list_prescriptions(ctx.workstation(), state=args.state, patient=args.patient, limit=args.limit)
     if args.json:
         print(json.dumps([_summary(r) for r in rows], ensure_ascii=False, indent=1))
         return 0

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from app.cli.context import Context
 
 SETTING_FLAGS = {
     "exchange": "exchange.url",
@@ -55,17 +58,6 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=cmd_statement)
 
 
-def open_sync(ctx: Any, *, batch_size: int = 50) -> Any:
-    """The store's sync engine, signing in with the facility seal (used by rx and dispense too)."""
-    from sync import signers
-    from sync.engine import SyncEngine
-
-    store = ctx.open_store()
-    trust = signers.trust_list(store)
-    seal = signers.facility_signer(store, trust, ctx.passphrase)
-    return SyncEngine(store, signers.exchange_client(store, seal), batch_size=batch_size)
-
-
 def _age(seconds: float | None) -> str:
     if seconds is None:
         return "—"
@@ -75,7 +67,7 @@ def _age(seconds: float | None) -> str:
     return f"{seconds:.0f}s"
 
 
-def cmd_status(args: Any, ctx: Any) -> int:
+def cmd_status(args: Any, ctx: Context) -> int:
     from sync.status import sync_status
 
     st = sync_status(ctx.open_store())
@@ -111,9 +103,9 @@ def _bar(report: Any) -> None:
     sys.stderr.flush()
 
 
-def cmd_run(args: Any, ctx: Any) -> int:
-    engine = open_sync(ctx, batch_size=max(1, args.batch))
-    report = engine.run(progress=None if args.quiet or args.json else _bar)
+def cmd_run(args: Any, ctx: Context) -> int:
+    engine = ctx.workstation().sync
+    report = engine.run(progress=None if args.quiet or args.json else _bar, batch_size=args.batch)
     if not (args.quiet or args.json):
         sys.stderr.write("\n")
     if args.json:
@@ -130,14 +122,14 @@ def cmd_run(args: Any, ctx: Any) -> int:
     return 0 if not report.error else 1
 
 
-def cmd_refresh(args: Any, ctx: Any) -> int:
-    out = open_sync(ctx).refresh()
+def cmd_refresh(args: Any, ctx: Context) -> int:
+    out = ctx.workstation().sync.refresh()
     for kind, result in out.items():
         print(f"{kind}: {result}")
     return 0 if all(not r.startswith("failed") for r in out.values()) else 1
 
 
-def cmd_attention(args: Any, ctx: Any) -> int:
+def cmd_attention(args: Any, ctx: Context) -> int:
     from sync.status import sync_status
 
     items = sync_status(ctx.open_store()).attention
@@ -154,7 +146,7 @@ def cmd_attention(args: Any, ctx: Any) -> int:
     return 0
 
 
-def cmd_ack(args: Any, ctx: Any) -> int:
+def cmd_ack(args: Any, ctx: Context) -> int:
     from app.services.outbox import Outbox
 
     row = Outbox(ctx.open_store()).acknowledge(args.id)
@@ -162,7 +154,7 @@ def cmd_ack(args: Any, ctx: Any) -> int:
     return 0
 
 
-def cmd_requeue(args: Any, ctx: Any) -> int:
+def cmd_requeue(args: Any, ctx: Context) -> int:
     from app.services.outbox import Outbox
 
     row = Outbox(ctx.open_store()).requeue(args.id)
@@ -170,18 +162,16 @@ def cmd_requeue(args: Any, ctx: Any) -> int:
     return 0
 
 
-def cmd_config(args: Any, ctx: Any) -> int:
-    store = ctx.open_store()
-    for flag, key in SETTING_FLAGS.items():
-        value = getattr(args, flag)
-        if value is not None:
-            store.set_meta(key, value)
-    for key in SETTING_FLAGS.values():
-        print(f"{key} = {store.meta(key) or ''}")
+def cmd_config(args: Any, ctx: Context) -> int:
+    from app.services.settings import configure
+
+    changes = {key: getattr(args, flag) for flag, key in SETTING_FLAGS.items()}
+    for key, value in configure(ctx.workstation(), changes).items():
+        print(f"{key} = {value}")
     return 0
 
 
-def cmd_statement(args: Any, ctx: Any) -> int:
+def cmd_statement(args: Any, ctx: Context) -> int:
     from app.services.statements import statement
 
     st = statement(ctx.workstation(), args.start, args.end)

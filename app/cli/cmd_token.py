@@ -13,10 +13,15 @@ comes from $NOSKHE_PIN, else a prompt without echo, else the reader's PIN pad; i
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.cli.common import ask_pin, read_file, trust_list, write_file
-from app.signing import SignatureRole, SignerIdentity
+from app.signing import Signature, SignatureRole, SignerIdentity
+
+if TYPE_CHECKING:
+    from app.cli.context import Context
+    from smartcard.tokens import TokenInfo
+    from smartcard.trustlist import TrustList
 
 
 def register(sub: Any) -> None:
@@ -79,30 +84,23 @@ def _module() -> Any:
     return Pkcs11Module.load(_config())
 
 
-def cmd_list(args: Any, ctx: Any) -> int:
-    from smartcard.tokens import TokenInfo
+def _token_dict(t: TokenInfo) -> dict[str, Any]:
+    return {
+        "slot": t.slot_id,
+        "label": t.label,
+        "serial": t.serial,
+        "manufacturer": t.manufacturer,
+        "model": t.model,
+        "pin_pad": t.pin_pad,
+        "pin_state": t.pin_state(),
+    }
 
+
+def cmd_list(args: Any, ctx: Context) -> int:
     module = _module()
     tokens: list[TokenInfo] = module.tokens()
     if args.json:
-        print(
-            json.dumps(
-                [
-                    {
-                        "slot": t.slot_id,
-                        "label": t.label,
-                        "serial": t.serial,
-                        "manufacturer": t.manufacturer,
-                        "model": t.model,
-                        "pin_pad": t.pin_pad,
-                        "pin_state": t.pin_state(),
-                    }
-                    for t in tokens
-                ],
-                ensure_ascii=False,
-                indent=1,
-            )
-        )
+        print(json.dumps([_token_dict(t) for t in tokens], ensure_ascii=False, indent=1))
         return 0
     if not tokens:
         print(f"no tokens present in {module.path} | هیچ توکنی وصل نیست")
@@ -112,32 +110,29 @@ def cmd_list(args: Any, ctx: Any) -> int:
     return 0
 
 
-def cmd_sign(args: Any, ctx: Any) -> int:
+def _sign(args: Any, ctx: Context, data: bytes, trust: TrustList) -> Signature:
+    """`data` signed with the PKCS#12 file (the facility passphrase) or on the token (its PIN asked)."""
     role = SignatureRole(args.role)
-    data = read_file(args.file)
-    trust = trust_list(args, ctx)
     expected = SignerIdentity(name="", national_code=args.national_code) if args.national_code else None
     if args.p12:
         from smartcard.p12 import P12Signer
 
-        signer: Any = P12Signer(
-            args.p12,
-            ctx.passphrase("Facility passphrase / گذرواژه مرکز: "),
-            trust,
-            role=role,
-            expected=expected,
-            rsa_pss=args.pss,
-        )
-        signature = signer.sign(data)
-    else:
-        from smartcard.signer import TokenSigner
+        secret = ctx.passphrase("store")
+        return P12Signer(args.p12, secret, trust, role=role, expected=expected, rsa_pss=args.pss).sign(data)
+    from smartcard.signer import TokenSigner
 
-        session = _module().session(label=args.token or _config().token_label)
-        try:
-            session.login(ask_pin(session))
-            signature = TokenSigner(session, role, trust, expected=expected, rsa_pss=args.pss).sign(data)
-        finally:
-            session.lock("done")  # a command signs once: log out rather than leave the token open
+    session = _module().session(label=args.token or _config().token_label)
+    try:
+        session.login(ask_pin(session, ctx.prompter))
+        return TokenSigner(session, role, trust, expected=expected, rsa_pss=args.pss).sign(data)
+    finally:
+        session.lock("done")  # a command signs once: log out rather than leave the token open
+
+
+def cmd_sign(args: Any, ctx: Context) -> int:
+    role = SignatureRole(args.role)
+    data = read_file(args.file)
+    signature = _sign(args, ctx, data, trust_list(args, ctx))
     write_file(args.output, signature.cms)
     print(f"signed by {signature.signer.name} as {role.value} → {args.output} | امضا شد")
     return 0
@@ -159,7 +154,7 @@ def _describe(result: Any) -> dict[str, Any]:
     }
 
 
-def cmd_verify(args: Any, ctx: Any) -> int:
+def cmd_verify(args: Any, ctx: Context) -> int:
     trust = trust_list(args, ctx)
     result = trust.verify(read_file(args.file), read_file(args.signature), max_age=_config().trust_list_max_age)
     info = _describe(result)
@@ -175,18 +170,20 @@ def cmd_verify(args: Any, ctx: Any) -> int:
     return 0
 
 
-def cmd_trust_import(args: Any, ctx: Any) -> int:
+def cmd_trust_import(args: Any, ctx: Context) -> int:
     from smartcard.trustlist import TrustList
 
     trust = TrustList.from_file(args.file)
-    trust.save(ctx.open_store())
+    ws = ctx.workstation()
+    trust.save(ws.store)
+    ws.forget_trust()
     print(
         f"trust list {trust.version} imported ({len(trust.ca_certificates)} CA, {len(trust.crls)} CRL) | وارد شد"
     )
     return 0
 
 
-def cmd_trust_show(args: Any, ctx: Any) -> int:
+def cmd_trust_show(args: Any, ctx: Context) -> int:
     from smartcard.errors import TrustListError
     from smartcard.trustlist import TrustList
 
@@ -197,7 +194,7 @@ def cmd_trust_show(args: Any, ctx: Any) -> int:
     return 0
 
 
-def cmd_devtoken_init(args: Any, ctx: Any) -> int:
+def cmd_devtoken_init(args: Any, ctx: Context) -> int:
     from smartcard import devtoken
 
     print(devtoken.describe(devtoken.init(args.dir, force=args.force)))

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 import os
-import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from app.cli.prompter import TerminalPrompter, ask_secret
 from app.errors import ConfigError, NoskheError
+from app.prompter import Prompter
 from app.store.files import write_atomic
+
+if TYPE_CHECKING:
+    from app.cli.context import Context
+    from smartcard.trustlist import TrustList
 
 
 def command_group(sub: Any, name: str, help_text: str) -> Any:
@@ -25,27 +29,12 @@ def command_group(sub: Any, name: str, help_text: str) -> Any:
     return parser.add_subparsers(dest=f"{name}_cmd", metavar="ACTION", parser_class=type(parser))
 
 
-def ask_secret(env: str, prompt: str, what_en: str, what_fa: str, *, error: type[NoskheError] = ConfigError) -> str:
-    """A secret from `$env` (automation) or typed without echo; never from a pipe, never logged."""
-    value = os.environ.get(env)
-    if value is not None:
-        return value
-    if not sys.stdin.isatty():
-        raise error(
-            f"No {what_en}: set {env} or run in a terminal.",
-            f"{what_fa} داده نشده است: {env} را تنظیم کنید یا در ترمینال اجرا کنید.",
-        )
-    return getpass.getpass(prompt)
-
-
-def ask_pin(session: Any) -> str | None:
-    """The token PIN, or None for a reader with a PIN pad (the user types it there)."""
-    from smartcard.errors import PinRequired
-
-    if os.environ.get("NOSKHE_PIN") is None and session.info.pin_pad:
-        print("Enter the PIN on the reader's PIN pad | رمز را روی صفحه‌کلید کارت‌خوان وارد کنید", file=sys.stderr)
-        return None
-    return ask_secret("NOSKHE_PIN", f"PIN of {session.label} / رمز توکن: ", "PIN", "رمز", error=PinRequired)
+def ask_pin(session: Any, prompter: Prompter | None = None) -> str | None:
+    """The PIN of the user's token `session` asked through `prompter` (the terminal's by default:
+    `$NOSKHE_PIN` or typed), or None for a reader with a PIN pad (the user types it there)."""
+    return (prompter or TerminalPrompter()).pin(
+        str(session.label), pin_pad=bool(session.info.pin_pad), purpose="user"
+    )
 
 
 def read_file(path: str) -> bytes:
@@ -62,25 +51,31 @@ def write_file(path: str, data: bytes) -> None:
         raise ConfigError(f"Cannot write {path}: {exc.strerror}.", f"پروندهٔ {path} نوشته نشد.") from None
 
 
-def trust_list(args: Any, ctx: Any) -> Any:
-    """The trust list from --trust-list, $NOSKHE_TRUST_LIST, or the store, in that order."""
-    from smartcard.config import SmartcardConfig
+def trust_list(args: Any, ctx: Context) -> TrustList:
+    """The trust list from --trust-list or $NOSKHE_TRUST_LIST (no store needed), else the workstation's.
+    Raises `TrustListError` when there is none or it cannot be read."""
     from smartcard.errors import TrustListError
     from smartcard.trustlist import TrustList
 
-    path = getattr(args, "trust_list", None) or SmartcardConfig.from_env().trust_list_path
+    path = getattr(args, "trust_list", None) or os.environ.get("NOSKHE_TRUST_LIST")
     if path:
         return TrustList.from_file(path)
     try:
-        found = TrustList.load(ctx.open_store())
+        ws = ctx.workstation()
     except NoskheError as exc:
         raise TrustListError(
             f"No trust list: pass --trust-list FILE or set NOSKHE_TRUST_LIST ({exc.en})",
             f"فهرست مراجع مورد اعتماد نیست: ‎--trust-list‎ بدهید یا NOSKHE_TRUST_LIST را تنظیم کنید ({exc.fa})",
         ) from None
-    if found is None:
+    try:
+        return ws.trust
+    except TrustListError as exc:
+        if not exc.details.get("missing"):
+            raise
         raise TrustListError(
             "The store has no trust list yet: run `noskhe token trust import FILE`, or pass --trust-list FILE.",
             "پایگاه داده فهرست مراجع مورد اعتماد ندارد: آن را با ‎noskhe token trust import‎ وارد کنید.",
-        )
-    return found
+        ) from None
+
+
+__all__ = ["ask_pin", "ask_secret", "command_group", "read_file", "trust_list", "write_file"]

@@ -1,19 +1,26 @@
-"""The GP's use cases: write, sign and queue a prescription; edit it; cancel it.
+"""The GP's use cases (national rules, section 9-1): write, sign and queue a prescription; edit it; cancel it.
 
-Every function completes against the local store: the signed prescription and its outbox rows commit in one
-transaction. A prescription with no HID yet gets an eligibility row ahead of its registration, so the
-exchange is asked for the visit's HID first.
+Each takes the workstation (`app.workstation.Workstation`) and plain values, and returns the prescription
+(`app.domain.Prescription`). Every function completes against the local store: the signed prescription and
+its outbox rows commit in one transaction. A prescription with no HID yet gets an eligibility row ahead of
+its registration, so the exchange is asked for the visit's HID first (9-1 step 2). Signatures (prescriber +
+facility seal, 9-1 steps 1 and 3) come from the workstation's signers, which ask their PINs and
+passphrases through its prompter; nothing is asked before the input has been checked and priced.
+
+Raises `NoskheError` (its subclasses `NotFound`, `IllegalTransition`, `ConfigError`, token errors) with a
+message in both languages.
 """
 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.canonical import canonical_bytes
-from app.domain import CostSplit, Patient, Prescriber, Prescription, PrescriptionItem
+from app.domain import Coverage, CostSplit, Patient, PatientId, Prescriber, Prescription, PrescriptionItem, Sex
 from app.errors import NoskheError
 from app.lifecycle import RxEvent, RxState, next_state
 from app.services import outbox
@@ -21,6 +28,10 @@ from app.services.clock import Clock, system_clock
 from app.services.pricing import drug_or_error, item_cost
 from app.signature_policy import DocumentKind, required_roles
 from app.signing import Signature, SignatureRole, Signer
+
+if TYPE_CHECKING:
+    from app.store import Store
+    from app.workstation import Workstation
 
 PRESCRIPTION_ROLES = required_roles(DocumentKind.PRESCRIPTION)
 
@@ -47,7 +58,10 @@ class ItemRequest:
             ) from None
 
 
-def price_items(store: Any, patient: Patient, requests: Sequence[ItemRequest]) -> list[PrescriptionItem]:
+def price_items(store: Store, patient: Patient, requests: Sequence[ItemRequest]) -> list[PrescriptionItem]:
+    """The requested lines, named from the catalog and priced for `patient`'s coverage (section 7: the cost
+    split, insurer and patient shares in rials). A line of quantity 0 costs nothing. Raises `NoskheError`
+    for a drug code the catalog does not know."""
     items = []
     for req in requests:
         drug = drug_or_error(store, req.drug_code)
@@ -115,21 +129,27 @@ def _queue_rows(conn: Any, rx: Prescription) -> None:
     )
 
 
-def sign_and_queue(store: Any, rx: Prescription, signers: Sequence[Signer], *, action: str) -> Prescription:
-    """Sign the current version as prescriber + facility, queue it, and save both in one transaction."""
+def sign_and_queue(ws: Workstation, rx: Prescription, *, action: str) -> Prescription:
+    """Sign the current version as prescriber + facility seal (9-1 steps 1 and 3) with the workstation's
+    signers, queue it for registration (9-1 step 5, or an edit, step 6) and save both in one transaction;
+    `action` names the audit entry. Returns `rx`, now queued. Raises `NoskheError` for an empty
+    prescription, `IllegalTransition` when its state cannot be signed (checked before any token is asked),
+    and the signers' errors (the prescription is then left as it was)."""
     if not rx.items:
         raise NoskheError("A prescription needs at least one item.", "نسخه باید دست‌کم یک قلم داشته باشد.")
     next_state(rx.state, RxEvent.SIGN)  # refuse before asking the token for anything
-    signatures = sign_with(signers, rx.document(), PRESCRIPTION_ROLES)
+    signatures = sign_with(ws.signers(), rx.document(), PRESCRIPTION_ROLES)
     rx.mark_signed()
     rx.mark_queued()
-    store.save_prescription(rx, signatures, action=action, also=lambda c: _queue_rows(c, rx))
+    ws.store.save_prescription(rx, signatures, action=action, also=lambda c: _queue_rows(c, rx))
     return rx
 
 
-def prescriber_of(store: Any, signer: Any) -> Prescriber:
-    """The prescriber as the signing certificate names him (name, council number, national code)."""
-    who = signer.identity()
+def prescriber_of(ws: Workstation) -> Prescriber:
+    """The prescriber as the user's signing certificate names him (section 7: name, medical council number,
+    national code) with the specialty set on this workstation (`prescriber.specialty`, default GP). Opens
+    the user's signer (asks its PIN). Raises `NoskheError` when the certificate has no council number."""
+    who = ws.user_signer().identity()
     if not who.medical_council_number:
         raise NoskheError(
             "The signing certificate names no medical council number.", "گواهی امضا شماره نظام پزشکی ندارد."
@@ -137,29 +157,34 @@ def prescriber_of(store: Any, signer: Any) -> Prescriber:
     return Prescriber(
         who.name,
         who.medical_council_number,
-        store.meta("prescriber.specialty") or "پزشک عمومی",
+        ws.store.meta("prescriber.specialty") or "پزشک عمومی",
         national_code=who.national_code or "",
     )
 
 
 def write_prescription(
-    store: Any,
+    ws: Workstation,
     *,
     patient: Patient,
-    prescriber: Prescriber,
     items: Sequence[ItemRequest],
-    signers: Sequence[Signer],
+    prescriber: Prescriber | None = None,
     notes: str = "",
     clock: Clock = system_clock,
     draft_id: str | None = None,
 ) -> Prescription:
-    """Create, sign and queue a new prescription.
+    """Create, sign and queue a new prescription (9-1 steps 3 and 5); returns it queued.
 
-    The draft is saved first, so what the GP wrote survives a failed signature (a token pulled out, a wrong
-    PIN): it then stays an unsigned draft with no outbox row, and its id is in the error's
-    `details["draft_id"]`. Passing that id back as `draft_id` signs the same prescription (with what is
-    written now) instead of leaving the old draft behind."""
+    The items are priced first (an unknown drug code is refused before any token is asked), then the
+    signers are opened (PINs and passphrases through the prompter; a refusal there saves nothing). The
+    prescriber defaults to the one the user's certificate names (`prescriber_of`). The draft is saved
+    next, so what the GP wrote survives a failed signature (a token pulled out): it then stays an unsigned
+    draft with no outbox row, and its id is in the error's `details["draft_id"]`. Passing that id back as
+    `draft_id` signs the same prescription (with what is written now) instead of leaving the old draft
+    behind."""
+    store = ws.store
     priced = price_items(store, patient, items)
+    ws.signers()  # the tokens are asked now, before anything is saved
+    prescriber = prescriber or prescriber_of(ws)
     rx = None
     if draft_id:
         old = store.get_prescription(draft_id)
@@ -171,24 +196,34 @@ def write_prescription(
         rx = Prescription(patient, prescriber, store.facility_siam, priced, notes, prescribed_at=clock())
     store.save_prescription(rx, action="prescription.draft")
     try:
-        return sign_and_queue(store, rx, signers, action="prescription.create")
+        return sign_and_queue(ws, rx, action="prescription.create")
     except NoskheError as exc:
         exc.details["draft_id"] = rx.id
         raise
 
 
+def sign_draft(ws: Workstation, ref: str) -> Prescription:
+    """Sign and queue a kept draft (one whose signing was interrupted), found by id or tracking code;
+    returns it queued. Raises `NotFound`, or `IllegalTransition` when it is no longer a draft."""
+    from app.services.records import find_prescription
+
+    return sign_and_queue(ws, find_prescription(ws.store, ref), action="prescription.sign")
+
+
 def edit_prescription(
-    store: Any,
+    ws: Workstation,
     rx_id: str,
     *,
-    signers: Sequence[Signer],
     items: Sequence[ItemRequest] | None = None,
     notes: str | None = None,
 ) -> Prescription:
-    """A new signed version; refused (IllegalTransition) once the prescription is known to be dispensed."""
+    """A new signed version of prescription `rx_id` with new `items` and/or `notes` (None: unchanged),
+    queued as an edit (9-1 step 6: allowed until it is dispensed). Returns it queued. Raises `NotFound`,
+    and `IllegalTransition` once the prescription is known to be dispensed or is cancelled."""
+    store = ws.store
     rx = store.get_prescription(rx_id)
     rx.edit(items=price_items(store, rx.patient, items) if items is not None else None, notes=notes)
-    return sign_and_queue(store, rx, signers, action="prescription.edit")
+    return sign_and_queue(ws, rx, action="prescription.edit")
 
 
 def cancellation_document(rx: Prescription, at: str) -> dict[str, Any]:
@@ -202,16 +237,17 @@ def cancellation_document(rx: Prescription, at: str) -> dict[str, Any]:
     }
 
 
-def cancel_prescription(
-    store: Any, rx_id: str, *, signer: Signer, clock: Clock = system_clock
-) -> Prescription:
-    """Cancel locally at once; if the exchange has it (or will), a signed cancellation is queued behind it."""
+def cancel_prescription(ws: Workstation, rx_id: str, *, clock: Clock = system_clock) -> Prescription:
+    """Cancel prescription `rx_id` locally at once (9-1 step 6: until it is dispensed); if the exchange has
+    it (or will), a cancellation signed by the prescriber alone is queued behind it (the token is asked
+    only then). Returns the cancelled prescription. Raises `NotFound`, `IllegalTransition`."""
+    store = ws.store
     rx = store.get_prescription(rx_id)
     rx.cancel()
     payload = None
     if _reaches_exchange(store.conn(), rx):
         doc = cancellation_document(rx, clock().isoformat())
-        (sig,) = sign_with([signer], doc, required_roles(DocumentKind.CANCELLATION))
+        (sig,) = sign_with([ws.user_signer()], doc, required_roles(DocumentKind.CANCELLATION))
         payload = {
             "document": doc,
             "signature": {
@@ -234,3 +270,67 @@ def cancel_prescription(
 
     store.save_prescription(rx, action="prescription.cancel", also=queue)
     return rx
+
+
+def parse_birth_date(text: str | None) -> dt.date | None:
+    """A birth date as typed — Jalali by default (`1370/05/12`), Gregorian from the year 1900 on
+    (`1991-08-03`), any digit script (`app.dates.parse_user_date`) — or None when nothing was typed.
+    Raises `InvalidDate` (a `NoskheError`) for anything else or a day after today. (Section 7: the
+    patient's birth date or age.)"""
+    from app.dates import parse_user_date
+    from app.domain import now
+
+    if not text or not text.strip():
+        return None
+    return parse_user_date(text, not_after=now().date())
+
+
+def parse_patient_id(text: str) -> PatientId:
+    """A patient id as typed: `kind:value` (`national-code:…`, `fida:…`, `unique-id:…`, `newborn:…`) or a
+    bare value whose kind is guessed from its shape (section 7: national code, FIDA, unique id, the
+    mother's national code for a newborn). Raises `InvalidIdentifier`/`NoskheError`."""
+    text = text.strip()
+    if ":" in text and not text[0].isdigit():
+        return PatientId.parse(*text.split(":", 1))
+    return PatientId.guess(text)
+
+
+def patient_from(
+    store: Store,
+    id_text: str,
+    *,
+    first_name: str | None = None,
+    last_name: str | None = None,
+    birth_date: str | None = None,
+    sex: str | None = None,
+    insurer: str | None = None,
+) -> Patient:
+    """The patient a prescription is written for, from plain values (section 7).
+
+    `id_text` as `parse_patient_id` reads it; `birth_date` as `parse_birth_date`; `sex` one of `female`,
+    `male`, `other`; `insurer` an insurer or scheme code (`IHIO`, `SSO`, …). A patient this store knows is
+    returned as kept when no name is given; otherwise a new patient needs both names. Raises `NoskheError`
+    (bad id, missing names, bad date or sex)."""
+    pid = parse_patient_id(id_text)
+    try:
+        known: Patient | None = store.get_patient(pid)
+    except NoskheError:
+        known = None
+    if known is not None and not (first_name or last_name):
+        return known
+    if not (first_name and last_name):
+        raise NoskheError(
+            "A new patient needs --first-name and --last-name.", "بیمار تازه نام و نام خانوادگی لازم دارد."
+        )
+    try:
+        sex_value = Sex(sex) if sex else None
+    except ValueError:
+        raise NoskheError(f"Sex {sex!r} must be female, male or other.", f"جنس «{sex}» شناخته نیست.") from None
+    return Patient(
+        pid,
+        first_name,
+        last_name,
+        birth_date=parse_birth_date(birth_date),
+        sex=sex_value,
+        coverage=Coverage(insurer) if insurer else None,
+    )

@@ -19,14 +19,13 @@ def drain(store, client):
 
 
 class Pharmacy:
-    def __init__(self, tmp_path, tokens, exchange, ws):
-        self.store = harness.new_store(tmp_path / ws.user_token, ws, tokens, exchange.url)
-        self.signers = harness.signers_for(tokens, ws)
-        self.client = harness.client_for(self.store, exchange.url, self.signers[1])
-        self.pharmacist = devworld.PHARMACISTS[ws.user_token]
-        from smartcard.trustlist import TrustList
-
-        self.trust = TrustList.load(self.store)
+    def __init__(self, tmp_path, tokens, exchange, site):
+        self.ws = harness.new_workstation(tmp_path / site.user_token, site, tokens, exchange.url)
+        self.store = self.ws.store
+        self.signers = self.ws.signers()
+        self.client = self.ws.client
+        self.pharmacist = devworld.PHARMACISTS[site.user_token]
+        self.trust = self.ws.trust
 
     def fetch(self, rx):
         return retrieve(self.store, self.client, self.trust, field="tracking", value=rx.tracking_code)
@@ -38,8 +37,8 @@ class Pharmacy:
 
 
 @pytest.fixture
-def registered(clinic, clinic_client, clinic_signers):
-    (rx,) = harness.write_many(clinic, 1, clinic_signers)
+def registered(clinic, clinic_client, clinic_ws):
+    (rx,) = harness.write_many(clinic_ws, 1)
     assert drain(clinic, clinic_client).done == 2
     return clinic.get_prescription(rx.id)
 
@@ -48,14 +47,14 @@ def registered(clinic, clinic_client, clinic_signers):
 def ph1(tmp_path, tokens, exchange):
     p = Pharmacy(tmp_path, tokens, exchange, devworld.PHARMACY)
     yield p
-    p.store.close()
+    p.ws.close()
 
 
 @pytest.fixture
 def ph2(tmp_path, tokens, exchange):
     p = Pharmacy(tmp_path, tokens, exchange, devworld.PHARMACY_2)
     yield p
-    p.store.close()
+    p.ws.close()
 
 
 def _packs(exchange, rx, line, n=1, skip=0):
@@ -132,9 +131,9 @@ def test_released_claims_let_another_pharmacy_dispense(ph1, ph2, registered) -> 
 
 
 def test_ttac_answers_genuine_unknown_dispensed_and_catches_reused_packs(
-    exchange, ph1, ph2, clinic, clinic_client, clinic_signers
+    exchange, ph1, ph2, clinic, clinic_client, clinic_ws
 ) -> None:
-    a, b = harness.write_many(clinic, 2, clinic_signers)
+    a, b = harness.write_many(clinic_ws, 2)
     drain(clinic, clinic_client)
     a, b = clinic.get_prescription(a.id), clinic.get_prescription(b.id)
     ph1.fetch(a)
@@ -158,11 +157,11 @@ def test_ttac_answers_genuine_unknown_dispensed_and_catches_reused_packs(
 
 
 def test_a_dispensing_before_the_prescription_arrives_waits(
-    exchange, ph1, clinic, clinic_client, clinic_signers
+    exchange, ph1, clinic, clinic_client, clinic_ws
 ) -> None:
     from app.services.dispensing import keep_prescription
 
-    (rx,) = harness.write_many(clinic, 1, clinic_signers)
+    (rx,) = harness.write_many(clinic_ws, 1)
     keep_prescription(ph1.store, clinic.get_prescription(rx.id), clinic.signatures(rx.id, 1), source="paper")
     ph1.dispense(rx.id, [DispenseLine(1)])
     report = drain(ph1.store, ph1.client)
@@ -187,8 +186,8 @@ def test_reference_data_with_versions_and_not_modified(ph1) -> None:
     assert trust["format"] == "noskhe-trust-list/1"
 
 
-def test_batches_answer_each_entry_and_refuse_oversize(clinic, clinic_client, clinic_signers) -> None:
-    harness.write_many(clinic, 3, clinic_signers)
+def test_batches_answer_each_entry_and_refuse_oversize(clinic, clinic_client, clinic_ws) -> None:
+    harness.write_many(clinic_ws, 3)
     report = Drainer(clinic, clinic_client, batch_size=10, backoff=Backoff(0.01, 0.05)).drain()
     assert report.done == 6 and report.requests == 2
     big = {"resourceType": "Bundle", "type": "batch", "entry": [{}] * 101}
@@ -222,7 +221,7 @@ def test_fault_switch_latency_errors_outage(exchange, clinic_client) -> None:
 
 
 def test_cancel_after_dispensing_is_refused_and_the_clinic_shows_it(
-    clinic, clinic_client, clinic_signers, ph1, registered
+    clinic, clinic_client, clinic_ws, ph1, registered
 ) -> None:
     from app.services.outbox import Outbox
     from app.services.prescribing import cancel_prescription
@@ -230,7 +229,7 @@ def test_cancel_after_dispensing_is_refused_and_the_clinic_shows_it(
     ph1.fetch(registered)
     ph1.dispense(registered.id, [DispenseLine(2)])
     drain(ph1.store, ph1.client)
-    cancel_prescription(clinic, registered.id, signer=clinic_signers[0])
+    cancel_prescription(clinic_ws, registered.id)
     assert drain(clinic, clinic_client).conflicts == 1
     assert clinic.get_prescription(registered.id).state.value == "partially_dispensed"
     assert Outbox(clinic).attention()[0].reason_en.startswith("Cancellation refused")

@@ -35,9 +35,9 @@ def _eligible(clinic, clinic_client, rx):
 
 
 def test_eligibility_issues_a_valid_hid_per_visit_and_replays_it(
-    clinic, clinic_client, clinic_signers
+    clinic, clinic_client, clinic_ws
 ) -> None:
-    (rx,) = harness.write_many(clinic, 1, clinic_signers)
+    (rx,) = harness.write_many(clinic_ws, 1)
     row = _rows(clinic, rx)[0]
     out = messages.build(clinic, row)
     first = clinic_client.call("POST", "/eligibility", body=out.body, headers=out.headers())
@@ -77,9 +77,9 @@ def test_eligibility_of_newborns_unknown_and_overlapping_people(clinic, clinic_c
 
 
 def test_registration_returns_tracking_code_and_rule_ids_and_is_idempotent(
-    clinic, clinic_client, clinic_signers
+    clinic, clinic_client, clinic_ws
 ) -> None:
-    (rx,) = harness.write_many(clinic, 1, clinic_signers)
+    (rx,) = harness.write_many(clinic_ws, 1)
     _eligible(clinic, clinic_client, rx)
     out = messages.build(clinic, _rows(clinic, rx)[1])
     first = clinic_client.call("POST", "/prescriptions", body=out.body, headers=out.headers())
@@ -116,8 +116,8 @@ def _tamper_quantity(body):
         ("no-key", "idempotency-key-missing"),
     ],
 )
-def test_registrations_the_exchange_refuses(clinic, clinic_client, clinic_signers, case, code) -> None:
-    (rx,) = harness.write_many(clinic, 1, clinic_signers)
+def test_registrations_the_exchange_refuses(clinic, clinic_client, clinic_ws, case, code) -> None:
+    (rx,) = harness.write_many(clinic_ws, 1)
     if case != "no-hid":
         _eligible(clinic, clinic_client, rx)
     out = messages.build(clinic, _rows(clinic, rx)[1])
@@ -148,15 +148,14 @@ def test_registrations_the_exchange_refuses(clinic, clinic_client, clinic_signer
     assert reply.refusal().code == code
 
 
-def test_a_prescription_naming_another_prescriber_is_refused(clinic, clinic_client, clinic_signers) -> None:
+def test_a_prescription_naming_another_prescriber_is_refused(clinic, clinic_client, clinic_ws) -> None:
     from app.domain import Prescriber
 
     write_prescription(
-        clinic,
+        clinic_ws,
         patient=harness.patients(1)[0],
         prescriber=Prescriber("دکتر دیگر", "654321"),
         items=[ItemRequest("101002", 10)],
-        signers=clinic_signers,
     )
     report = drain(clinic, clinic_client)
     assert report.rejected == 1
@@ -164,20 +163,18 @@ def test_a_prescription_naming_another_prescriber_is_refused(clinic, clinic_clie
     assert row.reason_code == "signer-mismatch" and "654321" in row.reason_en
 
 
-def test_rules_warn_and_reject(clinic, clinic_client, clinic_signers) -> None:
+def test_rules_warn_and_reject(clinic, clinic_client, clinic_ws) -> None:
     patient = harness.patients(1)[0]
     big = write_prescription(
-        clinic,
+        clinic_ws,
         patient=patient,
         prescriber=devworld.GP,
-        signers=clinic_signers,
         items=[ItemRequest("101002", 600, "")],
     )
     warned = write_prescription(
-        clinic,
+        clinic_ws,
         patient=patient,
         prescriber=devworld.GP,
-        signers=clinic_signers,
         items=[ItemRequest("104064", 30, ""), ItemRequest("103011", 150, "")],
     )
     report = drain(clinic, clinic_client)
@@ -201,9 +198,9 @@ def test_rules_warn_and_reject(clinic, clinic_client, clinic_signers) -> None:
 
 
 def test_retrieve_by_each_key_returns_only_open_prescriptions(
-    exchange, clinic, clinic_client, clinic_signers
+    exchange, clinic, clinic_client, clinic_ws
 ) -> None:
-    a, b = harness.write_many(clinic, 2, clinic_signers)
+    a, b = harness.write_many(clinic_ws, 2)
     drain(clinic, clinic_client)
     a, b = clinic.get_prescription(a.id), clinic.get_prescription(b.id)
     for field, value in (
@@ -219,12 +216,12 @@ def test_retrieve_by_each_key_returns_only_open_prescriptions(
     assert exchange.server.db.one("SELECT count(*) FROM access_log")[0] == 4
 
 
-def test_edit_and_cancel_reach_the_exchange_in_order(clinic, clinic_client, clinic_signers) -> None:
+def test_edit_and_cancel_reach_the_exchange_in_order(clinic, clinic_client, clinic_ws) -> None:
     from app.services.prescribing import cancel_prescription, edit_prescription
 
-    (rx,) = harness.write_many(clinic, 1, clinic_signers)
-    edit_prescription(clinic, rx.id, signers=clinic_signers, items=[ItemRequest("103011", 3, "شب")])
-    cancel_prescription(clinic, rx.id, signer=clinic_signers[0])
+    (rx,) = harness.write_many(clinic_ws, 1)
+    edit_prescription(clinic_ws, rx.id, items=[ItemRequest("103011", 3, "شب")])
+    cancel_prescription(clinic_ws, rx.id)
     report = drain(clinic, clinic_client)
     assert report.by_op == {"eligibility": 1, "register": 1, "edit": 1, "cancel": 1}
     status = clinic_client.status(clinic.get_prescription(rx.id).tracking_code)
@@ -234,12 +231,11 @@ def test_edit_and_cancel_reach_the_exchange_in_order(clinic, clinic_client, clin
 def test_a_suspended_prescriber_is_refused(clinic, clinic_client, tokens) -> None:
     from app.domain import Prescriber
 
-    signers = [harness.signer(tokens, "noskhe-gp-suspended"), harness.signer(tokens, "noskhe-clinic")]
-    who = signers[0].identity()
+    suspended = harness.signer(tokens, "noskhe-gp-suspended")
+    who = suspended.identity()
     write_prescription(
-        clinic,
+        harness.workstation_over(clinic, suspended, harness.signer(tokens, "noskhe-clinic")),
         patient=harness.patients(1)[0],
-        signers=signers,
         items=[ItemRequest("101002", 10)],
         prescriber=Prescriber(who.name, who.medical_council_number, national_code=who.national_code),
     )

@@ -97,7 +97,9 @@ def test_token_pulled_out_while_signing_a_prescription_keeps_it_unsigned_and_unq
     from app.domain import Prescriber
     from app.lifecycle import RxState
     from app.services.outbox import Outbox
+    from app.prompter import FixedPrompter
     from app.services.prescribing import ItemRequest, sign_and_queue, write_prescription
+    from app.workstation import Workstation
     from smartcard.p12 import P12Signer
     from tests.conftest import make_patient
 
@@ -108,21 +110,22 @@ def test_token_pulled_out_while_signing_a_prescription_keeps_it_unsigned_and_unq
         TokenSigner(session, R.PRESCRIBER, trust),
         P12Signer(devtokens.p12("noskhe-clinic"), "demo-clinic", trust),
     ]
+    ws = Workstation(store, FixedPrompter())
+    ws.use_signers(*signers)
     faults.sign_error = pkcs11.DeviceRemoved
     with pytest.raises(TokenError):
         write_prescription(
-            store,
+            ws,
             patient=make_patient(),
             prescriber=Prescriber("دکتر سارا احمدی", "123456"),
             items=[ItemRequest("101002", 10, "هر ۸ ساعت")],
-            signers=signers,
         )
     (draft,) = store.find_prescriptions()
     assert draft.state is RxState.DRAFT and store.prescription_signatures(draft.id) == []
     assert sum(Outbox(store).counts().values()) == 0
     faults.sign_error = None
     session.login(PIN)  # the token is back and the PIN entered again
-    signed = sign_and_queue(store, draft, signers, action="prescription.sign")
+    signed = sign_and_queue(ws, draft, action="prescription.sign")
     assert signed.state is RxState.QUEUED and len(store.prescription_signatures(draft.id)) == 2
     assert Outbox(store).counts().get("pending", 0) >= 1
     wrapped.close()

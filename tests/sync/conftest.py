@@ -1,1 +1,1 @@
-from tests.sync.fixtures import clinic, clinic_client, clinic_signers, exchange, tokens  # noqa: F401
+from tests.sync.fixtures import clinic, clinic_client, clinic_signers, clinic_ws, exchange, tokens  # noqa: F401

@@ -28,17 +28,24 @@ def exchange(tmp_path: Path, tokens):
 
 
 @pytest.fixture
-def clinic(tmp_path: Path, tokens, exchange):
-    store = harness.new_store(tmp_path / "clinic", devworld.CLINIC, tokens, exchange.url)
-    yield store
-    store.close()
+def clinic_ws(tmp_path: Path, tokens, exchange):
+    """The TEST clinic's workstation: its store, PKCS#12 signers asked through a FixedPrompter, the
+    exchange's address."""
+    ws = harness.new_workstation(tmp_path / "clinic", devworld.CLINIC, tokens, exchange.url)
+    yield ws
+    ws.close()
 
 
 @pytest.fixture
-def clinic_signers(tokens):
-    return harness.signers_for(tokens, devworld.CLINIC)
+def clinic(clinic_ws):
+    return clinic_ws.store
 
 
 @pytest.fixture
-def clinic_client(clinic, exchange, clinic_signers):
-    return harness.client_for(clinic, exchange.url, clinic_signers[1])
+def clinic_signers(clinic_ws):
+    return clinic_ws.signers()
+
+
+@pytest.fixture
+def clinic_client(clinic_ws):
+    return clinic_ws.client

@@ -1,9 +1,11 @@
-"""The pieces sync, exchange and end-to-end tests share: TEST identities, stores, a running exchange.
+"""The pieces sync, exchange and end-to-end tests share: TEST identities, workstations, a running exchange.
 
-Signers here are PKCS#12 (software) signers over the TEST identities: the same CMS and certificate checks as
-the token signers, without loading the PKCS#11 module into the test process (SoftHSM2 reads its
-configuration once per process, and other test packages load it with theirs). The token path is covered by
-the subprocess tests in `tests/e2e` (writer, CLI, demo).
+Workstations are built as every front end builds them (`app.workstation.Workstation`), with a
+`FixedPrompter` answering the facility passphrase and the PKCS#12 passphrases. They sign with PKCS#12
+(software) signers over the TEST identities (`signing.user_p12` / `signing.facility_p12` settings): the same
+CMS and certificate checks as the token signers, without loading the PKCS#11 module into the test process
+(SoftHSM2 reads its configuration once per process, and other test packages load it with theirs). The token
+path is covered by the subprocess tests in `tests/e2e` (writer, CLI, demo).
 """
 
 from __future__ import annotations
@@ -14,13 +16,19 @@ import ssl
 import threading
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.domain import Coverage, Patient, PatientId, Prescription
+from app.prompter import FixedPrompter
 from app.services.prescribing import ItemRequest, write_prescription
 from app.signing import SignatureRole as R
+from app.signing import Signer
+from app.workstation import Workstation
 from exchange import devworld, seed
 from exchange.process import ExchangeProcess
+
+if TYPE_CHECKING:
+    from app.store import Store
 
 PASSPHRASE = "test passphrase 1"
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,6 +52,46 @@ def signer(tokens: Any, label: str) -> Any:
 
 def signers_for(tokens: Any, ws: devworld.Workstation) -> list[Any]:
     return [signer(tokens, ws.user_token), signer(tokens, ws.facility_token)]
+
+
+def prompter_for(site: devworld.Workstation) -> FixedPrompter:
+    """Answers what a workstation of `site` asks: the facility passphrase, the PKCS#12 passphrases."""
+    return FixedPrompter(
+        passphrases={
+            "store": PASSPHRASE,
+            "user-p12": devworld.P12_PASSPHRASES[site.user_token],
+            "facility-p12": devworld.P12_PASSPHRASES[site.facility_token],
+        }
+    )
+
+
+def sign_with_p12(store: Store, site: devworld.Workstation, tokens: Any) -> None:
+    """Set the workstation's signing settings to the site's TEST PKCS#12 files."""
+    store.set_meta("signing.user_p12", str(tokens.p12(site.user_token)))
+    store.set_meta("signing.facility_p12", str(tokens.p12(site.facility_token)))
+
+
+def new_workstation(
+    path: Path, site: devworld.Workstation, tokens: Any, url: str | None = None, **options: Any
+) -> Workstation:
+    """A new workstation of `site` in `path` (its store, the TEST trust list, `url` as the exchange),
+    signing with the site's PKCS#12 files; `options` go to `Workstation` (engine/client options)."""
+    store = new_store(path, site, tokens, url)
+    sign_with_p12(store, site, tokens)
+    return Workstation(store, prompter_for(site), **options)
+
+
+def open_workstation(path: Path | str, site: devworld.Workstation, **options: Any) -> Workstation:
+    """The workstation of `site` already in `path`, opened as the CLI and the desktop open it."""
+    return Workstation.open(path, prompter_for(site), **options)
+
+
+def workstation_over(store: Store, user: Signer | None = None, seal: Signer | None = None) -> Workstation:
+    """A workstation over an open `store` signing with the given signers (a suspended GP's, a token pulled
+    out): what a test needs that the settings cannot say. Closing it closes the store."""
+    ws = Workstation(store, FixedPrompter(passphrases={"store": PASSPHRASE}))
+    ws.use_signers(user, seal)
+    return ws
 
 
 def new_store(path: Path, ws: devworld.Workstation, tokens: Any, url: str | None = None) -> Any:
@@ -73,13 +121,12 @@ def patients(n: int) -> list[Patient]:
     return out
 
 
-def write_many(store: Any, n: int, signers: list[Any], *, items_per_rx: int = 2) -> list[Prescription]:
+def write_many(ws: Workstation, n: int, *, items_per_rx: int = 2) -> list[Prescription]:
+    """`n` prescriptions by the TEST GP for seeded patients, signed with the workstation's signers."""
     out = []
     for i, patient in enumerate(patients(n)):
         items = [SAFE_ITEMS[(i + k) % len(SAFE_ITEMS)] for k in range(items_per_rx)]
-        out.append(
-            write_prescription(store, patient=patient, prescriber=devworld.GP, items=items, signers=signers)
-        )
+        out.append(write_prescription(ws, patient=patient, prescriber=devworld.GP, items=items))
     return out
 
 
@@ -154,8 +201,13 @@ __all__ = [
     "ThreadExchange",
     "cli_env",
     "new_store",
+    "new_workstation",
+    "open_workstation",
     "patients",
+    "prompter_for",
+    "sign_with_p12",
     "signer",
     "signers_for",
+    "workstation_over",
     "write_many",
 ]

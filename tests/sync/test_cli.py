@@ -123,20 +123,20 @@ def test_the_whole_flow_from_the_command_line(capsys, monkeypatch, tokens, excha
 
 
 def test_a_pharmacy_told_at_the_counter_who_holds_the_claim(
-    capsys, monkeypatch, tokens, exchange, sites, clinic_signers
+    tmp_path, capsys, monkeypatch, tokens, exchange, sites
 ) -> None:
     for d, ws in (
         (sites["noskhe-pharmacist"], devworld.PHARMACY),
         (sites["noskhe-pharmacist-2"], devworld.PHARMACY_2),
     ):
         configure(capsys, monkeypatch, tokens, exchange, d, ws.user_token, ws.facility_token)
-    store = harness.new_store(sites["noskhe-gp"] + "-2", devworld.CLINIC, tokens, exchange.url)
-    (rx,) = harness.write_many(store, 1, clinic_signers)
+    ws = harness.new_workstation(tmp_path / "gp-2", devworld.CLINIC, tokens, exchange.url)
+    (rx,) = harness.write_many(ws, 1)
     from sync.drain import Drainer
 
-    Drainer(store, harness.client_for(store, exchange.url, clinic_signers[1])).drain()
-    tracking = store.get_prescription(rx.id).tracking_code
-    store.close()
+    Drainer(ws.store, ws.client).drain()
+    tracking = ws.store.get_prescription(rx.id).tracking_code
+    ws.close()
     as_site(monkeypatch, "noskhe-pharmacist", "noskhe-pharmacy")
     run(capsys, sites["noskhe-pharmacist"], "rx", "retrieve", "--tracking", tracking)
     as_site(monkeypatch, "noskhe-pharmacist-2", "noskhe-pharmacy-2")
@@ -163,14 +163,14 @@ def test_commands_without_configuration_fail_in_one_line(capsys, monkeypatch, si
 
 
 def test_a_paper_prescription_is_kept_dispensed_offline_and_settled_later(
-    capsys, monkeypatch, tokens, exchange, sites, clinic_signers
+    tmp_path, capsys, monkeypatch, tokens, exchange, sites
 ) -> None:
     from printing.payload import encode, fields_from_prescription, seal
     from sync.drain import Drainer
 
-    store = harness.new_store(sites["noskhe-gp"] + "-paper", devworld.CLINIC, tokens, exchange.url)
-    (rx,) = harness.write_many(store, 1, clinic_signers)
-    qr = encode(seal(fields_from_prescription(rx), clinic_signers[0]))
+    gp = harness.new_workstation(tmp_path / "gp-paper", devworld.CLINIC, tokens, exchange.url)
+    (rx,) = harness.write_many(gp, 1)
+    qr = encode(seal(fields_from_prescription(rx), gp.user_signer()))
     ph = sites["noskhe-pharmacist"]
     configure(capsys, monkeypatch, tokens, exchange, ph, "noskhe-pharmacist", "noskhe-pharmacy")
     as_site(monkeypatch, "noskhe-pharmacist", "noskhe-pharmacy")
@@ -178,8 +178,8 @@ def test_a_paper_prescription_is_kept_dispensed_offline_and_settled_later(
     assert code == 0 and json.loads(out)["state"] == "queued" and json.loads(out)["prescription"] == rx.id
     code, out = run(capsys, ph, "sync", "run", "--json")  # the GP has not synced yet: the dispensing waits
     assert json.loads(out)["remaining"] == 1 and json.loads(out)["rejected"] == 0
-    Drainer(store, harness.client_for(store, exchange.url, clinic_signers[1])).drain()
-    store.close()
+    Drainer(gp.store, gp.client).drain()
+    gp.close()
     from app.services.outbox import Outbox
     from app.store import Store
 
@@ -217,11 +217,10 @@ def test_a_draft_left_by_a_failed_signature_is_signed_with_rx_sign(
         broken = [PulledOut(SignatureRole.PRESCRIBER), PulledOut(SignatureRole.FACILITY)]
         with pytest.raises(NoskheError) as exc:
             write_prescription(
-                store,
+                harness.workstation_over(store, *broken),
                 patient=harness.patients(1)[0],
                 prescriber=devworld.GP,
                 items=[ItemRequest("101002", 10, "هر ۸ ساعت")],
-                signers=broken,
             )
         draft = exc.value.details["draft_id"]
 

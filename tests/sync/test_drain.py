@@ -62,9 +62,9 @@ def test_full_jitter_stays_within_its_capped_exponential_bound() -> None:
 
 
 def test_keys_are_chosen_before_the_first_send_and_reused_on_every_retry(
-    exchange, clinic, clinic_client, clinic_signers
+    exchange, clinic, clinic_client, clinic_ws
 ) -> None:
-    (rx,) = harness.write_many(clinic, 1, clinic_signers)
+    (rx,) = harness.write_many(clinic_ws, 1)
     stored = {r.op: r.idem_key for r in Outbox(clinic).for_chain(chain_of(rx.id))}
     rec = Recording(clinic_client)
     exchange.faults(drop_rate=1.0)  # every answer lost after the work is committed
@@ -81,9 +81,9 @@ def test_keys_are_chosen_before_the_first_send_and_reused_on_every_retry(
 
 @pytest.mark.parametrize("batch", [1, 10])
 def test_an_item_that_keeps_failing_is_quarantined_and_blocks_nothing_else(
-    clinic, clinic_client, clinic_signers, batch
+    clinic, clinic_client, clinic_ws, batch
 ) -> None:
-    rxs = harness.write_many(clinic, 4, clinic_signers)
+    rxs = harness.write_many(clinic_ws, 4)
     bad = rxs[1]
     rec = Recording(clinic_client, poisoned={bad.id})
     report = drainer(clinic, rec, batch_size=batch, max_failures=3, max_sends_per_drain=10).drain()
@@ -103,9 +103,9 @@ def test_an_item_that_keeps_failing_is_quarantined_and_blocks_nothing_else(
     assert clinic.get_prescription(bad.id).state.value == "registered"
 
 
-def test_unreachable_exchange_marks_offline_and_keeps_everything(tokens, clinic, clinic_signers) -> None:
-    harness.write_many(clinic, 2, clinic_signers)
-    client = harness.client_for(clinic, "http://127.0.0.1:9", clinic_signers[1], timeout=(0.5, 0.5))
+def test_unreachable_exchange_marks_offline_and_keeps_everything(tokens, clinic, clinic_ws) -> None:
+    harness.write_many(clinic_ws, 2)
+    client = harness.client_for(clinic, "http://127.0.0.1:9", clinic_ws.seal(), timeout=(0.5, 0.5))
     report = drainer(clinic, client, max_unreachable=2).drain()
     assert report.offline and report.done == 0 and report.remaining == 4
     assert is_online(clinic) is False
@@ -115,9 +115,9 @@ def test_unreachable_exchange_marks_offline_and_keeps_everything(tokens, clinic,
 
 
 def test_an_answer_that_cannot_be_applied_quarantines_only_its_row(
-    monkeypatch, clinic, clinic_client, clinic_signers
+    monkeypatch, clinic, clinic_client, clinic_ws
 ) -> None:
-    a, b = harness.write_many(clinic, 2, clinic_signers)
+    a, b = harness.write_many(clinic_ws, 2)
     real = results.applied
 
     def flaky(store, conn, row, body):
@@ -132,8 +132,8 @@ def test_an_answer_that_cannot_be_applied_quarantines_only_its_row(
     assert "could not be applied" in Outbox(clinic).attention()[0].reason_en
 
 
-def test_one_drain_at_a_time(clinic, clinic_client, clinic_signers) -> None:
-    harness.write_many(clinic, 1, clinic_signers)
+def test_one_drain_at_a_time(clinic, clinic_client, clinic_ws) -> None:
+    harness.write_many(clinic_ws, 1)
     gate, release = threading.Event(), threading.Event()
     first = drainer(clinic, clinic_client)
 
@@ -149,8 +149,8 @@ def test_one_drain_at_a_time(clinic, clinic_client, clinic_signers) -> None:
     t.join()
 
 
-def test_progress_is_reported_per_round(clinic, clinic_client, clinic_signers) -> None:
-    harness.write_many(clinic, 3, clinic_signers)
+def test_progress_is_reported_per_round(clinic, clinic_client, clinic_ws) -> None:
+    harness.write_many(clinic_ws, 3)
     seen = []
     drainer(clinic, clinic_client, batch_size=2).drain(progress=lambda r: seen.append((r.done, r.remaining)))
     assert seen[-1] == (6, 0) and len(seen) == 4

@@ -21,8 +21,8 @@ def _wait(cond, timeout: float = 15.0) -> bool:
     return False
 
 
-def test_status_counts_ages_and_attention(clinic, clinic_signers) -> None:
-    harness.write_many(clinic, 2, clinic_signers)
+def test_status_counts_ages_and_attention(clinic, clinic_ws) -> None:
+    harness.write_many(clinic_ws, 2)
     st = sync_status(clinic)
     assert st.counts["pending"] == 4 and st.counts["done"] == 0
     assert st.oldest_pending_age_s is not None and st.oldest_pending_age_s < 60
@@ -48,10 +48,10 @@ def test_reference_refresh_brings_prices_rules_and_trust_list_then_304(
 
 
 def test_probe_switches_online_and_the_schedules_drain_on_reconnection(
-    exchange, clinic, clinic_client, clinic_signers
+    exchange, clinic, clinic_client, clinic_ws
 ) -> None:
     exchange.faults(outage=True)
-    harness.write_many(clinic, 3, clinic_signers)
+    harness.write_many(clinic_ws, 3)
     engine = SyncEngine(
         clinic,
         clinic_client,
@@ -78,16 +78,15 @@ def test_probe_switches_online_and_the_schedules_drain_on_reconnection(
 
 
 def test_the_engine_works_for_a_pharmacy_too(tmp_path, tokens, exchange) -> None:
-    store = harness.new_store(tmp_path / "ph", devworld.PHARMACY, tokens, exchange.url)
-    seal = harness.signers_for(tokens, devworld.PHARMACY)[1]
-    engine = SyncEngine(store, harness.client_for(store, exchange.url, seal))
+    ws = harness.new_workstation(tmp_path / "ph", devworld.PHARMACY, tokens, exchange.url)
+    engine = ws.sync
     assert engine.probe() is True
     assert engine.run().done == 0
-    store.close()
+    ws.close()
 
 
 def test_the_clinic_learns_its_prescription_was_dispensed_and_refuses_edits_locally(
-    tmp_path, tokens, exchange, clinic, clinic_client, clinic_signers
+    tmp_path, tokens, exchange, clinic, clinic_client, clinic_ws
 ) -> None:
     import pytest
 
@@ -96,21 +95,21 @@ def test_the_clinic_learns_its_prescription_was_dispensed_and_refuses_edits_loca
     from app.services.prescribing import edit_prescription
 
     engine = SyncEngine(clinic, clinic_client, backoff=Backoff(0.01, 0.05))
-    (rx,) = harness.write_many(clinic, 1, clinic_signers)
+    (rx,) = harness.write_many(clinic_ws, 1)
     assert engine.run().statuses == {"checked": 1, "changed": 0}
-    pharmacy = harness.new_store(tmp_path / "ph", devworld.PHARMACY, tokens, exchange.url)
+    ph = harness.new_workstation(tmp_path / "ph", devworld.PHARMACY, tokens, exchange.url)
+    pharmacy = ph.store
     pharmacy.save_prescription(clinic.get_prescription(rx.id), clinic.signatures(rx.id, 1))
-    signers = harness.signers_for(tokens, devworld.PHARMACY)
     record_dispensing(
         pharmacy,
         rx.id,
         pharmacist=devworld.PHARMACISTS["noskhe-pharmacist"],
         lines=[DispenseLine(1), DispenseLine(2)],
-        signers=signers,
+        signers=ph.signers(),
     )
-    assert SyncEngine(pharmacy, harness.client_for(pharmacy, exchange.url, signers[1])).run().done == 1
+    assert ph.sync.run().done == 1
     assert engine.run().statuses == {"checked": 1, "changed": 1}
     assert clinic.get_prescription(rx.id).state.value == "dispensed"
     with pytest.raises(IllegalTransition):
-        edit_prescription(clinic, rx.id, signers=clinic_signers, notes="too late")
-    pharmacy.close()
+        edit_prescription(clinic_ws, rx.id, notes="too late")
+    ph.close()

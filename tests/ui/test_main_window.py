@@ -15,19 +15,20 @@ def test_wrong_passphrase_shows_one_message_and_changes_nothing(qtbot, data_dir)
     qtbot.addWidget(dialog)
     dialog.passphrase.setText("not it at all")
     dialog.unlock_button.click()
-    assert dialog.store is None and "گذرواژه نادرست" in dialog.error.text()
+    assert dialog.workstation is None and "گذرواژه نادرست" in dialog.error.text()
     assert {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in data_dir.iterdir()} == before
     dialog.passphrase.setText(PASSPHRASE)
     dialog.unlock_button.click()
-    assert dialog.store is not None and dialog.result() == dialog.DialogCode.Accepted
-    dialog.store.close()
+    assert dialog.workstation is not None and dialog.result() == dialog.DialogCode.Accepted
+    assert dialog.workstation.role == "clinic"
+    dialog.workstation.close()
 
 
-def test_main_window_is_right_to_left_and_lists_prescriptions(qtbot, store):
+def test_main_window_is_right_to_left_and_lists_prescriptions(qtbot, store, ws):
     app = setup_application("fa")
     rx = make_prescription()
     store.save_prescription(rx)
-    window = MainWindow(store, Words("fa"))
+    window = MainWindow(ws, Words("fa"))
     qtbot.addWidget(window)
     assert app.layoutDirection() == Qt.LayoutDirection.RightToLeft
     qtbot.waitUntil(lambda: window.prescriptions.loaded == 1)
@@ -38,9 +39,9 @@ def test_main_window_is_right_to_left_and_lists_prescriptions(qtbot, store):
     window.tasks.wait()
 
 
-def test_catalog_search_as_you_type(qtbot, store):
+def test_catalog_search_as_you_type(qtbot, store, ws):
     setup_application("fa")
-    window = MainWindow(store, Words("fa"))
+    window = MainWindow(ws, Words("fa"))
     qtbot.addWidget(window)
     qtbot.keyClicks(window.catalog.search, "amoxi")  # typed; Persian arrives from an IME as text
     qtbot.waitUntil(lambda: window.catalog.table.rowCount() > 0)
@@ -56,11 +57,11 @@ def test_catalog_search_as_you_type(qtbot, store):
     window.tasks.wait()
 
 
-def test_the_status_light_follows_connectivity_and_the_queue(qtbot, store):
+def test_the_status_light_follows_connectivity_and_the_queue(qtbot, store, ws):
     from sync.status import mark_offline, mark_online
 
     setup_application("fa")
-    window = MainWindow(store, Words("fa"))
+    window = MainWindow(ws, Words("fa"))
     qtbot.addWidget(window)
     light = window.sync_light
     qtbot.waitUntil(lambda: "نامشخص" in light.text())

@@ -14,9 +14,9 @@ from ui.prescribe import NewPrescriptionDialog
 AMOXICILLIN = "آموکسی‌سیلین"
 
 
-def open_dialog(qtbot, store, lang="fa"):
+def open_dialog(qtbot, ws, lang="fa"):
     setup_application(lang)
-    dialog = NewPrescriptionDialog(store, Words(lang))
+    dialog = NewPrescriptionDialog(ws, Words(lang))
     qtbot.addWidget(dialog)
     return dialog
 
@@ -40,8 +40,8 @@ def fill(qtbot, dialog, code="۰۰۱۲۳۴۵۶۷۹"):
     add_amoxicillin(qtbot, dialog)
 
 
-def test_an_invalid_national_code_in_persian_digits_says_why_and_blocks_signing(qtbot, clinic_store):
-    dialog = open_dialog(qtbot, clinic_store)
+def test_an_invalid_national_code_in_persian_digits_says_why_and_blocks_signing(qtbot, clinic_ws):
+    dialog = open_dialog(qtbot, clinic_ws)
     fill(qtbot, dialog, code="۰۰۱۲۳۴۵۶۷۸")
     assert dialog.patient_id is None
     assert "رقم کنترل نادرست" in dialog.id_status.text() and "۰۰۱۲۳۴۵۶۷۸" in dialog.id_status.text()
@@ -50,9 +50,9 @@ def test_an_invalid_national_code_in_persian_digits_says_why_and_blocks_signing(
     assert dialog.sign_button.isEnabled()
 
 
-def test_a_valid_code_is_normalised_and_a_known_patient_filled_in(qtbot, clinic_store):
+def test_a_valid_code_is_normalised_and_a_known_patient_filled_in(qtbot, clinic_ws, clinic_store):
     clinic_store.save_patient(make_patient())
-    dialog = open_dialog(qtbot, clinic_store)
+    dialog = open_dialog(qtbot, clinic_ws)
     dialog.patient_code.setText(" ٠٠١٢٣٤٥٦٧٩ ")  # Arabic-Indic digits, stray spaces
     assert dialog.patient_id.value == "0012345679"
     assert "۰۰۱۲۳۴۵۶۷۹" in dialog.id_status.text()
@@ -61,12 +61,12 @@ def test_a_valid_code_is_normalised_and_a_known_patient_filled_in(qtbot, clinic_
     assert not dialog.sign_button.isEnabled()  # no item yet
 
 
-def test_search_add_price_and_remove_items(qtbot, clinic_store):
+def test_search_add_price_and_remove_items(qtbot, clinic_ws, clinic_store):
     for code in ("101001", "101002"):  # a price list entry: 1,500 rials a capsule
         clinic_store.catalog.load(
             [{**clinic_store.catalog.get(code).to_dict(), "price": 1500}], replace=False
         )
-    dialog = open_dialog(qtbot, clinic_store)
+    dialog = open_dialog(qtbot, clinic_ws)
     add_amoxicillin(qtbot, dialog, quantity=2)
     assert dialog.items.rowCount() == 1 and AMOXICILLIN in dialog.items.item(0, 0).text()
     assert dialog.codes == [dialog.requests()[0].drug_code]
@@ -81,17 +81,17 @@ def test_search_add_price_and_remove_items(qtbot, clinic_store):
 
 
 def test_signing_queues_the_prescription_and_the_list_shows_it(
-    qtbot, clinic_store, seal_passphrase, monkeypatch
+    qtbot, clinic_ws, clinic_store, seal_passphrase, monkeypatch
 ):
     setup_application("fa")
-    window = MainWindow(clinic_store, Words("fa"))
+    window = MainWindow(clinic_ws, Words("fa"))
     qtbot.addWidget(window)
     qtbot.waitUntil(lambda: window.prescriptions.refresh_button.isEnabled())
     assert window.prescriptions.loaded == 0 and window.new_rx_action.isVisible()
     signed = []
 
-    def ask(cls, store, words, parent=None):
-        dialog = cls(store, words, parent)
+    def ask(cls, ws, words, parent=None):
+        dialog = cls(ws, words, parent)
         qtbot.addWidget(dialog)
         fill(qtbot, dialog)
         dialog.sign_button.click()
@@ -113,9 +113,9 @@ def test_signing_queues_the_prescription_and_the_list_shows_it(
 
 
 def test_a_signing_failure_shows_one_message_and_keeps_everything(
-    qtbot, clinic_store, seal_passphrase, monkeypatch
+    qtbot, clinic_ws, clinic_store, seal_passphrase, monkeypatch
 ):
-    dialog = open_dialog(qtbot, clinic_store)
+    dialog = open_dialog(qtbot, clinic_ws)
     fill(qtbot, dialog)
     seal_passphrase[0] = "not the seal's passphrase"
     dialog.sign_button.click()
@@ -151,13 +151,13 @@ def test_a_signing_failure_shows_one_message_and_keeps_everything(
 
 
 def test_english_words_and_no_new_button_at_a_pharmacy(qtbot, tmp_path, tokens):
-    store = harness.new_store(tmp_path / "pharmacy", devworld.PHARMACY, tokens)
+    ws = harness.workstation_over(harness.new_store(tmp_path / "pharmacy", devworld.PHARMACY, tokens))
     try:
         setup_application("en")
-        window = MainWindow(store, Words("en"))
+        window = MainWindow(ws, Words("en"))
         qtbot.addWidget(window)
         assert not window.new_rx_action.isVisible()
-        dialog = open_dialog(qtbot, store, lang="en")
+        dialog = open_dialog(qtbot, ws, lang="en")
         dialog.patient_code.setText("0012345678")
         assert dialog.id_status.text() and "رقم" not in dialog.id_status.text()
         dialog.patient_code.setText("0012345679")
@@ -165,4 +165,4 @@ def test_english_words_and_no_new_button_at_a_pharmacy(qtbot, tmp_path, tokens):
         assert dialog.sign_button.text() == "Sign and queue"
         window.tasks.wait()
     finally:
-        store.close()
+        ws.close()
