@@ -114,7 +114,7 @@ class _PrescriberSigner:
         config = SmartcardConfig.from_env()
         module = self.module = Pkcs11Module.load(config)
         session = module.session(label=self.args.token or config.token_label)
-        session.login(ask_pin(session))
+        session.login(ask_pin(session, self.ctx.prompter))
         return TokenSigner(session, SignatureRole.PRESCRIBER, trust)
 
     def close(self) -> None:
