@@ -20,11 +20,13 @@ kept as `rx import-paper` keeps it, and the dispensing is signed and queued, off
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from app.cli.context import Context
     from app.domain import Prescription
+    from app.workstation import Workstation
 
 
 def register(sub: Any) -> None:
@@ -50,8 +52,19 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=cmd_dispense)
 
 
-def cmd_dispense(args: Any, ctx: Context) -> int:
+def _paper(args: Any, ws: Workstation) -> Callable[[], Prescription] | None:
+    """The paper prescription's reader for `dispense`: called once the arguments are checked."""
+    if args.paper is None and args.paper_image is None:
+        return None
     from app.cli.cmd_print import qr_texts
+    from printing.pharmacy import read_paper, read_qr_image
+
+    return lambda: read_paper(
+        ws, read_qr_image(args.paper_image) if args.paper_image else qr_texts(args.paper)
+    )
+
+
+def cmd_dispense(args: Any, ctx: Context) -> int:
     from app.services.dispensing import DispenseLine
     from sync.counter import dispense, release_claim
 
@@ -60,17 +73,10 @@ def cmd_dispense(args: Any, ctx: Context) -> int:
         return 0
     lines = [DispenseLine.parse(t) for t in args.line]
     ws = ctx.workstation()
-
-    def paper() -> Prescription:  # read and verified only once the arguments are checked
-        from printing.pharmacy import read_paper, read_qr_image
-
-        return read_paper(ws, read_qr_image(args.paper_image) if args.paper_image else qr_texts(args.paper))
-
-    from_paper = args.paper is not None or args.paper_image is not None
     done = dispense(
         ws,
         ref=args.rx,
-        paper=paper if from_paper else None,
+        paper=_paper(args, ws),
         lines=lines,
         all_lines=args.all,
         offline=args.offline,
