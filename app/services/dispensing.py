@@ -143,10 +143,9 @@ def record_dispensing(
     else:  # a paper copy: what was dispensed is remembered even before the exchange confirms it
         rx.dispensed_lines = sorted(set(rx.dispensed_lines) | {it.line for it in d.items})
 
-    def queue(conn: Any) -> None:
+    def queue(_: object) -> None:  # inside the dispensing's transaction: all three commit together
         store.save_prescription(rx, action="prescription.dispense")
-        outbox.enqueue(
-            conn,
+        store.outbox.enqueue(
             op="dispense",
             subject=f"disp:{d.id}",
             chain=outbox.chain_of(rx.id),
