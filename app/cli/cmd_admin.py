@@ -7,10 +7,14 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from app.errors import ConfigError, NoskheError, StoreError
+from app.cli.prompter import ask_secret
+from app.errors import ConfigError, NoskheError
 from app.identifiers import KINDS, parse_identifier
+
+if TYPE_CHECKING:
+    from app.cli.context import Context
 
 
 def register(sub: Any) -> None:
@@ -53,29 +57,29 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=cmd_passphrase_change)
 
 
-def cmd_init(args: Any, ctx: Any) -> int:
-    from app.store import Store
+def cmd_init(args: Any, ctx: Context) -> int:
+    from app.services.admin import init_workstation
 
-    data_dir = ctx.data_dir
-    passphrase = ctx.passphrase("New facility passphrase / گذرواژهٔ جدید مرکز: ", confirm=True)
-    store = Store.create(data_dir, passphrase, role=args.role, facility=args.facility, facility_name=args.facility_name)
-    try:
-        n = store.catalog.count()
-    finally:
-        store.close()
-    print(f"Created the {args.role} store in {data_dir} (facility {store.facility_siam}, {n} drugs in the catalog).")
-    print(f"پایگاه دادهٔ رمزگذاری‌شده در {data_dir} ساخته شد.")
+    new = init_workstation(
+        ctx.data_dir, ctx.prompter, role=args.role, facility=args.facility, facility_name=args.facility_name
+    )
+    print(
+        f"Created the {new.role} store in {new.data_dir} (facility {new.facility_siam}, {new.drugs} drugs in the catalog)."
+    )
+    print(f"پایگاه دادهٔ رمزگذاری‌شده در {new.data_dir} ساخته شد.")
     return 0
 
 
-def cmd_validate_id(args: Any, ctx: Any) -> int:
+def cmd_validate_id(args: Any, ctx: Context) -> int:
     print(parse_identifier(args.kind, args.value).value)
     return 0
 
 
-def cmd_catalog_search(args: Any, ctx: Any) -> int:
+def cmd_catalog_search(args: Any, ctx: Context) -> int:
+    from app.services.admin import search_catalog
+
     text = " ".join(args.text)
-    drugs = ctx.open_store().catalog.search(text, limit=args.limit)
+    drugs = search_catalog(ctx.workstation(), text, limit=args.limit)
     if args.json:
         print(json.dumps([d.to_dict() for d in drugs], ensure_ascii=False, indent=1))
         return 0 if drugs else 1
@@ -86,39 +90,38 @@ def cmd_catalog_search(args: Any, ctx: Any) -> int:
     return 0
 
 
-def cmd_audit_verify(args: Any, ctx: Any) -> int:
-    count, problem = ctx.open_store().audit.verify()
-    if problem:
-        raise StoreError(
-            f"Audit log broken at row {problem.seq}: {problem.reason_en}.",
-            f"گزارش ممیزی از ردیف {problem.seq} خراب است: {problem.reason_fa}.",
-        )
+def cmd_audit_verify(args: Any, ctx: Context) -> int:
+    from app.services.admin import verify_audit
+
+    count = verify_audit(ctx.workstation())
     print(f"Audit log intact: {count} rows. | گزارش ممیزی سالم است: {count} ردیف.")
     return 0
 
 
-def cmd_audit_show(args: Any, ctx: Any) -> int:
-    for e in ctx.open_store().audit.entries(patient=args.patient, limit=args.limit):
+def cmd_audit_show(args: Any, ctx: Context) -> int:
+    from app.services.admin import audit_entries
+
+    for e in audit_entries(ctx.workstation(), patient=args.patient, limit=args.limit):
         print(f"{e['seq']:>6}  {e['at']}  {e['user']}/{e['role']}@{e['facility']}  {e['action']}"
               f"  {e['patient'] or '-'}  {e['object'] or '-'}  {e['outcome']}")
     return 0
 
 
-def cmd_backup_create(args: Any, ctx: Any) -> int:
-    from app.store.backup import create_backup
+def cmd_backup_create(args: Any, ctx: Context) -> int:
+    from app.services.admin import backup
 
-    store = ctx.open_store()
-    header = create_backup(store, Path(args.file), ctx.passphrase())
+    header = backup(ctx.workstation(), Path(args.file))
     counts = ", ".join(f"{k} {v}" for k, v in header["counts"].items())
     print(f"Backup written and checked: {args.file} ({header['size']} bytes; {counts}).")
     print("پشتیبان نوشته و بررسی شد.")
     return 0
 
 
-def cmd_backup_restore(args: Any, ctx: Any) -> int:
-    from app.store.backup import restore_backup
+def cmd_backup_restore(args: Any, ctx: Context) -> int:
+    from app.services.admin import restore
 
-    header = restore_backup(Path(args.file), ctx.data_dir, ctx.passphrase("Passphrase of the backup / گذرواژهٔ پشتیبان: "))
+    secret = ask_secret("NOSKHE_PASSPHRASE", "Passphrase of the backup / گذرواژهٔ پشتیبان: ", "passphrase", "گذرواژه")
+    header = restore(ctx.data_dir, Path(args.file), secret)
     print(f"Restored the backup of {header['created_at']} (facility {header['facility']}) into {ctx.data_dir}.")
     if header.get("previous"):
         print(f"The previous files were kept in {header['previous']}.")
@@ -126,23 +129,25 @@ def cmd_backup_restore(args: Any, ctx: Any) -> int:
     return 0
 
 
-def cmd_passphrase_change(args: Any, ctx: Any) -> int:
-    from app.store.db import KEY_NAME
-    from app.store.keyfile import KeyFile
-
-    keyfile = KeyFile(ctx.data_dir / KEY_NAME)
-    old = ctx.passphrase("Current passphrase / گذرواژهٔ فعلی: ")
-    keyfile.unwrap(old)  # a missing store or a wrong passphrase stops here, before asking for a new one
+def _new_passphrase() -> str:
+    """The new facility passphrase: `$NOSKHE_NEW_PASSPHRASE`, or typed twice in a terminal."""
     new = os.environ.get("NOSKHE_NEW_PASSPHRASE")
-    if new is None:
-        if not sys.stdin.isatty():
-            raise ConfigError(
-                "No new passphrase: set NOSKHE_NEW_PASSPHRASE or run in a terminal.",
-                "گذرواژهٔ جدید داده نشده است: NOSKHE_NEW_PASSPHRASE را تنظیم کنید.",
-            )
-        new = getpass.getpass("New passphrase / گذرواژهٔ جدید: ")
-        if getpass.getpass("Again / تکرار: ") != new:
-            raise ConfigError("The two passphrases differ.", "دو گذرواژه یکسان نیستند.")
-    keyfile.rewrap(old, new)
+    if new is not None:
+        return new
+    if not sys.stdin.isatty():
+        raise ConfigError(
+            "No new passphrase: set NOSKHE_NEW_PASSPHRASE or run in a terminal.",
+            "گذرواژهٔ جدید داده نشده است: NOSKHE_NEW_PASSPHRASE را تنظیم کنید.",
+        )
+    new = getpass.getpass("New passphrase / گذرواژهٔ جدید: ")
+    if getpass.getpass("Again / تکرار: ") != new:
+        raise ConfigError("The two passphrases differ.", "دو گذرواژه یکسان نیستند.")
+    return new
+
+
+def cmd_passphrase_change(args: Any, ctx: Context) -> int:
+    from app.services.admin import change_passphrase
+
+    change_passphrase(ctx.data_dir, ctx.passphrase("store"), _new_passphrase)
     print("Passphrase changed; the data was not re-encrypted. | گذرواژه تغییر کرد.")
     return 0
