@@ -14,16 +14,18 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from app.services.outbox import Outbox
 from sync import reference
 from sync.client import ExchangeClient, ExchangeRefused, ExchangeUnavailable
 from sync.drain import Backoff, Drainer, DrainReport
 from sync.status import SyncStatus, is_online, mark_offline, mark_online, sync_status
 from sync.statuses import pull_statuses
+
+if TYPE_CHECKING:
+    from app.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +33,7 @@ log = logging.getLogger(__name__)
 class SyncEngine:
     def __init__(
         self,
-        store: Any,
+        store: Store,
         client: ExchangeClient,
         *,
         batch_size: int = 50,
@@ -82,7 +84,7 @@ class SyncEngine:
         else:
             mark_offline(self.store, "the exchange did not answer the probe")
         if up and was is not True:
-            Outbox(self.store).due_now()
+            self.store.outbox.due_now()
             self._tell("online", None)
             self.kick()
         elif not up and was is not False:

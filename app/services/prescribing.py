@@ -94,39 +94,26 @@ def sign_with(
     return [by_role[r].sign(data) for r in roles]
 
 
-def _reaches_exchange(conn: Any, rx: Prescription) -> bool:
+def _reaches_exchange(store: Store, rx: Prescription) -> bool:
     """True when a registration of this prescription is done or on its way (so changes go as edits)."""
-    if rx.tracking_code:
-        return True
-    row = conn.execute(
-        "SELECT 1 FROM outbox WHERE chain = ? AND op IN ('register', 'edit') AND state IN ('pending', 'done')",
-        (outbox.chain_of(rx.id),),
-    ).fetchone()
-    return row is not None
+    return bool(rx.tracking_code) or store.outbox.has_live(outbox.chain_of(rx.id), ("register", "edit"))
 
 
-def _queue_rows(conn: Any, rx: Prescription) -> None:
+def _queue_rows(store: Store, rx: Prescription) -> None:
+    """Queue what the exchange must learn of this signed version (inside the caller's transaction)."""
     chain = outbox.chain_of(rx.id)
-    outbox.Outbox.acknowledge_chain(conn, chain)
+    store.outbox.acknowledge_chain(chain)
     subject = f"rx:{rx.id}"
-    if rx.hid is None:
-        asked = conn.execute(
-            "SELECT 1 FROM outbox WHERE chain = ? AND op = 'eligibility' AND state IN ('pending', 'done')",
-            (chain,),
-        ).fetchone()
-        if not asked:
-            outbox.enqueue(
-                conn,
-                op="eligibility",
-                subject=subject,
-                chain=chain,
-                payload={"patient": rx.patient.to_dict(), "visit_at": rx.prescribed_at.isoformat()},
-                version=rx.version,
-            )
-    op = "edit" if _reaches_exchange(conn, rx) else "register"
-    outbox.enqueue(
-        conn, op=op, subject=subject, chain=chain, payload={"rx": rx.to_dict()}, version=rx.version
-    )
+    if rx.hid is None and not store.outbox.has_live(chain, ("eligibility",)):
+        store.outbox.enqueue(
+            op="eligibility",
+            subject=subject,
+            chain=chain,
+            payload={"patient": rx.patient.to_dict(), "visit_at": rx.prescribed_at.isoformat()},
+            version=rx.version,
+        )
+    op = "edit" if _reaches_exchange(store, rx) else "register"
+    store.outbox.enqueue(op=op, subject=subject, chain=chain, payload={"rx": rx.to_dict()}, version=rx.version)
 
 
 def sign_and_queue(ws: Workstation, rx: Prescription, *, action: str) -> Prescription:
@@ -141,7 +128,7 @@ def sign_and_queue(ws: Workstation, rx: Prescription, *, action: str) -> Prescri
     signatures = sign_with(ws.signers(), rx.document(), PRESCRIPTION_ROLES)
     rx.mark_signed()
     rx.mark_queued()
-    ws.store.save_prescription(rx, signatures, action=action, also=lambda c: _queue_rows(c, rx))
+    ws.store.save_prescription(rx, signatures, action=action, also=lambda _c: _queue_rows(ws.store, rx))
     return rx
 
 
@@ -245,7 +232,7 @@ def cancel_prescription(ws: Workstation, rx_id: str, *, clock: Clock = system_cl
     rx = store.get_prescription(rx_id)
     rx.cancel()
     payload = None
-    if _reaches_exchange(store.conn(), rx):
+    if _reaches_exchange(store, rx):
         doc = cancellation_document(rx, clock().isoformat())
         (sig,) = sign_with([ws.user_signer()], doc, required_roles(DocumentKind.CANCELLATION))
         payload = {
@@ -257,10 +244,9 @@ def cancel_prescription(ws: Workstation, rx_id: str, *, clock: Clock = system_cl
             },
         }
 
-    def queue(conn: Any) -> None:
+    def queue(_conn: object) -> None:
         if payload is not None:
-            outbox.enqueue(
-                conn,
+            store.outbox.enqueue(
                 op="cancel",
                 subject=f"rx:{rx.id}",
                 chain=outbox.chain_of(rx.id),
