@@ -8,7 +8,7 @@ files' passphrases are asked by the workstation's prompter (`ui.prompter.QtPromp
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QLocale, Qt, QTimer
 from PySide6.QtWidgets import (
@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.costs import total_of
-from app.domain import Coverage, Patient, PatientId, Sex
+from app.domain import Coverage, Patient, PatientId, Prescription, Sex
 from app.errors import NoskheError
 from app.identifiers import PATIENT_ID_KINDS
 from app.services.prescribing import ItemRequest, price_items, write_prescription
@@ -59,7 +59,7 @@ class NewPrescriptionDialog(QDialog):
         super().__init__(parent)
         self.ws, self.store, self.w = ws, ws.store, words
         store = ws.store
-        self.prescription: Any = None
+        self.prescription: Prescription | None = None
         self.draft_id: str | None = None  # kept by a failed signature; signing again reuses it
         self.patient_id: PatientId | None = None
         self.known: Patient | None = None
@@ -285,7 +285,7 @@ class NewPrescriptionDialog(QDialog):
             rx = write_prescription(self.ws, patient=patient, items=requests, draft_id=self.draft_id)
         except NoskheError as exc:
             message = exc.message(self.w.lang)
-            draft = exc.details.get("draft_id")
+            draft = str(exc.details.get("draft_id") or "")
             self.draft_id = draft or self.draft_id
             self.show_error(message + (f" {self.w('draft_kept')} \u200e{draft}\u200e" if draft else ""))
             return
@@ -300,7 +300,7 @@ class NewPrescriptionDialog(QDialog):
         self.error.show()
 
     @classmethod
-    def ask(cls, ws: Workstation, words: Words, parent: QWidget | None = None) -> Any:
+    def ask(cls, ws: Workstation, words: Words, parent: QWidget | None = None) -> Prescription | None:
         """The signed, queued prescription, or None if the GP closed the dialog. Tests replace this."""
         dialog = cls(ws, words, parent)
         return dialog.prescription if dialog.exec() == QDialog.DialogCode.Accepted else None

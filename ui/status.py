@@ -3,7 +3,7 @@ the exchange being down changes this light and nothing else."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel
@@ -11,11 +11,14 @@ from PySide6.QtWidgets import QLabel
 from ui.i18n import Words
 from ui.tasks import TaskRunner
 
+if TYPE_CHECKING:
+    from app.store import Store
+
 _LIGHT = {True: ("#2e7d32", "برخط", "online"), False: ("#c62828", "برون‌خط", "offline"), None: ("#757575", "نامشخص", "unknown")}
 
 
 class SyncLight(QLabel):
-    def __init__(self, store: Any, words: Words, tasks: TaskRunner, interval_ms: int = 5000) -> None:
+    def __init__(self, store: Store, words: Words, tasks: TaskRunner, interval_ms: int = 5000) -> None:
         super().__init__()
         self.store, self.w, self.tasks = store, words, tasks
         self.status: Any = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
@@ -21,6 +21,9 @@ from PySide6.QtWidgets import (
 from app.lifecycle import STATE_FA
 from ui.i18n import Words
 from ui.tasks import TaskRunner
+
+if TYPE_CHECKING:
+    from app.store import Store
 
 
 def _table(headers: list[str]) -> QTableWidget:
@@ -44,7 +47,7 @@ def _fill(table: QTableWidget, rows: list[list[str]]) -> None:
 class CatalogView(QWidget):
     """Search as you type: Persian or English names, codes, any digit script, any letter variant."""
 
-    def __init__(self, store: Any, words: Words) -> None:
+    def __init__(self, store: Store, words: Words) -> None:
         super().__init__()
         self.store, self.w = store, words
         self.search = QLineEdit(placeholderText=words("search_hint"), clearButtonEnabled=True)
@@ -73,7 +76,7 @@ class CatalogView(QWidget):
 class PrescriptionsView(QWidget):
     """This workstation's prescriptions, newest first; loaded in the background."""
 
-    def __init__(self, store: Any, words: Words, tasks: TaskRunner) -> None:
+    def __init__(self, store: Store, words: Words, tasks: TaskRunner) -> None:
         super().__init__()
         self.store, self.w, self.tasks = store, words, tasks
         keys = ["col_id", "col_patient", "col_state", "col_time", "col_tracking", "col_items"]

@@ -22,7 +22,8 @@ from app.errors import NoskheError
 
 if TYPE_CHECKING:
     from app.cli.context import Context
-    from app.domain import Prescription
+    from app.domain import Patient, Prescription
+    from app.services.prescribing import ItemRequest
     from app.services.records import PrescriptionRecord
     from sync.checking import RulesCheck
 
@@ -90,7 +91,7 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=cmd_retrieve)
 
 
-def _patient(ctx: Context, args: Any) -> Any:
+def _patient(ctx: Context, args: Any) -> Patient:
     """The patient named on the command line (`--patient` and, for a new one, its details)."""
     from app.services.prescribing import patient_from
 
@@ -105,20 +106,13 @@ def _patient(ctx: Context, args: Any) -> Any:
     )
 
 
-def find(store: Any, ref: str) -> Any:
-    """A local prescription by id or tracking code (`app.services.records.find_prescription`)."""
-    from app.services.records import find_prescription
-
-    return find_prescription(store, ref)
-
-
-def _items(args: Any) -> Any:
+def _items(args: Any) -> list[ItemRequest] | None:
     from app.services.prescribing import ItemRequest
 
     return [ItemRequest.parse(t) for t in args.item] if args.item else None
 
 
-def _summary(rx: Any) -> dict[str, Any]:
+def _summary(rx: Prescription) -> dict[str, Any]:
     return {
         "id": rx.id,
         "version": rx.version,
@@ -131,7 +125,7 @@ def _summary(rx: Any) -> dict[str, Any]:
     }
 
 
-def _print_rx(rx: Any, as_json: bool) -> None:
+def _print_rx(rx: Prescription, as_json: bool) -> None:
     if as_json:
         print(json.dumps(_summary(rx), ensure_ascii=False))
     else:
@@ -210,7 +204,7 @@ def cmd_cancel(args: Any, ctx: Context) -> int:
 
 
 def _print_record(record: PrescriptionRecord) -> None:
-    rx: Prescription = record.prescription
+    rx = record.prescription
     _print_rx(rx, False)
     print(
         f"patient: {rx.patient.full_name} ({rx.patient.id}); prescriber: {rx.prescriber.name} ({rx.prescriber.medical_council_number})"

@@ -62,10 +62,9 @@ def test_a_valid_code_is_normalised_and_a_known_patient_filled_in(qtbot, clinic_
 
 
 def test_search_add_price_and_remove_items(qtbot, clinic_ws, clinic_store):
-    for code in ("101001", "101002"):  # a price list entry: 1,500 rials a capsule
-        clinic_store.catalog.load(
-            [{**clinic_store.catalog.get(code).to_dict(), "price": 1500}], replace=False
-        )
+    amoxicillins = [d for d in clinic_store.catalog.search("amoxicillin", limit=50) if AMOXICILLIN in d.label_fa]
+    # a price list entry: 1,500 rials a capsule, whichever amoxicillin the search offers first
+    clinic_store.catalog.load([{**d.to_dict(), "price": 1500} for d in amoxicillins], replace=False)
     dialog = open_dialog(qtbot, clinic_ws)
     add_amoxicillin(qtbot, dialog, quantity=2)
     assert dialog.items.rowCount() == 1 and AMOXICILLIN in dialog.items.item(0, 0).text()
