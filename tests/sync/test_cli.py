@@ -83,7 +83,7 @@ def test_the_whole_flow_from_the_command_line(capsys, monkeypatch, tokens, excha
     assert created["state"] == "queued" and created["hid"] is None
     code, out = run(capsys, clinic, "sync", "status", "--json")
     assert json.loads(out)["counts"]["pending"] == 2
-    code, out = run(capsys, clinic, "sync", "run", "--json")
+    code, out = run(capsys, clinic, "sync", "run", "--batch", "1", "--json")  # one by one
     assert code == 0 and json.loads(out)["done"] == 2
     code, out = run(capsys, clinic, "rx", "show", created["id"], "--json")
     shown = json.loads(out)
