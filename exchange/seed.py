@@ -11,7 +11,7 @@ import random
 from typing import Any
 
 from app.identifiers import gs1_check_digit, national_code_check_digit
-from app.reference.data import insurer_plans, load_insurers, load_starter_drugs
+from app.reference.data import insurer_plans, load_insurers, load_starter_drugs, load_synonyms
 from exchange.db import ExchangeDB, utcnow
 
 #: (SIAM id, kind, name) of the facilities the exchange knows from the start
@@ -182,7 +182,7 @@ def seed(db: ExchangeDB, trust_list_json: bytes | None = None) -> None:
     publish(
         db,
         "catalog",
-        json.dumps({"drugs": drugs, "insurers": insurers}, ensure_ascii=False),
+        json.dumps({"drugs": drugs, "insurers": insurers, "synonyms": load_synonyms()}, ensure_ascii=False),
         version=f"catalog-{today:%Y%m%d}-1",
     )
     publish(db, "rules", json.dumps(RULES, ensure_ascii=False), version=RULES["version"])

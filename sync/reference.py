@@ -19,7 +19,8 @@ RULES_BLOB = "reference.rules"
 def _apply(store: Any, kind: str, data: Any) -> None:
     if kind == "catalog":
         catalog = store.catalog
-        catalog.load(data["drugs"])
+        # The exchange's synonyms and brand names, when it sends them, replace the ones kept.
+        catalog.load(data["drugs"], synonyms=data.get("synonyms"))
         insurers = data.get("insurers") or {}
         catalog.load_insurers(insurers["insurers"] if isinstance(insurers, dict) else insurers)
         if isinstance(insurers, dict) and insurers.get("version"):

@@ -1,4 +1,5 @@
-"""The reference data shipped with the client: the starter drug catalog and the insurers' cost-share rules.
+"""The reference data shipped with the client: the starter drug catalog, the other names of its drugs
+(international names, spellings, brands) and the insurers' cost-share rules.
 
 Plain dicts read from the package's data directory (`app/data/`), no database. The store imports them into
 its own tables; the exchange's reference-data updates (MOXA code lists, insurers' rules) replace them later.
@@ -22,6 +23,14 @@ its own tables; the exchange's reference-data updates (MOXA code lists, insurers
 - `route`: one of `ROUTES`.
 - `atc`: the WHO ATC code of the product at the 7-character (substance) level, for the route and use of
   that product (metronidazole tablets P01AB01, infusion J01XD01, vaginal gel G01AF01).
+
+`app/data/synonyms.csv` — the other names people type for the catalog's generics, columns `SYNONYM_FIELDS`:
+`term` (as typed, Latin or Persian letters), `generic_en` (the catalog's `generic_en` it stands for: a drug
+is found by a term when its own generic name holds that generic, so "paracetamol" finds acetaminophen and
+acetaminophen with codeine) and `kind`, one of `SYNONYM_KINDS`: `inn` (the international or another
+official name: paracetamol, albuterol), `spelling` (a Persian spelling in common use: آزیترومیسین) or
+`brand` (a brand name common on the Iranian market, originator or Iranian: Brufen/بروفن, Gelofen/ژلوفن).
+The exchange's catalog refresh may carry its own list (`synonyms` beside `drugs`), which then replaces it.
 
 `app/data/insurers.json` — `version`, `as_of` (Jalali date), and `insurers`: each with `code`, `name_fa`,
 `name_en`, `rules` and optionally `schemes` (same shape). `rules` holds integer percents of the public
@@ -54,9 +63,13 @@ ROUTES: frozenset[str] = frozenset(
     }
 )
 
+SYNONYM_FIELDS: tuple[str, ...] = ("term", "generic_en", "kind")
+SYNONYM_KINDS: frozenset[str] = frozenset({"inn", "spelling", "brand"})
+
 _PACKAGE = "app"
 _DRUGS = "data/drugs.csv"
 _INSURERS = "data/insurers.json"
+_SYNONYMS = "data/synonyms.csv"
 
 
 def _read_text(name: str) -> str:
@@ -68,6 +81,14 @@ def load_starter_drugs() -> list[dict[str, str]]:
     reader = csv.DictReader(io.StringIO(_read_text(_DRUGS), newline=""))
     if tuple(reader.fieldnames or ()) != FIELDS:
         raise ValueError(f"{_DRUGS}: unexpected header {reader.fieldnames!r}")
+    return [dict(row) for row in reader]
+
+
+def load_synonyms() -> list[dict[str, str]]:
+    """Every row of the synonyms and brand names table, in file order, as dicts keyed by `SYNONYM_FIELDS`."""
+    reader = csv.DictReader(io.StringIO(_read_text(_SYNONYMS), newline=""))
+    if tuple(reader.fieldnames or ()) != SYNONYM_FIELDS:
+        raise ValueError(f"{_SYNONYMS}: unexpected header {reader.fieldnames!r}")
     return [dict(row) for row in reader]
 
 

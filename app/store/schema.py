@@ -129,6 +129,19 @@ MIGRATIONS: list[tuple[int, str]] = [
         );
         """,
     ),
+    (
+        3,
+        """
+        -- Drug search: one-letter prefixes indexed too, so the first keystroke does not merge every word
+        -- starting with that letter. The keys are copied; app.catalog rebuilds them in its own format.
+        CREATE VIRTUAL TABLE drugs_fts_3 USING fts5(
+            names, extra, tokenize = 'unicode61 remove_diacritics 2', prefix = '1 2 3'
+        );
+        INSERT INTO drugs_fts_3 (rowid, names, extra) SELECT rowid, names, extra FROM drugs_fts;
+        DROP TABLE drugs_fts;
+        ALTER TABLE drugs_fts_3 RENAME TO drugs_fts;
+        """,
+    ),
 ]
 
 LATEST = MIGRATIONS[-1][0]

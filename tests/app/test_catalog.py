@@ -1,5 +1,6 @@
 import pytest
 
+from app.catalog import Catalog, within_one_edit
 from app.reference.data import load_starter_drugs
 from app.reference.generate import generate_catalog
 
@@ -57,3 +58,140 @@ def test_twenty_thousand_item_catalog(store):
     assert store.catalog.count() == 20000
     hits = store.catalog.search("اموکسي", limit=50)
     assert len(hits) == 50 and all("آموکسی" in d.generic_fa for d in hits)
+
+
+# ---- issue 10: drug names people actually type ---------------------------------------------------------
+
+
+def first_generic(store, query):
+    found = store.catalog.search(query)
+    assert found, f"{query!r} found nothing"
+    return found[0].generic_en
+
+
+@pytest.mark.parametrize(
+    ("query", "generic"),
+    [
+        ("paracetamol", "Acetaminophen"),  # the international name
+        ("پاراستامول", "Acetaminophen"),
+        ("Paracetamol 500", "Acetaminophen"),
+        ("panadol", "Acetaminophen"),
+        ("brufen", "Ibuprofen"),  # brand names common in Iran
+        ("بروفن", "Ibuprofen"),
+        ("ژلوفن", "Ibuprofen"),
+        ("amoxil", "Amoxicillin"),
+        ("آگمنتین", "Co-amoxiclav"),
+        ("glucophage", "Metformin"),
+        ("ونتولین", "Salbutamol"),
+        ("albuterol", "Salbutamol"),
+        ("آزیترومیسین", "Azithromycin"),  # a Persian spelling in common use
+    ],
+)
+def test_other_names_find_the_generic(store, query, generic):
+    assert first_generic(store, query) == generic
+
+
+@pytest.mark.parametrize(
+    ("query", "generic"),
+    [
+        ("amoxicilin", "Amoxicillin"),  # a letter missing
+        ("azitromycin", "Azithromycin"),
+        ("paracetanol", "Acetaminophen"),  # a letter wrong, in a synonym
+        ("ibuprofne", "Ibuprofen"),  # two letters swapped
+        ("metformiin", "Metformin"),  # a letter too many
+        ("آموکسیسیلن", "Amoxicillin"),
+        ("metformn 1000", "Metformin"),  # one word wrong, the other exact
+    ],
+)
+def test_one_letter_typos_find_the_right_drug(store, query, generic):
+    found = store.catalog.search(query)
+    assert found and found[0].generic_en == generic, [d.generic_en for d in found]
+    assert all(generic.lower() in d.generic_en.lower() for d in found), [d.generic_en for d in found]
+
+
+def test_an_international_name_finds_the_combinations_too(store):
+    names = {d.generic_en for d in store.catalog.search("paracetamol", limit=50)}
+    assert {"Acetaminophen", "Acetaminophen and codeine"} <= names
+
+
+def test_exact_matches_come_before_and_instead_of_typo_guesses(store):
+    # "cef" starts real names: no guessing; plain names before longer ones.
+    found = store.catalog.search("cefixime")
+    assert found and all(d.generic_en == "Cefixime" for d in found)
+    # Too short to guess from, or too far from any name: nothing rather than noise.
+    assert store.catalog.search("zqx") == []
+    assert store.catalog.search("xxxxxxxxxx") == []
+
+
+def test_ranking_puts_names_that_start_with_the_query_first(store):
+    found = store.catalog.search("amoxi", limit=30)
+    generics = [d.generic_en for d in found]
+    first_other = next(i for i, g in enumerate(generics) if g != "Amoxicillin")
+    assert all(g != "Amoxicillin" for g in generics[first_other:])  # amoxicillin, then co-amoxiclav
+
+
+def test_synonyms_come_with_the_reference_data_and_are_kept(store):
+    catalog = store.catalog
+    rows = [
+        {"code": "900001", "generic_fa": "ایبوپروفن", "generic_en": "Ibuprofen", "form": "Tablet",
+         "form_fa": "قرص", "strength": "400 mg", "route": "oral", "atc": "M01AE01", "price": 1000},
+    ]
+    # A refresh that brings its own table replaces the kept one…
+    catalog.load(rows, synonyms=[{"term": "ibuzzz", "generic_en": "Ibuprofen", "kind": "brand"}])
+    assert [d.code for d in catalog.search("ibuzzz")] == ["900001"]
+    assert catalog.search("brufen") == []
+    # …and one without a table keeps it.
+    catalog.load(rows)
+    assert [d.code for d in catalog.search("ibuzzz")] == ["900001"]
+
+
+def test_keys_of_an_older_format_are_rebuilt_on_the_first_search(data_dir):
+    from app.store import Store
+    from tests.conftest import PASSPHRASE
+
+    with Store.open(data_dir, PASSPHRASE) as s, s.transaction() as c:  # indexed before synonyms existed
+        c.execute("UPDATE drugs_fts SET names = 'x'")
+        c.execute("UPDATE meta SET value = '1' WHERE key = 'catalog.index_format'")
+    with Store.open(data_dir, PASSPHRASE) as s:
+        assert first_generic(s, "brufen") == "Ibuprofen"
+        assert first_generic(s, "آموکسی") == "Amoxicillin"
+
+
+def test_one_letter_prefixes_are_indexed(store):
+    sql = store.conn().execute("SELECT sql FROM sqlite_master WHERE name = 'drugs_fts'").fetchone()[0]
+    assert "prefix = '1 2 3'" in sql
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "near"),
+    [
+        ("amoxicilin", "amoxicillin", True),
+        ("azitromycin", "azithromycin", True),
+        ("paracetanol", "paracetamol", True),
+        ("ibuprofne", "ibuprofen", True),
+        ("metformiin", "metformin", True),
+        ("amoxicillin", "amoxicillin", True),
+        ("amoxcilin", "amoxicillin", False),
+        ("abcd", "badc", False),
+    ],
+)
+def test_within_one_edit(a, b, near):
+    assert within_one_edit(a, b) is near and within_one_edit(b, a) is near
+
+
+def test_catalog_is_a_view_of_the_store(store):
+    assert isinstance(store.catalog, Catalog) and store.catalog.count() > 300
+
+
+def test_a_catalog_refresh_from_the_exchange_brings_its_synonyms(store):
+    from app.reference.data import load_insurers, load_synonyms
+    from sync.reference import _apply
+
+    drugs = [
+        {"code": "900002", "generic_fa": "استامینوفن", "generic_en": "Acetaminophen", "form": "Tablet",
+         "form_fa": "قرص", "strength": "500 mg", "route": "oral", "atc": "N02BE01", "price": 9000},
+    ]
+    _apply(store, "catalog", {"drugs": drugs, "insurers": load_insurers(), "synonyms": load_synonyms()})
+    assert [d.code for d in store.catalog.search("پاراستامول")] == ["900002"]
+    _apply(store, "catalog", {"drugs": drugs, "insurers": load_insurers(), "synonyms": []})
+    assert store.catalog.search("panadol") == []

@@ -141,3 +141,29 @@ def test_generator_command_writes_csv(tmp_path):
     with out.open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert rows == generate_catalog(1500, seed=3)
+
+
+# ---- the synonyms and brand names table -------------------------------------------------------------
+
+
+def test_every_synonym_names_a_generic_of_the_starter_catalog(drugs):
+    from app.reference.data import SYNONYM_FIELDS, SYNONYM_KINDS, load_synonyms
+
+    generics = {row["generic_en"] for row in drugs}
+    rows = load_synonyms()
+    assert len(rows) >= 300
+    for row in rows:
+        assert tuple(row) == SYNONYM_FIELDS
+        assert row["generic_en"] in generics, row
+        assert row["kind"] in SYNONYM_KINDS, row
+        assert row["term"].strip() == row["term"] and row["term"], row
+        assert ARABIC_YEH not in row["term"] and ARABIC_KAF not in row["term"], row
+    pairs = [(r["term"].lower(), r["generic_en"]) for r in rows]
+    assert len(set(pairs)) == len(pairs)
+    # A term stands for one generic only, or search could not tell them apart.
+    by_term: dict[str, set[str]] = {}
+    for term, generic in pairs:
+        by_term.setdefault(term, set()).add(generic)
+    assert {t: g for t, g in by_term.items() if len(g) > 1} == {}
+    terms = {t for t, _ in pairs}
+    assert {"paracetamol", "پاراستامول", "brufen", "بروفن"} <= terms
