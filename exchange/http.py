@@ -25,6 +25,7 @@ import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 from exchange.api import Answer, ExchangeApi, Request
@@ -204,7 +205,7 @@ def serve(
     data_dir: Path,
     *,
     trust_list: Path | None = None,
-    facilities: list[tuple[str, str, str]] = (),
+    facilities: Sequence[tuple[str, str, str]] = (),
     tls: tuple[Path, Path] | None = None,  # type: ignore[assignment]
     ready: Any = None,
 ) -> None:

@@ -54,7 +54,7 @@ class ExchangeProcess:
         deadline = time.monotonic() + timeout
         while not (self.data / "server.json").exists():
             if self.proc.poll() is not None or time.monotonic() > deadline:
-                err = self.proc.stderr.read().decode(errors="replace") if self.proc.poll() is not None else ""
+                err = self.proc.stderr.read().decode(errors="replace") if self.proc.stderr and self.proc.poll() is not None else ""
                 self.stop()
                 raise RuntimeError(f"the exchange did not start: {err.strip()[-500:]}")
             time.sleep(0.01)

@@ -66,7 +66,7 @@ def make_qr(text: str, error: str = "m") -> segno.QRCode:
 def qr_info(text: str, error: str = "m") -> QrInfo:
     qr = make_qr(text, error)
     return QrInfo(
-        version=int(qr.version), error=qr.error or error.upper(), modules=qr.symbol_size(border=0)[0]
+        version=int(qr.version), error=qr.error or error.upper(), modules=int(qr.symbol_size(border=0)[0])
     )
 
 

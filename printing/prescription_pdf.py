@@ -281,7 +281,7 @@ def _bottom(sheet: _Sheet, rx: Prescription, payload: str | None, qr_size: float
         qr = draw_qr(c, left, top - qr_size, payload, qr_size)
     column = right - left - (qr_size + 4 * mm if payload else 0)
     pending = rx.hid is None
-    hid_value = rx.patient.id.value if pending else rx.hid
+    hid_value: str = rx.patient.id.value if rx.hid is None else rx.hid
     if pending:
         title = f"شباد در انتظار {ltr('(HID pending)')} — بارکد: {ID_KIND_FA.get(rx.patient.id.kind, 'شناسه بیمار')}"
         digits = hid_value

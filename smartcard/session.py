@@ -314,7 +314,7 @@ class TokenSession:
         try:
             self._find()
             # a search finished in full (a half-read search would be closed later, on another thread)
-            probe = {Attribute.CLASS: ObjectClass.CERTIFICATE}
+            probe: dict[Attribute, Any] = {Attribute.CLASS: ObjectClass.CERTIFICATE}
             if self._credentials:
                 probe[Attribute.ID] = self._credentials[0].key_id
             list(self._session.get_objects(probe))

@@ -71,7 +71,7 @@ class TrustList:
             raise _bad("it holds no CA certificate")
         for crl in self.crls:
             if not any(
-                ca.subject == crl.issuer and crl.is_signature_valid(ca.public_key())
+                ca.subject == crl.issuer and crl.is_signature_valid(ca.public_key())  # type: ignore[arg-type]
                 for ca in self.ca_certificates
             ):
                 raise _bad(f"a CRL from {crl.issuer.rfc4514_string()} is not signed by a CA of the list")

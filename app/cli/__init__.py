@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         if args.command is None:
             return _run_ui(ctx)
-        sub = parser._subparsers._group_actions[0].choices[args.command]  # type: ignore[union-attr]
+        sub = parser._subparsers._group_actions[0].choices[args.command]  # type: ignore[union-attr,index]
         sub.print_usage(sys.stderr)
         print(f"noskhe {args.command}: choose an action | یک کار را انتخاب کنید", file=sys.stderr)
         return 2
