@@ -2,7 +2,7 @@
 
 In Persian a time is Iran time (Tehran, +03:30 all year since 2022) with a Jalali date and Persian digits:
 `format_time(t, "fa") == "۱۴۰۵/۰۹/۰۹ ۰۵:۱۰"`. In English it is the same local time with a Gregorian date:
-`format_time(t, "en") == "2026-11-30 05:10 Tehran"`. Machine outputs (`--json`, the wire, the store) keep
+`format_time(t, "en") == "2026-11-30 05:10"`. Machine outputs (`--json`, the wire, the store) keep
 ISO 8601 and never pass through here.
 
 Every function takes an aware or naive `datetime` (naive is taken as Iran time) — `format_time` also takes
@@ -92,7 +92,7 @@ def _moment(value: dt.datetime | str) -> dt.datetime | None:
 
 def format_time(value: dt.datetime | str | None, lang: str = "fa", *, seconds: bool = False) -> str:
     """A moment as people read it, on Iran's clock: `۱۴۰۵/۰۹/۰۹ ۰۵:۱۰` (Jalali, Persian digits) in
-    Persian, `2026-11-30 05:10 Tehran` in English. `value` may be a datetime or ISO 8601 text (as the
+    Persian, `2026-11-30 05:10` (Gregorian, the same local time) in English. `value` may be a datetime or ISO 8601 text (as the
     exchange sends it); None is "—", and text that is not a time is returned as it is."""
     if value is None or value == "":
         return "—"
@@ -102,7 +102,7 @@ def format_time(value: dt.datetime | str | None, lang: str = "fa", *, seconds: b
     if lang == "fa":
         return jalali_datetime(moment, seconds=seconds)
     local = iran_time(moment)
-    return local.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M") + " Tehran"
+    return local.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
 
 
 def format_times(value: dt.datetime | str | None, *, seconds: bool = False) -> tuple[str, str]:

@@ -18,6 +18,7 @@ from typing import Any
 
 from app.domain import Prescription
 from app.signature_policy import DocumentKind, parties_of_dispensing
+from app.timefmt import format_times
 from exchange.db import ExchangeDB, utcnow
 from exchange.errors import ExchangeError, already_dispensed, not_found
 from exchange.idempotency import Answer, body_hash, passing, run_once
@@ -184,9 +185,11 @@ class Dispensary:
                 " ON f.siam = d.facility WHERE d.id = ?",
                 (taken[0][1],),
             ).fetchone()
+            at_en, at_fa = format_times(prev[3])  # people read Iran time; `at` stays ISO for machines
             raise already_dispensed(
-                f"Line(s) {', '.join(str(t[0]) for t in taken)} already dispensed by {prev[1] or prev[0]} at {prev[3]}.",
-                f"ردیف(های) {'، '.join(str(t[0]) for t in taken)} پیش‌تر در {prev[1] or prev[0]} پیچیده شده است.",
+                f"Line(s) {', '.join(str(t[0]) for t in taken)} already dispensed by {prev[1] or prev[0]} at {at_en}.",
+                f"ردیف(های) {'، '.join(str(t[0]) for t in taken)} پیش‌تر در {prev[1] or prev[0]} "
+                f"({at_fa}) پیچیده شده است.",
                 prescription=d.prescription_id,
                 facility=prev[0],
                 facility_name=prev[1],
@@ -225,8 +228,9 @@ class Dispensary:
                     raise ExchangeError(
                         409,
                         "pack-dispensed",
-                        f"Pack {pack.authenticity_code} was already dispensed by {row[1]} at {row[2]}.",
-                        f"بستهٔ {pack.authenticity_code} پیش‌تر تحویل شده است.",
+                        f"Pack {pack.authenticity_code} was already dispensed by {row[1]} at "
+                        f"{format_times(row[2])[0]}.",
+                        f"بستهٔ {pack.authenticity_code} پیش‌تر ({format_times(row[2])[1]}) تحویل شده است.",
                         pack=pack.authenticity_code,
                         facility=row[1],
                         at=row[2],

@@ -8,6 +8,7 @@ import json
 import sqlite3
 from typing import Any
 
+from app.timefmt import format_times
 from exchange.db import ExchangeDB, utcnow
 from exchange.errors import ExchangeError, already_dispensed, not_found
 from exchange.idempotency import passing
@@ -36,9 +37,10 @@ class Lookup:
                     (rx_id,),
                 )
             ]
+            at_en, at_fa = format_times(row[2])  # people read Iran time; `at` stays ISO for machines
             raise already_dispensed(
-                f"{what_en}: it was dispensed by {row[4] or row[0]} at {row[2]}.",
-                f"{what_fa}: در {row[4] or row[0]} در {row[2]} پیچیده شده است.",
+                f"{what_en}: it was dispensed by {row[4] or row[0]} at {at_en}.",
+                f"{what_fa}: در {row[4] or row[0]} در {at_fa} پیچیده شده است.",
                 prescription=rx_id,
                 facility=row[0],
                 facility_name=row[4],
@@ -56,12 +58,13 @@ class Lookup:
         ).fetchone()
         if row is not None and row[2] > dt.datetime.now().timestamp() and row[0] != facility:
             name = c.execute("SELECT name FROM facilities WHERE siam = ?", (row[0],)).fetchone()
+            since_en, since_fa = format_times(row[1])
             raise passing(
                 ExchangeError(
                     409,
                     "claimed",
-                    f"{en}: pharmacy {name[0] if name else row[0]} is dispensing it (since {row[1]}).",
-                    f"{fa}: داروخانهٔ {name[0] if name else row[0]} در حال پیچیدن آن است.",
+                    f"{en}: pharmacy {name[0] if name else row[0]} is dispensing it (since {since_en}).",
+                    f"{fa}: داروخانهٔ {name[0] if name else row[0]} از {since_fa} در حال پیچیدن آن است.",
                     facility=row[0],
                     facility_name=name[0] if name else None,
                     at=row[1],

@@ -23,6 +23,7 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID, ObjectIdentifier
 
 from app.signing import SignatureRole, SignerIdentity
+from app.timefmt import format_times
 from smartcard.errors import CertificateRefused
 
 if TYPE_CHECKING:
@@ -173,24 +174,27 @@ def check_certificate(
             f"گواهی {who.name} برای امضا صادر نشده است.",
         )
     if now < cert.not_valid_before_utc:
+        start_en, start_fa = format_times(cert.not_valid_before_utc)
         raise _refuse(
             "not-yet-valid",
-            f"The certificate of {who.name} is valid only from {cert.not_valid_before_utc:%Y-%m-%d}.",
-            f"گواهی {who.name} هنوز معتبر نشده است.",
+            f"The certificate of {who.name} is valid only from {start_en}.",
+            f"گواهی {who.name} هنوز معتبر نشده است (از {start_fa}).",
         )
     if now > cert.not_valid_after_utc:
+        end_en, end_fa = format_times(cert.not_valid_after_utc)
         raise _refuse(
             "expired",
-            f"The certificate of {who.name} expired on {cert.not_valid_after_utc:%Y-%m-%d}.",
-            f"گواهی {who.name} منقضی شده است.",
+            f"The certificate of {who.name} expired on {end_en}.",
+            f"گواهی {who.name} منقضی شده است ({end_fa}).",
         )
     trust.check_chain(cert, now)
     revoked = trust.revocation(cert)
     if revoked is not None and revoked <= now:
+        when_en, when_fa = format_times(revoked)
         raise _refuse(
             "revoked",
-            f"The certificate of {who.name} was revoked on {revoked:%Y-%m-%d}.",
-            f"گواهی {who.name} باطل شده است.",
+            f"The certificate of {who.name} was revoked on {when_en}.",
+            f"گواهی {who.name} باطل شده است ({when_fa}).",
         )
     if who.role is None and role is SignatureRole.FACILITY:
         raise _refuse(

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import jdatetime
-
 from app.text import to_persian_digits
 
 _STRINGS = {
@@ -84,6 +82,7 @@ class Words:
         return to_persian_digits(str(value)) if self.lang == "fa" else str(value)
 
     def datetime(self, when: dt.datetime) -> str:
-        if self.lang != "fa":
-            return when.strftime("%Y-%m-%d %H:%M:%S")
-        return to_persian_digits(jdatetime.datetime.fromgregorian(datetime=when).strftime("%Y/%m/%d %H:%M:%S"))
+        """Iran time: Jalali with Persian digits in Persian, Gregorian in English (`app.timefmt`)."""
+        from app.timefmt import format_time
+
+        return format_time(when, self.lang, seconds=True)

@@ -100,9 +100,11 @@ def cmd_audit_verify(args: Any, ctx: Context) -> int:
 
 def cmd_audit_show(args: Any, ctx: Context) -> int:
     from app.services.admin import audit_entries
+    from app.timefmt import format_time
 
     for e in audit_entries(ctx.workstation(), patient=args.patient, limit=args.limit):
-        print(f"{e['seq']:>6}  {e['at']}  {e['user']}/{e['role']}@{e['facility']}  {e['action']}"
+        at = format_time(e["at"], ctx.lang, seconds=True)
+        print(f"{e['seq']:>6}  {at}  {e['user']}/{e['role']}@{e['facility']}  {e['action']}"
               f"  {e['patient'] or '-'}  {e['object'] or '-'}  {e['outcome']}")
     return 0
 
@@ -119,13 +121,15 @@ def cmd_backup_create(args: Any, ctx: Context) -> int:
 
 def cmd_backup_restore(args: Any, ctx: Context) -> int:
     from app.services.admin import restore
+    from app.timefmt import format_time
 
     secret = ask_secret("NOSKHE_PASSPHRASE", "Passphrase of the backup / گذرواژهٔ پشتیبان: ", "passphrase", "گذرواژه")
     header = restore(ctx.data_dir, Path(args.file), secret)
-    print(f"Restored the backup of {header['created_at']} (facility {header['facility']}) into {ctx.data_dir}.")
+    made = format_time(header["created_at"], "en")
+    print(f"Restored the backup of {made} (facility {header['facility']}) into {ctx.data_dir}.")
     if header.get("previous"):
         print(f"The previous files were kept in {header['previous']}.")
-    print("پشتیبان بازگردانده شد.")
+    print(f"پشتیبانِ {format_time(header['created_at'], 'fa')} بازگردانده شد.")
     return 0
 
 

@@ -200,7 +200,7 @@ def cmd_paper_verify(args: Any, ctx: Context) -> int:
 
 
 def _show(v: Any, as_json: bool) -> None:
-    from printing.jalali import jalali_datetime
+    from app.timefmt import format_time
 
     f = v.fields
     info = {
@@ -233,7 +233,8 @@ def _show(v: Any, as_json: bool) -> None:
         return
     print("valid paper prescription | نسخه کاغذی معتبر است")
     print(
-        f"  prescription {f.prescription_id} v{f.version}, {jalali_datetime(f.prescribed_at)} ({info['prescribed_at']})"
+        f"  prescription {f.prescription_id} v{f.version}, {format_time(f.prescribed_at, 'fa', seconds=True)}"
+        f" ({format_time(f.prescribed_at, 'en', seconds=True)})"
     )
     print(f"  patient: {f.patient_name} ({f.patient_id_kind} {f.patient_id})")
     print(
@@ -243,6 +244,8 @@ def _show(v: Any, as_json: bool) -> None:
     for i in f.items:
         repeats = f", repeats {i.repeats}" if i.repeats else ""
         print(f"  {i.line}. {i.drug_code} × {i.quantity}{repeats} — {i.instructions}")
-    print(f"  signed by {v.signer.name} at {info['signed_at']}; trust list {info['trust_list_version']}")
+    signed = v.result.signed_at
+    when = f"{format_time(signed, 'fa')} ({format_time(signed, 'en')})" if signed else "—"
+    print(f"  signed by {v.signer.name} at {when}; trust list {info['trust_list_version']}")
     if v.result.trust_list_stale:
         print("  warning: the trust list is stale; update it | هشدار: فهرست مراجع مورد اعتماد کهنه است")

@@ -10,6 +10,7 @@ noskhe sync statement [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--json]
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from typing import TYPE_CHECKING, Any
@@ -52,10 +53,19 @@ def register(sub: Any) -> None:
         p.add_argument("--" + flag.replace("_", "-"))
     p.set_defaults(handler=cmd_config)
     p = sy.add_parser("statement", help="the financial statement of this facility")
-    p.add_argument("--from", dest="start")
-    p.add_argument("--to", dest="end")
+    p.add_argument("--from", dest="start", help="first day: Jalali 1405/09/01 or Gregorian 2026-11-22")
+    p.add_argument("--to", dest="end", help="last day, written the same way")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_statement)
+
+
+def _day(iso: str, lang: str) -> str:
+    from app.timefmt import format_date
+
+    try:
+        return format_date(dt.date.fromisoformat(iso), lang)
+    except ValueError:
+        return iso
 
 
 def _age(seconds: float | None) -> str:
@@ -77,7 +87,9 @@ def cmd_status(args: Any, ctx: Context) -> int:
     state = {True: "online | برخط", False: "offline | برون‌خط", None: "never connected | هنوز وصل نشده"}[
         st.online
     ]
-    print(f"exchange: {state}; last success {st.last_success or '—'}")
+    from app.timefmt import format_time
+
+    print(f"exchange: {state}; last success {format_time(st.last_success, ctx.lang)}")
     print(
         "outbox: "
         + ", ".join(f"{k} {v}" for k, v in st.counts.items())
@@ -178,8 +190,11 @@ def cmd_statement(args: Any, ctx: Context) -> int:
     if args.json:
         print(json.dumps(st.to_dict(), ensure_ascii=False, indent=1))
         return 0
-    print(f"facility {st.facility} ({st.kind}), {st.start} → {st.end}")
+    from app.timefmt import format_time
+
+    print(f"facility {st.facility} ({st.kind}), {_day(st.start, ctx.lang)} → {_day(st.end, ctx.lang)}")
     for line in st.lines:
-        print(f"  {line.at[:19]}  {line.reference}  insurer {line.insurer:>12,}  patient {line.patient:>12,}")
+        at = format_time(line.at, ctx.lang)
+        print(f"  {at}  {line.reference}  insurer {line.insurer:>12,}  patient {line.patient:>12,}")
     print(f"total {st.count}: insurer {st.insurer:,} rials, patient {st.patient:,} rials")
     return 0

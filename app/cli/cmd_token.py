@@ -163,6 +163,10 @@ def cmd_verify(args: Any, ctx: Context) -> int:
         return 0
     print("valid signature | امضا معتبر است")
     for key, value in info.items():
+        if key == "signed_at" and result.signed_at:
+            from app.timefmt import format_time
+
+            value = format_time(result.signed_at, ctx.lang, seconds=True)
         if key != "valid" and value is not None:
             print(f"  {key.replace('_', ' ')}: {value}")
     if result.trust_list_stale:

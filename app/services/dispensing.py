@@ -211,15 +211,18 @@ def refuse_bad_packs(checks: Sequence[dict[str, Any]], drug_of: dict[str, str]) 
     """Raise `PackRefused` for the first pack TTAC does not vouch for (9-2-7): each of `checks` (TTAC's
     answers, `{"code", "status", "drug", …}`) must be `genuine` and of the drug of its line (`drug_of`:
     authenticity code → drug code)."""
+    from app.timefmt import format_times
+
     for c in checks:
         status = c.get("status")
         if status == "genuine" and c.get("drug") == drug_of[c["code"]]:
             continue
+        at_en, at_fa = format_times(c.get("dispensedAt"))
         why = {
             "unknown": ("is unknown to TTAC", "در سامانهٔ ردیابی نیست"),
             "dispensed": (
-                f"was already dispensed ({c.get('dispensedBy')} at {c.get('dispensedAt')})",
-                "پیش‌تر تحویل شده است",
+                f"was already dispensed ({c.get('dispensedBy')} at {at_en})",
+                f"پیش‌تر تحویل شده است ({c.get('dispensedBy')}، {at_fa})",
             ),
             "expired": ("is expired", "تاریخ گذشته است"),
         }.get(str(status), (f"is not drug {drug_of[c['code']]}", "با داروی این ردیف جور نیست"))
