@@ -36,7 +36,7 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--first-name")
     p.add_argument("--last-name")
-    p.add_argument("--birth-date", help="YYYY-MM-DD")
+    p.add_argument("--birth-date", help="Jalali 1370/05/12 or Gregorian 1991-08-03, any digits")
     p.add_argument("--sex", choices=["female", "male", "other"])
     p.add_argument("--insurer", help="insurer or scheme code (IHIO, SSO, …)")
     p.add_argument("--item", action="append", required=True, metavar='CODE:QTY:"instructions"')
