@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from app.canonical import canonical_bytes
 from app.domain import Prescription
 from app.errors import NoskheError
+from app.identifiers import parse_identifier
 from app.lifecycle import RxState
 from app.services.dispensing import keep_prescription
 from app.signature_policy import DocumentKind, parties_of_prescription
@@ -92,6 +93,9 @@ def retrieve(store: Store, client: ExchangeClient, trust: TrustList, *, field: s
     """`retrieve_prescriptions` with the parts given one by one: search the exchange by `field` =
     `value`, verify, keep and return the open prescriptions found."""
     _known(field)
+    # As typed or scanned (Persian digits, a Persian keyboard layout, invisible marks): the exchange is
+    # asked for the canonical code, and a mistyped one is refused here with its reason.
+    value = parse_identifier("tracking-code" if field == "tracking" else field, value).value
     found = client.search(FIELDS[field], value)
     out = Retrieved()
     for e in found.get("entry", ()):

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from app.costs import pro_rata
 from app.domain import DispensedPack, Dispensing, DispensingItem, Pharmacist, Prescription
 from app.errors import NoskheError
-from app.identifiers import AuthenticityCode
+from app.identifiers import AuthenticityCode, TrackingCode
 from app.lifecycle import RxState
 from app.services import outbox
 from app.services.clock import Clock, system_clock
@@ -168,8 +168,9 @@ class PackRefused(NoskheError):
 
 def kept_prescription(store: Store, ref: str) -> Prescription:
     """A prescription this store holds, by its id or its tracking code (all digits). Raises `NotFound`."""
-    found = store.find_prescriptions(tracking_code=ref, limit=1) if ref.isdigit() else []
-    return found[0] if found else store.get_prescription(ref)
+    tracking = TrackingCode.parse(ref).value if TrackingCode.is_valid(ref) else None  # any digits, marks
+    found = store.find_prescriptions(tracking_code=tracking, limit=1) if tracking else []
+    return found[0] if found else store.get_prescription(ref.strip())
 
 
 def keep_paper(ws: Workstation, rx: Prescription) -> Prescription:

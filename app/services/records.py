@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from app.domain import Prescription
+from app.identifiers import TrackingCode
 from app.services.outbox import chain_of
 
 if TYPE_CHECKING:
@@ -21,8 +22,9 @@ if TYPE_CHECKING:
 def find_prescription(store: Store, ref: str) -> Prescription:
     """A prescription kept in this store, by its id or by the tracking code the exchange issued
     (section 9-2 step 3). Raises `NotFound`."""
-    found = store.find_prescriptions(tracking_code=ref, limit=1) if ref.isdigit() else []
-    return found[0] if found else store.get_prescription(ref)
+    tracking = TrackingCode.parse(ref).value if TrackingCode.is_valid(ref) else None  # any digits, marks
+    found = store.find_prescriptions(tracking_code=tracking, limit=1) if tracking else []
+    return found[0] if found else store.get_prescription(ref.strip())
 
 
 @dataclass(frozen=True)
