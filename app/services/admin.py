@@ -64,7 +64,17 @@ def verify_audit(ws: Workstation) -> int:
 
 def audit_entries(ws: Workstation, *, patient: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
     """The latest audit rows first (each a dict: seq, at, user, role, facility, action, patient, object,
-    outcome), at most `limit`, only those about `patient` (`kind:value`) when given."""
+    outcome), at most `limit`, only those about `patient` (`kind:value`, or a bare id read by its shape,
+    in any digits) when given."""
+    if patient:
+        from app.errors import InvalidIdentifier
+        from app.identifiers import guess_patient_id
+
+        try:
+            found = guess_patient_id(patient)
+            patient = f"{found.kind}:{found.value}"
+        except InvalidIdentifier:
+            pass  # not a patient id: nothing matches, as before
     return ws.store.audit.entries(patient=patient, limit=limit)
 
 

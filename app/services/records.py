@@ -11,12 +11,22 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from app.domain import Prescription
-from app.identifiers import TrackingCode
+from app.errors import InvalidIdentifier
+from app.identifiers import TrackingCode, guess_patient_id
 from app.services.outbox import chain_of
 
 if TYPE_CHECKING:
     from app.store import Store
     from app.workstation import Workstation
+
+
+def _patient_value(text: str) -> str:
+    """The canonical value of a patient id as typed (any digits, marks, `kind:value`); the text itself
+    when it is no patient id, so the search just finds nothing."""
+    try:
+        return guess_patient_id(text).value
+    except InvalidIdentifier:
+        return text.split(":", 1)[-1].strip()
 
 
 def find_prescription(store: Store, ref: str) -> Prescription:
@@ -105,5 +115,5 @@ def list_prescriptions(
 ) -> list[Prescription]:
     """Prescriptions in this store, newest first: at most `limit`, only in `state` (a `RxState` value) and
     only for `patient` (an id value, or `kind:value` as typed) when given."""
-    value = patient.split(":", 1)[-1] if patient else None
+    value = _patient_value(patient) if patient else None
     return ws.store.find_prescriptions(patient_value=value, states=(state,) if state else (), limit=limit)

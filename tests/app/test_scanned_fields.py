@@ -69,3 +69,19 @@ def test_a_mistyped_code_is_refused_before_the_exchange_is_asked(store):
     with pytest.raises(InvalidIdentifier, match="check digit"):
         retrieve(store, exchange, None, field="national-code", value="1231231231")  # type: ignore[arg-type]
     assert exchange.asked == []
+
+
+def test_lists_and_the_audit_log_by_patient_take_the_id_as_typed(store):
+    from types import SimpleNamespace
+
+    from app.services.admin import audit_entries
+    from app.services.records import list_prescriptions
+
+    rx = make_prescription()
+    store.save_prescription(rx)
+    value = rx.patient.id.value
+    ws = SimpleNamespace(store=store)
+    for typed in (value, typed_under(value, "isiri-9147"), f"\u200f{value}", f"{rx.patient.id.kind}:{value}"):
+        assert [r.id for r in list_prescriptions(ws, patient=typed)] == [rx.id], typed  # type: ignore[arg-type]
+        assert audit_entries(ws, patient=typed), typed  # type: ignore[arg-type]
+    assert list_prescriptions(ws, patient="not an id") == []  # type: ignore[arg-type]
