@@ -252,7 +252,7 @@ def cmd_list(args: Any, ctx: Context) -> int:
     return 0
 
 
-def cmd_retrieve(args: Any, ctx: Any) -> int:
+def cmd_retrieve(args: Any, ctx: Context) -> int:
     from sync.retrieve import retrieve_prescriptions
 
     keys = ("national_code", "fida", "unique_id", "newborn", "hid", "tracking")
@@ -276,7 +276,7 @@ def cmd_retrieve(args: Any, ctx: Any) -> int:
     return 0
 
 
-def cmd_import_paper(args: Any, ctx: Any) -> int:
+def cmd_import_paper(args: Any, ctx: Context) -> int:
     """Verify a paper prescription's signed QR offline and keep it, so it can be dispensed without the
     network; the exchange settles it (or reports a conflict) when the dispensing reaches it."""
     from app.cli.cmd_print import qr_texts
