@@ -37,7 +37,9 @@ def elf_files(root: Path) -> list[Path]:
 
 
 def readelf(option: str, path: Path) -> str:
-    return subprocess.run(["readelf", option, "-W", str(path)], capture_output=True, text=True, check=False).stdout
+    return subprocess.run(
+        ["readelf", option, "-W", str(path)], capture_output=True, text=True, check=False
+    ).stdout
 
 
 def system_libraries() -> dict[str, str]:
@@ -109,7 +111,9 @@ def main() -> int:
         print("libraries the build needs from the system but cannot be found here:", file=sys.stderr)
         for p in problems:
             print(f"  {p}", file=sys.stderr)
-        print("install the run-time libraries listed in installer/README.md, then build again", file=sys.stderr)
+        print(
+            "install the run-time libraries listed in installer/README.md, then build again", file=sys.stderr
+        )
         return 1
     print(", ".join(entries))
     return 0

@@ -6,10 +6,11 @@ It is `app.cli.entry` with two additions that only a frozen program needs:
   `sys.executable` is this program, not a Python interpreter, and Noskhe starts some of its own children that
   way: the reference exchange (`-m app exchange serve`, for the demo) and the filling of development tokens
   (`-m smartcard._devtoken_populate`).
-- `noskhe --smoke-ui [--lang fa|en] [--shot FILE.png]` (hidden; for the package's test and `bench/`) starts
-  the desktop program through its real start path (`ui.main.run`) on a new throwaway clinic store in a
-  temporary directory, types the passphrase into the passphrase dialog, prints one line when the main
-  window is on screen, optionally saves a picture of it, and quits with 0.
+- `noskhe --smoke-ui [--lang fa|en] [--shot FILE.png] [--data-dir DIR]` (hidden; for the package's test and
+  `bench/`) starts the desktop program through its real start path (`ui.main.run`) on a new throwaway clinic
+  store in a temporary directory (or on DIR's, its passphrase in $NOSKHE_PASSPHRASE), types the passphrase
+  into the passphrase dialog, prints one line when the main window is on screen, optionally saves a picture
+  of it, and quits with 0.
 """
 
 from __future__ import annotations
@@ -29,9 +30,9 @@ def _run_module(argv: list[str]) -> None:
 def _smoke_ui(argv: list[str]) -> int:
     """Start the desktop program on a throwaway clinic store, unlock it as a person would, then quit.
 
-    The store is made by `noskhe init` in a temporary directory; the program then starts through its real
-    start path (`ui.main.run`), and a timer types the passphrase into the passphrase dialog and presses its
-    unlock button. Prints `main window shown: <title>` once the main window is on screen (exposed); exit 0
+    The store is made by `noskhe init` in a temporary directory (or `--data-dir` names an existing one, its
+    passphrase in $NOSKHE_PASSPHRASE); the program then starts through its real start path (`ui.main.run`),
+    and a timer types the passphrase into the passphrase dialog and presses its unlock button. Prints `main window shown: <title>` once the main window is on screen (exposed); exit 0
     then, 1 if it is not within 20 s.
     """
     import argparse
@@ -45,22 +46,41 @@ def _smoke_ui(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="noskhe --smoke-ui")
     parser.add_argument("--lang", choices=["fa", "en"], default="fa")
     parser.add_argument("--shot", help="save a picture of the main window here (PNG)")
+    parser.add_argument(
+        "--data-dir",
+        help="an existing store to unlock with $NOSKHE_PASSPHRASE (default: a new throwaway one)",
+    )
     args = parser.parse_args(argv)
 
     from app.cli import main as cli_main
     from app.cli.context import Context
 
-    passphrase = "smoke test passphrase"
+    passphrase = os.environ.pop("NOSKHE_PASSPHRASE", "") if args.data_dir else "smoke test passphrase"
+    if args.data_dir and not passphrase:
+        print("smoke-ui: --data-dir needs NOSKHE_PASSPHRASE", file=sys.stderr)
+        return 2
     with tempfile.TemporaryDirectory(prefix="noskhe-smoke-") as tmp:
-        data = Path(tmp) / "data"
-        os.environ["NOSKHE_PASSPHRASE"] = passphrase
-        with contextlib.redirect_stdout(io.StringIO()):  # the one line below is this mode's output
-            code = cli_main(["--data-dir", str(data), "init", "--role", "clinic", "--facility", "12345678",
-                             "--facility-name", "درمانگاه آزمایشی"])
-        del os.environ["NOSKHE_PASSPHRASE"]  # the desktop asks for it, as it does at a clinic
-        if code != 0:
-            print(f"smoke-ui: init failed with exit code {code}", file=sys.stderr)
-            return 1
+        data = Path(args.data_dir) if args.data_dir else Path(tmp) / "data"
+        if not args.data_dir:
+            os.environ["NOSKHE_PASSPHRASE"] = passphrase
+            with contextlib.redirect_stdout(io.StringIO()):  # the one line below is this mode's output
+                code = cli_main(
+                    [
+                        "--data-dir",
+                        str(data),
+                        "init",
+                        "--role",
+                        "clinic",
+                        "--facility",
+                        "12345678",
+                        "--facility-name",
+                        "درمانگاه آزمایشی",
+                    ]
+                )
+            del os.environ["NOSKHE_PASSPHRASE"]  # the desktop asks for it, as it does at a clinic
+            if code != 0:
+                print(f"smoke-ui: init failed with exit code {code}", file=sys.stderr)
+                return 1
 
         from PySide6.QtCore import QTimer
         from PySide6.QtWidgets import QApplication, QDialog, QDialogButtonBox, QLineEdit, QMainWindow
@@ -74,7 +94,9 @@ def _smoke_ui(argv: list[str]) -> int:
         def drive() -> None:
             modal = QApplication.activeModalWidget()
             if not state["unlocked"] and isinstance(modal, QDialog):
-                fields = [f for f in modal.findChildren(QLineEdit) if f.echoMode() == QLineEdit.EchoMode.Password]
+                fields = [
+                    f for f in modal.findChildren(QLineEdit) if f.echoMode() == QLineEdit.EchoMode.Password
+                ]
                 box = modal.findChild(QDialogButtonBox)
                 if fields and box is not None:
                     fields[0].setText(passphrase)

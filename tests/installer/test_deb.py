@@ -39,7 +39,12 @@ def deb() -> Path:
         if shutil.which(tool) is None:
             pytest.fail(f"{tool} is missing (Debian: apt-get install dpkg binutils)")
     done = subprocess.run(
-        ["bash", str(ROOT / "installer" / "build_deb.sh")], cwd=ROOT, capture_output=True, text=True, timeout=1800
+        ["bash", str(ROOT / "installer" / "build_deb.sh")],
+        check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1800,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     path = ROOT / "dist" / f"noskhe_{__version__}_amd64.deb"
@@ -65,7 +70,13 @@ def run(installed: Path, tmp_path: Path):
     def _run(*args: str, timeout: float = 300, **env: str) -> subprocess.CompletedProcess[str]:
         bare = {"PATH": "/usr/bin:/bin", "HOME": str(home), "LANG": "C.UTF-8", "TMPDIR": str(tmp_path), **env}
         return subprocess.run(
-            [str(program), *args], cwd=tmp_path, env=bare, capture_output=True, text=True, timeout=timeout
+            [str(program), *args],
+            check=False,
+            cwd=tmp_path,
+            env=bare,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
 
     return _run
@@ -91,8 +102,18 @@ def test_the_package_names_itself_and_its_dependencies(deb: Path) -> None:
     assert fields["Architecture"] == "amd64"
     depends = [d.strip().split(" ")[0] for d in fields["Depends"].split(",")]
     # what Qt's xcb platform plugin needs from the system, the fonts of the paper, never a system Python
-    for needed in ("libxcb-cursor0", "libxkbcommon-x11-0", "libegl1", "libgl1", "libfontconfig1",
-                   "libdbus-1-3", "libxcb-icccm4", "libxcb-keysyms1", "fonts-noto-core", "libc6"):
+    for needed in (
+        "libxcb-cursor0",
+        "libxkbcommon-x11-0",
+        "libegl1",
+        "libgl1",
+        "libfontconfig1",
+        "libdbus-1-3",
+        "libxcb-icccm4",
+        "libxcb-keysyms1",
+        "fonts-noto-core",
+        "libc6",
+    ):
         assert needed in depends, fields["Depends"]
     assert not [d for d in depends if d.startswith(("python", "libpython"))], fields["Depends"]
     # token modules are optional: national ID cards need OpenSC, the demo SoftHSM2
@@ -130,7 +151,10 @@ def test_every_library_it_needs_is_inside_or_a_dependency(deb: Path, installed: 
 @pytest.mark.skipif(shutil.which("apt-get") is None, reason="apt-get is not here")
 def test_apt_can_resolve_the_dependencies(deb: Path) -> None:
     done = subprocess.run(
-        ["apt-get", "install", "--simulate", "--no-install-recommends", str(deb)], capture_output=True, text=True
+        ["apt-get", "install", "--simulate", "--no-install-recommends", str(deb)],
+        check=False,
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert "Inst noskhe" in done.stdout
@@ -178,7 +202,12 @@ def test_installed_window_starts_on_an_x_server(installed: Path, tmp_path: Path)
     bare = {"PATH": "/usr/bin:/bin", "HOME": str(home), "LANG": "C.UTF-8", "QT_QPA_PLATFORM": "xcb"}
     done = subprocess.run(
         ["xvfb-run", "-a", str(installed / "usr/bin/noskhe"), "--smoke-ui", "--lang", "en"],
-        cwd=tmp_path, env=bare, capture_output=True, text=True, timeout=120,
+        check=False,
+        cwd=tmp_path,
+        env=bare,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.startswith("main window shown: ")
