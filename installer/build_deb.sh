@@ -7,7 +7,7 @@
 # which brings PyInstaller), binutils and dpkg-deb, and the program's run-time libraries installed on the build
 # machine (the package depends on them; installer/README.md lists the apt-get line). NOSKHE_BUILD_CLEAN=1
 # throws away PyInstaller's cache in build/installer first. NOSKHE_DEB_COMPRESS=xz makes a smaller package
-# (about 15 % smaller, 20 times slower to build) than the default zstd (dpkg ≥ 1.21.18: Debian 12, Ubuntu).
+# (a sixth smaller, minutes slower to build) than the default zstd (dpkg ≥ 1.21.18: Debian 12, Ubuntu).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 
