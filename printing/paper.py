@@ -33,6 +33,7 @@ from printing.prescription_pdf import PrintedPrescription, render_prescription
 from printing.receipt_pdf import PrintedReceipt, render_receipt
 
 if TYPE_CHECKING:
+    from app.store import Store
     from smartcard.trustlist import TrustList
 
 PAYLOAD_BLOB = "printing.paper-payload/{id}/{version}"
@@ -47,7 +48,7 @@ def paper_payload(rx: Prescription, signer: Signer, *, embed_cert: bool | None =
     return encode(seal(fields_from_prescription(rx), signer), embed_cert=embed_cert)
 
 
-def _cached(store: Any, rx: Prescription) -> str | None:
+def _cached(store: Store, rx: Prescription) -> str | None:
     raw = store.get_blob(PAYLOAD_BLOB.format(id=rx.id, version=rx.version))
     if raw is None:
         return None
@@ -59,16 +60,16 @@ def _cached(store: Any, rx: Prescription) -> str | None:
     return text if same else None  # e.g. the HID arrived since: sign again
 
 
-def _record(store: Any, action: str, patient: str | None, obj: str) -> None:
+def _record(store: Store, action: str, patient: str | None, obj: str) -> None:
     store.audit.record(action, patient=patient, obj=obj)
 
 
-def _facility(store: Any, siam: str) -> Facility:
+def _facility(store: Store, siam: str) -> Facility:
     own = store.facility()
     return own if own.siam_id == siam else Facility(siam_id=siam, name="", kind="clinic")
 
 
-def _insurer_name(store: Any, rx: Prescription) -> str | None:
+def _insurer_name(store: Store, rx: Prescription) -> str | None:
     cov = rx.patient.coverage
     if cov is None:
         return None
@@ -77,7 +78,7 @@ def _insurer_name(store: Any, rx: Prescription) -> str | None:
 
 
 def print_prescription(
-    store: Any,
+    store: Store,
     rx_id: str,
     out: str | Path | BinaryIO,
     *,
@@ -119,7 +120,7 @@ def print_prescription(
 
 
 def print_receipt(
-    store: Any, dispensing_id: str, out: str | Path | BinaryIO, *, roll: bool = False
+    store: Store, dispensing_id: str, out: str | Path | BinaryIO, *, roll: bool = False
 ) -> PrintedReceipt:
     """Render the receipt of dispensing `dispensing_id` (roll or A5), drug names from its prescription
     when the store has it, else from the catalog."""

@@ -14,6 +14,7 @@ from app.store.files import write_atomic
 
 if TYPE_CHECKING:
     from app.cli.context import Context
+    from smartcard.session import TokenSession
     from smartcard.trustlist import TrustList
 
 
@@ -29,7 +30,7 @@ def command_group(sub: Any, name: str, help_text: str) -> Any:
     return parser.add_subparsers(dest=f"{name}_cmd", metavar="ACTION", parser_class=type(parser))
 
 
-def ask_pin(session: Any, prompter: Prompter | None = None) -> str | None:
+def ask_pin(session: TokenSession, prompter: Prompter | None = None) -> str | None:
     """The PIN of the user's token `session` asked through `prompter` (the terminal's by default:
     `$NOSKHE_PIN` or typed), or None for a reader with a PIN pad (the user types it there)."""
     return (prompter or TerminalPrompter()).pin(
