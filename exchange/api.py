@@ -17,6 +17,8 @@ sockets and faults).
 | POST /dispensings                          | dispensing Bundle (+ X-Claim) → Task (receipt); 409    | yes |
 | GET  /ttac/{code}                          | Medication with status genuine/dispensed/expired; 404  |     |
 | GET  /reference/{kind}, GET /statement     | see `exchange.reference`                               |     |
+| GET  /sepas?{national-code|fida|unique-id|newborn}=X | SEPAS records of that patient from the caller (`exchange.sepas`) | |
+| GET  /sepas/records/{seq}                  | the document SEPAS keeps for one record                |     |
 | POST /batch                                | Bundle(batch) of keyed calls above → batch-response    | per entry |
 
 The key is the `Idempotency-Key` header (`exchange.idempotency`). Replays answer 200 with the stored body
@@ -42,6 +44,7 @@ from exchange.errors import ExchangeError, malformed
 from exchange.lookup import Lookup
 from exchange.prescriptions import Registry, parse
 from exchange.rules import check_prescription
+from exchange.sepas import Sepas
 from sync import fhir
 
 MAX_BATCH = 100
@@ -85,10 +88,14 @@ class ExchangeApi:
             lookup,
             dispensary,
         )
+        self.sepas = Sepas(db)
 
     def handle(self, req: Request) -> Answer:
         try:
-            return self._route(req)
+            answer = self._route(req)
+            if req.method in ("POST", "PUT") and answer.status < 300:
+                self.sepas.forward()  # SEPAS receives what was just registered, in its own transaction
+            return answer
         except ExchangeError as exc:
             return Answer(exc.status, exc.body())
         except Exception as exc:
@@ -166,6 +173,10 @@ class ExchangeApi:
             if req.headers.get("if-none-match", "").strip('"') == version:
                 return Answer(304, None, {"ETag": f'"{version}"'})
             return Answer(200, body, {"ETag": f'"{version}"'})
+        if m == "GET" and p == "/sepas":
+            return Answer(200, self.sepas.search(facility, req.query))
+        if (mt := re.fullmatch(r"/sepas/records/([0-9]+)", p)) and m == "GET":
+            return Answer(200, self.sepas.document(facility, int(mt.group(1))))
         if m == "GET" and p == "/statement":
             return Answer(
                 200, reference.statement(self.db, facility, req.query.get("from"), req.query.get("to"))

@@ -18,7 +18,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 
@@ -26,6 +26,9 @@ from app.canonical import canonical_bytes
 from app.errors import NoskheError
 from app.signing import Signer
 from sync.fhir.common import read_outcome
+
+if TYPE_CHECKING:
+    from app.services.sepas import SepasRecord
 
 CONNECT_TIMEOUT = 3.05
 READ_TIMEOUT = 30.0
@@ -269,3 +272,11 @@ class ExchangeClient:
 
     def rules_check(self, bundle: dict[str, Any]) -> dict[str, Any]:
         return self._json("POST", "/rules/$check", body=bundle)
+
+    def sepas(self, patient_kind: str, patient_value: str) -> list[SepasRecord]:
+        """What SEPAS holds for the patient (`national-code`, `fida`, `unique-id` or `newborn` = value) from
+        this facility (section 8-5), oldest first. Raises `ExchangeUnavailable`, `ExchangeRefused`, and
+        `FhirError` for an answer that is not SEPAS records."""
+        from sync.fhir.sepas import read_sepas_bundle
+
+        return read_sepas_bundle(self._json("GET", "/sepas", params={patient_kind: patient_value}))
