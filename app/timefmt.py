@@ -108,3 +108,25 @@ def format_time(value: dt.datetime | str | None, lang: str = "fa", *, seconds: b
 def format_times(value: dt.datetime | str | None, *, seconds: bool = False) -> tuple[str, str]:
     """(English, Persian) of `format_time`, for the two halves of a message."""
     return format_time(value, "en", seconds=seconds), format_time(value, "fa", seconds=seconds)
+
+
+def format_age(age: dt.timedelta, lang: str = "fa") -> str:
+    """How old something is, in the largest two units people say: `3 h 5 min`, `2 days 4 h`, `40 s` in
+    English; `۳ ساعت و ۵ دقیقه` in Persian (Persian digits). Negative ages count as zero."""
+    seconds = max(0, int(age.total_seconds()))
+    units = (
+        (86400, "day", "days", "روز"),
+        (3600, "h", "h", "ساعت"),
+        (60, "min", "min", "دقیقه"),
+        (1, "s", "s", "ثانیه"),
+    )
+    parts: list[tuple[int, str, str, str]] = []
+    for size, one, many, fa in units:
+        if seconds >= size or (size == 1 and not parts):
+            n, seconds = divmod(seconds, size)
+            parts.append((n, one, many, fa))
+        if len(parts) == 2:
+            break
+    if lang == "fa":
+        return " و ".join(to_persian_digits(f"{n} {fa}") for n, _, _, fa in parts)
+    return " ".join(f"{n} {one if n == 1 else many}" for n, one, many, _ in parts)

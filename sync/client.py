@@ -28,6 +28,7 @@ from app.signing import Signer
 from sync.fhir.common import read_outcome
 
 if TYPE_CHECKING:
+    from app.services.council import CouncilAnswer
     from app.services.sepas import SepasRecord
 
 CONNECT_TIMEOUT = 3.05
@@ -280,3 +281,27 @@ class ExchangeClient:
         from sync.fhir.sepas import read_sepas_bundle
 
         return read_sepas_bundle(self._json("GET", "/sepas", params={patient_kind: patient_value}))
+
+    def council(self, number: str) -> CouncilAnswer:
+        """The medical council's answer about member `number` (section 8-12): licence status, name,
+        specialty; status `not-found` when no member has that number. Raises `ExchangeUnavailable`,
+        `ExchangeRefused`, and `FhirError` for an answer that is not one."""
+        import datetime as _dt
+        import urllib.parse
+
+        from app.services.council import CouncilAnswer
+        from sync.fhir.council import read_council
+
+        reply = self.call("GET", "/council/" + urllib.parse.quote(number, safe=""), timeout=(2.0, 10.0))
+        refused = read_outcome(reply.body) if reply.status == 404 else None
+        if refused is not None and refused.code == "not-found":  # the council's answer: no such member
+            now = _dt.datetime.now(_dt.UTC).isoformat()
+            return CouncilAnswer(number=number, status="not-found", checked_at=now)
+        if reply.status >= 500:
+            raise ExchangeUnavailable(
+                "The medical council inquiry failed; try again shortly.",
+                "استعلام نظام پزشکی ناموفق بود؛ کمی بعد دوباره تلاش کنید.",
+            )
+        if not reply.ok:
+            raise reply.refusal()
+        return read_council(reply.body)

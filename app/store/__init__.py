@@ -15,6 +15,7 @@ repositories that each hold it:
 | `store.blobs`        | named files (trust list, rule sets, paper payloads)                  |
 | `store.audit`        | the hash-chained audit log                                           |
 | `store.catalog`      | drugs and insurers                                                   |
+| `store.council`      | the medical council's answers about prescribers, with their time     |
 
 Work through several repositories commits together inside `with store.transaction():`.
 The older one-call methods (`store.get_prescription`, `store.meta`, …) remain and delegate.
@@ -34,6 +35,7 @@ from app.errors import StoreError
 from app.identifiers import SiamId
 from app.signing import Signature
 from app.store.audit import AuditLog
+from app.store.council import CouncilAnswers
 from app.store.db import DB_NAME, KEY_NAME, ROLES, Connection, Database, default_user, now_iso
 from app.store.dispensings import DispensingRepository
 from app.store.keyfile import DEFAULT_LOG2_N, KeyFile
@@ -69,6 +71,7 @@ class Store:
         self.dispensings = DispensingRepository(self.db, self.audit, self._signatures)
         self.outbox = OutboxRepository(self.db)
         self.results = ExchangeResults(self.db)
+        self.council = CouncilAnswers(self.db)
 
     # ---- opening -------------------------------------------------------------------------------------
 
