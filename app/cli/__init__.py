@@ -18,7 +18,7 @@ from pathlib import Path
 
 from app import __version__
 from app.cli.context import Context
-from app.errors import NoskheError
+from app.errors import NoskheError, printable, shorten
 
 EXIT_OK = 0
 EXIT_USER_ERROR = 1
@@ -29,6 +29,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line and exit code 2, never a traceback."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
+        message = printable(message)
         self.exit(2, f"{self.prog}: error: {message} | خطا در فرمان: {message}\n")
 
 
@@ -101,27 +102,55 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted | متوقف شد", file=sys.stderr)
         return 130
-    except Exception:  # noqa: BLE001 — the edge: log it, show one line
+    except Exception as exc:  # noqa: BLE001 — the edge: a named failure is one line; else log it, show one line
+        named = _named_failure(exc, ctx)
+        if named is not None:
+            print(f"error: {named.en} | خطا: {named.fa}", file=sys.stderr)
+            return EXIT_USER_ERROR
         log = _crash_log(ctx)
-        print(
-            f"internal error, details in {log} | خطای داخلی؛ جزئیات در {log}",
-            file=sys.stderr,
-        )
+        where = f"details in {log}" if log else "no crash log could be written"
+        where_fa = f"جزئیات در {log}" if log else "گزارش خطا نوشته نشد"
+        print(f"internal error, {where} | خطای داخلی؛ {where_fa}", file=sys.stderr)
         return EXIT_INTERNAL
     finally:
-        ctx.close()
+        try:
+            ctx.close()
+        except Exception:  # noqa: BLE001, S110 — closing after a failure (disk full) must not hide it
+            pass
 
 
-def _crash_log(ctx: Context) -> Path:
+def _named_failure(exc: BaseException, ctx: Context) -> NoskheError | None:
+    """What a failure of the disk, the database file or a path the user gave means, as one line: disk full
+    (free space in the folder), a damaged store (restore the latest backup), a path that cannot be written
+    (missing folder, too long, not allowed). None for a failure that is a fault of the program."""
+    from app.store.db import user_error
+
+    mapped = user_error(exc, ctx.data_dir)
+    if mapped is not None or not isinstance(exc, OSError) or not exc.filename:
+        return mapped
+    name = shorten(str(exc.filename), 80)
+    reason = exc.strerror or type(exc).__name__
+    return NoskheError(f"Cannot use {name}: {reason}.", f"استفاده از {name} ممکن نشد: {reason}.")
+
+
+def _crash_log(ctx: Context) -> Path | None:
+    """Append the current traceback to `crash.log` in the data folder (mode 0600; the folder is private,
+    never a shared one like /tmp); returns its path, or None when it could not be written (disk full,
+    no folder). Never raises."""
     try:
-        ctx.data_dir.mkdir(parents=True, exist_ok=True)
+        text = traceback.format_exc()
+        ctx.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         path = ctx.data_dir / "crash.log"
-    except OSError:
-        path = Path(os.environ.get("TMPDIR", "/tmp")) / "noskhe-crash.log"
-    with open(path, "a", encoding="utf-8") as fh:
-        fh.write(traceback.format_exc())
-    logging.getLogger(__name__).debug("crash written to %s", path)
-    return path
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            os.fchmod(fd, 0o600)
+            os.write(fd, text.encode("utf-8", "replace"))
+        finally:
+            os.close(fd)
+        logging.getLogger(__name__).debug("crash written to %s", path)
+        return path
+    except BaseException:  # noqa: BLE001 — the log of a failure must not become a second failure
+        return None
 
 
 def _run_ui(ctx: Context) -> int:

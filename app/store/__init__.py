@@ -36,7 +36,7 @@ from app.identifiers import SiamId
 from app.signing import Signature
 from app.store.audit import AuditLog
 from app.store.council import CouncilAnswers
-from app.store.db import DB_NAME, KEY_NAME, ROLES, Connection, Database, default_user, now_iso
+from app.store.db import DB_NAME, KEY_NAME, ROLES, Connection, Database, damaged, default_user, now_iso
 from app.store.dispensings import DispensingRepository
 from app.store.keyfile import DEFAULT_LOG2_N, KeyFile
 from app.store.meta import BlobRepository, MetaRepository
@@ -130,7 +130,13 @@ class Store:
         store = cls(data_dir, data_key)
         store.db.migrate()
         store.metadata.set_many(
-            {"role": role, "facility": siam, "facility_name": facility_name, "created_at": now_iso()}
+            {
+                "role": role,
+                "facility": siam,
+                "facility_name": facility_name,
+                "created_at": now_iso(),
+                "integrity.checked_at": now_iso(),
+            }
         )
         store._set_actor()
         return store
@@ -141,15 +147,27 @@ class Store:
         store there, a database that does not match its key file, a newer schema) or `WrongPassphrase`; a
         wrong passphrase never modifies any file."""
         data_dir = Path(data_dir)
-        if not (data_dir / DB_NAME).exists():
+        db_file, keyfile = data_dir / DB_NAME, KeyFile(data_dir / KEY_NAME)
+        if keyfile.exists() and (not db_file.exists() or db_file.stat().st_size == 0):
+            # a key file says a store was made here: never start a new one over it
+            raise damaged(db_file, "missing or empty beside its key file")
+        if not db_file.exists():
             raise StoreError(
                 f"No Noskhe store in {data_dir}; run `noskhe init` first.",
                 f"در {data_dir} پایگاه داده‌ای نیست؛ ابتدا `noskhe init` را اجرا کنید.",
             )
-        data_key = KeyFile(data_dir / KEY_NAME).unwrap(passphrase)
+        data_key = keyfile.unwrap(passphrase)
         store = cls(data_dir, data_key)
         store.db.check_key()
-        store.db.migrate()
+        store.db.check_opened()
+        try:
+            store.db.migrate()
+            if store.db.full_check_due(store.metadata.get("integrity.checked_at")):
+                store.db.check_fully()
+                store.metadata.set("integrity.checked_at", now_iso())
+        except BaseException:
+            store.close()
+            raise
         store._set_actor()
         return store
 

@@ -9,6 +9,7 @@ as confidential as the workstation. Every backup is read back and opened before 
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import json
 import os
@@ -18,7 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.errors import StoreError
+from app.errors import DiskFull, StoreError
 from app.store.db import DB_NAME, KEY_NAME
 from app.store.files import fsync_dir, write_atomic
 
@@ -40,6 +41,7 @@ def create_backup(store: Store, path: Path, passphrase: str) -> dict[str, Any]:
     facility, role, schema, sha256 and size of the database bytes, row counts per table, the key file.
     Raises `StoreError` when the file cannot be written or does not read back the same."""
     path = Path(path)
+    store.db.check_fully()  # a damaged store is reported now, not copied into the backup
     with tempfile.TemporaryDirectory(prefix="noskhe-backup-") as tmp:
         snap = Path(tmp) / DB_NAME
         store.db.backup_to(snap)
@@ -59,6 +61,8 @@ def create_backup(store: Store, path: Path, passphrase: str) -> dict[str, Any]:
     try:
         write_atomic(path, MAGIC + struct.pack(">I", len(head)) + head + db_bytes)
     except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+            raise DiskFull(path.parent) from None
         raise StoreError(f"Cannot write the backup to {path}: {exc.strerror}.", f"نوشتن پشتیبان در {path} ممکن نشد.") from None
     check = verify_backup(path, passphrase)
     if check["counts"] != header["counts"]:

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import json
 import os
+import shutil
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -27,7 +29,7 @@ from typing import Any, Protocol
 import sqlcipher3
 
 from app.audit import Actor
-from app.errors import StoreError
+from app.errors import DiskFull, NoskheError, StoreDamaged, StoreError
 from app.store.schema import LATEST, MIGRATIONS
 
 
@@ -127,11 +129,10 @@ class Database:
         c.execute("BEGIN IMMEDIATE")
         try:
             yield c
-        except BaseException:
-            c.execute("ROLLBACK")
-            raise
-        else:
             c.execute("COMMIT")
+        except BaseException:
+            _rollback(c)  # SQLite may have rolled back already (disk full, I/O error): keep the first error
+            raise
 
     @contextlib.contextmanager
     def savepoint(self, name: str = "step") -> Iterator[None]:
@@ -145,8 +146,10 @@ class Database:
         try:
             yield
         except BaseException:
-            c.execute(f"ROLLBACK TO {name}")
-            c.execute(f"RELEASE {name}")
+            if c.in_transaction:
+                with contextlib.suppress(sqlcipher3.Error):
+                    c.execute(f"ROLLBACK TO {name}")
+                    c.execute(f"RELEASE {name}")
             raise
         c.execute(f"RELEASE {name}")
 
@@ -166,12 +169,63 @@ class Database:
         workstation's key file); closes the connection it tried."""
         try:
             self.conn().execute("SELECT count(*) FROM sqlite_master").fetchone()
-        except sqlcipher3.DatabaseError:
+        except sqlcipher3.DatabaseError as exc:
             self.close()
+            mapped = user_error(exc, self.data_dir)
+            if mapped is not None and not isinstance(mapped, StoreDamaged):
+                raise mapped from None  # disk full, unreadable: not the key's fault
             raise StoreError(
                 "The database does not match its key file (damaged, or from another workstation).",
                 "پایگاه داده با فایل کلیدش جور نیست (آسیب‌دیده یا از رایانه‌ای دیگر).",
             ) from None
+
+    #: above this size the opening check is the header and schema only; the full check runs on schedule
+    QUICK_CHECK_MAX = 64 * 1024 * 1024
+    #: how often opening runs the full check (SQLCipher's page HMACs and SQLite's structure), in seconds
+    FULL_CHECK_EVERY = 24 * 3600
+
+    def check_opened(self) -> None:
+        """The cheap check every opening runs, after `check_key`: the file was made by `Store.create` (it
+        has its schema table: a zero-length or emptied file is never taken for a new store) and, up to
+        `QUICK_CHECK_MAX` bytes, SQLite's `quick_check` reads every page (so SQLCipher checks each page's
+        HMAC). Raises `StoreDamaged` (with the way out: restore the latest backup), `DiskFull`."""
+        try:
+            c = self.conn()
+            made = c.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+            ).fetchone()
+            if not made:
+                raise damaged(self.path, "no schema: emptied or never finished")
+            if self.path.stat().st_size <= self.QUICK_CHECK_MAX:
+                bad = [str(r[0]) for r in c.execute("PRAGMA quick_check(3)").fetchall() if r[0] != "ok"]
+                if bad:
+                    raise damaged(self.path, bad[0])
+        except sqlcipher3.Error as exc:
+            self.close()
+            raise user_error(exc, self.data_dir) or damaged(self.path, str(exc)) from None
+        except StoreError:
+            self.close()
+            raise
+
+    def full_check_due(self, last: str | None) -> bool:
+        """Whether the scheduled full check is due, given when it last ran (ISO 8601, None: never)."""
+        if not last:
+            return True
+        try:
+            then = dt.datetime.fromisoformat(last)
+        except ValueError:
+            return True
+        return (dt.datetime.now(dt.UTC) - then).total_seconds() >= self.FULL_CHECK_EVERY
+
+    def check_fully(self) -> None:
+        """SQLCipher's `cipher_integrity_check` (every page's HMAC) and SQLite's `integrity_check`; raises
+        `StoreDamaged` naming the first problem (before a backup, and on schedule at opening)."""
+        try:
+            problems = self.integrity_problems()
+        except sqlcipher3.Error as exc:
+            raise user_error(exc, self.data_dir) or damaged(self.path, str(exc)) from None
+        if problems:
+            raise damaged(self.path, problems[0])
 
     # ---- schema --------------------------------------------------------------------------------------
 
@@ -229,6 +283,67 @@ class Database:
             dst.execute("PRAGMA journal_mode = DELETE")
         finally:
             dst.close()
+
+
+def _rollback(c: Connection) -> None:
+    """Roll back the open transaction, if SQLite has not already done so; never raises."""
+    if c.in_transaction:
+        with contextlib.suppress(sqlcipher3.Error):
+            c.execute("ROLLBACK")
+
+
+#: below this many free bytes, a failed write is the disk being full (SQLite reports some as I/O errors)
+LOW_SPACE = 4 * 1024 * 1024
+_NO_ROOM = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
+
+
+def disk_is_full(where: Path) -> bool:
+    """Whether the filesystem holding `where` (or its nearest existing parent) has almost no room left."""
+    p = Path(where)
+    while not p.exists() and p != p.parent:
+        p = p.parent
+    try:
+        return shutil.disk_usage(p).free < LOW_SPACE
+    except OSError:
+        return False
+
+
+def damaged(path: Path, problem: str = "") -> StoreDamaged:
+    """The refusal for a store that fails its checks: what is wrong and the way out (restore the latest
+    backup with `noskhe backup restore FILE`; the damaged files are kept aside, not deleted)."""
+    said = f" ({problem})" if problem else ""
+    return StoreDamaged(
+        f"The local store {path} is damaged{said}; it was not changed. Restore the latest backup:"
+        " `noskhe backup restore FILE`.",
+        f"پایگاه دادهٔ محلی {path} آسیب دیده است{said}؛ به آن دست زده نشد. آخرین پشتیبان را بازگردانید:"
+        " `noskhe backup restore FILE`.",
+        path=str(path),
+    )
+
+
+def user_error(exc: BaseException, data_dir: Path) -> NoskheError | None:
+    """The one-line refusal for a failure of the disk or the database file, or None when `exc` is not one:
+    no room (`OSError` ENOSPC/EFBIG/EDQUOT, SQLite's "disk is full", or an I/O error with the disk
+    almost full) → `DiskFull` naming the folder to free space in; a damaged file (SQLite's "malformed",
+    "not a database") → `StoreDamaged`; another I/O error → `StoreError` naming the file."""
+    if isinstance(exc, OSError):
+        where = Path(exc.filename).parent if exc.filename else data_dir
+        if exc.errno in _NO_ROOM:
+            return DiskFull(where)
+        return None
+    if not isinstance(exc, sqlcipher3.Error):
+        return None
+    text = str(exc).lower()
+    if "disk is full" in text or ("i/o error" in text and disk_is_full(data_dir)):
+        return DiskFull(data_dir)
+    if "malformed" in text or "not a database" in text or "corrupt" in text:
+        return damaged(data_dir / DB_NAME, str(exc))
+    if "i/o error" in text or "unable to open" in text or "readonly" in text:
+        return StoreError(
+            f"Cannot read or write the local store in {data_dir} ({exc}); check the disk and its permissions.",
+            f"خواندن یا نوشتن پایگاه داده در {data_dir} ممکن نشد ({exc})؛ دیسک و دسترسی‌ها را بررسی کنید.",
+        )
+    return None
 
 
 def _split_sql(script: str) -> list[str]:

@@ -1,0 +1,146 @@
+"""Faults of the disk and the database file, and hostile values, at the store and the CLI's edge: each one
+named in one line, nothing half-written, a damaged store never re-initialised nor silently used."""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from app.cli import _crash_log, _named_failure, main
+from app.cli.context import Context
+from app.errors import DiskFull, EditConflict, NoskheError, StoreDamaged, printable
+from app.store import Store
+from app.store.backup import create_backup
+from app.store.db import DB_NAME, KEY_NAME
+from tests.conftest import PASSPHRASE, make_prescription
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _cli(data_dir: Path, *argv: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "app", "--data-dir", str(data_dir), *argv],
+        env={**os.environ, "PYTHONPATH": str(ROOT), "NOSKHE_PASSPHRASE": PASSPHRASE, **env},
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )
+
+
+# ---- corruption ----------------------------------------------------------------------------------------
+
+
+def test_a_zero_length_database_beside_its_key_file_is_never_a_new_store(store, data_dir) -> None:
+    store.save_prescription(make_prescription())
+    store.close()
+    for suffix in ("", "-wal", "-shm"):
+        (data_dir / (DB_NAME + suffix)).unlink(missing_ok=True)
+    (data_dir / DB_NAME).write_bytes(b"")
+    with pytest.raises(StoreDamaged, match="restore the latest backup|Restore the latest backup"):
+        Store.open(data_dir, PASSPHRASE)
+    assert (data_dir / DB_NAME).stat().st_size == 0  # left as found, for whoever looks into it
+    with pytest.raises(NoskheError, match="already exists"):
+        Store.create(data_dir, PASSPHRASE, role="clinic", facility="10000001", kdf_log2_n=10)
+    done = _cli(data_dir, "audit", "verify")
+    assert done.returncode == 1 and "damaged" in done.stderr and "backup restore" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def _flip_middle(path: Path, n: int = 64) -> None:
+    raw = bytearray(path.read_bytes())
+    mid = len(raw) // 2
+    raw[mid : mid + n] = bytes(b ^ 0xFF for b in raw[mid : mid + n])
+    path.write_bytes(bytes(raw))
+
+
+def test_flipped_bytes_in_mid_file_stop_the_store_at_opening(store, data_dir, tmp_path) -> None:
+    for _ in range(20):
+        store.save_prescription(make_prescription())
+    store.checkpoint()
+    store.close()
+    _flip_middle(data_dir / DB_NAME)
+    with pytest.raises(StoreDamaged):
+        Store.open(data_dir, PASSPHRASE)
+    for argv in (("rx", "list"), ("audit", "verify"), ("backup", "create", str(tmp_path / "b.nbk"))):
+        done = _cli(data_dir, *argv)
+        assert done.returncode == 1, (argv, done.stderr)
+        assert "damaged" in done.stderr and "backup restore" in done.stderr, done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "b.nbk").exists()
+
+
+def test_a_backup_runs_the_full_check_first(store, tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(store.db, "integrity_problems", lambda: ["page 7: hmac check failed"])
+    with pytest.raises(StoreDamaged, match="hmac"):
+        create_backup(store, tmp_path / "b.nbk", PASSPHRASE)
+    assert not (tmp_path / "b.nbk").exists()
+
+
+def test_the_full_check_runs_on_schedule_at_opening(store, data_dir, monkeypatch) -> None:
+    store.set_meta("integrity.checked_at", "2000-01-01T00:00:00+00:00")
+    store.close()
+    calls: list[int] = []
+    monkeypatch.setattr("app.store.db.Database.integrity_problems", lambda self: calls.append(1) or [])
+    with Store.open(data_dir, PASSPHRASE) as s:
+        assert calls and s.meta("integrity.checked_at") > "2000"
+    with Store.open(data_dir, PASSPHRASE):
+        assert len(calls) == 1  # not again the same day
+
+
+# ---- disk full and the crash log -----------------------------------------------------------------------
+
+
+def test_disk_full_is_one_named_line(tmp_path) -> None:
+    ctx = Context(data_dir=tmp_path)
+    full = OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "out.pdf"))
+    named = _named_failure(full, ctx)
+    assert isinstance(named, DiskFull) and f"Disk full: free space in {tmp_path}" in named.en
+    assert isinstance(_named_failure(OSError(errno.EFBIG, "File too large", "x/y"), ctx), DiskFull)
+    long = OSError(errno.ENAMETOOLONG, "File name too long", "/" + "a" * 10_000)
+    named = _named_failure(long, ctx)
+    assert named is not None and len(named.en) < 200 and "File name too long" in named.en
+
+
+def test_the_crash_log_is_private_and_cannot_crash(tmp_path) -> None:
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError:
+        path = _crash_log(Context(data_dir=tmp_path / "d"))
+        assert path is not None and stat.S_IMODE(path.stat().st_mode) == 0o600
+        assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+        blocked = tmp_path / "file"
+        blocked.write_text("")
+        assert _crash_log(Context(data_dir=blocked / "d")) is None  # no folder: no log, no second failure
+
+
+def test_a_save_over_a_newer_version_is_refused(store) -> None:
+    rx = make_prescription()
+    store.save_prescription(rx)
+    stale = store.get_prescription(rx.id)
+    rx.version += 1
+    store.save_prescription(rx)
+    with pytest.raises(EditConflict):
+        store.save_prescription(stale)
+    assert store.get_prescription(rx.id).version == rx.version
+
+
+# ---- messages ------------------------------------------------------------------------------------------
+
+
+def test_control_characters_and_bidi_overrides_never_reach_a_message() -> None:
+    err = NoskheError("Unknown drug 'a\r\nb'.", "داروی «\u202eab\u2066» ناشناخته است.")
+    assert "\n" not in str(err) and "\r" not in str(err) and "\u202e" not in err.fa and "\u2066" not in err.fa
+    assert printable("نیم\u200cفاصله") == "نیم\u200cفاصله"  # ZWNJ is Persian spelling, kept
+
+
+def test_an_output_path_in_a_missing_folder_or_too_long_is_one_line(data_dir, capsys, monkeypatch) -> None:
+    monkeypatch.setenv("NOSKHE_PASSPHRASE", PASSPHRASE)
+    for target in (data_dir / "missing" / "x.nbk", Path("/" + "a" * 10_000)):
+        code = main(["--data-dir", str(data_dir), "backup", "create", str(target)])
+        err = capsys.readouterr().err
+        assert code == 1 and len(err.strip().splitlines()) == 1 and len(err) < 600, err
+        assert "Cannot" in err and "passphrase" not in err
