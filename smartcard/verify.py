@@ -12,6 +12,8 @@ signature value → key usage → validity at the signing time → untrusted cha
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
@@ -20,8 +22,14 @@ from asn1crypto import cms
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.serialization import Encoding
 from pyhanko.sign.validation.errors import SignatureValidationError
-from pyhanko.sign.validation.generic_cms import async_validate_detached_cms, extract_self_reported_ts
+from pyhanko.sign.validation.generic_cms import (
+    async_validate_detached_cms,
+    extract_self_reported_ts,
+    validate_sig_integrity,
+)
 from pyhanko.sign.validation.settings import KeyUsageConstraints
 
 from app.signature_policy import (
@@ -75,6 +83,84 @@ ACCEPTED_DIGESTS = frozenset({"sha256", "sha384", "sha512", "sha3_256", "sha3_38
 REQUIRED_SIGNED_ATTRIBUTES = ("content_type", "message_digest", "signing_time", "signing_certificate_v2")
 
 
+# ---- validated certificate paths ---------------------------------------------------------------------
+
+#: how many (signer certificate, trust list) paths are remembered (a pharmacy sees a few hundred signers)
+PATH_CACHE_SIZE = 4096
+
+
+class _PathCache:
+    """Certificate paths pyHanko has already validated, keyed by the signer certificate's SHA-256 and the
+    trust list (its version and its CA certificates' fingerprints), each with the span of time in which
+    every certificate of the path is valid. Only a path that validated is kept; a signature whose claimed
+    signing time falls outside the span is validated again in full. Revocation is not cached: it is the
+    trust list's CRLs, read for every signature (`TrustList.revocation`)."""
+
+    def __init__(self, size: int = PATH_CACHE_SIZE) -> None:
+        self.size = size
+        self._spans: OrderedDict[tuple[bytes, str, tuple[bytes, ...]], tuple[dt.datetime, dt.datetime]] = (
+            OrderedDict()
+        )
+        self._trust_keys: dict[int, tuple[object, tuple[bytes, ...]]] = {}
+        self._lock = threading.Lock()
+
+    def key(self, cert_der: bytes, trust: TrustList) -> tuple[bytes, str, tuple[bytes, ...]]:
+        cas = self._trust_keys.get(id(trust))
+        if cas is None or cas[0] is not trust:
+            fingerprints = tuple(c.fingerprint(hashes.SHA256()) for c in trust.ca_certificates)
+            cas = (trust, fingerprints)
+            with self._lock:
+                if len(self._trust_keys) > 64:
+                    self._trust_keys.clear()
+                self._trust_keys[id(trust)] = cas
+        digest = hashes.Hash(hashes.SHA256())
+        digest.update(cert_der)
+        return digest.finalize(), trust.version, cas[1]
+
+    def covers(self, key: tuple[bytes, str, tuple[bytes, ...]], moment: dt.datetime) -> bool:
+        with self._lock:
+            span = self._spans.get(key)
+            if span is None:
+                return False
+            self._spans.move_to_end(key)
+        return span[0] <= moment <= span[1]
+
+    def keep(self, key: tuple[bytes, str, tuple[bytes, ...]], path: object) -> None:
+        try:
+            certs = list(path.iter_certs(include_root=True))  # type: ignore[attr-defined]
+            span = (
+                max(c.not_valid_before for c in certs),
+                min(c.not_valid_after for c in certs),
+            )
+        except (AttributeError, TypeError, ValueError):
+            return
+        with self._lock:
+            self._spans[key] = span
+            self._spans.move_to_end(key)
+            while len(self._spans) > self.size:
+                self._spans.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._spans.clear()
+            self._trust_keys.clear()
+
+
+PATHS = _PathCache()
+
+
+def _integrity(
+    signed: cms.SignedData, signer: cms.SignerInfo, data: bytes, cert_der: bytes
+) -> tuple[bool, bool]:
+    """(intact, valid) of the signature alone — digest over `data` and signature value — as pyHanko's full
+    validation computes them, for a signer whose certificate path is already known good."""
+    algorithm = signer["digest_algorithm"]["algorithm"].native
+    h = hashes.Hash(getattr(hashes, algorithm.upper())())
+    h.update(data)
+    content_type = signed["encap_content_info"]["content_type"].native
+    return validate_sig_integrity(signer, asn1_x509.Certificate.load(cert_der), content_type, h.finalize())
+
+
 # ---- one CMS ------------------------------------------------------------------------------------------
 
 
@@ -103,9 +189,9 @@ def _signer_certificate(signed: cms.SignedData, signer: cms.SignerInfo) -> x509.
         if not isinstance(cert, asn1_x509.Certificate):
             continue
         if sid.name == "issuer_and_serial_number":
-            found = (
-                cert.issuer == sid.chosen["issuer"]
-                and cert.serial_number == sid.chosen["serial_number"].native
+            issuer = sid.chosen["issuer"]
+            found = cert.serial_number == sid.chosen["serial_number"].native and (
+                cert.issuer.dump() == issuer.dump() or cert.issuer == issuer  # same bytes: no name folding
             )
         else:
             found = cert.key_identifier == sid.chosen.native
@@ -163,24 +249,34 @@ def verify_detached(
         raise MissingSignedAttributes.because("signing_time", missing=["signing_time"])
     if signed_at > now + CLOCK_SKEW:
         raise FutureSigningTime.because()
+    cert_der = cert.public_bytes(Encoding.DER)
+    path_key = PATHS.key(cert_der, trust)
     try:
-        status = run_sync(
-            async_validate_detached_cms(
-                data,
-                signed,
-                signer_validation_context=trust.validation_context(signed_at),
-                key_usage_settings=KeyUsageConstraints(
-                    key_usage=set(SIGNING_USAGES), match_all_key_usages=False
-                ),
+        if PATHS.covers(path_key, signed_at):
+            # the same path validated before under this trust list: only the signature itself is checked
+            intact, valid = _integrity(signed, signer, data, cert_der)
+            trusted = True
+        else:
+            status = run_sync(
+                async_validate_detached_cms(
+                    data,
+                    signed,
+                    signer_validation_context=trust.validation_context(signed_at),
+                    key_usage_settings=KeyUsageConstraints(
+                        key_usage=set(SIGNING_USAGES), match_all_key_usages=False
+                    ),
+                )
             )
-        )
+            intact, valid, trusted = status.intact, status.valid, status.trusted
+            if intact and valid and trusted and status.validation_path is not None:
+                PATHS.keep(path_key, status.validation_path)
     except SignatureValidationError:
         raise BadSignatureValue.because() from None
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, AttributeError):
         raise SignatureMalformed.because() from None
-    if not status.intact:
+    if not intact:
         raise ContentMismatch.because()
-    if not status.valid:
+    if not valid:
         raise BadSignatureValue.because()
     if not key_usages(cert) & SIGNING_USAGES:
         raise WrongKeyUsage.because()
@@ -188,7 +284,7 @@ def verify_detached(
         raise CertificateNotYetValid.because()
     if signed_at > cert.not_valid_after_utc:
         raise CertificateExpired.because()
-    if not status.trusted:
+    if not trusted:
         raise UntrustedChain.because()
     revoked = trust.revocation(cert)
     if revoked is not None and revoked <= now:

@@ -178,8 +178,7 @@ class Drainer:
                     break
                 unreachable = 0
                 report.offline, report.error = False, None
-                mark_online(self.store)
-                self._apply(replies, report)
+                self._apply(replies, report)  # marks the exchange online in the same transaction
                 if progress is not None:
                     report.remaining = self.outbox.counts()["pending"]
                     progress(report)
@@ -235,7 +234,9 @@ class Drainer:
                 self.outbox.retry_later(row, at, item_failure=item_failure, reason=reason)
 
     def _apply(self, replies: list[tuple[messages.Outgoing, int, Any]], report: DrainReport) -> None:
+        """Every answer of a round, and that the exchange answered, in one local transaction."""
         with self.store.transaction():
+            mark_online(self.store)
             for o, status, body in replies:
                 row = o.row
                 try:

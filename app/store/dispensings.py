@@ -3,13 +3,13 @@ codes, cost split and signatures); every read and write is audited."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 
 from app.domain import Dispensing
 from app.signing import Signature
 from app.store.audit import AuditLog
-from app.store.db import Connection, Database, json_dumps, now_iso
+from app.store.db import Connection, Database, now_iso
+from app.store.packing import pack, unpack
 from app.store.patients import not_found
 from app.store.signatures import SignatureRepository
 
@@ -37,7 +37,7 @@ class DispensingRepository:
                 " updated_at, document) VALUES (?,?,?,?,?,?,?)",
                 (
                     d.id, d.prescription_id, d.state, d.tracking_code, d.dispensed_at.isoformat(), now_iso(),
-                    json_dumps(d.to_dict()),
+                    pack(d.to_dict()),
                 ),
             )
             for sig in signatures:
@@ -55,7 +55,7 @@ class DispensingRepository:
             )
         if not row:
             raise not_found("dispensing", "نسخه‌پیچی", dispensing_id)
-        return Dispensing.from_dict(json.loads(row[0]))
+        return Dispensing.from_dict(unpack(row[0]))
 
     def signatures_of(self, dispensing_id: str) -> list[Signature]:
         """The pharmacist's and the facility's signatures over the dispensing; empty when none are kept."""

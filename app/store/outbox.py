@@ -27,6 +27,7 @@ from typing import Any
 from app.errors import NoskheError, NotFound
 from app.ids import new_id
 from app.store.db import Connection, Database, json_dumps
+from app.store.packing import pack, unpack
 
 #: what a row asks of the exchange
 OPS = ("eligibility", "register", "edit", "cancel", "dispense")
@@ -113,7 +114,7 @@ class OutboxRow:
     def from_row(cls, row: Sequence[Any]) -> OutboxRow:
         """The row from the table's columns in `_COLUMNS` order."""
         d = dict(zip(_COLUMNS, row))
-        d["payload"] = json.loads(d["payload"])
+        d["payload"] = unpack(d["payload"])
         d["result"] = json.loads(d["result"]) if d["result"] else None
         d["state"] = OutboxState(d["state"])
         return cls(**d)
@@ -150,7 +151,7 @@ def insert_row(
         " VALUES (?,?,?,?,?,?,?,?,?,?)",
         (
             row_id, chain, subject, op, version, key or f"{op}:{subject}:v{version}:{row_id}",
-            json_dumps(payload), PENDING.value, now, now,
+            pack(payload), PENDING.value, now, now,
         ),
     )
     return row_id
@@ -213,7 +214,9 @@ class OutboxRepository:
         now = time.time() if now is None else now
         cols = ", ".join(f"o.{c}" for c in _COLUMNS)
         rows = self.db.conn().execute(
-            f"SELECT {cols} FROM outbox o WHERE o.state = ? AND o.next_attempt_at <= ?"
+            # `+next_attempt_at`: walk the pending rows in seq order on `outbox_heads` (state, seq) and stop
+            # at `limit`, rather than collect and sort every due row each round
+            f"SELECT {cols} FROM outbox o WHERE o.state = ? AND +o.next_attempt_at <= ?"
             " AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.chain = o.chain AND p.seq < o.seq"
             f" AND p.state NOT IN ({_marks(TERMINAL)})) ORDER BY o.seq LIMIT ?",
             (PENDING.value, now, *TERMINAL, limit),
@@ -269,7 +272,7 @@ class OutboxRepository:
             " ORDER BY seq DESC LIMIT 1",
             (chain, *ops, DONE.value, before_seq),
         ).fetchone()
-        return json.loads(row[0]) if row else None
+        return unpack(row[0]) if row else None
 
     # ---- changes made by the sync engine ----------------------------------------------------------
 

@@ -142,6 +142,27 @@ MIGRATIONS: list[tuple[int, str]] = [
         ALTER TABLE drugs_fts_3 RENAME TO drugs_fts;
         """,
     ),
+    (
+        4,
+        """
+        -- Every list and lookup the desktop makes is served by an index, newest first without a sort:
+        -- all prescriptions, today's or a date range (prescribed_at), by state, by patient; the sync's
+        -- "settled" scan (state, updated_at); dispensings by date; the outbox's chain heads in seq order
+        -- (state, seq), its rows by subject; the audit log by patient.
+        CREATE INDEX prescriptions_time ON prescriptions (prescribed_at, id);
+        CREATE INDEX prescriptions_state_time ON prescriptions (state, prescribed_at, id);
+        CREATE INDEX prescriptions_patient_time ON prescriptions (patient_value, prescribed_at, id);
+        CREATE INDEX prescriptions_state_updated ON prescriptions (state, updated_at);
+        DROP INDEX prescriptions_patient;
+        DROP INDEX prescriptions_state;
+        CREATE INDEX dispensings_time ON dispensings (dispensed_at, id);
+        CREATE INDEX outbox_heads ON outbox (state, seq);
+        CREATE INDEX outbox_subject ON outbox (subject, seq);
+        CREATE INDEX audit_log_patient ON audit_log (patient, seq);
+        -- Documents written from now on are compressed (app.store.packing: a BLOB with a format marker);
+        -- rows written before stay TEXT JSON and read as they are, so nothing is rewritten here.
+        """,
+    ),
 ]
 
 LATEST = MIGRATIONS[-1][0]
