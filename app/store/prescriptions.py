@@ -10,12 +10,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 
-from app.domain import IRAN_TZ, Prescription
+from app.domain import IRAN_TZ, Prescription, RxState
+from app.errors import EditConflict
 from app.signing import Signature
 from app.store.audit import AuditLog
-from app.store.db import Connection, Database, now_iso
+from app.store.db import Connection, Database, json_dumps, now_iso
 from app.store.outbox import TERMINAL, chain_of
-from app.store.packing import pack, unpack
+from app.store.packing import pack, unpack, unpack_text
 from app.store.patients import PatientRepository, not_found
 from app.store.signatures import SignatureRepository
 
@@ -45,6 +46,7 @@ class PrescriptionRepository:
         it; work done through the store's repositories inside `also` (or inside an enclosing
         `store.transaction()`) joins the same transaction. Any exception rolls everything back."""
         with self.db.transaction() as c:
+            self._refuse_conflicting(c, rx, bool(signatures))
             c.execute(
                 "INSERT OR REPLACE INTO prescriptions (id, version, state, patient_kind, patient_value, hid,"
                 " tracking_code, prescribed_at, updated_at, document) VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -65,6 +67,31 @@ class PrescriptionRepository:
             if also is not None:
                 also(c)
             self.audit.record(action, patient=str(rx.patient.id), obj=f"rx:{rx.id}/{rx.version}")
+
+    @staticmethod
+    def _refuse_conflicting(c: Connection, rx: Prescription, signed: bool) -> None:
+        """Inside the save's write transaction (which other writers wait for): refuse a save that would
+        take back a newer version, or sign a version number another save already signed differently (two
+        edits of one prescription at once, section 9-1 step 6). Raises `EditConflict`."""
+        row = c.execute("SELECT version FROM prescriptions WHERE id = ?", (rx.id,)).fetchone()
+        taken = row is not None and int(row[0]) > rx.version
+        if signed and not taken:
+            kept = c.execute(
+                "SELECT document FROM prescription_versions WHERE id = ? AND version = ?", (rx.id, rx.version)
+            ).fetchone()
+            # signed here just now (queued): that number must be new; kept as received: the same bytes
+            taken = kept is not None and (
+                rx.state is RxState.QUEUED or unpack_text(kept[0]) != json_dumps(rx.document())
+            )
+        if taken:
+            raise EditConflict(
+                f"Prescription {rx.id} was changed elsewhere while this edit was open (version {rx.version}"
+                " is taken); nothing was saved: show it again and redo the edit.",
+                f"نسخهٔ {rx.id} هم‌زمان جای دیگری تغییر کرد (ویرایش {rx.version} گرفته شده است)؛ چیزی ذخیره"
+                " نشد: دوباره آن را ببینید و ویرایش کنید.",
+                rx_id=rx.id,
+                version=rx.version,
+            )
 
     def get(self, rx_id: str) -> Prescription:
         """The prescription's current version; the read is audited (outcome `not-found` too). Raises
