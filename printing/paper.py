@@ -12,6 +12,7 @@ Callers rely on:
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -20,6 +21,7 @@ from app.domain import Facility, Prescription
 from app.errors import NoskheError
 from app.lifecycle import RxState
 from app.signing import SignatureRole, Signer
+from app.store.files import write_atomic
 from printing.fields import fields_from_prescription
 from printing.payload import (
     PaperPayloadError,
@@ -77,6 +79,19 @@ def _insurer_name(store: Store, rx: Prescription) -> str | None:
     return found.name_fa if found else cov.insurer_code
 
 
+def _private_sink(out: str | Path | BinaryIO) -> BinaryIO:
+    """Where a document is rendered: `out` itself when it is a stream, else memory, so that the file is
+    written whole (`_write_private`) or not at all."""
+    return io.BytesIO() if isinstance(out, (str, Path)) else out
+
+
+def _write_private(out: str | Path | BinaryIO, sink: BinaryIO) -> None:
+    """Write what was rendered into `sink` to the file `out` (when `out` is a path): atomically and
+    readable by its owner only (mode 0600: it holds patient data, section 11). Raises `OSError`."""
+    if isinstance(out, (str, Path)) and isinstance(sink, io.BytesIO):
+        write_atomic(Path(out), sink.getvalue(), mode=0o600)
+
+
 def print_prescription(
     store: Store,
     rx_id: str,
@@ -106,15 +121,17 @@ def print_prescription(
                 )
             payload = paper_payload(rx, signer(), embed_cert=embed_cert)
             store.put_blob(PAYLOAD_BLOB.format(id=rx.id, version=rx.version), payload.encode("ascii"))
+    sink = _private_sink(out)
     printed = render_prescription(
         rx,
-        out,
+        sink,
         facility=_facility(store, rx.facility_siam),
         payload=payload,
         signature=signatures.get(SignatureRole.PRESCRIBER),
         facility_signature=signatures.get(SignatureRole.FACILITY),
         insurer_name=_insurer_name(store, rx),
     )
+    _write_private(out, sink)
     _record(store, "prescription.print", str(rx.patient.id), f"rx:{rx.id}/{rx.version}")
     return printed
 
@@ -134,9 +151,11 @@ def print_receipt(
         drug = store.catalog.get(code)
         return drug.label_fa if drug else None
 
+    sink = _private_sink(out)
     printed = render_receipt(
-        d, out, facility=_facility(store, d.facility_siam), prescription=rx, drug_name=drug_name, roll=roll
+        d, sink, facility=_facility(store, d.facility_siam), prescription=rx, drug_name=drug_name, roll=roll
     )
+    _write_private(out, sink)
     _record(store, "receipt.print", str(rx.patient.id) if rx else None, f"disp:{d.id}")
     return printed
 

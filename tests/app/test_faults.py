@@ -144,3 +144,22 @@ def test_an_output_path_in_a_missing_folder_or_too_long_is_one_line(data_dir, ca
         err = capsys.readouterr().err
         assert code == 1 and len(err.strip().splitlines()) == 1 and len(err) < 600, err
         assert "Cannot" in err and "passphrase" not in err
+
+
+# ---- who can read what -------------------------------------------------------------------------------
+
+
+def test_a_printed_prescription_is_readable_by_its_owner_only(store, tmp_path) -> None:
+    from printing.paper import print_prescription
+
+    rx = make_prescription()
+    store.save_prescription(rx)
+    out = tmp_path / "rx.pdf"
+    old = os.umask(0o022)
+    try:
+        print_prescription(store, rx.id, out, qr=False)
+    finally:
+        os.umask(old)
+    assert out.read_bytes().startswith(b"%PDF") and stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
