@@ -176,6 +176,23 @@ def test_installed_cli_works_on_its_own_data(run, tmp_path: Path) -> None:
     assert run("--data-dir", data, "audit", "verify", **env).returncode == 0
 
 
+def test_installed_program_opens_a_store_of_the_previous_release(run, tmp_path: Path) -> None:
+    """An upgrade keeps data: the installed program migrates a copy of the previous release's store
+    (tests/fixtures/store-v*, see tests/app/test_upgrade.py) and lists what it holds."""
+    import json
+
+    (release,) = sorted((ROOT / "tests" / "fixtures").glob("store-v*"))[-1:]
+    manifest = json.loads((release / "manifest.json").read_text(encoding="utf-8"))
+    data = tmp_path / "upgraded"
+    shutil.copytree(release / "clinic", data)
+    env = {"NOSKHE_PASSPHRASE": manifest["passphrase"]}
+    listed = run("--data-dir", str(data), "rx", "list", **env)
+    assert listed.returncode == 0, listed.stderr
+    for rx_id in manifest["stores"]["clinic"]["prescriptions"]:
+        assert rx_id in listed.stdout
+    assert run("--data-dir", str(data), "audit", "verify", **env).returncode == 0
+
+
 @pytest.mark.skipif(shutil.which("softhsm2-util") is None, reason="the demo's test tokens need softhsm2")
 def test_installed_demo_runs_headless(run, tmp_path: Path) -> None:
     out = tmp_path / "demo"
