@@ -273,6 +273,8 @@ class Workstation:
             from sync.engine import SyncEngine
 
             self._sync = SyncEngine(self.store, self.client, **self._engine_options)
+            # a refreshed trust list (new CRLs, suspended prescribers) is the one used from then on
+            self._sync.listeners.append(lambda event, _: self.forget_trust() if event == "refreshed" else None)
         return self._sync
 
     # ---- closing ----------------------------------------------------------------------------------

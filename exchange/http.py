@@ -8,6 +8,8 @@ Admin calls (header `X-Admin-Token`), never subject to faults:
     GET     /admin/stats      counts proving exactly-once effects
     POST    /admin/facilities {"siam", "kind", "name", "active"} registers or changes a facility
     GET     /admin/ttac-sample?drug=CODE&n=N   genuine, undispensed pack codes (the shelf of a demo pharmacy)
+    POST    /admin/council    {"number", "status": "suspended" | "active", "name"} the medical council's
+                              verdict on a prescriber; the trust list is published again with it
 """
 
 from __future__ import annotations
@@ -181,6 +183,14 @@ class Handler(BaseHTTPRequestHandler):
                         (f["siam"], f["kind"], f.get("name", ""), 1 if f.get("active", True) else 0),
                     )
                 return Answer(200, f)
+            if req.path == "/admin/council" and req.method == "POST":
+                from exchange.seed import set_council_status
+
+                m = req.json()
+                version = set_council_status(
+                    self.server.db, str(m["number"]), str(m.get("status", "suspended")), m.get("name", "")
+                )
+                return Answer(200, {**m, "trustlist": version})
             if req.path == "/admin/ttac-sample":
                 today = dt.date.today().isoformat()
                 rows = self.server.db.all(

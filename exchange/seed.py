@@ -131,7 +131,7 @@ def seed(db: ExchangeDB, trust_list_json: bytes | None = None) -> None:
     now = utcnow()
     if db.meta("seeded"):
         if trust_list_json is not None:
-            publish(db, "trustlist", trust_list_json.decode("utf-8"))
+            publish_trust_list(db, trust_list_json)
         return
     today = dt.date.today()
     with db.write() as c:
@@ -187,7 +187,43 @@ def seed(db: ExchangeDB, trust_list_json: bytes | None = None) -> None:
     )
     publish(db, "rules", json.dumps(RULES, ensure_ascii=False), version=RULES["version"])
     if trust_list_json is not None:
-        publish(db, "trustlist", trust_list_json.decode("utf-8"))
+        publish_trust_list(db, trust_list_json)
+
+
+def publish_trust_list(db: ExchangeDB, trust_list_json: bytes | None = None) -> str | None:
+    """Publish the trust list (`trust_list_json`, else the one published now) carrying the prescribers the
+    medical council has suspended (`suspended_prescribers`: council number, name, since), so pharmacies
+    refuse their paper prescriptions offline; returns its version, None when there is no list yet."""
+    if trust_list_json is None:
+        row = db.one("SELECT body FROM reference WHERE kind = 'trustlist'")
+        if row is None:
+            return None
+        trust_list_json = row[0].encode("utf-8")
+    doc = json.loads(trust_list_json)
+    suspended = [
+        {k: v for k, v in (("council", r[0]), ("name", r[1]), ("since", r[2] or "")) if v}
+        for r in db.all(
+            "SELECT c.number, c.name, (SELECT min(e.at) FROM events e WHERE e.kind = 'suspended'"
+            " AND e.subject = c.number) FROM council c WHERE c.status != 'active' ORDER BY c.number"
+        )
+    ]
+    doc.pop("suspended_prescribers", None)
+    if suspended:
+        doc["suspended_prescribers"] = suspended
+    return publish(db, "trustlist", json.dumps(doc, indent=1, ensure_ascii=False))
+
+
+def set_council_status(db: ExchangeDB, number: str, status: str, name: str = "") -> str | None:
+    """Change a medical council member's licence status (`active`, `suspended`…; a member not known yet is
+    added as a GP) and publish the trust list again with the suspensions; returns its new version."""
+    with db.write() as c:
+        c.execute(
+            "INSERT INTO council (number, name, status, specialty) VALUES (?,?,?,?) ON CONFLICT (number)"
+            " DO UPDATE SET status = excluded.status",
+            (number, name or number, status, "پزشک عمومی"),
+        )
+        ExchangeDB.event(c, "admin", "suspended" if status != "active" else "reinstated", number)
+    return publish_trust_list(db)
 
 
 def publish(db: ExchangeDB, kind: str, body: str, version: str | None = None) -> str:

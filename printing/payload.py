@@ -346,8 +346,9 @@ def verify(
     `cert_ref`) for payloads that do not carry theirs. The signature is checked by the one verifier,
     `smartcard.verify.verify`, as a document of kind `paper`: signed by the prescriber alone, with a valid
     CAdES-BES signature from a trusted, unrevoked certificate, whose holder is the prescriber the payload
-    names (council number). Returns the `VerifiedPaper`; raises `PaperSignatureError` whose
-    `details['reason']` is unknown-signer, not-prescriber (wrong role or another prescriber), or the
+    names (council number), and who is not suspended by the medical council as far as the trust list
+    knows. Returns the `VerifiedPaper`; raises `PaperSignatureError` whose `details['reason']` is
+    unknown-signer, not-prescriber (wrong role or another prescriber), prescriber-suspended, or the
     verifier's own reason (weak-digest, tampered, untrusted, revoked, expired, …)."""
     from smartcard.errors import SignatureInvalid
     from smartcard.verify import ClaimedSignature
@@ -373,6 +374,15 @@ def verify(
             "bad-signature", f"its signature cannot be read ({exc}).", "امضای آن خوانا نیست."
         ) from exc
     result = verified.by_role[SignatureRole.PRESCRIBER]
+    suspended = trust.suspension(council)
+    if suspended is not None:  # the trust list carries the medical council's suspensions, refreshed with it
+        since = f" since {suspended.since[:10]}" if suspended.since else ""
+        raise _refused(
+            "prescriber-suspended",
+            f"its prescriber (council number {council}) is suspended by the medical council{since}; "
+            "it must not be dispensed.",
+            f"پروانهٔ تجویزگر آن (شماره نظام {council}) تعلیق شده است و نباید پیچیده شود.",
+        )
     return VerifiedPaper(payload=payload, signer=result.signer, result=result)
 
 

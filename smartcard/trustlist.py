@@ -3,7 +3,13 @@
 File format (what `noskhe devtoken init` writes and the exchange will publish), UTF-8 JSON:
 
     {"format": "noskhe-trust-list/1", "version": "2026-11-22.1", "fetched_at": "2026-11-22T08:00:00+00:00",
-     "ca_certificates": ["-----BEGIN CERTIFICATE-----\\n..."], "crls": ["<base64 DER>"]}
+     "ca_certificates": ["-----BEGIN CERTIFICATE-----\\n..."], "crls": ["<base64 DER>"],
+     "suspended_prescribers": [{"council": "555555", "name": "…", "since": "2026-11-20T09:00:00+00:00"}]}
+
+`suspended_prescribers` (optional) names the prescribers whose medical council licence is suspended, as the
+exchange publishes them with the list (refreshed with it): a paper prescription of theirs is refused offline
+with that reason, as the exchange refuses their registrations. A CRL revokes a certificate; a suspension
+stops a person whatever certificate he signs with.
 
 or a directory of `*.pem`/`*.crt`/`*.cer` CA certificates and `*.crl` files (DER or PEM), with an optional
 `VERSION` file. Every CRL must be signed by a CA of the list. Cached in the store as one blob (`BLOB_NAME`).
@@ -60,11 +66,26 @@ def _to_asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
 
 
 @dataclass(frozen=True)
+class Suspension:
+    """A prescriber the medical council has suspended: his council number, name and since when (ISO 8601
+    text, "" when not known)."""
+
+    council: str
+    name: str = ""
+    since: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        """`{"council", "name", "since"}`, empty fields left out."""
+        return {k: v for k, v in (("council", self.council), ("name", self.name), ("since", self.since)) if v}
+
+
+@dataclass(frozen=True)
 class TrustList:
     ca_certificates: tuple[x509.Certificate, ...]
     crls: tuple[x509.CertificateRevocationList, ...]
     version: str
     fetched_at: dt.datetime
+    suspended: tuple[Suspension, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.ca_certificates:
@@ -78,18 +99,16 @@ class TrustList:
 
     # ---- formats -----------------------------------------------------------------------------------
     def to_json(self) -> bytes:
-        return json.dumps(
-            {
-                "format": FORMAT,
-                "version": self.version,
-                "fetched_at": self.fetched_at.isoformat(),
-                "ca_certificates": [
-                    c.public_bytes(Encoding.PEM).decode("ascii") for c in self.ca_certificates
-                ],
-                "crls": [base64.b64encode(c.public_bytes(Encoding.DER)).decode("ascii") for c in self.crls],
-            },
-            indent=1,
-        ).encode("utf-8")
+        doc: dict[str, Any] = {
+            "format": FORMAT,
+            "version": self.version,
+            "fetched_at": self.fetched_at.isoformat(),
+            "ca_certificates": [c.public_bytes(Encoding.PEM).decode("ascii") for c in self.ca_certificates],
+            "crls": [base64.b64encode(c.public_bytes(Encoding.DER)).decode("ascii") for c in self.crls],
+        }
+        if self.suspended:
+            doc["suspended_prescribers"] = [s.to_dict() for s in self.suspended]
+        return json.dumps(doc, indent=1).encode("utf-8")
 
     @classmethod
     def from_json(cls, data: bytes) -> TrustList:
@@ -105,7 +124,11 @@ class TrustList:
             fetched = dt.datetime.fromisoformat(doc["fetched_at"])
             if fetched.tzinfo is None:
                 fetched = fetched.replace(tzinfo=dt.UTC)
-            return cls(certs, crls, str(doc["version"]), fetched)
+            suspended = tuple(
+                Suspension(str(s["council"]), str(s.get("name", "")), str(s.get("since", "")))
+                for s in doc.get("suspended_prescribers") or ()
+            )
+            return cls(certs, crls, str(doc["version"]), fetched, suspended)
         except TrustListError:
             raise
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -162,6 +185,15 @@ class TrustList:
         return None if data is None else cls.from_json(data)
 
     # ---- questions ---------------------------------------------------------------------------------
+    def suspension(self, council: str | None) -> Suspension | None:
+        """The suspension of the prescriber with medical council number `council`, or None (not suspended
+        as far as this list knows, or no number)."""
+        return next((s for s in self.suspended if council and s.council == council), None)
+
+    def with_suspensions(self, suspended: tuple[Suspension, ...]) -> TrustList:
+        """The same list carrying `suspended` as its suspended prescribers (what the exchange publishes)."""
+        return TrustList(self.ca_certificates, self.crls, self.version, self.fetched_at, tuple(suspended))
+
     def is_stale(self, now: dt.datetime, max_age: dt.timedelta = DEFAULT_MAX_AGE) -> bool:
         """True when fetched longer than `max_age` ago or a CRL is past its next update."""
         if now - self.fetched_at > max_age:
@@ -231,4 +263,5 @@ class TrustList:
             "fetched_at": self.fetched_at.isoformat(),
             "cas": [c.subject.rfc4514_string() for c in self.ca_certificates],
             "crls": len(self.crls),
+            "suspended_prescribers": [s.council for s in self.suspended],
         }
