@@ -26,12 +26,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from app.domain import Drug, Insurer
-from app.store.catalog import DRUG_COLUMNS, CatalogTables
 from app.text import ZWNJ, fold_for_search, to_ascii_digits
 
 if TYPE_CHECKING:
     from app.store import Store
+    from app.store.catalog import CatalogTables
 
+#: a drug row's columns, in the order the store keeps them (`app.store.catalog` reads and writes this order)
+DRUG_COLUMNS = ("code", "generic_fa", "generic_en", "form", "form_fa", "strength", "route", "atc", "price")
 _COLUMNS = DRUG_COLUMNS
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 _NON_WORD = re.compile(r"\W+", re.UNICODE)
@@ -183,7 +185,7 @@ class Catalog:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.tables = CatalogTables(store)
+        self.tables = store.catalog_tables
 
     # ---- loading ---------------------------------------------------------------------------------------
 

@@ -3,8 +3,10 @@
 An edge A → B means module A imports module B somewhere: at module level or inside a function, a method or a
 `try`. Imports under `if TYPE_CHECKING:` (or `typing.TYPE_CHECKING`) are left out: they never run. Only
 modules of the project's own packages are nodes; `from pkg import name` points at the submodule `pkg.name`
-when there is one, else at `pkg` itself. Importing a submodule also runs its parent packages' `__init__`,
-but those implicit edges are not drawn: a package that re-exports its own submodules is not a cycle.
+when there is one, else at `pkg` itself. Importing a submodule also runs its parent packages' `__init__`:
+that implicit edge is drawn when the importer is outside the package (`app.catalog` importing
+`app.store.catalog` runs `app/store/__init__.py`, so it depends on `app.store`), and not drawn inside it (a
+package that re-exports its own submodules is not a cycle).
 """
 
 from __future__ import annotations
@@ -99,6 +101,17 @@ def _project_target(target: str, known: set[str]) -> str | None:
     return None
 
 
+def _outside_parents(module: str, target: str, known: set[str]) -> list[str]:
+    """The packages whose `__init__` importing `target` runs and that `module` is not inside of."""
+    parts = target.split(".")
+    out = []
+    for n in range(1, len(parts)):
+        pkg = ".".join(parts[:n])
+        if pkg in known and not (module == pkg or module.startswith(pkg + ".")):
+            out.append(pkg)
+    return out
+
+
 def graph(root: Path = ROOT, packages: tuple[str, ...] = PACKAGES) -> dict[str, dict[str, Import]]:
     """module → {imported project module → the first statement importing it}."""
     files = module_files(root, packages)
@@ -111,6 +124,8 @@ def graph(root: Path = ROOT, packages: tuple[str, ...] = PACKAGES) -> dict[str, 
             target = imp.target if imp.target in known else _project_target(imp.base or imp.target, known)
             if target is not None and target != module:
                 edges.setdefault(target, imp)
+                for parent in _outside_parents(module, target, known):
+                    edges.setdefault(parent, imp)
         out[module] = edges
     return out
 

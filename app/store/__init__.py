@@ -35,6 +35,7 @@ from app.errors import StoreError
 from app.identifiers import SiamId
 from app.signing import Signature
 from app.store.audit import AuditLog
+from app.store.catalog import CatalogTables
 from app.store.council import CouncilAnswers
 from app.store.db import DB_NAME, KEY_NAME, ROLES, Connection, Database, damaged, default_user, now_iso
 from app.store.dispensings import DispensingRepository
@@ -222,6 +223,11 @@ class Store:
             address=m("facility_address") or "",
             phone=m("facility_phone") or "",
         )
+
+    @property
+    def catalog_tables(self) -> CatalogTables:
+        """The catalog's tables (drugs, search keys, synonyms, insurers) over this store's database."""
+        return CatalogTables(self)
 
     @property
     def catalog(self) -> Catalog:

@@ -14,7 +14,9 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Protocol
 
-DRUG_COLUMNS = ("code", "generic_fa", "generic_en", "form", "form_fa", "strength", "route", "atc", "price")
+from app.catalog import DRUG_COLUMNS
+from app.store.db import Connection
+
 SYNONYMS_BLOB = "catalog.synonyms"
 #: meta keys: the search keys' format (to rebuild them when it changes) and a counter bumped by every load
 INDEX_FORMAT_KEY = "catalog.index_format"
@@ -24,9 +26,9 @@ _SELECT = ", ".join(DRUG_COLUMNS)
 
 
 class _Database(Protocol):
-    def conn(self) -> Any: ...
+    def conn(self) -> Connection: ...
 
-    def transaction(self) -> contextlib.AbstractContextManager[Any]: ...
+    def transaction(self) -> contextlib.AbstractContextManager[Connection]: ...
 
 
 class CatalogTables:
@@ -58,7 +60,7 @@ class CatalogTables:
                 c.execute("DELETE FROM drugs")
                 c.execute("DELETE FROM drugs_fts")
             for values, names, extra in rows:
-                rowid = int(c.execute(insert, list(values)).lastrowid)
+                rowid = int(c.execute(insert, list(values)).lastrowid or 0)
                 replaced = rowid_of.get(values[0])  # a code given twice is kept once, the last time
                 if replaced is not None:
                     keys.pop(replaced, None)
@@ -97,6 +99,7 @@ class CatalogTables:
     # ---- reading ---------------------------------------------------------------------------------------
 
     def count(self) -> int:
+        """The number of drugs in the catalog (MOXA codes, section 8)."""
         return int(self.db.conn().execute("SELECT count(*) FROM drugs").fetchone()[0])
 
     def get(self, code: str) -> tuple[Any, ...] | None:
