@@ -222,6 +222,13 @@ class Workstation:
             self._client = None
             self._sync = None
 
+    def _log_in_again(self, signer: Signer, purpose: str) -> None:
+        """A kept token signer whose session was locked (idle lock, token pulled out and put back, logout)
+        is logged in again, its PIN asked through the prompter; a PKCS#12 signer needs nothing."""
+        session = getattr(signer, "session", None)
+        if session is not None and session.state.value != "ready":
+            session.login(self.prompter.pin(session.label, pin_pad=bool(session.info.pin_pad), purpose=purpose))
+
     def _p12_signer(self, path: str, purpose: str, role: SignatureRole) -> Signer:
         from smartcard.p12 import P12Signer
 
