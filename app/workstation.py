@@ -168,8 +168,15 @@ class Workstation:
         return self._trust
 
     def forget_trust(self) -> None:
-        """Drop the cached trust list (after a refresh or an import), so the next use reloads it."""
+        """Drop the cached trust list (after a refresh or an import): the next use reloads it, and the
+        signers already open check their own certificates against the new one (its CRLs) from now on."""
         self._trust = None
+        for signer in (self._user, self._seal):
+            if signer is not None and hasattr(signer, "trust"):
+                try:
+                    signer.trust = self.trust
+                except NoskheError:  # no list any more: the next signature reports it
+                    self._user = self._seal = None
 
     # ---- signers ----------------------------------------------------------------------------------
 
@@ -177,6 +184,8 @@ class Workstation:
         """The signer of the person at the keyboard: prescriber at a clinic, pharmacist at a pharmacy.
         Logs in to the token (PIN from the prompter) on first use. Raises `ConfigError` when nothing is
         configured, `TokenError`/`WrongPin`/`PinLocked` from the token, `TrustListError`."""
+        if self._user is not None:
+            self._log_in_again(self._user, "user")
         if self._user is None:
             role = self.user_role
             p12 = self.setting("signing.user_p12")
@@ -194,6 +203,8 @@ class Workstation:
 
     def seal(self) -> Signer:
         """The facility seal (مهر سازمانی), on a token or a PKCS#12 file; asked through the prompter."""
+        if self._seal is not None:
+            self._log_in_again(self._seal, "facility")
         if self._seal is None:
             p12 = self.setting("signing.facility_p12", "NOSKHE_FACILITY_P12")
             if p12:
