@@ -97,7 +97,7 @@ def test_a_seal_on_a_token_is_logged_in_with_the_pin_the_prompter_gives(clinic_d
         "load",
         classmethod(lambda cls, config: SimpleNamespace(session=lambda label: session)),
     )
-    monkeypatch.setattr(smartcard.signer, "TokenSigner", lambda s, role, trust: SimpleNamespace(role=role))
+    monkeypatch.setattr(smartcard.signer, "TokenSigner", lambda s, role, trust, **kw: SimpleNamespace(role=role))
     monkeypatch.setenv("NOSKHE_FACILITY_PIN", "999999")
 
     class Asked(FixedPrompter):
@@ -115,3 +115,44 @@ def test_a_seal_on_a_token_is_logged_in_with_the_pin_the_prompter_gives(clinic_d
         ws.seal()  # kept: not asked twice
     assert logins == ["123456"] and prompter.purposes == ["facility"]
     assert ("pin", "clinic-seal") in prompter.asked
+
+
+def test_a_locked_token_is_logged_in_again_through_the_prompter(clinic_dir, monkeypatch) -> None:
+    """The desktop's idle lock or a pulled-out token locks the session the workstation keeps: the next
+    signature asks the PIN again through the prompter instead of failing for the rest of the day."""
+    import smartcard.signer
+    import smartcard.tokens
+
+    logins: list[str | None] = []
+
+    def login(pin: str | None) -> None:
+        logins.append(pin)
+        session.state.value = "ready"
+
+    session = SimpleNamespace(
+        label="gp-token", state=SimpleNamespace(value="locked"), info=SimpleNamespace(pin_pad=False), login=login
+    )
+    monkeypatch.setattr(
+        smartcard.tokens.Pkcs11Module,
+        "load",
+        classmethod(lambda cls, config: SimpleNamespace(session=lambda label: session)),
+    )
+    monkeypatch.setattr(
+        smartcard.signer,
+        "TokenSigner",
+        lambda s, role, trust, **kw: SimpleNamespace(role=role, session=s, trust=trust),
+    )
+    prompter = FixedPrompter(pins={"gp-token": "1234"}, passphrases={"store": harness.PASSPHRASE})
+    with Workstation.open(clinic_dir, prompter) as ws:
+        ws.store.set_meta("signing.user_p12", "")
+        ws.store.set_meta("signing.user_token", "gp-token")
+        first = ws.user_signer()
+        assert ws.user_signer() is first and logins == ["1234"]  # logged in: not asked again
+        session.state.value = "locked"  # idle lock, or the token was pulled out and put back
+        assert ws.user_signer() is first
+        assert logins == ["1234", "1234"]
+        assert [a for a in prompter.asked if a[0] == "pin"] == [("pin", "gp-token"), ("pin", "gp-token")]
+        # a refreshed trust list reaches the signer already open
+        old = first.trust
+        ws.forget_trust()
+        assert first.trust is not old and first.trust is ws.trust
