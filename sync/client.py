@@ -64,9 +64,12 @@ class Reply:
 
     @property
     def ok(self) -> bool:
+        """True for a 2xx answer."""
         return 200 <= self.status < 300
 
     def refusal(self) -> ExchangeRefused:
+        """This answer as an `ExchangeRefused` (not raised): the code and Persian/English messages of its
+        OperationOutcome, or `http-<status>` when the body carries none."""
         o = read_outcome(self.body)
         if o is None:
             return ExchangeRefused(
@@ -80,6 +83,8 @@ class Reply:
 
 
 def unreachable(url: str, exc: Exception) -> Unreachable:
+    """The `Unreachable` error (not raised) for the exchange at `url` that did not answer, `exc` saying
+    how."""
     return Unreachable(
         f"The exchange at {url} did not answer ({type(exc).__name__}); the work stays queued.",
         "سامانهٔ تبادل پاسخ نداد؛ کارها در صف می‌مانند.",
@@ -142,6 +147,9 @@ class ExchangeClient:
         return Reply(r.status_code, parsed, dict(r.headers))
 
     def login(self) -> str:
+        """Log this facility in (9-1-1 / 9-2-1: the facility seal signs {siam, nonce, issuedAt UTC}); returns
+        the bearer token, kept until `expires_in` seconds less 30. Raises `ExchangeUnavailable` (no answer,
+        5xx), `ExchangeRefused` (unknown facility, bad certificate) and the seal's smartcard errors."""
         claim = canonical_bytes(
             {
                 "siam": self.siam,
@@ -217,9 +225,15 @@ class ExchangeClient:
             return False
 
     def search(self, field: str, value: str) -> dict[str, Any]:
+        """A FHIR searchset Bundle of the open prescriptions whose `field` (`national-code`, `fida`,
+        `unique-id`, `newborn`, `hid` or `tracking`) is `value` (9-2-3 retrieve by a unique key). Raises
+        `ExchangeUnavailable` (no answer, 5xx) or `ExchangeRefused`."""
         return self._json("GET", "/prescriptions", params={field: value})
 
     def status(self, ref: str) -> dict[str, Any]:
+        """The exchange's status of one prescription (`ref`: id or tracking code): {id, trackingCode, hid,
+        version, state, dispensedLines, dispensings, conflicts…}. Raises `ExchangeUnavailable` or
+        `ExchangeRefused` (e.g. 404 not-found)."""
         return self._json("GET", f"/prescriptions/{ref}")
 
     def statuses(self, ids: list[str]) -> list[dict[str, Any]]:
@@ -227,9 +241,14 @@ class ExchangeClient:
         return self._json("POST", "/prescriptions/$status", body={"ids": ids})["statuses"]
 
     def claim(self, ref: str) -> dict[str, Any]:
+        """Claim prescription `ref` for dispensing here (9-2-6, one pharmacy at a time): {prescription, claim
+        (the secret), claimedAt (UTC), expiresIn (seconds), status}. Raises `ExchangeRefused` (409: dispensed,
+        cancelled or claimed by another pharmacy) or `ExchangeUnavailable`."""
         return self._json("POST", f"/prescriptions/{ref}/$claim")
 
     def release(self, ref: str, secret: str | None) -> dict[str, Any]:
+        """Give back this pharmacy's claim on `ref` (`secret` from `claim`, or None): {prescription,
+        released: bool}. Raises `ExchangeRefused` (403 not-your-claim) or `ExchangeUnavailable`."""
         return self._json(
             "POST", f"/prescriptions/{ref}/$release", headers={"X-Claim": secret} if secret else None
         )
@@ -268,10 +287,16 @@ class ExchangeClient:
         return reply.body
 
     def statement(self, start: str | None = None, end: str | None = None) -> dict[str, Any]:
+        """This facility's financial statement (9-1-8 / 9-2-9) for the days `start`..`end` (ISO dates, both
+        included; default this month): {facility, kind, from, to, lines: [{at, insurer, patient (rials)…}],
+        totals}. Raises `ExchangeUnavailable` or `ExchangeRefused`."""
         params = {k: v for k, v in (("from", start), ("to", end)) if v}
         return self._json("GET", "/statement", params=params)
 
     def rules_check(self, bundle: dict[str, Any]) -> dict[str, Any]:
+        """The insurance and clinical rules on a prescription Bundle before it is registered (9-1-4; nothing
+        is kept): `RulesResult.to_dict`'s {findings, costs per line and total (rials), rejected,
+        ruleSet}. Raises `ExchangeUnavailable` or `ExchangeRefused` (e.g. a malformed bundle)."""
         return self._json("POST", "/rules/$check", body=bundle)
 
     def sepas(self, patient_kind: str, patient_value: str) -> list[SepasRecord]:

@@ -92,11 +92,15 @@ class SyncEngine:
         return up
 
     def refresh(self) -> dict[str, str]:
+        """Fetch the reference data that changed (MOXA codes, tariffs…, section 8): per kind "updated",
+        "current" or "failed: reason"; never raises for one kind. Tells listeners "refreshed"."""
         out = reference.refresh(self.store, self.client)
         self._tell("refreshed", out)
         return out
 
     def status(self) -> SyncStatus:
+        """The local sync state, without asking the exchange: queued counts, oldest queued age (seconds),
+        last success (UTC), online/offline, reference data ages."""
         return sync_status(self.store)
 
     # ---- background schedules -----------------------------------------------------------------------
@@ -126,6 +130,7 @@ class SyncEngine:
                 self._scheduler.modify_job(job, next_run_time=dt.datetime.now(dt.UTC))
 
     def stop(self) -> None:
+        """Stop the schedules and wait for a running job to end (idempotent; no-op when not started)."""
         with self._lock:
             s, self._scheduler = self._scheduler, None
         if s is not None:

@@ -37,14 +37,18 @@ class Cursor(Protocol):
     """What the store uses of a DB-API cursor (`sqlcipher3.dbapi2.Cursor`)."""
 
     @property
-    def rowcount(self) -> int: ...
+    def rowcount(self) -> int:
+        """The number of rows the last statement changed (-1 when not known)."""
 
     @property
-    def lastrowid(self) -> int | None: ...
+    def lastrowid(self) -> int | None:
+        """The rowid of the last inserted row, or None."""
 
-    def fetchone(self) -> Any: ...
+    def fetchone(self) -> Any:
+        """The next row as a tuple, or None when there are no more."""
 
-    def fetchall(self) -> list[Any]: ...
+    def fetchall(self) -> list[Any]:
+        """The remaining rows, as tuples."""
 
     def __iter__(self) -> Iterator[Any]: ...
 
@@ -54,15 +58,20 @@ class Connection(Protocol):
     type information: this protocol is its type here)."""
 
     @property
-    def in_transaction(self) -> bool: ...
+    def in_transaction(self) -> bool:
+        """True while a transaction is open."""
 
-    def execute(self, sql: str, parameters: Sequence[Any] = ..., /) -> Cursor: ...
+    def execute(self, sql: str, parameters: Sequence[Any] = ..., /) -> Cursor:
+        """Run one statement with `?` parameters; raises `sqlite3`-style errors (the store maps them)."""
 
-    def executemany(self, sql: str, parameters: Iterable[Sequence[Any]], /) -> Cursor: ...
+    def executemany(self, sql: str, parameters: Iterable[Sequence[Any]], /) -> Cursor:
+        """Run one statement once per parameter sequence."""
 
-    def backup(self, target: Any, /) -> None: ...
+    def backup(self, target: Any, /) -> None:
+        """Copy the whole database into the connection `target` (online backup)."""
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Close the connection."""
 
 
 DB_NAME = "noskhe.db"

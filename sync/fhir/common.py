@@ -46,6 +46,7 @@ class FhirError(NoskheError):
 
 
 def bad(what: str) -> FhirError:
+    """The `FhirError` (not raised) for a message whose part `what` is malformed or missing."""
     return FhirError(f"Malformed exchange message: {what}.", f"پیام تبادل نادرست است: {what}.")
 
 
@@ -60,10 +61,12 @@ def validate(resource: dict[str, Any]) -> dict[str, Any]:
 
 
 def ident(system: str, value: str) -> dict[str, str]:
+    """A FHIR Identifier: `{"system": system, "value": value}`."""
     return {"system": system, "value": value}
 
 
 def find_ident(identifiers: list[dict[str, Any]] | None, system: str) -> str | None:
+    """The value of the first identifier of `system` among `identifiers`, or None."""
     return next((i["value"] for i in identifiers or () if i.get("system") == system), None)
 
 
@@ -73,6 +76,7 @@ def ext(name: str, **value: Any) -> dict[str, Any]:
 
 
 def find_ext(resource: dict[str, Any], name: str) -> dict[str, Any] | None:
+    """The extension `urn:noskhe:fhir:<name>` of `resource` (the whole dict), or None."""
     return next((e for e in resource.get("extension", ()) if e.get("url") == NS + name), None)
 
 
@@ -98,16 +102,19 @@ def read_cost(resource: dict[str, Any]) -> dict[str, int]:
 
 
 def entry(full_url: str, resource: dict[str, Any]) -> dict[str, Any]:
+    """A Bundle entry: `{"fullUrl": full_url, "resource": resource}`."""
     return {"fullUrl": full_url, "resource": resource}
 
 
 def resources(bundle: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    """The resources of type `kind` (e.g. "Provenance") in `bundle`'s entries, in order."""
     return [
         e["resource"] for e in bundle.get("entry", ()) if e.get("resource", {}).get("resourceType") == kind
     ]
 
 
 def one(bundle: dict[str, Any], kind: str) -> dict[str, Any]:
+    """The only resource of type `kind` in `bundle`; raises `FhirError` when there is none or several."""
     found = resources(bundle, kind)
     if len(found) != 1:
         raise bad(f"expected one {kind}, found {len(found)}")
@@ -127,6 +134,8 @@ class WireSignature:
 
 
 def provenance(sig: Signature | WireSignature, targets: list[str], who: str) -> dict[str, Any]:
+    """A Provenance carrying `sig` (its role, CMS base64, signing time) over the `targets` references,
+    by `who` (a reference): non-repudiation on the wire (9-1-1, 9-1-3, 9-2-2)."""
     when = sig.signed_at.isoformat()
     return {
         "resourceType": "Provenance",
@@ -146,6 +155,8 @@ def provenance(sig: Signature | WireSignature, targets: list[str], who: str) -> 
 
 
 def read_signatures(bundle: dict[str, Any]) -> list[WireSignature]:
+    """Every signature of `bundle`'s Provenances, not yet verified (see `app.signing`); raises
+    `FhirError` when one is unreadable (unknown role, bad base64 or time)."""
     out = []
     for prov in resources(bundle, "Provenance"):
         for s in prov.get("signature", ()):

@@ -49,6 +49,7 @@ _PACK_FIELDS = ("authenticity_code", "gtin", "batch", "expiry")
 
 
 def pharmacist_resource(p: Pharmacist) -> dict[str, Any]:
+    """The dispenser as a FHIR Practitioner: licence number and (when known) national code, name."""
     res: dict[str, Any] = {
         "resourceType": "Practitioner",
         "identifier": [ident(SYS_PL, p.licence)],
@@ -64,6 +65,9 @@ def _pack_ext(pack: dict[str, str]) -> dict[str, Any]:
 
 
 def dispensing_bundle(d: Dispensing, signatures: Sequence[Signature | WireSignature]) -> dict[str, Any]:
+    """`d` as the Bundle registered at the exchange (9-2-6): a MedicationDispense per line with its cost
+    split (rials), packs (TTAC codes, 9-2-7), rule-approval ids and the HID's Encounter, plus a Provenance
+    per signature (pharmacist, facility seal; 9-2-1, 9-2-2). Times as in `d` (ISO 8601 with offset)."""
     refs = {"practitioner": urn(d.id, "pharmacist"), "organization": urn(d.id, "facility")}
     entries = [
         entry(refs["practitioner"], pharmacist_resource(d.pharmacist)),
@@ -129,6 +133,8 @@ def _ext_str(res: dict[str, Any], name: str) -> str:
 
 
 def bundle_to_dispensing(bundle: dict[str, Any]) -> tuple[Dispensing, list[WireSignature]]:
+    """`dispensing_bundle`'s Bundle back as `(Dispensing, its signatures not yet verified)`. Raises
+    `FhirError` for a Bundle with no MedicationDispense or an incomplete one."""
     mds = resources(bundle, "MedicationDispense")
     if not mds:
         raise bad("a dispensing without MedicationDispense")
@@ -209,6 +215,9 @@ def cancel_bundle(document: dict[str, Any], signature: WireSignature) -> dict[st
 
 
 def bundle_to_cancel(bundle: dict[str, Any]) -> tuple[dict[str, Any], list[WireSignature]]:
+    """`cancel_bundle`'s Bundle back as `(the NoskheCancellation document {prescription, version,
+    cancelledAt, prescriber}, its signatures not yet verified)`. Raises `FhirError` when a part is missing
+    and `ValueError` for a `cancelledAt` that is not an ISO 8601 time."""
     t = one(bundle, "Task")
     try:
         doc = {

@@ -18,6 +18,8 @@ from sync.fhir.prescription import patient_resource, read_patient
 
 
 def eligibility_request(patient: Patient, *, created: dt.datetime, provider_siam: str) -> dict[str, Any]:
+    """The eligibility query for `patient` at facility `provider_siam` (9-1-2, 9-2-4): a
+    CoverageEligibilityRequest with the patient contained; `created` is the visit's time (timezone-aware)."""
     return {
         "resourceType": "CoverageEligibilityRequest",
         "contained": [{**patient_resource(patient), "id": "patient"}],
@@ -31,6 +33,8 @@ def eligibility_request(patient: Patient, *, created: dt.datetime, provider_siam
 
 
 def read_eligibility_request(res: dict[str, Any]) -> tuple[Patient, str]:
+    """`eligibility_request`'s resource back as `(Patient, provider SIAM id)`; raises `FhirError` when
+    either is missing."""
     try:
         patient = read_patient(res["contained"][0], None)
         return patient, res["provider"]["identifier"]["value"]
@@ -47,6 +51,7 @@ class Eligibility:
     disposition: str
 
     def to_dict(self) -> dict[str, Any]:
+        """`{"hid", "insured", "coverages", "overlap", "disposition"}`, as the fields."""
         return {
             "hid": self.hid,
             "insured": self.insured,
@@ -57,6 +62,9 @@ class Eligibility:
 
 
 def eligibility_response(request: dict[str, Any], e: Eligibility, key: str) -> dict[str, Any]:
+    """The exchange's answer to `request` (9-1-2): a CoverageEligibilityResponse naming the visit's HID,
+    each coverage (insurer percent 0-100), insured and overlap flags; `key` is the request's
+    idempotency key."""
     insurance = [
         {
             "extension": [ext("coverage", valueString=_pack(c))],
@@ -86,6 +94,8 @@ def _pack(c: dict[str, Any]) -> str:
 
 
 def read_eligibility(res: dict[str, Any]) -> Eligibility:
+    """An `Eligibility` (HID, insured, coverages, overlap, disposition; 9-1-2) from the exchange's
+    CoverageEligibilityResponse; raises `FhirError` when it is not one or names no HID."""
     hid = find_ident(res.get("identifier"), SYS_HID)
     if res.get("resourceType") != "CoverageEligibilityResponse" or not hid:
         raise bad("expected a CoverageEligibilityResponse with an HID")

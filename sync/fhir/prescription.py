@@ -47,10 +47,13 @@ _NS = uuid.UUID("6f1d8e0a-3c57-4b8e-9a4e-5d1b2c7e9f10")
 
 
 def urn(*parts: str) -> str:
+    """A stable `urn:uuid:` (UUID 5) for a Bundle entry named by `parts`: the same parts, the same URN."""
     return f"urn:uuid:{uuid.uuid5(_NS, '/'.join(parts))}"
 
 
 def patient_system(kind: str) -> str:
+    """The identifier system of a patient id kind (section 7: `national-code`, `fida`, `unique-id`,
+    `newborn`…): `urn:ir:<kind>`."""
     return f"urn:ir:{kind}"
 
 
@@ -58,6 +61,8 @@ def patient_system(kind: str) -> str:
 
 
 def patient_resource(p: Patient) -> dict[str, Any]:
+    """`p` as a FHIR Patient with the legal data elements it has (section 7): id, name, phone, sex,
+    birth date (ISO date)."""
     res: dict[str, Any] = {
         "resourceType": "Patient",
         "identifier": [ident(patient_system(p.id.kind), p.id.value)],
@@ -96,6 +101,8 @@ def coverage_resource(cov: Coverage, patient_ref: str) -> dict[str, Any]:
 
 
 def read_patient(res: dict[str, Any], cov: dict[str, Any] | None) -> Patient:
+    """A `Patient` from a FHIR Patient and its Coverage resources (None when absent). Raises `FhirError`
+    when the patient has no identifier."""
     try:
         system, value = res["identifier"][0]["system"], res["identifier"][0]["value"]
         pid = PatientId(system.removeprefix("urn:ir:"), value)
@@ -128,6 +135,8 @@ def read_patient(res: dict[str, Any], cov: dict[str, Any] | None) -> Patient:
 
 
 def practitioner_resource(p: Prescriber) -> dict[str, Any]:
+    """The prescriber as a FHIR Practitioner (section 7): medical council number, national code, name,
+    phone, specialty (or a `no-specialty` extension)."""
     res: dict[str, Any] = {
         "resourceType": "Practitioner",
         "identifier": [ident(SYS_MC, p.medical_council_number)],
@@ -145,6 +154,7 @@ def practitioner_resource(p: Prescriber) -> dict[str, Any]:
 
 
 def read_prescriber(res: dict[str, Any]) -> Prescriber:
+    """A `Prescriber` from `practitioner_resource`'s Practitioner (missing fields empty)."""
     quals = res.get("qualification") or []
     return Prescriber(
         name=(res.get("name") or [{}])[0].get("text", ""),
@@ -158,10 +168,13 @@ def read_prescriber(res: dict[str, Any]) -> Prescriber:
 
 
 def organization_resource(siam: str) -> dict[str, Any]:
+    """The facility as a FHIR Organization identified by its SIAM id (section 8)."""
     return {"resourceType": "Organization", "identifier": [ident(SYS_SIAM, siam)], "active": True}
 
 
 def encounter_resource(hid: str, patient_ref: str) -> dict[str, Any]:
+    """The visit as a finished ambulatory Encounter identified by its HID (9-1-2; mandatory on every
+    registered service, 9-2-6), for the patient at `patient_ref`."""
     return {
         "resourceType": "Encounter",
         "identifier": [ident(SYS_HID, hid)],
