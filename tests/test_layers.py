@@ -6,6 +6,8 @@
 - Only `ui/` imports Qt (PySide6).
 - Arrows point one way: `smartcard/` imports only `app`; `sync/` and `printing/` only `app` and `smartcard`.
 - Nothing outside `exchange/` imports the reference exchange, except the CLI (`exchange serve`, `demo`).
+- The exchange (the demo and its story included) imports nothing from the CLI: it calls the same use cases
+  (`app/services/`, `sync/`) as every front end.
 
 Imports inside functions count; imports under `if TYPE_CHECKING:` do not (they never run).
 """
@@ -60,3 +62,14 @@ def test_arrows_point_one_way() -> None:
 def test_only_the_cli_reaches_for_the_reference_exchange() -> None:
     bad = _violations(lambda m, t: t != "exchange" or _room(m) == "exchange" or m.startswith("app.cli"))
     assert not bad, "\n".join(bad)
+
+
+def _is_cli(name: str) -> bool:
+    return name == "app.cli" or name.startswith("app.cli.")
+
+
+def test_the_exchange_and_the_demo_import_nothing_from_the_cli() -> None:
+    mine = [i for i in import_graph.all_imports() if _room(i.module) == "exchange"]
+    assert {"exchange.demo", "exchange.demo_story"} <= {i.module for i in mine}, "the demo was not read"
+    bad = sorted({f"{i.module} (line {i.line}) imports {i.target}" for i in mine if _is_cli(i.target)})
+    assert not bad, "the exchange imports the CLI; call app/services or sync instead:\n" + "\n".join(bad)

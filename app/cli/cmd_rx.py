@@ -204,6 +204,8 @@ def cmd_cancel(args: Any, ctx: Context) -> int:
 
 
 def _print_record(record: PrescriptionRecord) -> None:
+    from app.store import OutboxState
+
     rx = record.prescription
     _print_rx(rx, False)
     print(
@@ -223,7 +225,7 @@ def _print_record(record: PrescriptionRecord) -> None:
     for r in record.outbox:
         line = f"  outbox {r.op:<11} v{r.version} {r.state:<12} attempts {r.attempts}"
         print(line + (f" — {r.reason_en} | {r.reason_fa}" if r.needs_attention else ""))
-        if r.action_en and r.state not in ("done", "pending", "acknowledged"):
+        if r.action_en and OutboxState(r.state).needs_attention:
             print(f"      → {r.action_en}")
 
 
