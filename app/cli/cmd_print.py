@@ -22,7 +22,10 @@ from typing import TYPE_CHECKING, Any
 
 from app.cli.common import ask_pin, ask_secret, command_group, trust_list
 from app.errors import ConfigError
-from app.signing import SignatureRole
+from app.signature_policy import DocumentKind, required_roles
+
+#: who signs the paper's QR payload, by the signature policy
+(PAPER_SIGNER,) = required_roles(DocumentKind.PAPER)
 
 if TYPE_CHECKING:
     from app.cli.context import Context
@@ -96,17 +99,14 @@ class _PrescriberSigner:
         self.module: Pkcs11Module | None = None
 
     def __call__(self) -> Signer:
+        if not (self.args.p12 or self.args.token) and self._configured():
+            return self.ctx.workstation().user_signer()  # the token or key file `sync config` named
         trust = trust_list(self.args, self.ctx)
         if self.args.p12:
             from smartcard.p12 import P12Signer
 
-            passphrase = ask_secret(
-                "NOSKHE_KEY_PASSPHRASE",
-                "Key file passphrase / گذرواژه پرونده کلید: ",
-                "key-file passphrase",
-                "گذرواژه پرونده کلید",
-            )
-            return P12Signer(self.args.p12, passphrase, trust, role=SignatureRole.PRESCRIBER)
+            passphrase = self.ctx.prompter.passphrase("user-p12")
+            return P12Signer(self.args.p12, passphrase, trust, role=PAPER_SIGNER)
         from smartcard.config import SmartcardConfig
         from smartcard.signer import TokenSigner
         from smartcard.tokens import Pkcs11Module
@@ -115,7 +115,13 @@ class _PrescriberSigner:
         module = self.module = Pkcs11Module.load(config)
         session = module.session(label=self.args.token or config.token_label)
         session.login(ask_pin(session, self.ctx.prompter))
-        return TokenSigner(session, SignatureRole.PRESCRIBER, trust)
+        return TokenSigner(session, PAPER_SIGNER, trust)
+
+    def _configured(self) -> bool:
+        """A clinic workstation whose settings name the prescriber's token or key file."""
+        ws = self.ctx.workstation()
+        named = ws.setting("signing.user_p12") or ws.setting("signing.user_token", "NOSKHE_TOKEN_LABEL")
+        return ws.role == "clinic" and bool(named)
 
     def close(self) -> None:
         if self.module is not None:
