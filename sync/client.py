@@ -237,7 +237,8 @@ class ExchangeClient:
         return self._json("GET", f"/prescriptions/{ref}")
 
     def statuses(self, ids: list[str]) -> list[dict[str, Any]]:
-        """Exchange-side status (state, dispensed lines, who dispensed, conflicts) of up to 500 prescriptions."""
+        """Exchange-side status (state, dispensed lines, who dispensed, conflicts; as `status`) of up to 500
+        prescription ids; unknown ids are left out. Raises `ExchangeUnavailable` or `ExchangeRefused`."""
         return self._json("POST", "/prescriptions/$status", body={"ids": ids})["statuses"]
 
     def claim(self, ref: str) -> dict[str, Any]:
@@ -254,7 +255,9 @@ class ExchangeClient:
         )
 
     def ttac(self, code: str) -> dict[str, Any]:
-        """{"status": genuine | dispensed | expired | unknown, "drug", "gtin", "dispensedBy", "dispensedAt"}."""
+        """TTAC's answer on a pack's 16-digit authenticity code (9-2-7): {"status": genuine | dispensed |
+        expired | unknown, "code", "batch", "drug", "gtin", "dispensedBy", "dispensedAt" (UTC)}. Raises
+        `ExchangeRefused` or `ExchangeUnavailable` (no answer, 5xx)."""
         import json
 
         reply = self.call("GET", f"/ttac/{code}")
@@ -272,7 +275,8 @@ class ExchangeClient:
         return {"code": code, "batch": reply.body.get("batch", {}), **json.loads(ext["valueString"])}
 
     def reference(self, kind: str, have: str | None = None) -> dict[str, Any] | None:
-        """The current reference data of `kind`, or None when `have` is already the current version."""
+        """The current reference data of `kind` (MOXA codes, tariffs…, section 8) as {version, data}, or None
+        when `have` is already the current version. Raises `ExchangeUnavailable` or `ExchangeRefused`."""
         reply = self.call(
             "GET", f"/reference/{kind}", headers={"If-None-Match": f'"{have}"'} if have else None
         )
