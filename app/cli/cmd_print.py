@@ -5,7 +5,7 @@
     noskhe paper verify PAYLOAD | - | --image FILE.png [--trust-list FILE] [--certs FILE_OR_DIR …] [--json]
 
 `rx print` signs the QR payload with the prescriber's token the first time (PIN from $NOSKHE_PIN, a prompt,
-or the reader's PIN pad; with --p12 the key file's passphrase from $NOSKHE_KEY_PASSPHRASE or a prompt);
+or the reader's PIN pad; with --p12 the key file's passphrase from $NOSKHE_USER_P12_PASSPHRASE or a prompt);
 reprints reuse it. `paper verify` exits 0 only for an intact payload signed by a
 prescriber whose certificate chains to the trust list; anything else is one line and exit 1.
 
@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.cli.common import ask_pin, ask_secret, command_group, trust_list
+from app.cli.common import ask_pin, command_group, trust_list
 from app.errors import ConfigError
 from app.signature_policy import DocumentKind, required_roles
 
