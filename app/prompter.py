@@ -10,6 +10,8 @@ Purposes of `passphrase(purpose)`:
 |------------------|----------------------------------------------------------------------|
 | `store`          | the facility passphrase that unwraps the store's key (`noskhe.key`)  |
 | `store-new`      | a new facility passphrase (init, passphrase change), asked twice     |
+| `store-change`   | the new facility passphrase when it is changed, asked twice          |
+| `backup`         | the passphrase a backup file was made under (restore)                |
 | `user-p12`       | the user's PKCS#12 signing file                                      |
 | `facility-p12`   | the facility seal's PKCS#12 file                                     |
 
@@ -25,7 +27,7 @@ from typing import Protocol
 
 from app.errors import ConfigError
 
-PASSPHRASE_PURPOSES = ("store", "store-new", "user-p12", "facility-p12")
+PASSPHRASE_PURPOSES = ("store", "store-new", "store-change", "backup", "user-p12", "facility-p12")
 PIN_PURPOSES = ("user", "facility")
 
 

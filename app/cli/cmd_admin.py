@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import getpass
 import json
-import os
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.cli.prompter import ask_secret
-from app.errors import ConfigError, NoskheError
+from app.errors import NoskheError
 from app.identifiers import KINDS, parse_identifier
 
 if TYPE_CHECKING:
@@ -123,8 +119,7 @@ def cmd_backup_restore(args: Any, ctx: Context) -> int:
     from app.services.admin import restore
     from app.timefmt import format_time
 
-    secret = ask_secret("NOSKHE_PASSPHRASE", "Passphrase of the backup / گذرواژهٔ پشتیبان: ", "passphrase", "گذرواژه")
-    header = restore(ctx.data_dir, Path(args.file), secret)
+    header = restore(ctx.data_dir, Path(args.file), ctx.prompter.passphrase("backup"))
     made = format_time(header["created_at"], "en")
     print(f"Restored the backup of {made} (facility {header['facility']}) into {ctx.data_dir}.")
     if header.get("previous"):
@@ -133,25 +128,9 @@ def cmd_backup_restore(args: Any, ctx: Context) -> int:
     return 0
 
 
-def _new_passphrase() -> str:
-    """The new facility passphrase: `$NOSKHE_NEW_PASSPHRASE`, or typed twice in a terminal."""
-    new = os.environ.get("NOSKHE_NEW_PASSPHRASE")
-    if new is not None:
-        return new
-    if not sys.stdin.isatty():
-        raise ConfigError(
-            "No new passphrase: set NOSKHE_NEW_PASSPHRASE or run in a terminal.",
-            "گذرواژهٔ جدید داده نشده است: NOSKHE_NEW_PASSPHRASE را تنظیم کنید.",
-        )
-    new = getpass.getpass("New passphrase / گذرواژهٔ جدید: ")
-    if getpass.getpass("Again / تکرار: ") != new:
-        raise ConfigError("The two passphrases differ.", "دو گذرواژه یکسان نیستند.")
-    return new
-
-
 def cmd_passphrase_change(args: Any, ctx: Context) -> int:
     from app.services.admin import change_passphrase
 
-    change_passphrase(ctx.data_dir, ctx.passphrase("store"), _new_passphrase)
+    change_passphrase(ctx.data_dir, ctx.passphrase("store"), lambda: ctx.prompter.passphrase("store-change"))
     print("Passphrase changed; the data was not re-encrypted. | گذرواژه تغییر کرد.")
     return 0

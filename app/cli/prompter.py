@@ -5,7 +5,9 @@
 | facility passphrase (`store`)  | `NOSKHE_PASSPHRASE`                      | typed (twice when new)     |
 | user token PIN                 | `NOSKHE_PIN`                             | typed, or the PIN pad      |
 | facility seal token PIN        | `NOSKHE_FACILITY_PIN`                    | typed, or the PIN pad      |
-| user PKCS#12 passphrase        | `NOSKHE_USER_P12_PASSPHRASE`             | empty                      |
+| new passphrase (change)        | `NOSKHE_NEW_PASSPHRASE`                  | typed twice                |
+| a backup's passphrase (restore)| `NOSKHE_PASSPHRASE`                      | typed                      |
+| user PKCS#12 passphrase        | `NOSKHE_USER_P12_PASSPHRASE` (or the older `NOSKHE_KEY_PASSPHRASE`) | typed in a terminal, else empty |
 | seal PKCS#12 passphrase        | `NOSKHE_FACILITY_P12_PASSPHRASE`         | the facility passphrase    |
 
 Never from a pipe: without a terminal and without the variable, a `ConfigError`/`PinRequired` says which
@@ -67,8 +69,24 @@ class TerminalPrompter:
             if "NOSKHE_PASSPHRASE" not in os.environ and getpass.getpass("Again / تکرار: ") != first:
                 raise ConfigError("The two passphrases differ.", "دو گذرواژه یکسان نیستند.")
             return first
+        if purpose == "store-change":
+            new = ask_secret(
+                "NOSKHE_NEW_PASSPHRASE", "New passphrase / گذرواژهٔ جدید: ", "new passphrase", "گذرواژهٔ جدید"
+            )
+            if "NOSKHE_NEW_PASSPHRASE" not in os.environ and getpass.getpass("Again / تکرار: ") != new:
+                raise ConfigError("The two passphrases differ.", "دو گذرواژه یکسان نیستند.")
+            return new
+        if purpose == "backup":
+            return ask_secret(
+                "NOSKHE_PASSPHRASE", "Passphrase of the backup / گذرواژهٔ پشتیبان: ", "passphrase", "گذرواژه"
+            )
         if purpose == "user-p12":
-            return os.environ.get("NOSKHE_USER_P12_PASSPHRASE", "")
+            for env in ("NOSKHE_USER_P12_PASSPHRASE", "NOSKHE_KEY_PASSPHRASE"):
+                if os.environ.get(env) is not None:
+                    return os.environ[env]
+            if sys.stdin.isatty():
+                return getpass.getpass("Key file passphrase / گذرواژه پرونده کلید: ")
+            return ""
         if purpose == "facility-p12":
             secret = os.environ.get("NOSKHE_FACILITY_P12_PASSPHRASE")
             return secret if secret is not None else self.passphrase("store")
