@@ -11,7 +11,7 @@ CLI = Path(__file__).resolve().parents[2] / "app" / "cli"
 MODULES = sorted(CLI.glob("cmd_*.py"))
 MAX_LINES = 30
 #: handlers still longer than MAX_LINES, with their current length: shorten them, then drop them here
-LONGER_FOR_NOW = {"cmd_dispense.cmd_dispense": 35}
+LONGER_FOR_NOW: dict[str, int] = {}
 
 
 def handler_lengths(path: Path) -> dict[str, int]:
