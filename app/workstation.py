@@ -39,7 +39,7 @@ from app.signing import SignatureRole, Signer
 if TYPE_CHECKING:
     from app.store import Store
     from smartcard.trustlist import TrustList
-    from sync.client import ExchangeClient
+    from sync.client import ExchangeClient, PublicExchange
     from sync.engine import SyncEngine
 
 #: the person at the keyboard signs in this role, by workstation role
@@ -283,6 +283,14 @@ class Workstation:
                 **self._client_options,
             )
         return self._client
+
+    @property
+    def public(self) -> PublicExchange:
+        """The exchange's calls that need no login (the medical council inquiry): no seal is opened and no
+        PIN asked. Raises `ConfigError` when no exchange address is set."""
+        from sync.client import PublicExchange
+
+        return PublicExchange(self.exchange_url, verify=os.environ.get("NOSKHE_EXCHANGE_CA") or True)
 
     @property
     def sync(self) -> SyncEngine:

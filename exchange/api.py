@@ -19,7 +19,7 @@ sockets and faults).
 | GET  /reference/{kind}, GET /statement     | see `exchange.reference`                               |     |
 | GET  /sepas?{national-code|fida|unique-id|newborn}=X | SEPAS records of that patient from the caller (`exchange.sepas`) | |
 | GET  /sepas/records/{seq}                  | the document SEPAS keeps for one record                |     |
-| GET  /council/{number}                     | medical council inquiry → Practitioner (`exchange.council`); 404 |  |
+| GET  /council/{number}                     | medical council inquiry → Practitioner (`exchange.council`); 404; no login |  |
 | POST /batch                                | Bundle(batch) of keyed calls above → batch-response    | per entry |
 
 The key is the `Idempotency-Key` header (`exchange.idempotency`). Replays answer 200 with the stored body
@@ -125,6 +125,10 @@ class ExchangeApi:
             )
         if m == "POST" and p == "/auth/token":
             return Answer(200, self.auth.login(req.body, req.headers.get("x-noskhe-signature")))
+        if (mt := re.fullmatch(r"/council/([^/]+)", p)) and m == "GET":  # public, as the council's search is
+            from exchange.council import inquire
+
+            return Answer(200, inquire(self.db, urllib.parse.unquote(mt.group(1))))
         facility = self.auth.facility(req.headers.get("authorization"))
         if m == "POST" and p == "/batch":
             return self._batch(facility, req.json())
@@ -174,10 +178,6 @@ class ExchangeApi:
             if req.headers.get("if-none-match", "").strip('"') == version:
                 return Answer(304, None, {"ETag": f'"{version}"'})
             return Answer(200, body, {"ETag": f'"{version}"'})
-        if (mt := re.fullmatch(r"/council/([^/]+)", p)) and m == "GET":
-            from exchange.council import inquire
-
-            return Answer(200, inquire(self.db, urllib.parse.unquote(mt.group(1))))
         if m == "GET" and p == "/sepas":
             return Answer(200, self.sepas.search(facility, req.query))
         if (mt := re.fullmatch(r"/sepas/records/([0-9]+)", p)) and m == "GET":

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.identifiers import MedicalCouncilNumber
 from app.errors import InvalidIdentifier
+from app.identifiers import MedicalCouncilNumber
 from app.services.council import CouncilAnswer
 from exchange.db import ExchangeDB, utcnow
 from exchange.errors import ExchangeError, malformed

@@ -312,19 +312,44 @@ class ExchangeClient:
         return read_sepas_bundle(self._json("GET", "/sepas", params={patient_kind: patient_value}))
 
     def council(self, number: str) -> CouncilAnswer:
+        """`PublicExchange.council` at this exchange (the inquiry needs no login)."""
+        return PublicExchange(self.base_url, verify=self.verify).council(number)
+
+
+class PublicExchange:
+    """The exchange's calls that need no facility login, so no seal and no token PIN: the medical
+    council's member search (public, as the council's own site is). Same timeouts and TLS checks."""
+
+    def __init__(
+        self, base_url: str, *, timeout: tuple[float, float] = (2.0, 10.0), verify: bool | str = True
+    ) -> None:
+        self.base_url, self.timeout, self.verify = base_url.rstrip("/"), timeout, verify
+
+    def council(self, number: str) -> CouncilAnswer:
         """The medical council's answer about member `number` (section 8-12): licence status, name,
-        specialty; status `not-found` when no member has that number. Raises `ExchangeUnavailable`,
-        `ExchangeRefused`, and `FhirError` for an answer that is not one."""
-        import datetime as _dt
+        specialty, since when; status `not-found` when no member has that number. Raises
+        `ExchangeUnavailable` (no answer, or a server error), `ExchangeRefused`, and `FhirError` for an
+        answer that is not one."""
         import urllib.parse
 
         from app.services.council import CouncilAnswer
         from sync.fhir.council import read_council
 
-        reply = self.call("GET", "/council/" + urllib.parse.quote(number, safe=""), timeout=(2.0, 10.0))
-        refused = read_outcome(reply.body) if reply.status == 404 else None
+        url = f"{self.base_url}/council/{urllib.parse.quote(number, safe='')}"
+        try:
+            r = requests.get(
+                url, headers={"Accept": "application/fhir+json"}, timeout=self.timeout, verify=self.verify
+            )
+        except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
+            raise unreachable(self.base_url, exc) from None
+        try:
+            body = r.json() if r.content else None
+        except ValueError:
+            body = None
+        reply = Reply(r.status_code, body, dict(r.headers))
+        refused = read_outcome(body) if r.status_code == 404 else None
         if refused is not None and refused.code == "not-found":  # the council's answer: no such member
-            now = _dt.datetime.now(_dt.UTC).isoformat()
+            now = dt.datetime.now(dt.UTC).isoformat()
             return CouncilAnswer(number=number, status="not-found", checked_at=now)
         if reply.status >= 500:
             raise ExchangeUnavailable(
@@ -333,4 +358,4 @@ class ExchangeClient:
             )
         if not reply.ok:
             raise reply.refusal()
-        return read_council(reply.body)
+        return read_council(body)

@@ -1,7 +1,7 @@
 """The medical council inquiry (section 8-12): a prescriber's licence status and specialty.
 
-    noskhe council show NUMBER [--offline] [--json]   (online: asked now and kept; offline: the kept answer
-                                                       and its age)
+noskhe council show NUMBER [--offline] [--json]   (online: asked now and kept; offline: the kept answer
+                                                   and its age)
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """SEPAS, the national electronic health record (section 8-5): what it holds for a patient from this facility.
 
-    noskhe sepas show --patient ID [--json]      (online: asked through the exchange)
+noskhe sepas show --patient ID [--json]      (online: asked through the exchange)
 """
 
 from __future__ import annotations

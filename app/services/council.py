@@ -98,7 +98,11 @@ class CouncilStatus:
 
     def to_dict(self, now: dt.datetime | None = None) -> dict[str, Any]:
         """The answer plus `source`, `age_seconds` and, from the cache, `offline` (why, English)."""
-        out = {**self.answer.to_dict(), "source": self.source, "age_seconds": int(self.age(now).total_seconds())}
+        out = {
+            **self.answer.to_dict(),
+            "source": self.source,
+            "age_seconds": int(self.age(now).total_seconds()),
+        }
         if self.source == "cache":
             out["offline"] = self.why_en
         return out
@@ -144,13 +148,14 @@ def council_status(ws: Workstation, number: str, *, online: bool = True) -> Coun
     """The licence status and specialty of the member with council number `number` (section 8-12; any
     digits, as typed): asked of the medical council through the exchange and kept with its time; when the
     council cannot be asked (offline, no exchange configured) or `online` is False, the answer kept from
-    the last inquiry, with why. Raises `InvalidIdentifier` for a number that is not one, `CouncilUnknown`
-    when the council cannot be asked and nothing is kept, `ExchangeRefused`, and the seal's errors."""
+    the last inquiry, with why. The inquiry needs no login (no seal, no PIN). Raises `InvalidIdentifier`
+    for a number that is not one, `CouncilUnknown` when the council cannot be asked and nothing is kept,
+    and `ExchangeRefused`."""
     value = MedicalCouncilNumber.parse(number).value
     why_en, why_fa = "not asked: offline use", "پرسیده نشد: کار بدون شبکه"
     if online:
         try:
-            answer = ws.client.council(value)
+            answer = ws.public.council(value)
         except NoskheError as exc:
             if not _cannot_ask(exc):
                 raise

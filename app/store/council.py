@@ -35,14 +35,22 @@ class CouncilAnswers:
 
     def get(self, number: str) -> dict[str, Any] | None:
         """The answer kept about `number` (JSON-decoded), or None when the council was never asked."""
-        row = self.db.conn().execute(
-            "SELECT data FROM exchange_results WHERE subject = ? AND kind = ?", (_subject(number), KIND)
-        ).fetchone()
+        row = (
+            self.db.conn()
+            .execute(
+                "SELECT data FROM exchange_results WHERE subject = ? AND kind = ?", (_subject(number), KIND)
+            )
+            .fetchone()
+        )
         return json.loads(row[0]) if row else None
 
     def kept_at(self, number: str) -> str | None:
         """When the answer about `number` was kept here (ISO 8601 UTC), or None."""
-        row = self.db.conn().execute(
-            "SELECT at FROM exchange_results WHERE subject = ? AND kind = ?", (_subject(number), KIND)
-        ).fetchone()
+        row = (
+            self.db.conn()
+            .execute(
+                "SELECT at FROM exchange_results WHERE subject = ? AND kind = ?", (_subject(number), KIND)
+            )
+            .fetchone()
+        )
         return str(row[0]) if row else None

@@ -23,7 +23,10 @@ def council_resource(a: CouncilAnswer) -> dict[str, Any]:
         "identifier": [ident(SYS_MC, a.number)],
         "active": a.active,
         "name": [{"text": a.name}] if a.name else [],
-        "extension": [ext("licence-status", valueCode=a.status), ext("checked-at", valueDateTime=a.checked_at)],
+        "extension": [
+            ext("licence-status", valueCode=a.status),
+            ext("checked-at", valueDateTime=a.checked_at),
+        ],
     }
     if not res["name"]:
         del res["name"]

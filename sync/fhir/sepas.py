@@ -86,7 +86,9 @@ def sepas_bundle(records: Sequence[tuple[int, SepasRecord]]) -> dict[str, Any]:
 
 def _item(e: dict[str, Any]) -> SepasItem:
     parts = {x["url"]: next(v for k, v in x.items() if k.startswith("value")) for x in e.get("extension", ())}
-    return SepasItem(int(parts["line"]), str(parts["code"]), int(parts["quantity"]), str(parts.get("name", "")))
+    return SepasItem(
+        int(parts["line"]), str(parts["code"]), int(parts["quantity"]), str(parts.get("name", ""))
+    )
 
 
 def read_record(res: dict[str, Any]) -> SepasRecord:

@@ -23,6 +23,7 @@ def test_the_council_answers_status_and_specialty_and_the_answer_is_kept(clinic_
     assert (a.number, a.status, a.specialty, st.source) == ("123456", "active", "پزشک عمومی", "council")
     assert a.name == devworld.GP.name and a.active and st.age() < dt.timedelta(seconds=30)
     assert clinic_ws.store.council.get("123456") == a.to_dict()
+    assert not [a for a in clinic_ws.prompter.asked if a[1] == "facility-p12"]  # type: ignore[attr-defined]
 
     suspended = council_status(clinic_ws, "555555").answer
     assert suspended.status == "suspended" and not suspended.active

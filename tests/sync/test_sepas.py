@@ -90,9 +90,7 @@ def test_a_mistyped_patient_id_is_refused_before_the_network(clinic_ws: Workstat
     assert "registered" not in exchange.stats()["events"]
 
 
-def test_sepas_show_from_the_command_line(
-    clinic_ws: Workstation, exchange, capsys, monkeypatch
-) -> None:
+def test_sepas_show_from_the_command_line(clinic_ws: Workstation, exchange, capsys, monkeypatch) -> None:
     (rx,) = harness.write_many(clinic_ws, 1)
     clinic_ws.sync.drainer.drain()
     tracking = clinic_ws.store.get_prescription(rx.id).tracking_code
