@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
 
+from app.certificate_status import CertificateStatus
+
 
 class SignatureRole(str, Enum):
     """The capacity a signature is made in; which roles sign which document is `app.signature_policy`."""
@@ -55,11 +57,14 @@ class Signer(Protocol):
 @dataclass(frozen=True)
 class VerificationResult:
     """What a valid signature tells: the signer as the certificate names him, the role the certificate
-    states (None for a national-card certificate, which states none), the signing time it claims, and the
-    trust list it was checked against (version; stale when older than its maximum age)."""
+    states (None for a national-card certificate, which states none), the signing time it claims, the
+    trust list it was checked against (version; stale when older than its maximum age), and the signer
+    certificate's revocation status with its source (`app.certificate_status`)."""
 
     signer: SignerIdentity
     role: SignatureRole | None
     signed_at: dt.datetime | None
     trust_list_version: str | None
     trust_list_stale: bool
+    #: the signer certificate's revocation status and its source: OCSP online, the trust list's CRL offline
+    certificate_status: CertificateStatus | None = None

@@ -38,6 +38,7 @@ from app.signing import SignatureRole, Signer
 
 if TYPE_CHECKING:
     from app.store import Store
+    from smartcard.status import StatusChecker
     from smartcard.trustlist import TrustList
     from sync.client import ExchangeClient, PublicExchange
     from sync.engine import SyncEngine
@@ -79,6 +80,7 @@ class Workstation:
         self._seal: Signer | None = None
         self._client: ExchangeClient | None = None
         self._sync: SyncEngine | None = None
+        self._status: StatusChecker | None = None
 
     # ---- opening ----------------------------------------------------------------------------------
 
@@ -167,6 +169,31 @@ class Workstation:
                 self._trust = found
         return self._trust
 
+    @property
+    def certificate_status(self) -> StatusChecker:
+        """Where certificates' revocation is asked (appendix task 7): OCSP at `$NOSKHE_OCSP_URL` or the
+        exchange's responder (its address + `/ocsp`) when online, the trust list's CRL offline or when no
+        exchange is configured. Signers check their own certificate with it before signing; retrieval and
+        paper verification check every signer's. The network is not tried while the sync engine last found
+        the exchange unreachable."""
+        if self._status is None:
+            from smartcard.status import StatusChecker
+            from sync.ocsp import OcspClient
+            from sync.status import is_online
+
+            url = os.environ.get("NOSKHE_OCSP_URL")
+            base = self.setting("exchange.url", "NOSKHE_EXCHANGE_URL")
+            verify = os.environ.get("NOSKHE_EXCHANGE_CA") or True
+            transport = (
+                OcspClient(url, verify=verify)
+                if url
+                else OcspClient.for_exchange(base, verify=verify)
+                if base
+                else None
+            )
+            self._status = StatusChecker(transport, online=lambda: is_online(self.store) is not False)
+        return self._status
+
     def forget_trust(self) -> None:
         """Drop the cached trust list (after a refresh or an import): the next use reloads it, and the
         signers already open check their own certificates against the new one (its CRLs) from now on."""
@@ -243,7 +270,9 @@ class Workstation:
     def _p12_signer(self, path: str, purpose: str, role: SignatureRole) -> Signer:
         from smartcard.p12 import P12Signer
 
-        return P12Signer(path, self.prompter.passphrase(purpose), self.trust, role=role)
+        return P12Signer(
+            path, self.prompter.passphrase(purpose), self.trust, role=role, revocation=self.certificate_status
+        )
 
     def _token_signer(self, label: str, role: SignatureRole, purpose: str) -> Signer:
         from smartcard.config import SmartcardConfig
@@ -253,7 +282,7 @@ class Workstation:
         session = Pkcs11Module.load(SmartcardConfig.from_env()).session(label=label)
         if session.state.value != "ready":
             session.login(self.prompter.pin(label, pin_pad=bool(session.info.pin_pad), purpose=purpose))
-        return TokenSigner(session, role, self.trust)
+        return TokenSigner(session, role, self.trust, revocation=self.certificate_status)
 
     # ---- the exchange -----------------------------------------------------------------------------
 

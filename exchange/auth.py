@@ -30,6 +30,7 @@ from exchange.db import ExchangeDB
 from exchange.errors import ExchangeError
 
 if TYPE_CHECKING:
+    from smartcard.status import StatusSourceLike
     from smartcard.trustlist import TrustList
 
 TOKEN_TTL = 900
@@ -41,8 +42,16 @@ def refused(code: str, en: str, fa: str, status: int = 401) -> ExchangeError:
 
 
 class Authenticator:
-    def __init__(self, db: ExchangeDB, trust: Callable[[], TrustList], *, ttl: int = TOKEN_TTL) -> None:
+    def __init__(
+        self,
+        db: ExchangeDB,
+        trust: Callable[[], TrustList],
+        *,
+        ttl: int = TOKEN_TTL,
+        revocation: StatusSourceLike | None = None,
+    ) -> None:
         self.db, self.trust, self.ttl = db, trust, ttl
+        self.revocation = revocation  # the seal's certificate status: the exchange's own OCSP, else the CRL
         self._tokens: dict[str, tuple[str, float]] = {}
         self._nonces: dict[str, float] = {}
         self._lock = threading.Lock()
@@ -71,7 +80,7 @@ class Authenticator:
         seal = ClaimedSignature(SignatureRole.FACILITY, cms)
         named = {SignatureRole.FACILITY: Party(siam)}
         try:
-            verify(DocumentKind.LOGIN, body, [seal], self.trust(), named=named)
+            verify(DocumentKind.LOGIN, body, [seal], self.trust(), named=named, revocation=self.revocation)
         except SignatureInvalid as exc:
             if exc.details.get("reason") in ("wrong-role", "facility-mismatch"):
                 raise refused(

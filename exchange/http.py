@@ -3,11 +3,15 @@
 DIR holds `exchange.db`, `admin.token` (the secret for /admin calls, readable only by its owner) and
 `server.json` ({"url", "pid"}), written once the socket listens. Port 0 picks a free port.
 
+The OCSP responder (`exchange.ocsp`) answers at POST /ocsp and GET /ocsp/{base64}, without login; it is down
+with an outage but not slowed or failed by the other faults.
+
 Admin calls (header `X-Admin-Token`), never subject to faults:
     GET|PUT /admin/faults     the fault switch (`exchange.faults`)
     GET     /admin/stats      counts proving exactly-once effects
     POST    /admin/facilities {"siam", "kind", "name", "active"} registers or changes a facility
     GET     /admin/ttac-sample?drug=CODE&n=N   genuine, undispensed pack codes (the shelf of a demo pharmacy)
+    POST    /admin/revoke     {"certificate": PEM | "serial": hex, "reason"} revoked at the OCSP responder
     POST    /admin/council    {"number", "status": "suspended" | "active", "name"} the medical council's
                               verdict on a prescriber; the trust list is published again with it
 """
@@ -37,6 +41,8 @@ from exchange.dispensing import Dispensary
 from exchange.errors import ExchangeError
 from exchange.faults import FaultSwitch
 from exchange.lookup import Lookup
+from exchange.ocsp import CONTENT_TYPE as OCSP_CONTENT_TYPE
+from exchange.ocsp import LocalOcsp, OcspResponder, dev_ca_key
 from exchange.prescriptions import Registry
 from exchange.seed import seed
 from exchange.verify import Verifier
@@ -72,14 +78,24 @@ class ExchangeServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
-    def __init__(self, address: tuple[str, int], data_dir: Path) -> None:
+    def __init__(self, address: tuple[str, int], data_dir: Path, *, ocsp_key: Path | None = None) -> None:
+        from smartcard.status import StatusChecker
+
         self.data_dir = Path(data_dir)
         self.db = ExchangeDB(self.data_dir / "exchange.db")
         trust = TrustSource(self.db)
-        verifier = Verifier(trust)
+        # OCSP for the CA whose key is `ocsp_key`; the exchange checks what it receives with it too, so a
+        # certificate revoked here is refused at once, before any CRL lists it
+        self.ocsp = OcspResponder(self.db, trust, ocsp_key)
+        revocation = StatusChecker(LocalOcsp(self.ocsp), remember=dt.timedelta(0))
+        verifier = Verifier(trust, revocation)
         registry, lookup = Registry(self.db, verifier), Lookup(self.db)
         self.api = ExchangeApi(
-            self.db, Authenticator(self.db, trust), registry, lookup, Dispensary(self.db, verifier, lookup)
+            self.db,
+            Authenticator(self.db, trust, revocation=revocation),
+            registry,
+            lookup,
+            Dispensary(self.db, verifier, lookup),
         )
         self.faults = FaultSwitch()
         self.admin_token = secrets.token_urlsafe(24)
@@ -107,6 +123,13 @@ class Handler(BaseHTTPRequestHandler):
     def _read(self) -> bytes:
         n = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(n) if n else b""
+
+    def _send_der(self, data: bytes) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", OCSP_CONTENT_TYPE)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
     def _send(self, answer: Answer) -> None:
         data = b"" if answer.body is None else json.dumps(answer.body, ensure_ascii=False).encode("utf-8")
@@ -143,6 +166,10 @@ class Handler(BaseHTTPRequestHandler):
         faults = self.server.faults.current
         if faults.outage:
             self._drop()
+            return
+        if url.path == "/ocsp" and self.command == "POST" or url.path.startswith("/ocsp/"):
+            # the responder started with the exchange: down with the network, not slowed by its faults
+            self._send_der(self.server.ocsp.respond_http(self.command, url.path, body)[1])
             return
         if faults.latency_ms:
             time.sleep(faults.latency_ms / 1000)
@@ -191,6 +218,8 @@ class Handler(BaseHTTPRequestHandler):
                     self.server.db, str(m["number"]), str(m.get("status", "suspended")), m.get("name", "")
                 )
                 return Answer(200, {**m, "trustlist": version})
+            if req.path == "/admin/revoke" and req.method == "POST":
+                return Answer(200, self.server.ocsp.revoke(req.json() or {}))
             if req.path == "/admin/ttac-sample":
                 today = dt.date.today().isoformat()
                 rows = self.server.db.all(
@@ -218,11 +247,14 @@ def serve(
     facilities: Sequence[tuple[str, str, str]] = (),
     tls: tuple[Path, Path] | None = None,  # type: ignore[assignment]
     ready: Any = None,
+    ocsp_key: Path | None = None,
 ) -> None:
-    """Run until SIGTERM/SIGINT. Seeds DIR on first start; `trust_list` (JSON or a directory) is published."""
+    """Run until SIGTERM/SIGINT. Seeds DIR on first start; `trust_list` (JSON or a directory) is published.
+    OCSP is answered for the CA whose key is `ocsp_key` (default: the dev CA's `ca-key.pem` beside the
+    trust list, when there is one; see `exchange.ocsp`)."""
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = ExchangeServer((host, port), data_dir)
+    server = ExchangeServer((host, port), data_dir, ocsp_key=ocsp_key or dev_ca_key(trust_list))
     trust_json = None
     if trust_list is not None:
         from smartcard.trustlist import TrustList

@@ -21,6 +21,7 @@ from exchange.errors import ExchangeError
 
 if TYPE_CHECKING:
     from smartcard.errors import SignatureInvalid
+    from smartcard.status import StatusSourceLike
     from smartcard.trustlist import TrustList
     from smartcard.verify import SignedPart
 
@@ -46,8 +47,9 @@ def refusal(exc: SignatureInvalid) -> ExchangeError:
 class Verifier:
     """The exchange's side of signature checking; `trust()` gives the trust list in force."""
 
-    def __init__(self, trust: Callable[[], TrustList]) -> None:
+    def __init__(self, trust: Callable[[], TrustList], revocation: StatusSourceLike | None = None) -> None:
         self.trust = trust
+        self.revocation = revocation  # signers' certificate status: the exchange's own OCSP, else the CRL
 
     def signers(
         self,
@@ -65,7 +67,9 @@ class Verifier:
         from smartcard.verify import verify
 
         try:
-            verified = verify(kind, canonical_bytes(document), signatures, self.trust(), named=named)
+            verified = verify(
+                kind, canonical_bytes(document), signatures, self.trust(), named=named, revocation=self.revocation
+            )
         except SignatureInvalid as exc:
             raise refusal(exc) from None
         found = {role: result.signer for role, result in verified.by_role.items()}

@@ -36,6 +36,7 @@ from printing.receipt_pdf import PrintedReceipt, render_receipt
 
 if TYPE_CHECKING:
     from app.store import Store
+    from smartcard.status import StatusSourceLike
     from smartcard.trustlist import TrustList
 
 PAYLOAD_BLOB = "printing.paper-payload/{id}/{version}"
@@ -161,10 +162,15 @@ def print_receipt(
 
 
 def verify_text(
-    text: str, trust: TrustList, *, certificates: Iterable[bytes] | Mapping[bytes, bytes] = ()
+    text: str,
+    trust: TrustList,
+    *,
+    certificates: Iterable[bytes] | Mapping[bytes, bytes] = (),
+    revocation: StatusSourceLike | None = None,
 ) -> VerifiedPaper:
     """Decode and verify a scanned paper payload offline against `trust` (section 12): `decode`, then
     `printing.payload.verify`, which checks it with the one verifier under the signature policy (kind paper:
-    the prescriber named on it). Returns the `VerifiedPaper`; raises `PaperPayloadError` (unreadable) or
+    the prescriber named on it), the certificate's revocation asked of `revocation` (OCSP online; default:
+    the CRL). Returns the `VerifiedPaper`; raises `PaperPayloadError` (unreadable) or
     `PaperSignatureError` (`details['reason']` names the cause)."""
-    return verify(decode(text), trust, certificates=certificates)
+    return verify(decode(text), trust, certificates=certificates, revocation=revocation)

@@ -41,6 +41,7 @@ from printing.zdict import ZDICT_V1
 
 if TYPE_CHECKING:
     from smartcard.errors import SignatureInvalid
+    from smartcard.status import StatusSourceLike
     from smartcard.trustlist import TrustList
 
 MAGIC = b"NX"
@@ -339,8 +340,11 @@ def verify(
     trust: TrustList,
     *,
     certificates: Iterable[bytes] | Mapping[bytes, bytes] = (),
+    revocation: StatusSourceLike | None = None,
 ) -> VerifiedPaper:
     """Verify a paper payload offline (national rules, section 12: dispensing from paper in an outage).
+    The prescriber certificate's revocation is asked of `revocation` (OCSP when online; by default the trust
+    list's CRL, offline); the verdict and its source are in the result (`result.certificate_status`).
 
     Takes the decoded payload, the trust list and certificates this computer already holds (DER, or DER by
     `cert_ref`) for payloads that do not carry theirs. The signature is checked by the one verifier,
@@ -364,6 +368,7 @@ def verify(
             [signed],
             trust,
             named={SignatureRole.PRESCRIBER: Party(council)},
+            revocation=revocation,
         )
     except SignatureInvalid as exc:
         if exc.details.get("reason") in ("wrong-role", "signer-mismatch"):

@@ -8,6 +8,8 @@ then kept so it can be dispensed like a retrieved one; the exchange settles it, 
 the dispensing reaches it.
 
     texts = read_qr_image("scan.png")           # or [the QR text a scanner typed]
+    check = verify_paper(ws, texts)             # verified, its certificate status and the prescriber's
+                                                # licence (`noskhe paper verify`); nothing written
     rx = read_paper(ws, texts)                  # verified; nothing written
     kept = import_paper(ws, texts)              # verified and kept (`noskhe rx import-paper`)
     dispense(ws, paper=lambda: read_paper(ws, texts), all_lines=True)    # `sync.counter.dispense`
@@ -34,7 +36,10 @@ from printing.payload import VerifiedPaper, payload_to_prescription
 from printing.receipt_pdf import PrintedReceipt
 
 if TYPE_CHECKING:
+    from app.certificate_status import CertificateStatus
+    from app.services.council import CouncilStatus
     from app.workstation import Workstation
+    from smartcard.status import StatusSourceLike
     from smartcard.trustlist import TrustList
 
 
@@ -45,6 +50,20 @@ class PaperImport:
 
     prescription: Prescription
     already_kept: bool
+    #: the prescriber certificate's revocation status and its source (OCSP online, the CRL offline)
+    certificate_status: CertificateStatus | None = None
+    #: the prescriber's licence as the medical council answered (now, or kept from earlier), when known
+    council: CouncilStatus | None = None
+
+
+@dataclass(frozen=True)
+class PaperCheck:
+    """A paper prescription verified (`paper`; its prescriber certificate's status in
+    `paper.result.certificate_status`) and the prescriber's licence status from the medical council
+    (asked now, or the answer kept from earlier with its age; None when nothing is known)."""
+
+    paper: VerifiedPaper
+    council: CouncilStatus | None = None
 
 
 def read_qr_image(path: str | Path) -> list[str]:
@@ -80,17 +99,19 @@ def verify_first(
     trust: TrustList,
     *,
     certificates: Iterable[bytes] | Mapping[bytes, bytes] = (),
+    revocation: StatusSourceLike | None = None,
 ) -> VerifiedPaper:
     """The first of `texts` that is an intact paper payload signed by a prescriber whose certificate chains
     to `trust` (a photo may hold other QR codes too). `certificates`: DER certificates for payloads that
     carry only a reference to their signer's. Raises the first text's error when none verifies
     (`PaperPayloadError`: damaged, cut, foreign; `PaperSignatureError`: unknown signer, bad signature, not
-    the prescriber), `NoskheError` when `texts` is empty."""
+    the prescriber), `NoskheError` when `texts` is empty. The certificate's revocation is asked of
+    `revocation` (OCSP online; default: the trust list's CRL)."""
     certs = certificates if isinstance(certificates, Mapping) else list(certificates)
     error: NoskheError | None = None
     for text in texts:
         try:
-            return verify_text(text, trust, certificates=certs)
+            return verify_text(text, trust, certificates=certs, revocation=revocation)
         except NoskheError as exc:
             error = error or exc
     raise error or NoskheError("No QR text was given.", "متن کد QR داده نشد.")
@@ -100,9 +121,16 @@ def read_paper(ws: Workstation, texts: Sequence[str]) -> Prescription:
     """The prescription on a paper copy, from its QR text(s) (blanks around each ignored), verified offline
     against the workstation's trust list (section 12); nothing is written and no token is touched. Drug
     names come from the local catalog (the code when unknown); cost, notes and specialty are not on paper.
-    Raises as `verify_first` does, and `TrustListError` when the workstation has no trust list."""
-    paper = verify_first([t.strip() for t in texts], ws.trust)
+    Raises as `verify_first` does, and `TrustListError` when the workstation has no trust list. The
+    prescriber certificate's revocation is asked as the workstation asks it (OCSP online, the CRL offline)."""
+    return _prescription(ws, _verified(ws, texts))
 
+
+def _verified(ws: Workstation, texts: Sequence[str]) -> VerifiedPaper:
+    return verify_first([t.strip() for t in texts], ws.trust, revocation=ws.certificate_status)
+
+
+def _prescription(ws: Workstation, paper: VerifiedPaper) -> Prescription:
     def name(code: str) -> str | None:
         drug = ws.store.catalog.get(code)
         return drug.label_fa if drug else None
@@ -110,13 +138,50 @@ def read_paper(ws: Workstation, texts: Sequence[str]) -> Prescription:
     return payload_to_prescription(paper, drug_name=name)
 
 
+def verify_paper(
+    ws: Workstation | None,
+    texts: Sequence[str],
+    *,
+    trust: TrustList | None = None,
+    certificates: Iterable[bytes] | Mapping[bytes, bytes] = (),
+) -> PaperCheck:
+    """What `noskhe paper verify` does: the first of `texts` that verifies (`verify_first`) against `trust`
+    (default: the workstation's), the prescriber certificate's revocation asked as the workstation asks it
+    (OCSP online, the CRL offline; the CRL alone without a workstation), and the prescriber's licence status
+    from the medical council (section 8-12: asked now, or the answer kept earlier; none without a
+    workstation). Nothing is written but the council's answer. Raises as `verify_first` does."""
+    from app.services.council import prescriber_status
+
+    if trust is None:
+        if ws is None:
+            raise NoskheError("No trust list to verify with.", "فهرست مراجع مورد اعتماد نیست.")
+        trust = ws.trust
+    paper = verify_first(
+        [t.strip() for t in texts],
+        trust,
+        certificates=certificates,
+        revocation=ws.certificate_status if ws is not None else None,
+    )
+    council = prescriber_status(ws, paper.fields.prescriber_council) if ws is not None else None
+    return PaperCheck(paper, council)
+
+
 def import_paper(ws: Workstation, texts: Sequence[str]) -> PaperImport:
     """A paper prescription verified offline (`read_paper`) and kept for dispensing without the network
     (`app.services.dispensing.keep_paper`); what `noskhe rx import-paper` does. Nothing is written when
-    the paper does not verify (raises as `read_paper`)."""
-    rx = read_paper(ws, texts)
+    the paper does not verify (raises as `read_paper`). The result carries the prescriber certificate's
+    status and the prescriber's licence status (the council asked now, or its answer kept earlier)."""
+    from app.services.council import prescriber_status
+
+    paper = _verified(ws, texts)
+    rx = _prescription(ws, paper)
     kept = keep_paper(ws, rx)
-    return PaperImport(kept, already_kept=kept is not rx)
+    return PaperImport(
+        kept,
+        already_kept=kept is not rx,
+        certificate_status=paper.result.certificate_status,
+        council=prescriber_status(ws, paper.fields.prescriber_council),
+    )
 
 
 def print_receipt(
@@ -130,4 +195,13 @@ def print_receipt(
     return render_receipt(ws.store, dispensing_id, out, roll=roll)
 
 
-__all__ = ["PaperImport", "import_paper", "print_receipt", "read_paper", "read_qr_image", "verify_first"]
+__all__ = [
+    "PaperCheck",
+    "PaperImport",
+    "import_paper",
+    "print_receipt",
+    "read_paper",
+    "read_qr_image",
+    "verify_first",
+    "verify_paper",
+]

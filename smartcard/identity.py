@@ -25,8 +25,10 @@ from cryptography.x509.oid import NameOID, ObjectIdentifier
 from app.signing import SignatureRole, SignerIdentity
 from app.timefmt import format_times
 from smartcard.errors import CertificateRefused
+from smartcard.status import CRL_ONLY
 
 if TYPE_CHECKING:
+    from smartcard.status import StatusSourceLike
     from smartcard.trustlist import TrustList
 
 _SHORT_NAMES = {
@@ -161,10 +163,13 @@ def check_certificate(
     now: dt.datetime,
     expected: SignerIdentity | None = None,
     mapping: IdentityMapping = DEFAULT_MAPPING,
+    revocation: StatusSourceLike | None = None,
 ) -> SignerIdentity:
     """The signer identity if `cert` may sign as `role` at `now`; otherwise `CertificateRefused`, whose
     `details['reason']` names the first failed check (key-usage, not-yet-valid, expired, untrusted,
-    revoked, wrong-role, wrong-holder)."""
+    revoked, wrong-role, wrong-holder). Revocation is asked of `revocation` (`smartcard.status`: OCSP when
+    online, the CRL offline; by default the trust list's CRL); a revoked certificate's refusal names its
+    source (`details['source']`)."""
     who = identity_from_certificate(cert, mapping)
     if not key_usages(cert) & SIGNING_USAGES:
         raise _refuse(
@@ -188,13 +193,15 @@ def check_certificate(
             f"گواهی {who.name} منقضی شده است ({end_fa}).",
         )
     trust.check_chain(cert, now)
-    revoked = trust.revocation(cert)
-    if revoked is not None and revoked <= now:
-        when_en, when_fa = format_times(revoked)
-        raise _refuse(
-            "revoked",
-            f"The certificate of {who.name} was revoked on {when_en}.",
-            f"گواهی {who.name} باطل شده است ({when_fa}).",
+    verdict = (revocation or CRL_ONLY).status(cert, trust, now)
+    if verdict.revoked:
+        when_en, when_fa = format_times(verdict.revoked_at)
+        source = verdict.source.value.upper()
+        raise CertificateRefused(
+            f"The certificate of {who.name} was revoked on {when_en} ({source}); it cannot sign.",
+            f"گواهی {who.name} باطل شده است ({when_fa}، به گفتهٔ {source}) و با آن امضا نمی‌شود.",
+            reason="revoked",
+            source=verdict.source.value,
         )
     if who.role is None and role is SignatureRole.FACILITY:
         raise _refuse(

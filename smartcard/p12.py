@@ -22,11 +22,13 @@ from smartcard.cms import pss_sha256, sign_detached
 from smartcard.errors import KeyFileError
 from smartcard.identity import DEFAULT_MAPPING, IdentityMapping, check_certificate
 from smartcard.signer import utc_now
+from smartcard.status import StatusSourceLike
 from smartcard.trustlist import TrustList
 
 
 class P12Signer:
-    """The core's `Signer` over a PKCS#12 file; same certificate checks as `TokenSigner`."""
+    """The core's `Signer` over a PKCS#12 file; same certificate checks as `TokenSigner`, its own
+    certificate's revocation asked of `revocation` before every signature (OCSP online, the CRL offline)."""
 
     def __init__(
         self,
@@ -39,8 +41,10 @@ class P12Signer:
         mapping: IdentityMapping = DEFAULT_MAPPING,
         rsa_pss: bool = False,
         clock: Callable[[], dt.datetime] = utc_now,
+        revocation: StatusSourceLike | None = None,
     ) -> None:
         self.role, self.trust, self.expected, self.mapping, self.clock = role, trust, expected, mapping, clock
+        self.revocation = revocation  # revocation: OCSP when online, the CRL offline (checked before each signature)
         self.path = Path(path)
         try:
             raw = self.path.read_bytes()
@@ -80,6 +84,7 @@ class P12Signer:
             now=self.clock(),
             expected=self.expected,
             mapping=self.mapping,
+            revocation=self.revocation,
         )
 
     def sign(self, data: bytes) -> Signature:
@@ -91,6 +96,7 @@ class P12Signer:
             now=now,
             expected=self.expected,
             mapping=self.mapping,
+            revocation=self.revocation,
         )
         return Signature(
             role=self.role, cms=sign_detached(self._signer, data, signing_time=now), signer=who, signed_at=now

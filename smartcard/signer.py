@@ -32,6 +32,7 @@ from smartcard.cms import pss_sha256, sign_detached
 from smartcard.errors import CertificateRefused, NoSigningKey
 from smartcard.identity import DEFAULT_MAPPING, IdentityMapping, check_certificate
 from smartcard.session import Credential, TokenSession
+from smartcard.status import StatusSourceLike
 from smartcard.trustlist import TrustList
 
 _COMBINED = {"rsassa_pkcs1v15": RSA_MECH_MAP, "rsassa_pss": RSASSA_PSS_MECH_MAP, "ecdsa": ECDSA_MECH_MAP}
@@ -96,6 +97,7 @@ class _TokenCmsSigner(CmsSigner):
 class TokenSigner:
     """Signs as `role` with the token's certificate, after refusing any certificate that is expired,
     not yet valid, revoked or untrusted per `trust`, not for signing, of another role, or not `expected`'s.
+    Revocation is asked of `revocation` before every signature (OCSP online, the CRL offline; default: the CRL).
 
     Thread-safe: many threads may call `sign()`; their raw signatures queue on the token thread.
     A removal mid-signature raises TokenRemoved/LoginRequired and returns nothing.
@@ -111,6 +113,7 @@ class TokenSigner:
         mapping: IdentityMapping = DEFAULT_MAPPING,
         rsa_pss: bool = False,
         clock: Callable[[], dt.datetime] = utc_now,
+        revocation: StatusSourceLike | None = None,
     ) -> None:
         self.role = role
         self.session = session
@@ -119,6 +122,7 @@ class TokenSigner:
         self.mapping = mapping
         self.rsa_pss = rsa_pss
         self.clock = clock
+        self.revocation = revocation  # revocation: OCSP when online, the CRL offline (checked before each signature)
 
     def __repr__(self) -> str:
         return f"<TokenSigner {self.role.value} on {self.session.label!r}>"
@@ -134,6 +138,7 @@ class TokenSigner:
                     now=now,
                     expected=self.expected,
                     mapping=self.mapping,
+                    revocation=self.revocation,
                 )
                 return credential, who
             except CertificateRefused as exc:

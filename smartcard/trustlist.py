@@ -24,7 +24,7 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
@@ -38,6 +38,9 @@ from smartcard.config import DEFAULT_TRUST_LIST_MAX_AGE
 from smartcard.errors import CertificateRefused, TrustListError
 from smartcard.identity import IdentityMapping
 from smartcard.verify import verify_detached
+
+if TYPE_CHECKING:
+    from smartcard.status import StatusSourceLike
 
 FORMAT = "noskhe-trust-list/1"
 BLOB_NAME = "smartcard.trust-list"
@@ -250,12 +253,16 @@ class TrustList:
         now: dt.datetime | None = None,
         max_age: dt.timedelta = DEFAULT_MAX_AGE,
         mapping: IdentityMapping | None = None,
+        revocation: StatusSourceLike | None = None,
     ) -> VerificationResult:
-        """Verify one detached CMS signature over `data` offline: `smartcard.verify.verify_detached`, whose
-        result and refusals (`SignatureInvalid` subclasses) it returns and raises. A signed document of the
+        """Verify one detached CMS signature over `data`: `smartcard.verify.verify_detached`, whose result
+        and refusals (`SignatureInvalid` subclasses) it returns and raises; revocation is asked of
+        `revocation` (OCSP when online; by default this list's CRLs, offline). A signed document of the
         program (prescription, dispensing, paper…) is verified with `smartcard.verify.verify` instead, which
         also applies the signature policy."""
-        return verify_detached(self, data, cms_der, now=now, max_age=max_age, mapping=mapping)
+        return verify_detached(
+            self, data, cms_der, now=now, max_age=max_age, mapping=mapping, revocation=revocation
+        )
 
     def summary(self) -> dict[str, Any]:
         return {

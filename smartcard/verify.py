@@ -32,6 +32,7 @@ from pyhanko.sign.validation.generic_cms import (
 )
 from pyhanko.sign.validation.settings import KeyUsageConstraints
 
+from app.certificate_status import CertificateStatus
 from app.signature_policy import (
     HOLDER_NUMBER,
     DocumentKind,
@@ -72,8 +73,10 @@ from smartcard.identity import (
     identity_from_certificate,
     key_usages,
 )
+from smartcard.status import CRL_ONLY
 
 if TYPE_CHECKING:
+    from smartcard.status import StatusSourceLike
     from smartcard.trustlist import TrustList
 
 CLOCK_SKEW = dt.timedelta(minutes=5)
@@ -227,6 +230,7 @@ def verify_detached(
     now: dt.datetime | None = None,
     max_age: dt.timedelta = DEFAULT_TRUST_LIST_MAX_AGE,
     mapping: IdentityMapping | None = None,
+    revocation: StatusSourceLike | None = None,
 ) -> VerificationResult:
     """Verify one detached CAdES-BES signature `cms_der` (DER) over `data` against `trust`, offline.
 
@@ -234,7 +238,10 @@ def verify_detached(
     national-card certificate), the signing time it claims and the trust list's version and staleness.
     Raises one `SignatureInvalid` subclass per cause (see the module docstring; `details['reason']` too).
     Checks a signature only: which roles a document needs and whose they must be is `verify`'s work.
-    Never touches the network."""
+    Revocation is asked of `revocation` (`smartcard.status.StatusChecker`: OCSP when online, the CRL offline);
+    by default the trust list's CRLs decide and the network is never touched. The result carries the
+    verdict and its source (`certificate_status`); a revoked certificate is `CertificateRevoked` naming its
+    source (`details['source']`: ocsp or crl)."""
     now = now or dt.datetime.now(dt.UTC)
     signed, signer, present = _parse(cms_der)
     missing = [a for a in REQUIRED_SIGNED_ATTRIBUTES if a not in present]
@@ -286,9 +293,9 @@ def verify_detached(
         raise CertificateExpired.because()
     if not trusted:
         raise UntrustedChain.because()
-    revoked = trust.revocation(cert)
-    if revoked is not None and revoked <= now:
-        raise CertificateRevoked.because(f"{revoked:%Y-%m-%d}")
+    verdict = (revocation or CRL_ONLY).status(cert, trust, now)
+    if verdict.revoked:
+        raise revoked_by(verdict)
     who = identity_from_certificate(cert, mapping or DEFAULT_MAPPING)
     return VerificationResult(
         signer=who,
@@ -296,6 +303,24 @@ def verify_detached(
         signed_at=signed_at,
         trust_list_version=trust.version,
         trust_list_stale=trust.is_stale(now, max_age),
+        certificate_status=verdict,
+    )
+
+
+def revoked_by(verdict: CertificateStatus) -> CertificateRevoked:
+    """The refusal of a signature whose certificate `verdict` says is revoked, naming when and the source
+    (OCSP or the CRL) and the time the source said so."""
+    from app.timefmt import format_times
+
+    when = f"{verdict.revoked_at:%Y-%m-%d}" if verdict.revoked_at else "date not given"
+    said_en, said_fa = format_times(verdict.at)
+    source = verdict.source.value.upper()
+    return CertificateRevoked(
+        f"The signer's certificate has been revoked ({when}; {source} at {said_en}).",
+        f"گواهی امضاکننده باطل شده است (به گفتهٔ {source} در {said_fa}).",
+        source=verdict.source.value,
+        revoked_at=verdict.revoked_at.isoformat() if verdict.revoked_at else None,
+        checked_at=verdict.at.isoformat() if verdict.at else None,
     )
 
 
@@ -407,6 +432,7 @@ def verify(
     now: dt.datetime | None = None,
     max_age: dt.timedelta = DEFAULT_TRUST_LIST_MAX_AGE,
     mapping: IdentityMapping | None = None,
+    revocation: StatusSourceLike | None = None,
 ) -> VerifiedDocument:
     """Verify the signatures of one document of `kind` over its canonical bytes `data`, offline, under the
     signature policy (`app.signature_policy`; national rules 9-1, 9-2, section 12).
@@ -416,6 +442,7 @@ def verify(
     may sign in its role (`WrongRole`); each signer is the party the document names in that role
     (`SignerMismatch`, `FacilityMismatch`). `named` maps every required role to that party; `None` skips
     the last check and is for callers that have no document naming anyone (a file given to `token verify`).
+    `revocation` decides revocation (see `verify_detached`; default: the trust list's CRLs, offline).
     Returns a `VerifiedDocument`; raises a `SignatureInvalid` subclass on the first failure."""
     roles = [s.role for s in signatures]
     _check_roles(kind, roles)
@@ -424,7 +451,9 @@ def verify(
     results: list[VerificationResult] = []
     for sig in signatures:
         try:
-            result = verify_detached(trust, data, sig.cms, now=now, max_age=max_age, mapping=mapping)
+            result = verify_detached(
+                trust, data, sig.cms, now=now, max_age=max_age, mapping=mapping, revocation=revocation
+            )
         except SignatureInvalid as exc:
             raise _with_role(exc, sig.role) from None
         if not may_sign_as(result.role, sig.role):

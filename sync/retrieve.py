@@ -28,7 +28,9 @@ from sync import fhir
 from sync.client import ExchangeClient
 
 if TYPE_CHECKING:
+    from app.certificate_status import CertificateStatus
     from app.store import Store
+    from smartcard.status import StatusSourceLike
     from app.workstation import Workstation
     from smartcard.trustlist import TrustList
 
@@ -51,26 +53,52 @@ class Retrieved:
 
     prescriptions: list[Prescription] = field(default_factory=list)
     refused: list[dict[str, str]] = field(default_factory=list)
+    #: per prescription id kept: each signer certificate's revocation status by role (prescriber, facility),
+    #: with its source (OCSP online, the trust list's CRL offline)
+    certificates: dict[str, dict[str, CertificateStatus]] = field(default_factory=dict)
 
 
-def _verified(rx: Prescription, wire: list[fhir.WireSignature], trust: TrustList) -> list[Signature]:
+def _verified(
+    rx: Prescription,
+    wire: list[fhir.WireSignature],
+    trust: TrustList,
+    revocation: StatusSourceLike | None = None,
+) -> tuple[list[Signature], dict[str, CertificateStatus]]:
     """The signatures of a retrieved prescription, checked by the one verifier (`smartcard.verify.verify`)
     under the signature policy: the prescriber's and the facility's, each by the party the prescription
-    names (9-2-3, 9-2-4). Raises `NoskheError` naming the prescription and the cause otherwise."""
+    names (9-2-3, 9-2-4), each certificate's revocation asked of `revocation` (OCSP online, the CRL
+    offline). Returns them with each certificate's status by role. Raises `NoskheError` naming the
+    prescription and the cause otherwise (a revoked certificate: reason `revoked`, `source`)."""
     from smartcard.errors import SignatureInvalid
     from smartcard.verify import verify
 
     data = canonical_bytes(rx.document())
     try:
-        verified = verify(DocumentKind.PRESCRIPTION, data, wire, trust, named=parties_of_prescription(rx))
+        verified = verify(
+            DocumentKind.PRESCRIPTION,
+            data,
+            wire,
+            trust,
+            named=parties_of_prescription(rx),
+            revocation=revocation,
+        )
     except SignatureInvalid as exc:
         raise NoskheError(
-            f"Prescription {rx.id}: {exc.en}", f"نسخهٔ {rx.id}: {exc.fa}", reason=exc.details.get("reason")
+            f"Prescription {rx.id}: {exc.en}",
+            f"نسخهٔ {rx.id}: {exc.fa}",
+            reason=exc.details.get("reason"),
+            source=exc.details.get("source"),
         ) from None
-    return [
+    sigs = [
         Signature(sig.role, sig.cms, result.signer, result.signed_at or sig.signed_at)
         for sig, result in zip(wire, verified.results)
     ]
+    statuses = {
+        sig.role.value: result.certificate_status
+        for sig, result in zip(wire, verified.results)
+        if result.certificate_status is not None
+    }
+    return sigs, statuses
 
 
 def _known(key: str) -> None:
@@ -86,12 +114,20 @@ def retrieve_prescriptions(ws: Workstation, *, key: str, value: str) -> Retrieve
     `ExchangeUnavailable` (no answer: retrieval needs the network; a paper copy does not),
     `ExchangeRefused`, `TrustListError`, and the seal's errors (the exchange is asked as this facility)."""
     _known(key)  # before the seal is asked for anything
-    return retrieve(ws.store, ws.client, ws.trust, field=key, value=value)
+    return retrieve(ws.store, ws.client, ws.trust, field=key, value=value, revocation=ws.certificate_status)
 
 
-def retrieve(store: Store, client: ExchangeClient, trust: TrustList, *, field: str, value: str) -> Retrieved:
+def retrieve(
+    store: Store,
+    client: ExchangeClient,
+    trust: TrustList,
+    *,
+    field: str,
+    value: str,
+    revocation: StatusSourceLike | None = None,
+) -> Retrieved:
     """`retrieve_prescriptions` with the parts given one by one: search the exchange by `field` =
-    `value`, verify, keep and return the open prescriptions found."""
+    `value`, verify (revocation asked of `revocation`), keep and return the open prescriptions found."""
     _known(field)
     # As typed or scanned (Persian digits, a Persian keyboard layout, invisible marks): the exchange is
     # asked for the canonical code, and a mistyped one is refused here with its reason.
@@ -104,7 +140,7 @@ def retrieve(store: Store, client: ExchangeClient, trust: TrustList, *, field: s
             next(x["valueString"] for x in e.get("extension", ()) if x["url"].endswith(":status"))
         )
         try:
-            sigs = _verified(rx, wire, trust)
+            sigs, statuses = _verified(rx, wire, trust, revocation)
         except NoskheError as exc:
             out.refused.append({"id": rx.id, "en": exc.en, "fa": exc.fa})
             continue
@@ -119,6 +155,7 @@ def retrieve(store: Store, client: ExchangeClient, trust: TrustList, *, field: s
                 rx.state = RxState.PARTIALLY_DISPENSED
         keep_prescription(store, rx, sigs, source="retrieved")
         out.prescriptions.append(rx)
+        out.certificates[rx.id] = statuses
     return out
 
 

@@ -3,6 +3,7 @@
 noskhe exchange serve --host 127.0.0.1 --port 8700 --data DIR [--trust-list FILE] [--facility SIAM:KIND:NAME]…
 noskhe exchange fault --data DIR [--latency-ms N] [--error-rate R] [--drop-rate R] [--outage on|off]
 noskhe exchange stats --data DIR
+noskhe exchange revoke --data DIR --certificate FILE.pem | --serial HEX [--reason R]   (its OCSP responder)
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--tls-cert", help="serve HTTPS with this certificate chain (PEM)")
     p.add_argument("--tls-key", help="the TLS private key (PEM)")
+    p.add_argument(
+        "--ocsp-key",
+        help="answer OCSP for the CA with this private key (PEM; default: ca-key.pem beside the trust list)",
+    )
     p.set_defaults(handler=cmd_serve)
 
     p = ex.add_parser("fault", help="change fault injection on a running exchange")
@@ -48,6 +53,14 @@ def register(sub: Any) -> None:
     p = ex.add_parser("stats", help="counts of a running exchange (registrations, replays, dispensings)")
     p.add_argument("--data", required=True, metavar="DIR")
     p.set_defaults(handler=cmd_stats)
+
+    p = ex.add_parser("revoke", help="revoke a certificate at the running exchange's OCSP responder")
+    p.add_argument("--data", required=True, metavar="DIR")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--certificate", metavar="FILE.pem", help="the certificate to revoke (PEM)")
+    what.add_argument("--serial", metavar="HEX", help="or its serial number, in hex")
+    p.add_argument("--reason", default="unspecified", help="RFC 5280 reason, e.g. key_compromise")
+    p.set_defaults(handler=cmd_revoke)
 
 
 def cmd_serve(args: Any, ctx: Any) -> int:
@@ -71,6 +84,7 @@ def cmd_serve(args: Any, ctx: Any) -> int:
         trust_list=Path(args.trust_list) if args.trust_list else None,
         facilities=facilities,
         tls=(Path(args.tls_cert), Path(args.tls_key)) if args.tls_cert else None,
+        ocsp_key=Path(args.ocsp_key) if args.ocsp_key else None,
     )
     return 0
 
@@ -107,4 +121,18 @@ def cmd_fault(args: Any, ctx: Any) -> int:
 
 def cmd_stats(args: Any, ctx: Any) -> int:
     print(json.dumps(admin_call(Path(args.data), "GET", "/admin/stats"), indent=1, ensure_ascii=False))
+    return 0
+
+
+def cmd_revoke(args: Any, ctx: Any) -> int:
+    """Revoke a certificate at the running exchange's OCSP responder (before any CRL knows it)."""
+    from app.cli.common import read_file
+
+    body: dict[str, Any] = {"reason": args.reason}
+    if args.certificate:
+        body["certificate"] = read_file(args.certificate).decode("ascii", "replace")
+    else:
+        body["serial"] = args.serial
+    done = admin_call(Path(args.data), "POST", "/admin/revoke", body)
+    print(f"certificate {done['serial']} revoked at the exchange's OCSP responder ({done['reason']}) | باطل شد")
     return 0

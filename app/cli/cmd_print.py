@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.cli.common import ask_pin, command_group, trust_list
+from app.cli.common import ask_pin, command_group, trust_list, workstation_if_any
 from app.errors import ConfigError
 from app.signature_policy import DocumentKind, required_roles
 
@@ -28,8 +28,11 @@ from app.signature_policy import DocumentKind, required_roles
 (PAPER_SIGNER,) = required_roles(DocumentKind.PAPER)
 
 if TYPE_CHECKING:
+    from app.certificate_status import CertificateStatus
     from app.cli.context import Context
+    from app.services.council import CouncilStatus
     from app.signing import Signer
+    from printing.pharmacy import PaperCheck
     from smartcard.tokens import Pkcs11Module
 
 
@@ -190,7 +193,9 @@ def _certificates(paths: list[str]) -> list[bytes]:
 
 
 def cmd_paper_verify(args: Any, ctx: Context) -> int:
-    from printing.pharmacy import read_qr_image, verify_first
+    """Verify a scanned paper QR: the signature, its certificate's status (OCSP online, the CRL offline) and
+    the prescriber's licence (the medical council, or its kept answer) when a workstation is here."""
+    from printing.pharmacy import read_qr_image, verify_paper
 
     if args.image:
         texts = read_qr_image(args.image)
@@ -200,15 +205,18 @@ def cmd_paper_verify(args: Any, ctx: Context) -> int:
         raise ConfigError(
             "Give the QR text, - for stdin, or --image FILE.", "متن کد QR یا ‎--image FILE‎ را بدهید."
         )
-    verified = verify_first(texts, trust_list(args, ctx), certificates=_certificates(args.certs))
-    _show(verified, args.json)
+    ws = workstation_if_any(ctx)
+    check = verify_paper(ws, texts, trust=trust_list(args, ctx), certificates=_certificates(args.certs))
+    _show(check, args.json, ctx.lang)
     return 0
 
 
-def _show(v: Any, as_json: bool) -> None:
+def _show(check: PaperCheck, as_json: bool, lang: str = "fa") -> None:
     from app.timefmt import format_time
 
+    v = check.paper
     f = v.fields
+    status = v.result.certificate_status
     info = {
         "valid": True,
         "prescription_id": f.prescription_id,
@@ -233,6 +241,8 @@ def _show(v: Any, as_json: bool) -> None:
         "trust_list_version": v.result.trust_list_version,
         "trust_list_stale": v.result.trust_list_stale,
         "certificate": "embedded" if v.payload.cert is not None else "by reference",
+        "certificate_status": status.to_dict() if status else None,
+        "council": check.council.to_dict() if check.council else None,
     }
     if as_json:
         print(json.dumps(info, ensure_ascii=False, indent=1))
@@ -255,3 +265,19 @@ def _show(v: Any, as_json: bool) -> None:
     print(f"  signed by {v.signer.name} at {when}; trust list {info['trust_list_version']}")
     if v.result.trust_list_stale:
         print("  warning: the trust list is stale; update it | هشدار: فهرست مراجع مورد اعتماد کهنه است")
+    print_status_lines(status, check.council, lang)
+
+
+def print_status_lines(status: CertificateStatus | None, council: CouncilStatus | None, lang: str) -> None:
+    """The prescriber certificate's status and source, and his licence as the council answered (or
+    "not known"), each on its own line."""
+    if status is not None:
+        print(f"  {status.describe(lang)}")
+    if council is not None:
+        print(f"  {council.describe(lang)}")
+    else:
+        print(
+            "  prescriber's licence: not known (the medical council could not be asked and nothing is kept)"
+            if lang != "fa"
+            else "  پروانهٔ تجویزگر: نامعلوم (از نظام پزشکی پرسیده نشد و پاسخی نگه داشته نشده است)"
+        )

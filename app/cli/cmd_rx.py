@@ -261,16 +261,17 @@ def cmd_retrieve(args: Any, ctx: Context) -> int:
     key = next(f for f in keys if getattr(args, f))
     got = retrieve_prescriptions(ctx.workstation(), key=key.replace("_", "-"), value=getattr(args, key))
     if args.json:
-        print(
-            json.dumps(
-                {"prescriptions": [_summary(r) for r in got.prescriptions], "refused": got.refused},
-                ensure_ascii=False,
-                indent=1,
-            )
-        )
+        certificates = {
+            rx_id: {role: st.to_dict() for role, st in by_role.items()}
+            for rx_id, by_role in got.certificates.items()
+        }
+        doc = {"prescriptions": [_summary(r) for r in got.prescriptions], "refused": got.refused}
+        print(json.dumps({**doc, "certificates": certificates}, ensure_ascii=False, indent=1))
         return 0
     for rx in got.prescriptions:
         _print_rx(rx, False)
+        for role, st in got.certificates.get(rx.id, {}).items():  # OCSP online, the CRL offline
+            print(f"  {role}: {st.describe(ctx.lang)}")
     for r in got.refused:
         print(f"refused {r['id']}: {r['en']} | {r['fa']}")
     if not got.prescriptions and not got.refused:
@@ -281,8 +282,18 @@ def cmd_retrieve(args: Any, ctx: Context) -> int:
 def cmd_import_paper(args: Any, ctx: Context) -> int:
     """Verify a paper prescription's signed QR offline and keep it, so it can be dispensed without the
     network; the exchange settles it (or reports a conflict) when the dispensing reaches it."""
-    from app.cli.cmd_print import qr_texts
+    from app.cli.cmd_print import print_status_lines, qr_texts
     from printing.pharmacy import import_paper
 
-    _print_rx(import_paper(ctx.workstation(), qr_texts(args.payload)).prescription, args.json)
+    kept = import_paper(ctx.workstation(), qr_texts(args.payload))
+    if args.json:
+        status, council = kept.certificate_status, kept.council
+        extra = {
+            "certificate_status": status.to_dict() if status else None,
+            "council": council.to_dict() if council else None,
+        }
+        print(json.dumps({**_summary(kept.prescription), **extra}, ensure_ascii=False))
+        return 0
+    _print_rx(kept.prescription, False)
+    print_status_lines(kept.certificate_status, kept.council, ctx.lang)  # certificate and licence
     return 0

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from app.cli.common import ask_pin, read_file, trust_list, write_file
+from app.cli.common import ask_pin, read_file, trust_list, workstation_if_any, write_file
 from app.signing import Signature, SignatureRole, SignerIdentity
 
 if TYPE_CHECKING:
@@ -151,12 +151,21 @@ def _describe(result: Any) -> dict[str, Any]:
         "signed_at": result.signed_at.isoformat() if result.signed_at else None,
         "trust_list_version": result.trust_list_version,
         "trust_list_stale": result.trust_list_stale,
+        "certificate_status": result.certificate_status.to_dict() if result.certificate_status else None,
     }
 
 
 def cmd_verify(args: Any, ctx: Context) -> int:
+    """Verify FILE's detached signature; with a workstation here, the certificate's revocation is asked as
+    it asks it (OCSP online, the CRL offline), else the trust list's CRL decides."""
+    ws = workstation_if_any(ctx)
     trust = trust_list(args, ctx)
-    result = trust.verify(read_file(args.file), read_file(args.signature), max_age=_config().trust_list_max_age)
+    result = trust.verify(
+        read_file(args.file),
+        read_file(args.signature),
+        max_age=_config().trust_list_max_age,
+        revocation=ws.certificate_status if ws is not None else None,
+    )
     info = _describe(result)
     if args.json:
         print(json.dumps(info, ensure_ascii=False, indent=1))
@@ -167,6 +176,8 @@ def cmd_verify(args: Any, ctx: Context) -> int:
             from app.timefmt import format_time
 
             value = format_time(result.signed_at, ctx.lang, seconds=True)
+        if key == "certificate_status" and result.certificate_status:
+            value = result.certificate_status.describe(ctx.lang)
         if key != "valid" and value is not None:
             print(f"  {key.replace('_', ' ')}: {value}")
     if result.trust_list_stale:

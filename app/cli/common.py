@@ -14,6 +14,7 @@ from app.store.files import write_atomic
 
 if TYPE_CHECKING:
     from app.cli.context import Context
+    from app.workstation import Workstation
     from smartcard.session import TokenSession
     from smartcard.trustlist import TrustList
 
@@ -79,4 +80,26 @@ def trust_list(args: Any, ctx: Context) -> TrustList:
         ) from None
 
 
-__all__ = ["ask_pin", "ask_secret", "command_group", "read_file", "trust_list", "write_file"]
+def workstation_if_any(ctx: Context) -> Workstation | None:
+    """The workstation in the command's data directory when there is one that opens, else None: for
+    commands that work without a store (verifying a paper or a file) and do more with one (OCSP, the
+    medical council). Never raises."""
+    from app.store.db import DB_NAME
+
+    if not (ctx.data_dir / DB_NAME).exists():
+        return None
+    try:
+        return ctx.workstation()
+    except NoskheError:
+        return None
+
+
+__all__ = [
+    "ask_pin",
+    "ask_secret",
+    "command_group",
+    "read_file",
+    "trust_list",
+    "workstation_if_any",
+    "write_file",
+]

@@ -10,6 +10,8 @@ Requests the client sends and the reference exchange reads use the same function
 | Eligibility ask / answer     | CoverageEligibilityRequest / CoverageEligibilityResponse    | `eligibility`   |
 | A submission's result        | Task (outputs by name), errors as OperationOutcome          | `common`        |
 | Several submissions at once  | Bundle(batch) / Bundle(batch-response)                      | `sync.client`   |
+| What SEPAS holds (8-5)       | Bundle(searchset) of DocumentReference                      | `sepas`         |
+| Medical council answer (8-12)| Practitioner (licence status, specialty)                    | `council`       |
 """
 
 from sync.fhir.common import (

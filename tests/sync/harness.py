@@ -161,6 +161,14 @@ class RunningExchange:
     def ttac_codes(self, drug: str, n: int) -> list[str]:
         return self.admin("GET", f"/admin/ttac-sample?drug={drug}&n={n}")["codes"]
 
+    def revoke(self, cert: Any, reason: str = "key_compromise") -> dict[str, Any]:
+        """Revoke `cert` (a `cryptography` certificate) at the exchange's OCSP responder only: no CRL
+        knows it."""
+        from cryptography.hazmat.primitives.serialization import Encoding
+
+        pem = cert.public_bytes(Encoding.PEM).decode("ascii")
+        return self.admin("POST", "/admin/revoke", {"certificate": pem, "reason": reason})
+
 
 class ThreadExchange(RunningExchange):
     """The exchange in a thread of the test process: fast to start, for API tests."""
@@ -171,7 +179,9 @@ class ThreadExchange(RunningExchange):
 
         self.data = data
         data.mkdir(parents=True, exist_ok=True)
-        self.server = ExchangeServer(("127.0.0.1", 0), data)
+        from exchange.ocsp import dev_ca_key
+
+        self.server = ExchangeServer(("127.0.0.1", 0), data, ocsp_key=dev_ca_key(trust_list))
         seed.seed(self.server.db, TrustList.from_file(trust_list).to_json())
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(
