@@ -260,6 +260,11 @@ class Workstation:
             self._client = None
             self._sync = None
 
+    def forget_user(self) -> None:
+        """Drop the user's signer (the desktop's lock): the next `user_signer()` logs in again, its PIN or
+        passphrase asked through the prompter."""
+        self._user = None
+
     def _log_in_again(self, signer: Signer, purpose: str) -> None:
         """A kept token signer whose session was locked (idle lock, token pulled out and put back, logout)
         is logged in again, its PIN asked through the prompter; a PKCS#12 signer needs nothing."""
@@ -331,6 +336,14 @@ class Workstation:
             # a refreshed trust list (new CRLs, suspended prescribers) is the one used from then on
             self._sync.listeners.append(lambda event, _: self.forget_trust() if event == "refreshed" else None)
         return self._sync
+
+    def forget_exchange(self) -> None:
+        """Stop and drop the client and the sync engine (the exchange's address changed); the next use of
+        `client` or `sync` makes them again from the settings."""
+        if self._sync is not None:
+            self._sync.stop()
+        self._client = None
+        self._sync = None
 
     # ---- closing ----------------------------------------------------------------------------------
 

@@ -1,88 +1,127 @@
-"""The UI's words in Persian (first) and English, and how numbers and dates are shown."""
+"""The window's words in Persian (first) and English, and how numbers, money, times and mixed text are shown.
+
+- Every text a person reads comes from `Words` (`ui.strings` holds the table); `words.lang` may change while
+  the program runs (Settings → language) and each widget's `retranslate()` reads it again.
+- Persian: Persian digits, Jalali dates in Iran time (`app.timefmt`), and Latin runs ("500 mg", "ATC
+  J01CA04") isolated left-to-right (`ltr`), so a right-to-left line does not show "mg 500".
+- Qt's own words (OK, Cancel, Yes, No in its dialogs) come from Qt's translation files (`qt_translator`).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from app.text import to_persian_digits
+from ui.strings import STRINGS
 
-_STRINGS = {
-    "app_title": ("نسخه — نسخه‌نویسی و نسخه‌پیچی الکترونیک", "Noskhe — e-prescribing and dispensing"),
-    "unlock_title": ("باز کردن پایگاه داده", "Unlock the workstation"),
-    "unlock_prompt": ("گذرواژهٔ مرکز را وارد کنید:", "Enter the facility passphrase:"),
-    "unlock": ("باز کن", "Unlock"),
-    "cancel": ("انصراف", "Cancel"),
-    "tab_prescriptions": ("نسخه‌ها", "Prescriptions"),
-    "tab_catalog": ("فهرست داروها", "Drug catalog"),
-    "search_hint": ("نام فارسی یا انگلیسی دارو یا کد آن…", "Persian or English drug name, or its code…"),
-    "refresh": ("تازه‌سازی", "Refresh"),
-    "col_code": ("کد", "Code"),
-    "col_generic_fa": ("نام ژنریک", "Generic (fa)"),
-    "col_generic_en": ("نام لاتین", "Generic (en)"),
-    "col_form": ("شکل", "Form"),
-    "col_strength": ("قدرت", "Strength"),
-    "col_atc": ("ATC", "ATC"),
-    "col_id": ("شناسه", "Id"),
-    "col_patient": ("بیمار", "Patient"),
-    "col_state": ("وضعیت", "State"),
-    "col_time": ("زمان تجویز", "Prescribed at"),
-    "col_tracking": ("کد رهگیری", "Tracking code"),
-    "col_items": ("اقلام", "Items"),
-    "no_results": ("دارویی یافت نشد.", "No drug found."),
-    "facility": ("مرکز", "Facility"),
-    "results": ("{n} نتیجه", "{n} results"),
-    "new_rx": ("نسخهٔ جدید", "New prescription"),
-    "patient_id": ("شناسهٔ بیمار", "Patient id"),
-    "patient_id_hint": ("کد ملی، فیدا یا شناسهٔ یکتا…", "National code, FIDA or unique id…"),
-    "id_national-code": ("کد ملی", "National code"),
-    "id_fida": ("فیدا (اتباع)", "FIDA (foreign nationals)"),
-    "id_unique-id": ("شناسهٔ یکتا", "Unique id"),
-    "id_newborn": ("نوزاد (کد ملی مادر)", "Newborn (mother's code)"),
-    "first_name": ("نام", "First name"),
-    "last_name": ("نام خانوادگی", "Last name"),
-    "sex": ("جنس", "Sex"),
-    "sex_female": ("زن", "Female"),
-    "sex_male": ("مرد", "Male"),
-    "sex_other": ("دیگر", "Other"),
-    "insurer": ("بیمه", "Insurer"),
-    "no_insurer": ("بدون بیمه", "No insurance"),
-    "add_item": ("افزودن", "Add"),
-    "remove": ("حذف", "Remove"),
-    "col_drug": ("دارو", "Drug"),
-    "col_quantity": ("تعداد", "Quantity"),
-    "col_instructions": ("دستور مصرف", "Instructions"),
-    "col_insurer_share": ("سهم بیمه (ریال)", "Insurer (rials)"),
-    "col_patient_share": ("سهم بیمار (ریال)", "Patient (rials)"),
-    "rx_total": (
-        "جمع — سهم بیمه: {insurer} ریال، سهم بیمار: {patient} ریال",
-        "Total — insurer: {insurer} rials, patient: {patient} rials",
-    ),
-    "sign_and_queue": ("امضا و ثبت در صف ارسال", "Sign and queue"),
-    "draft_kept": ("پیش‌نویس نسخه نگه داشته شد:", "The draft was kept:"),
-    "sign_failed": ("امضا انجام نشد: {reason}", "Signing failed: {reason}"),
-    "pin_title": ("رمز توکن", "Token PIN"),
-    "pin_prompt": ("رمز (PIN) توکن «{label}» را وارد کنید:", "Enter the PIN of token “{label}”:"),
-    "seal_title": ("مهر سازمانی", "Facility seal"),
-    "seal_prompt": ("گذرواژهٔ مهر سازمانی مرکز را وارد کنید:", "Enter the facility seal's passphrase:"),
-    "key_title": ("کلید امضا", "Signing key"),
-    "key_prompt": ("گذرواژهٔ پروندهٔ کلید امضای خود را وارد کنید:", "Enter the passphrase of your signing key file:"),
-}
+LRI, PDI = "\u2066", "\u2069"  # left-to-right isolate … pop directional isolate (Unicode 6.3)
+_TOKEN = r"[A-Za-z0-9۰-۹٠-٩][A-Za-z0-9۰-۹٠-٩.,٫/%+µ_:-]*"
+_LATIN_RUN = re.compile(rf"{_TOKEN}(?:[ \t]+{_TOKEN})*")
+_LATIN_LETTER = re.compile(r"[A-Za-z]")
+
+
+def ltr(text: str) -> str:
+    """`text` with each run of Latin words and the numbers beside them ("۵۰۰ mg", "250 mg/5 ml",
+    "noskhe sync run") wrapped in a left-to-right isolate; runs with no Latin letter are left alone."""
+    if not text or not _LATIN_LETTER.search(text):
+        return text
+
+    def wrap(m: re.Match[str]) -> str:
+        run = m.group(0)
+        return f"{LRI}{run}{PDI}" if _LATIN_LETTER.search(run) else run
+
+    return _LATIN_RUN.sub(wrap, text)
 
 
 class Words:
+    """The words of one language (`fa` or `en`; `lang` may be changed at run time)."""
+
     def __init__(self, lang: str = "fa") -> None:
         self.lang = lang
 
+    @property
+    def rtl(self) -> bool:
+        return self.lang == "fa"
+
     def __call__(self, key: str, **kw: object) -> str:
-        fa, en = _STRINGS[key]
-        text = (fa if self.lang == "fa" else en).format(**kw)
-        return self.number(text) if self.lang == "fa" else text
+        fa, en = STRINGS[key]
+        if self.lang == "fa":  # numbers in Persian digits, Latin runs of texts isolated
+            return fa.format(
+                **{k: self.number(v) if isinstance(v, int | float) else ltr(str(v)) for k, v in kw.items()}
+            )
+        return en.format(**kw)
+
+    def pick(self, fa: str | None, en: str | None) -> str:
+        """The one of two texts (a message, a name) in this language, the other when it is missing."""
+        text = (fa or en) if self.lang == "fa" else (en or fa)
+        return self.text(text or "")
+
+    def text(self, value: str) -> str:
+        """Free text shown in Persian mode: Latin runs isolated; as it is in English."""
+        return ltr(value) if self.lang == "fa" else value
 
     def number(self, value: object) -> str:
         return to_persian_digits(str(value)) if self.lang == "fa" else str(value)
 
-    def datetime(self, when: dt.datetime) -> str:
+    def rials(self, amount: int) -> str:
+        """`۱۲٬۵۰۰` in Persian (Persian thousands separator), `12,500` in English."""
+        text = f"{amount:,}"
+        return to_persian_digits(text).replace(",", "٬") if self.lang == "fa" else text
+
+    def datetime(self, when: dt.datetime | str | None, *, seconds: bool = False) -> str:
         """Iran time: Jalali with Persian digits in Persian, Gregorian in English (`app.timefmt`)."""
         from app.timefmt import format_time
 
-        return format_time(when, self.lang, seconds=True)
+        return format_time(when, self.lang, seconds=seconds)
+
+    def age(self, seconds: float | None) -> str:
+        """How long ago, roughly: `۵ دقیقه` / `5 min`; `—` for None."""
+        if seconds is None:
+            return "—"
+        s = int(seconds)
+        for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+            if s >= size:
+                return self(f"age_{unit}", n=s // size)
+        return self("age_second", n=s)
+
+    def message(self, exc: BaseException) -> str:
+        """An error as one line in this language (a `NoskheError`'s own message, else a generic one)."""
+        message = getattr(exc, "message", None)
+        if callable(message):
+            return self.text(str(message(self.lang)))
+        return self("unexpected_error", reason=type(exc).__name__)
+
+
+def qt_translator(lang: str) -> object | None:
+    """Qt's own translations for `lang` (its dialogs' buttons), loaded; None for English or when missing."""
+    if lang == "en":
+        return None
+    from PySide6.QtCore import QLibraryInfo, QTranslator
+
+    translator = QTranslator()
+    path = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    return translator if translator.load(f"qtbase_{lang}", path) else None
+
+
+_installed: object | None = None
+
+
+def apply_language(lang: str) -> None:
+    """Direction and Qt's own words for `lang`, for every window of the program (existing ones follow)."""
+    global _installed
+    from PySide6.QtCore import QCoreApplication, Qt
+    from PySide6.QtWidgets import QApplication
+
+    app = QCoreApplication.instance()
+    if not isinstance(app, QApplication):
+        return
+    app.setLayoutDirection(Qt.LayoutDirection.RightToLeft if lang == "fa" else Qt.LayoutDirection.LeftToRight)
+    if _installed is not None:
+        app.removeTranslator(_installed)  # type: ignore[arg-type]
+    _installed = qt_translator(lang)
+    if _installed is not None:
+        app.installTranslator(_installed)  # type: ignore[arg-type]
+
+
+__all__ = ["LRI", "PDI", "Words", "apply_language", "ltr", "qt_translator"]

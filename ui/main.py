@@ -1,26 +1,27 @@
-"""The desktop application: `noskhe` with no arguments. The only room that imports Qt."""
+"""The desktop program: `noskhe` with no arguments. `ui/` is the only room that imports Qt.
+
+    run(ctx)   the facility passphrase (`ui.common.unlock`), then the main window
+               (`ui.common.mainwindow`), whose login screen asks for the user's token and PIN
+
+The application object is set up once: right-to-left for Persian, a font with Persian glyphs, and Qt's own
+translations so its buttons (OK, Cancel, Yes, No) speak the window's language.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont, QFontDatabase, QKeySequence
-from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QTabWidget
+from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtWidgets import QApplication
 
-from ui.i18n import Words
-from ui.prescribe import NewPrescriptionDialog
-from ui.prompter import QtPrompter
-from ui.status import SyncLight
-from ui.tasks import TaskRunner
-from ui.unlock import UnlockDialog
-from ui.views import CatalogView, PrescriptionsView
+from ui.common.mainwindow import MainWindow
+from ui.common.unlock import UnlockDialog
+from ui.i18n import Words, apply_language
 
 if TYPE_CHECKING:
     from app.cli.context import Context
-    from app.workstation import Workstation
 
 FONT_CANDIDATES = (
     "/usr/share/fonts/truetype/vazirmatn/Vazirmatn-Regular.ttf",
@@ -29,53 +30,13 @@ FONT_CANDIDATES = (
 )
 
 
-class MainWindow(QMainWindow):
-    """The workstation's window: its prescriptions, the catalog, the sync light. Closing it does not close
-    the workstation (its opener does)."""
-
-    def __init__(self, ws: Workstation, words: Words) -> None:
-        super().__init__()
-        self.ws, self.store, self.w = ws, ws.store, words
-        store = ws.store
-        if isinstance(ws.prompter, QtPrompter):
-            ws.prompter.parent = self  # PIN and passphrase dialogs over this window
-        self.tasks = TaskRunner(self)
-        self.setWindowTitle(words("app_title"))
-        self.tabs = QTabWidget()
-        self.prescriptions = PrescriptionsView(store, words, self.tasks)
-        self.catalog = CatalogView(store, words)
-        self.tabs.addTab(self.prescriptions, words("tab_prescriptions"))
-        self.tabs.addTab(self.catalog, words("tab_catalog"))
-        self.setCentralWidget(self.tabs)
-        self.new_rx_action = self.addToolBar(words("tab_prescriptions")).addAction(words("new_rx"))
-        self.new_rx_action.setShortcut(QKeySequence.StandardKey.New)
-        self.new_rx_action.triggered.connect(self.new_prescription)
-        self.new_rx_action.setVisible(store.role == "clinic")  # pharmacies dispense, they do not prescribe
-        facility = store.facility()
-        self.facility_label = QLabel(f"{words('facility')}: {facility.name or ''} ({words.number(facility.siam_id)})")
-        self.statusBar().addPermanentWidget(self.facility_label)
-        self.sync_light = SyncLight(store, words, self.tasks)
-        self.statusBar().addWidget(self.sync_light)
-        self.sync_light.refresh()
-        self.resize(1000, 640)
-        self.prescriptions.refresh()
-
-    def new_prescription(self) -> None:
-        """Write one prescription; the list and the queue count show it as soon as it is signed."""
-        if NewPrescriptionDialog.ask(self.ws, self.w, self) is not None:
-            self.tabs.setCurrentWidget(self.prescriptions)
-            self.prescriptions.refresh()
-            self.sync_light.refresh()
-
-    def closeEvent(self, event: Any) -> None:
-        self.tasks.wait()
-        super().closeEvent(event)
-
-
 def setup_application(lang: str) -> QApplication:
-    app = QApplication.instance() or QApplication([])
-    if lang == "fa":
-        app.setLayoutDirection(Qt.LayoutDirection.RightToLeft)
+    """The application object (made once), right-to-left for Persian, with a Persian font and Qt's
+    translations for `lang`."""
+    app = QApplication.instance() or QApplication(["noskhe"])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("Noskhe")
+    apply_language(lang)
     for path in FONT_CANDIDATES:
         if os.path.exists(path):
             fid = QFontDatabase.addApplicationFont(path)
@@ -83,19 +44,39 @@ def setup_application(lang: str) -> QApplication:
             if families:
                 app.setFont(QFont(families[0], 10))
                 break
-    return app  # type: ignore[return-value]
+    return app
 
 
 def run(ctx: Context) -> int:
-    """The desktop application over the workstation in `ctx.data_dir`; returns the exit code."""
+    """The desktop program over the workstation in `ctx.data_dir`; returns the exit code (1 when the
+    user gives up at the passphrase)."""
     words = Words(ctx.lang)
     app = setup_application(ctx.lang)
-    ws = UnlockDialog.ask(Path(ctx.data_dir), words)
+    from ui.common.first_run import FirstRunWizard, needs_first_run
+
+    data_dir = Path(ctx.data_dir)
+    # no store yet: the first-run wizard creates one; otherwise the facility passphrase unlocks it
+    ws = (
+        FirstRunWizard.ask(data_dir, words)
+        if needs_first_run(data_dir)
+        else UnlockDialog.ask(data_dir, words)
+    )
     if ws is None:
         return 1
+    from ui.common.settings import apply_module_setting
+
+    apply_module_setting(ws)
+    chosen = ws.setting("ui.lang")
+    if chosen in ("fa", "en") and chosen != words.lang:
+        words.lang = chosen
+        apply_language(chosen)
     window = MainWindow(ws, words)
     window.show()
+    window.login.secret.setFocus()
     try:
         return app.exec()
     finally:
         ws.close()
+
+
+__all__ = ["MainWindow", "apply_language", "run", "setup_application"]

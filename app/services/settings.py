@@ -28,3 +28,39 @@ def configure(ws: Workstation, changes: Mapping[str, str | None]) -> dict[str, s
         if value is not None:
             ws.store.set_meta(key, value)
     return {key: ws.store.meta(key) or "" for key in SETTINGS}
+
+
+#: what only the desktop reads (meta key → meaning); `configure` keeps the workstation's own settings
+DESKTOP_SETTINGS = (
+    "ui.lang",  # fa | en: the window's language
+    "ui.idle_lock_minutes",  # lock the window after this many minutes without use (0: never)
+    "printing.a5_printer",  # the printer for A5 paper prescriptions (empty: the system's default)
+    "printing.roll_printer",  # the 80 mm roll printer for receipts
+    "smartcard.module",  # the PKCS#11 module's path (NOSKHE_PKCS11_MODULE overrides it)
+)
+
+
+def configure_desktop(ws: Workstation, changes: Mapping[str, str | None]) -> dict[str, str]:
+    """Like `configure`, for the desktop's settings (`DESKTOP_SETTINGS`): store each value that is not
+    None (empty clears it), return them all as stored. Raises `ConfigError` for another key, or an idle
+    time or language that cannot be."""
+    unknown = sorted(set(changes) - set(DESKTOP_SETTINGS))
+    if unknown:
+        raise ConfigError(f"Unknown setting {unknown[0]!r}.", f"تنظیم «{unknown[0]}» شناخته نیست.")
+    minutes = changes.get("ui.idle_lock_minutes")
+    if minutes:
+        try:
+            if not 0 <= float(minutes) <= 24 * 60:
+                raise ValueError(minutes)
+        except ValueError:
+            raise ConfigError(
+                f"The idle lock time {minutes!r} must be minutes between 0 and 1440.",
+                f"زمان قفل خودکار «{minutes}» باید بین ۰ تا ۱۴۴۰ دقیقه باشد.",
+            ) from None
+    lang = changes.get("ui.lang")
+    if lang and lang not in ("fa", "en"):
+        raise ConfigError(f"Language {lang!r} must be fa or en.", f"زبان «{lang}» باید fa یا en باشد.")
+    for key, value in changes.items():
+        if value is not None:
+            ws.store.set_meta(key, value)
+    return {key: ws.store.meta(key) or "" for key in DESKTOP_SETTINGS}

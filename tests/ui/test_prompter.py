@@ -3,8 +3,8 @@
 import pytest
 
 from app.errors import NoskheError
+from ui.common.prompter import FacilityPassphraseDialog, KeyPassphraseDialog, PinDialog, QtPrompter
 from ui.i18n import Words
-from ui.prompter import FacilityPassphraseDialog, KeyPassphraseDialog, PinDialog, QtPrompter
 
 
 @pytest.fixture
@@ -13,13 +13,19 @@ def dialogs(monkeypatch):
     asked: list[tuple[str, object]] = []
     answers = {"pin": "123456", "seal": "seal secret", "key": "key secret"}
     monkeypatch.setattr(
-        PinDialog, "ask", classmethod(lambda cls, label, *a, **k: asked.append(("pin", label)) or answers["pin"])
+        PinDialog,
+        "ask",
+        classmethod(lambda cls, label, *a, **k: asked.append(("pin", label)) or answers["pin"]),
     )
     monkeypatch.setattr(
-        FacilityPassphraseDialog, "ask", classmethod(lambda cls, *a, **k: asked.append(("seal", None)) or answers["seal"])
+        FacilityPassphraseDialog,
+        "ask",
+        classmethod(lambda cls, *a, **k: asked.append(("seal", None)) or answers["seal"]),
     )
     monkeypatch.setattr(
-        KeyPassphraseDialog, "ask", classmethod(lambda cls, *a, **k: asked.append(("key", None)) or answers["key"])
+        KeyPassphraseDialog,
+        "ask",
+        classmethod(lambda cls, *a, **k: asked.append(("key", None)) or answers["key"]),
     )
     return asked, answers
 
@@ -44,7 +50,9 @@ def test_the_unlock_passphrase_answers_the_next_store_question_only(dialogs, mon
     prompter = QtPrompter(Words("fa"))
     prompter.unlock_with("facility passphrase")
     assert prompter.passphrase("store") == "facility passphrase"
-    monkeypatch.setattr("ui.prompter._ask_secret", lambda *a: None)  # asked again: the user closes the prompt
+    monkeypatch.setattr(
+        "ui.common.prompter._ask_secret", lambda *a: None
+    )  # asked again: the user closes the prompt
     with pytest.raises(NoskheError):
         prompter.passphrase("store")
 

@@ -1,7 +1,7 @@
 """The first thing a user sees: the facility passphrase. A wrong one says so and changes nothing.
 
 Unlocking opens the workstation (`app.workstation.Workstation`) with the desktop's prompter
-(`ui.prompter.QtPrompter`), which later asks the tokens' PINs and the key files' passphrases in dialogs.
+(`ui.common.prompter.QtPrompter`); the user then logs in with a token in the main window (`ui.common.login`).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from app.errors import NoskheError
+from ui.common.prompter import QtPrompter
 from ui.i18n import Words
-from ui.prompter import QtPrompter
 
 if TYPE_CHECKING:
     from app.workstation import Workstation
@@ -26,6 +26,7 @@ class UnlockDialog(QDialog):
         self.workstation: Workstation | None = None
         self.prompter = QtPrompter(words)
         self.setWindowTitle(words("unlock_title"))
+        self.setMinimumWidth(420)
         self.passphrase = QLineEdit(echoMode=QLineEdit.EchoMode.Password)
         self.error = QLabel(wordWrap=True)
         self.error.setStyleSheet("color: #b00020")
@@ -44,7 +45,7 @@ class UnlockDialog(QDialog):
     def try_unlock(self) -> None:
         from app.workstation import Workstation
 
-        self.prompter.unlock_with(self.passphrase.text())
+        self.prompter.answer_next("store", self.passphrase.text())
         try:
             self.workstation = Workstation.open(self.data_dir, self.prompter)
         except NoskheError as exc:
@@ -53,7 +54,7 @@ class UnlockDialog(QDialog):
             self.error.show()
             return
         finally:
-            self.prompter.unlock_with(None)
+            self.prompter.answer_next("store", None)
         self.passphrase.clear()
         self.accept()
 

@@ -1,0 +1,193 @@
+"""One prescription as it stands: who, what, its state, HID and tracking code, what the exchange answered
+(cost, rules findings), and its history on the way to the exchange (each outbox item, its state and the
+exchange's reason). From here the GP prints, edits or cancels it (until it is dispensed)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QDialogButtonBox, QFormLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from app.lifecycle import RxState
+from ui.clinic import operations as ops
+from ui.common.operations import Changes
+from ui.common.prescriptions import state_name
+from ui.common.tables import fill, read_only_table
+
+if TYPE_CHECKING:
+    from app.services.records import PrescriptionRecord
+    from ui.common.host import Host
+
+ITEM_COLUMNS = (
+    "col_drug",
+    "col_quantity",
+    "col_repeats",
+    "col_instructions",
+    "col_insurer_share",
+    "col_patient_share",
+)
+OUTBOX_COLUMNS = ("col_op", "col_version", "col_state", "col_attempts", "col_reason")
+_CHANGEABLE = (RxState.DRAFT, RxState.SIGNED, RxState.QUEUED, RxState.REGISTERED, RxState.REJECTED)
+
+
+class PrescriptionDetail(QWidget):
+    """`print_requested(rx_id)`, `save_requested(rx_id)`, `edit_requested(rx)`, `cancel_requested(rx)`,
+    `close_requested()`."""
+
+    print_requested = Signal(str)
+    save_requested = Signal(str)
+    edit_requested = Signal(object)
+    cancel_requested = Signal(object)
+    close_requested = Signal()
+    title_changed = Signal()
+
+    def __init__(self, host: Host, rx_id: str, *, prescriber: bool = True) -> None:
+        super().__init__()
+        self.host, self.rx_id, self.prescriber = host, rx_id, prescriber
+        self.record: PrescriptionRecord | None = None
+        self.heading = QLabel(wordWrap=True)
+        self.heading.setStyleSheet("font-weight: bold")
+        self.fields = QFormLayout()
+        self.items = read_only_table(len(ITEM_COLUMNS))
+        self.exchange = QLabel(wordWrap=True)
+        self.history = read_only_table(len(OUTBOX_COLUMNS))
+        self.history_label = QLabel()
+        buttons = QDialogButtonBox()
+        self.print_button = QPushButton()
+        self.save_button = QPushButton()
+        self.edit_button = QPushButton()
+        self.cancel_button = QPushButton()
+        self.close_button = QPushButton()
+        for b in (self.print_button, self.save_button, self.edit_button, self.cancel_button):
+            buttons.addButton(b, QDialogButtonBox.ButtonRole.ActionRole)
+        buttons.addButton(self.close_button, QDialogButtonBox.ButtonRole.RejectRole)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.heading)
+        layout.addLayout(self.fields)
+        layout.addWidget(self.items, 2)
+        layout.addWidget(self.exchange)
+        layout.addWidget(self.history_label)
+        layout.addWidget(self.history, 1)
+        layout.addWidget(buttons)
+        self.print_button.clicked.connect(lambda: self.print_requested.emit(self.rx_id))
+        self.save_button.clicked.connect(lambda: self.save_requested.emit(self.rx_id))
+        self.edit_button.clicked.connect(
+            lambda: self.record and self.edit_requested.emit(self.record.prescription)
+        )
+        self.cancel_button.clicked.connect(
+            lambda: self.record and self.cancel_requested.emit(self.record.prescription)
+        )
+        self.close_button.clicked.connect(self.close_requested)
+        shortcut = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
+        shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        shortcut.activated.connect(self.close_requested)
+        host.changes.changed.connect(self._on_changes)
+        host.language_changed.connect(self.retranslate)
+        self.retranslate()
+        self.refresh()
+
+    def retranslate(self) -> None:
+        w = self.host.words
+        self.print_button.setText(w("print") + " (Ctrl+P)")
+        self.save_button.setText(w("save_pdf"))
+        self.edit_button.setText(w("edit_rx"))
+        self.cancel_button.setText(w("cancel_rx"))
+        self.close_button.setText(w("close"))
+        self.items.setHorizontalHeaderLabels([w(k) for k in ITEM_COLUMNS])
+        self.history.setHorizontalHeaderLabels([w(k) for k in OUTBOX_COLUMNS])
+        self.history_label.setText(w("history"))
+        if self.record is not None:
+            self._show(self.record)
+
+    @property
+    def tab_title(self) -> str:
+        rx = self.record.prescription if self.record else None
+        return f"{self.host.words('rx')}: {rx.patient.full_name}" if rx else self.host.words("rx")
+
+    def _on_changes(self, changes: Changes) -> None:
+        if changes.touches(self.rx_id):
+            self.refresh()
+
+    def refresh(self) -> None:
+        ops.show_prescription(self.host.ws, self.rx_id).success(self._show).run(self.host)
+
+    def _show(self, record: PrescriptionRecord) -> None:
+        self.record = record
+        w, rx = self.host.words, record.prescription
+        self.heading.setText(f"{rx.patient.full_name} — {state_name(w, rx.state)}")
+        while self.fields.rowCount():
+            self.fields.removeRow(0)
+        rows = [
+            ("patient_id", f"{w('id_' + rx.patient.id.kind)}: {w.number(rx.patient.id.value)}"),
+            ("prescribed_at", w.datetime(rx.prescribed_at)),
+            ("prescriber", w.text(f"{rx.prescriber.name} ({rx.prescriber.medical_council_number})")),
+            ("col_tracking", w.number(rx.tracking_code or "—")),
+            ("hid", w.number(rx.hid) if rx.hid else w("hid_pending")),
+            ("version", w.number(rx.version)),
+            ("col_id", rx.id),
+        ]
+        if rx.notes:
+            rows.append(("notes", w.text(rx.notes)))
+        for key, value in rows:
+            label = QLabel(value, wordWrap=True)
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.fields.addRow(w(key), label)
+        fill(
+            self.items,
+            [
+                [
+                    w.text(it.drug_name),
+                    w.number(it.quantity),
+                    w.number(it.repeats),
+                    w.text(it.instructions),
+                    w.rials(it.cost.insurer),
+                    w.rials(it.cost.patient),
+                ]
+                for it in rx.items
+            ],
+        )
+        self.exchange.setText(self._exchange_text(record.registration))
+        fill(
+            self.history,
+            [
+                [
+                    line.op,
+                    w.number(line.version),
+                    w("outbox_" + line.state),
+                    w.number(line.attempts),
+                    w.pick(line.reason_fa, line.reason_en) if line.reason_en or line.reason_fa else "",
+                ]
+                for line in record.outbox
+            ],
+        )
+        changeable = self.prescriber and rx.state in _CHANGEABLE
+        self.edit_button.setEnabled(changeable)
+        self.cancel_button.setEnabled(changeable)
+        self.print_button.setEnabled(rx.state is not RxState.CANCELLED and rx.state is not RxState.DRAFT)
+        self.save_button.setEnabled(self.print_button.isEnabled())
+        self.title_changed.emit()
+
+    def _exchange_text(self, answer: dict[str, Any] | None) -> str:
+        w = self.host.words
+        if not answer:
+            return w("exchange_no_answer")
+        parts = []
+        total = answer.get("total") or answer.get("cost")
+        if isinstance(total, dict):
+            parts.append(
+                w(
+                    "rules_total",
+                    insurer=w.rials(int(total.get("insurer", 0))),
+                    patient=w.rials(int(total.get("patient", 0))),
+                )
+            )
+        for f in answer.get("findings") or []:
+            parts.append(
+                f"{w('level_' + str(f.get('level', 'advisory')))}: {w.pick(f.get('fa'), f.get('en'))}"
+            )
+        return w("exchange_answer") + " " + " — ".join(parts) if parts else w("exchange_registered")
+
+
+__all__ = ["PrescriptionDetail"]

@@ -1,0 +1,260 @@
+"""The drugs of a prescription: the catalog searched as the GP types (Enter picks, a clear "not found"), and
+the item table — quantity, repeats, dose instructions (with presets), the cost split per line.
+
+The drug of a line is fixed once picked: its cell is never editable (tabbing into the table lands in the
+line's quantity, so typed digits can never turn the line into another drug than the one signed).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QLocale, Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor, QFocusEvent, QKeyEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.services.admin import search_catalog
+from app.services.prescribing import ItemRequest
+
+if TYPE_CHECKING:
+    from app.domain import PrescriptionItem
+    from ui.common.host import Host
+
+COLUMNS = (
+    "col_drug",
+    "col_quantity",
+    "col_repeats",
+    "col_instructions",
+    "col_insurer_share",
+    "col_patient_share",
+    "",
+)
+COL_DRUG, COL_QTY, COL_REPEATS, COL_INSTRUCTIONS, COL_INSURER, COL_PATIENT, COL_REMOVE = range(len(COLUMNS))
+#: dose instructions a GP picks from (and may change): the usual schedules, in Persian
+PRESETS = (
+    "هر ۸ ساعت یک عدد",
+    "هر ۱۲ ساعت یک عدد",
+    "هر ۶ ساعت یک عدد",
+    "روزی یک بار",
+    "روزی یک بار صبح ناشتا",
+    "شب‌ها قبل از خواب",
+    "پس از غذا",
+    "در صورت درد",
+    "در صورت تب",
+)
+FINDING_COLOURS = {"rejection": "#ffcdd2", "warning": "#fff3cd", "advisory": "#e3f2fd"}
+
+
+class DrugSearch(QWidget):
+    """`picked(code)` when the GP presses Enter (or double-clicks) on a result."""
+
+    picked = Signal(str)
+
+    def __init__(self, host: Host) -> None:
+        super().__init__()
+        self.host = host
+        self.search = QLineEdit(clearButtonEnabled=True)
+        self.results = QListWidget()
+        self.results.setMaximumHeight(140)
+        self.status = QLabel()
+        self._debounce = QTimer(self, singleShot=True, interval=80)
+        self._debounce.timeout.connect(self.run_search)
+        self.search.textChanged.connect(self._debounce.start)
+        self.search.installEventFilter(self)
+        self.results.itemActivated.connect(lambda _item: self.pick())
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        row = QHBoxLayout()
+        row.addWidget(self.search, 1)
+        row.addWidget(self.status)
+        layout.addLayout(row)
+        layout.addWidget(self.results)
+        self.setFocusProxy(self.search)
+        host.language_changed.connect(self.retranslate)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.search.setPlaceholderText(self.host.words("drug_search_hint"))
+        self.run_search()
+
+    def run_search(self) -> None:
+        # a few milliseconds on 20,000 drugs (bench/bench_store.py): on this thread, so Enter is never early
+        self._debounce.stop()
+        w, text = self.host.words, self.search.text()
+        self.results.clear()
+        drugs = search_catalog(self.host.ws, text, limit=30) if text.strip() else []
+        for drug in drugs:
+            label = drug.label_fa if w.lang == "fa" else drug.label_en
+            entry = QListWidgetItem(w.text(f"{label} ({drug.code})"))
+            entry.setData(Qt.ItemDataRole.UserRole, drug.code)
+            self.results.addItem(entry)
+        if drugs:
+            self.results.setCurrentRow(0)
+        self.status.setStyleSheet("" if drugs or not text.strip() else "color: #b00020")
+        self.status.setText(
+            "" if not text.strip() else w("results", n=len(drugs)) if drugs else w("no_results")
+        )
+
+    def pick(self) -> None:
+        if self._debounce.isActive():
+            self.run_search()
+        entry = self.results.currentItem()
+        if entry is not None:
+            self.picked.emit(entry.data(Qt.ItemDataRole.UserRole))
+            self.search.clear()
+
+    def eventFilter(self, obj: object, event: object) -> bool:
+        if obj is self.search and isinstance(event, QKeyEvent) and event.type() == QKeyEvent.Type.KeyPress:
+            key = event.key()
+            if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                self.pick()
+                return True
+            if key in (Qt.Key.Key_Down, Qt.Key.Key_Up) and self.results.count():
+                step = 1 if key == Qt.Key.Key_Down else -1
+                row = min(max(self.results.currentRow() + step, 0), self.results.count() - 1)
+                self.results.setCurrentRow(row)
+                return True
+        return False
+
+
+class ItemTable(QTableWidget):
+    """The lines; `changed` on any edit of a quantity, repeats or instructions, or a line added/removed."""
+
+    changed = Signal()
+
+    def __init__(self, host: Host) -> None:
+        super().__init__(0, len(COLUMNS))
+        self.host = host
+        self.codes: list[str] = []
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.horizontalHeader().setSectionResizeMode(COL_INSTRUCTIONS, QHeaderView.ResizeMode.Stretch)
+        self.verticalHeader().hide()
+        host.language_changed.connect(self.retranslate)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        w = self.host.words
+        self.setHorizontalHeaderLabels([w(k) if k else "" for k in COLUMNS])
+
+    # ---- lines ------------------------------------------------------------------------------------
+
+    def add(self, code: str, label: str, quantity: int = 1, instructions: str = "", repeats: int = 0) -> int:
+        """Add a line for drug `code` shown as `label`; returns its row (its quantity has the focus)."""
+        w = self.host.words
+        row = self.rowCount()
+        self.insertRow(row)
+        self.codes.append(code)
+        drug = QTableWidgetItem(w.text(label))
+        drug.setFlags(Qt.ItemFlag.ItemIsEnabled)  # shown, never edited
+        self.setItem(row, COL_DRUG, drug)
+        qty = QSpinBox(minimum=1, maximum=9999, value=quantity)
+        repeat = QSpinBox(minimum=0, maximum=12, value=repeats)
+        for spin in (qty, repeat):
+            if w.lang == "fa":  # Persian digits in the spin boxes too
+                spin.setLocale(QLocale(QLocale.Language.Persian, QLocale.Country.Iran))
+            spin.valueChanged.connect(self.changed)
+        instr = QComboBox(editable=True)
+        instr.addItems(PRESETS)
+        instr.setCurrentText(instructions)
+        instr.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        instr.currentTextChanged.connect(self.changed)
+        self.setCellWidget(row, COL_QTY, qty)
+        self.setCellWidget(row, COL_REPEATS, repeat)
+        self.setCellWidget(row, COL_INSTRUCTIONS, instr)
+        for col in (COL_INSURER, COL_PATIENT):
+            cell = QTableWidgetItem()
+            cell.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            self.setItem(row, col, cell)
+        remove = QToolButton(text="✕")
+        remove.setToolTip(w("remove"))
+        remove.clicked.connect(lambda: self.remove(self.indexAt(remove.pos()).row()))
+        self.setCellWidget(row, COL_REMOVE, remove)
+        self.changed.emit()
+        qty.setFocus()
+        qty.selectAll()
+        return row
+
+    def remove(self, row: int) -> None:
+        if 0 <= row < len(self.codes):
+            self.removeRow(row)
+            del self.codes[row]
+            self.changed.emit()
+
+    def quantity(self, row: int) -> QSpinBox:
+        return self.cellWidget(row, COL_QTY)  # type: ignore[return-value]
+
+    def instructions(self, row: int) -> QComboBox:
+        return self.cellWidget(row, COL_INSTRUCTIONS)  # type: ignore[return-value]
+
+    def repeats(self, row: int) -> QSpinBox:
+        return self.cellWidget(row, COL_REPEATS)  # type: ignore[return-value]
+
+    def requests(self) -> list[ItemRequest]:
+        return [
+            ItemRequest(
+                code,
+                self.quantity(r).value(),
+                self.instructions(r).currentText().strip(),
+                self.repeats(r).value(),
+            )
+            for r, code in enumerate(self.codes)
+        ]
+
+    def set_costs(self, priced: list[PrescriptionItem]) -> None:
+        w = self.host.words
+        for row, item in enumerate(priced):
+            self.item(row, COL_INSURER).setText(w.rials(item.cost.insurer))
+            self.item(row, COL_PATIENT).setText(w.rials(item.cost.patient))
+
+    def mark(self, findings: list[dict[str, object]]) -> None:
+        """Colour the lines the rules' findings name (1-based `line`), the finding as the tooltip."""
+        w = self.host.words
+        rank = {"advisory": 0, "warning": 1, "rejection": 2}
+        worst: dict[int, str] = {}
+        tips: dict[int, list[str]] = {}
+        for f in findings:
+            line = f.get("line")
+            if not isinstance(line, int) or not 1 <= line <= self.rowCount():
+                continue
+            row, level = line - 1, str(f.get("level", "advisory"))
+            if rank.get(level, 0) >= rank.get(worst.get(row, "advisory"), 0):
+                worst[row] = level
+            tips.setdefault(row, []).append(w.pick(str(f.get("fa") or ""), str(f.get("en") or "")))
+        for row in range(self.rowCount()):
+            item = self.item(row, COL_DRUG)
+            colour = FINDING_COLOURS.get(worst.get(row, ""))
+            item.setBackground(QBrush(QColor(colour)) if colour else QBrush())
+            item.setToolTip("\n".join(tips.get(row, [])))
+
+    # ---- focus: never into a drug cell ------------------------------------------------------------
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        super().focusInEvent(event)
+        if self.rowCount():
+            row = max(0, self.currentRow())
+            target = (
+                self.quantity(row)
+                if event.reason() != Qt.FocusReason.BacktabFocusReason
+                else self.repeats(self.rowCount() - 1)
+            )
+            target.setFocus(event.reason())
+
+
+__all__ = ["COLUMNS", "PRESETS", "DrugSearch", "ItemTable"]

@@ -1,0 +1,147 @@
+"""The GP's operations: each takes the workstation and plain values and returns an `Op` (ui.common.operations).
+
+They call the same use cases as `noskhe rx …` (`app.services.prescribing`, `app.services.records`,
+`sync.checking`, `printing.paper`): nothing here decides anything about a prescription. Signing, the rules
+check and printing (which signs the paper QR on first print) run on the network lane, since they may wait on
+a token or the exchange; reads run on the store lane.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from app.domain import Patient, PatientId, Prescription
+from app.services import prescribing, records
+from ui.common.operations import Changes, Op
+from ui.common.taskman import Lane
+
+if TYPE_CHECKING:
+    from app.services.prescribing import ItemRequest
+    from app.services.records import PrescriptionRecord
+    from app.workstation import Workstation
+    from sync.checking import RulesCheck
+
+
+def _changed(rx: Prescription) -> Changes:
+    return Changes.of_prescription(rx.id)
+
+
+def write_prescription(
+    ws: Workstation,
+    *,
+    patient: Patient,
+    items: Sequence[ItemRequest],
+    notes: str = "",
+    draft_id: str | None = None,
+) -> Op[Prescription]:
+    """Sign and queue a new prescription (or the kept draft `draft_id`); the result is queued."""
+    return Op(
+        lambda: prescribing.write_prescription(
+            ws, patient=patient, items=items, notes=notes, draft_id=draft_id
+        ),
+        lane=Lane.NETWORK,
+        changes=_changed,
+    )
+
+
+def edit_prescription(
+    ws: Workstation, rx_id: str, *, items: Sequence[ItemRequest], notes: str
+) -> Op[Prescription]:
+    """A new signed version of `rx_id`, queued as an edit (until it is dispensed)."""
+    return Op(
+        lambda: prescribing.edit_prescription(ws, rx_id, items=items, notes=notes),
+        lane=Lane.NETWORK,
+        changes=_changed,
+    )
+
+
+def cancel_prescription(ws: Workstation, rx_id: str) -> Op[Prescription]:
+    """Cancel `rx_id` now; a signed cancellation is queued when the exchange has it (or will)."""
+    return Op(lambda: prescribing.cancel_prescription(ws, rx_id), lane=Lane.NETWORK, changes=_changed)
+
+
+def check_rules(
+    ws: Workstation, *, patient: Patient, items: Sequence[ItemRequest], ask_exchange: bool = True
+) -> Op[RulesCheck]:
+    """The exchange's insurance and clinical rules before signing; the local estimate when the exchange
+    cannot be reached — or is not asked (`ask_exchange` false: the window knows it is offline, or no
+    exchange is set up), so an outage never makes the GP wait."""
+    from sync.checking import RulesCheck, check_prescription
+
+    def work() -> RulesCheck:
+        if ask_exchange:
+            return check_prescription(ws, patient=patient, items=items)
+        from app.costs import total_of
+
+        total = total_of(prescribing.price_items(ws.store, patient, items)).to_dict()
+        reason = ("the exchange is offline or not set up", "سامانه برون‌خط است یا تنظیم نشده")
+        answer = {
+            "offline": True,
+            "reason_en": reason[0],
+            "reason_fa": reason[1],
+            "findings": [],
+            "total": total,
+            "rejected": False,
+        }
+        return RulesCheck([], total, False, True, reason[0], reason[1], answer)
+
+    return Op(work, lane=Lane.NETWORK)
+
+
+def show_prescription(ws: Workstation, rx_id: str) -> Op[PrescriptionRecord]:
+    """One prescription with the exchange's answers and its outbox rows."""
+    return Op(lambda: records.show_prescription(ws, rx_id))
+
+
+def find_by_code(ws: Workstation, code: str) -> Op[Prescription | None]:
+    """The prescription kept here with this tracking code or id, or None."""
+    from app.errors import NotFound
+
+    def work() -> Prescription | None:
+        try:
+            return records.find_prescription(ws.store, code)
+        except NotFound:
+            return None
+
+    return Op(work)
+
+
+def print_to_pdf(ws: Workstation, rx_id: str, out: Path | None = None) -> Op[Path]:
+    """The paper prescription as an A5 PDF (`out`, or a new temporary file); the QR is signed by the
+    prescriber's token on the first print and reused on reprints."""
+    from printing.paper import print_prescription
+
+    def work() -> Path:
+        path = out or Path(tempfile.mkstemp(prefix=f"noskhe-{rx_id[-8:]}-", suffix=".pdf")[1])
+        print_prescription(ws.store, rx_id, path, signer=ws.user_signer)
+        return path
+
+    return Op(work, lane=Lane.NETWORK, changes=Changes.of_prescription(rx_id, outbox=False))
+
+
+def known_patient(ws: Workstation, patient_id: PatientId) -> Op[Patient | None]:
+    """The patient this store knows by `patient_id` (from an earlier prescription), or None."""
+    from app.errors import NotFound
+
+    def work() -> Patient | None:
+        try:
+            return ws.store.get_patient(patient_id)
+        except NotFound:
+            return None
+
+    return Op(work)
+
+
+__all__ = [
+    "cancel_prescription",
+    "check_rules",
+    "edit_prescription",
+    "find_by_code",
+    "known_patient",
+    "print_to_pdf",
+    "show_prescription",
+    "write_prescription",
+]

@@ -1,0 +1,141 @@
+"""A keyboard-wedge scanner, recognised wherever the focus is, and what it read.
+
+A scanner types its code as fast key presses ending with Enter. `ScanDetector` watches every key press of
+the program: printable keys are held for a moment (`gap_ms`); keys that keep coming faster than a person
+types and end with Enter are a scan, taken out of the typing and handed to `scanned` — so a burst never
+lands in whichever field (or combo box) had the focus. Keys a person types are given back to the field
+they were typed into, in order, after that moment (too short to notice).
+
+`read_scan(text)` says what a scan may be, most likely first: a patient id (national code, newborn, FIDA),
+a tracking code, an HID, a pack's TTAC code, or a paper prescription's QR — read through a Persian keyboard
+layout too (Persian digits, Persian letters for Latin keys), as `app.keyboard` maps them.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import shiboken6
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QApplication, QLineEdit, QWidget
+
+from app.errors import NoskheError
+from app.identifiers import Hid, TrackingCode, guess_patient_id
+from app.keyboard import LAYOUTS, latin_keys
+from app.text import normalize_code
+
+_ENTER = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+_HELD_MODIFIERS = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
+
+
+@dataclass(frozen=True)
+class Scanned:
+    """One reading of a scan: `kind` is `patient` (value `kind:value`), `tracking-code`, `hid`, `ttac`
+    or `paper` (value: the text as scanned)."""
+
+    kind: str
+    value: str
+
+
+def read_scan(text: str) -> list[Scanned]:
+    """The readings of a scanned `text`, most likely first (possibly none)."""
+    raw = text.strip()
+    if not raw:
+        return []
+    if len(raw) > 40:  # an id is short; a paper QR is hundreds of characters
+        return [Scanned("paper", raw)]
+    readings: list[Scanned] = []
+    candidates = [raw] + [latin_keys(raw, layout) for layout in LAYOUTS]
+    for candidate in candidates:
+        code = normalize_code(candidate).strip()
+        digits = "".join(ch for ch in code if ch.isdigit())
+        if len(digits) == 12 and TrackingCode.is_valid(digits):
+            readings.append(Scanned("tracking-code", digits))
+        if len(digits) == 16:
+            readings.append(Scanned("hid" if Hid.is_valid(digits) else "ttac", digits))
+        try:
+            found = guess_patient_id(code)
+            readings.append(Scanned("patient", f"{found.kind}:{found.value}"))
+        except NoskheError:
+            pass
+        if readings:
+            break
+    seen: list[Scanned] = []
+    for r in readings:
+        if r not in seen:
+            seen.append(r)
+    return seen
+
+
+class ScanDetector(QObject):
+    """Install on the application (`QApplication.installEventFilter`); `scanned(text)` on each scan."""
+
+    scanned = Signal(str)
+
+    def __init__(self, parent: QObject | None = None, *, gap_ms: int = 40, min_length: int = 8) -> None:
+        super().__init__(parent)
+        self.gap_ms, self.min_length = gap_ms, min_length
+        self.enabled = True
+        self._keys: list[tuple[QWidget | None, int, Qt.KeyboardModifier, str, float]] = []
+        self._fast = True
+        self._replaying = False
+        self._flush = QTimer(self, singleShot=True, interval=gap_ms)
+        self._flush.timeout.connect(self.give_back)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if self._replaying or not self.enabled or event.type() != QEvent.Type.KeyPress:
+            return False
+        assert isinstance(event, QKeyEvent)
+        for widget in (obj, QApplication.focusWidget()):
+            if isinstance(widget, QLineEdit) and widget.echoMode() != QLineEdit.EchoMode.Normal:
+                return False  # a PIN or a passphrase, however fast it is typed, is never a scan
+        key, text = event.key(), event.text()
+        now = time.monotonic()
+        if key in _ENTER and self._keys:
+            if self._is_scan(now):
+                burst = "".join(k[3] for k in self._keys)
+                self._keys.clear()
+                self._flush.stop()
+                self.scanned.emit(burst)
+                return True
+            self.give_back()  # a person's Enter: what they typed first, then the Enter itself
+            return False
+        if event.modifiers() & _HELD_MODIFIERS or not text or not text.isprintable():
+            if self._keys:
+                self.give_back()
+            return False
+        target = obj if isinstance(obj, QWidget) else QApplication.focusWidget()
+        if self._keys and now - self._keys[-1][4] > self.gap_ms / 1000:
+            self._fast = False
+        if not self._keys:
+            self._fast = True
+        self._keys.append((target, key, event.modifiers(), text, now))
+        self._flush.start()
+        return True
+
+    def _is_scan(self, now: float) -> bool:
+        return (
+            self._fast
+            and len(self._keys) >= self.min_length
+            and now - self._keys[-1][4] <= self.gap_ms / 1000
+        )
+
+    def give_back(self) -> None:
+        """Deliver the held keys to the widgets they were typed into, in order."""
+        self._flush.stop()
+        keys, self._keys = self._keys, []
+        self._replaying = True
+        try:
+            for target, key, modifiers, text, _at in keys:
+                widget = target if target is not None else QApplication.focusWidget()
+                if widget is None or not shiboken6.isValid(widget):
+                    continue
+                QApplication.sendEvent(widget, QKeyEvent(QEvent.Type.KeyPress, key, modifiers, text))
+                QApplication.sendEvent(widget, QKeyEvent(QEvent.Type.KeyRelease, key, modifiers, text))
+        finally:
+            self._replaying = False
+
+
+__all__ = ["ScanDetector", "Scanned", "read_scan"]

@@ -1,0 +1,44 @@
+"""Small helpers the views share: a read-only table and filling it with rows of text."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
+
+
+def read_only_table(columns: int) -> QTableWidget:
+    """A table whose cells are never edited in place; whole rows are selected."""
+    table = QTableWidget(0, columns)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    table.horizontalHeader().setStretchLastSection(True)
+    table.verticalHeader().hide()
+    table.setAlternatingRowColors(True)
+    return table
+
+
+def fill(table: QTableWidget, rows: Sequence[Sequence[str]], keys: Sequence[Any] | None = None) -> None:
+    """Replace the table's rows; `keys[r]` is kept on the row's first cell (`row_key`)."""
+    table.setRowCount(len(rows))
+    for r, row in enumerate(rows):
+        for c, text in enumerate(row):
+            item = QTableWidgetItem(text)
+            item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+            if c == 0 and keys is not None:
+                item.setData(Qt.ItemDataRole.UserRole, keys[r])
+            table.setItem(r, c, item)
+
+
+def row_key(table: QTableWidget, row: int | None = None) -> Any:
+    """The key kept on `row` (default: the current row), or None."""
+    row = table.currentRow() if row is None else row
+    item = table.item(row, 0) if row >= 0 else None
+    return item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+
+
+__all__ = ["fill", "read_only_table", "row_key"]
