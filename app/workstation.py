@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from smartcard.status import StatusChecker
     from smartcard.trustlist import TrustList
     from sync.client import ExchangeClient, PublicExchange
+    from sync.ocsp import OcspClient
     from sync.engine import SyncEngine
 
 #: the person at the keyboard signs in this role, by workstation role
@@ -178,21 +179,23 @@ class Workstation:
         the exchange unreachable."""
         if self._status is None:
             from smartcard.status import StatusChecker
-            from sync.ocsp import OcspClient
             from sync.status import is_online
 
-            url = os.environ.get("NOSKHE_OCSP_URL")
-            base = self.setting("exchange.url", "NOSKHE_EXCHANGE_URL")
-            verify = os.environ.get("NOSKHE_EXCHANGE_CA") or True
-            transport = (
-                OcspClient(url, verify=verify)
-                if url
-                else OcspClient.for_exchange(base, verify=verify)
-                if base
-                else None
+            self._status = StatusChecker(
+                self._ocsp_transport(), online=lambda: is_online(self.store) is not False
             )
-            self._status = StatusChecker(transport, online=lambda: is_online(self.store) is not False)
         return self._status
+
+    def _ocsp_transport(self) -> OcspClient | None:
+        """The OCSP responder's client: `$NOSKHE_OCSP_URL`, else the exchange's `/ocsp`, else None."""
+        from sync.ocsp import OcspClient
+
+        url = os.environ.get("NOSKHE_OCSP_URL")
+        base = self.setting("exchange.url", "NOSKHE_EXCHANGE_URL")
+        verify = os.environ.get("NOSKHE_EXCHANGE_CA") or True
+        if url:
+            return OcspClient(url, verify=verify)
+        return OcspClient.for_exchange(base, verify=verify) if base else None
 
     def forget_trust(self) -> None:
         """Drop the cached trust list (after a refresh or an import): the next use reloads it, and the
@@ -344,6 +347,9 @@ class Workstation:
             self._sync.stop()
         self._client = None
         self._sync = None
+        if self._status is not None:  # the signers keep their checker: it asks the new responder from now on
+            self._status.transport = self._ocsp_transport()
+            self._status.forget()
 
     # ---- closing ----------------------------------------------------------------------------------
 

@@ -177,3 +177,11 @@ def test_import_paper_carries_the_verdict_and_the_licence(
     kept = import_paper(pharmacy, [qr])
     assert kept.certificate_status is not None and kept.certificate_status.source is StatusSource.OCSP
     assert kept.council is not None and kept.council.answer.number == devworld.GP.medical_council_number
+
+
+def test_a_new_exchange_address_moves_the_ocsp_responder_for_the_open_signers(clinic_ws: Workstation) -> None:
+    checker = clinic_ws.certificate_status
+    clinic_ws.store.set_meta("exchange.url", "http://127.0.0.1:9/")
+    clinic_ws.forget_exchange()
+    assert clinic_ws.certificate_status is checker
+    assert checker.transport is not None and checker.transport.url == "http://127.0.0.1:9/ocsp"  # type: ignore[attr-defined]
