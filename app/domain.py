@@ -108,6 +108,8 @@ class Patient(_Entity):
     sex: Sex | None = None
     phone: str = ""
     coverage: Coverage | None = None
+    #: a supplementary plan that pays part of the patient's share, as eligibility found it (9-1 step 2)
+    supplementary: Coverage | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "first_name", normalize_text(self.first_name))
@@ -132,11 +134,12 @@ class Patient(_Entity):
             d["birth_date"] = dt.date.fromisoformat(d["birth_date"])
         if d.get("sex"):
             d["sex"] = Sex(d["sex"])
-        if d.get("coverage"):
-            cov = dict(d["coverage"])
-            if cov.get("valid_until"):
-                cov["valid_until"] = dt.date.fromisoformat(cov["valid_until"])
-            d["coverage"] = Coverage.from_dict(cov)
+        for key in ("coverage", "supplementary"):
+            if d.get(key):
+                cov = dict(d[key])
+                if cov.get("valid_until"):
+                    cov["valid_until"] = dt.date.fromisoformat(cov["valid_until"])
+                d[key] = Coverage.from_dict(cov)
         return cls(**cls._kwargs(d))
 
 
@@ -203,14 +206,20 @@ class PrescriptionItem(_Entity):
     instructions: str
     repeats: int = 0
     cost: CostSplit = field(default_factory=CostSplit)
+    #: the exchange's rule-approval id for this line (9-1 step 4), known once it registered the prescription;
+    #: not part of what the prescriber signs
     rule_approval_id: str | None = None
     line: int = 0
+    #: how many days the line is meant to last (the rules' maximum duration), when the prescriber says
+    days: int | None = None
 
     def __post_init__(self) -> None:
         if self.quantity <= 0:
             raise NoskheError("An item's quantity must be at least 1.", "تعداد هر قلم باید دست‌کم ۱ باشد.")
         if self.repeats < 0:
             raise NoskheError("Repeats cannot be negative.", "تعداد تکرار نمی‌تواند منفی باشد.")
+        if self.days is not None and self.days <= 0:
+            raise NoskheError("An item's duration must be at least 1 day.", "مدت مصرف هر قلم باید دست‌کم ۱ روز باشد.")
         object.__setattr__(self, "instructions", normalize_text(self.instructions))
 
     @classmethod
@@ -218,6 +227,13 @@ class PrescriptionItem(_Entity):
         d = dict(data)
         d["cost"] = CostSplit.from_dict(d.get("cost") or {})
         return cls(**cls._kwargs(d))
+
+
+def _signed_item(item: PrescriptionItem) -> dict[str, Any]:
+    """A line as the prescriber signs it: the rule-approval id comes later, from the exchange."""
+    d = item.to_dict()
+    d.pop("rule_approval_id", None)
+    return d
 
 
 @dataclass
@@ -236,6 +252,11 @@ class Prescription(_Entity):
     hid: str | None = None
     tracking_code: str | None = None
     rule_approval_id: str | None = None
+    #: why the prescriber signs despite a rejection the rules allow to override (9-1 step 4); signed
+    override_reason: str = ""
+    #: where the items' cost split comes from: "exchange" (its rules answered before signing) or "estimate"
+    #: (worked out here, offline); not signed
+    cost_basis: str = "estimate"
     dispensed_lines: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -257,9 +278,11 @@ class Prescription(_Entity):
             "prescriber": self.prescriber.to_dict(),
             "facility": self.facility_siam,
             "prescribedAt": self.prescribed_at.isoformat(),
-            "items": [it.to_dict() for it in self.items],
+            "items": [_signed_item(it) for it in self.items],
             "notes": self.notes,
             "cost": self.cost.to_dict(),
+            # only when given, so what was signed without one keeps its bytes
+            **({"overrideReason": self.override_reason} if self.override_reason else {}),
         }
 
     def _apply(self, event: RxEvent) -> None:
@@ -340,6 +363,8 @@ class DispensingItem(_Entity):
     quantity: int
     packs: tuple[DispensedPack, ...] = ()
     cost: CostSplit = field(default_factory=CostSplit)
+    #: the rule-approval id of the prescription's line (9-2 step 6: rules results travel with it); signed
+    rule_approval_id: str | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "DispensingItem":
@@ -362,6 +387,11 @@ class Dispensing(_Entity):
     payment_id: str = ""  # the patient's electronic payment id
     pos_terminal_id: str = ""
     state: str = "draft"  # draft → signed → queued → registered | conflict
+    #: the prescription's rule-approval id (9-2 step 6); signed
+    rule_approval_id: str | None = None
+    #: "exchange" when the split is the one the exchange's rules answered before signing, "estimate" when it
+    #: was worked out here offline (the exchange's figure is adopted when it answers); signed
+    cost_basis: str | None = None
 
     @property
     def cost(self) -> CostSplit:

@@ -7,6 +7,7 @@ sockets and faults).
 | POST /auth/token                           | signed login → bearer token (`exchange.auth`)          |     |
 | POST /eligibility                          | CoverageEligibilityRequest → …Response (HID)           | yes |
 | POST /rules/$check                         | prescription Bundle → findings and cost, nothing kept  |     |
+| POST /dispensings/$check                   | dispensing Bundle → findings, cost, rule ids; not kept |     |
 | POST /prescriptions                        | prescription Bundle → Task (tracking code, rule ids)   | yes |
 | PUT  /prescriptions/{id}                   | new signed version → Task; 409 once dispensed          | yes |
 | POST /prescriptions/{id}/$cancel           | signed cancellation → Task; 409 once dispensed         | yes |
@@ -159,10 +160,11 @@ class ExchangeApi:
                 raise malformed("ids: a list of at most 500 prescription ids")
             return Answer(200, {"statuses": self.lookup.statuses([str(i) for i in ids])})
         if m == "POST" and p == "/rules/$check":
+            # under the HID's plans when it has one, else the coverage it states; nothing is kept
             rx, _ = parse(req.json(), fhir.bundle_to_prescription)
-            row = self.db.one("SELECT insurer FROM hids WHERE hid = ?", (rx.hid,)) if rx.hid else None
-            result = check_prescription(self.db, rx, row[0] if row else None, rx.prescriber.specialty)
-            return Answer(200, {"rejected": result.rejected, **result.to_dict()})
+            return Answer(200, check_prescription(self.db, rx).to_dict())
+        if m == "POST" and p == "/dispensings/$check":
+            return Answer(200, self.dispensary.check(facility, req.json()))
         if mt := re.fullmatch(r"/prescriptions/([^/]+)/\$(claim|release)", p):
             if m != "POST":
                 raise ExchangeError(405, "method", "Use POST.", "از POST استفاده کنید.")

@@ -39,6 +39,8 @@ CREATE TABLE IF NOT EXISTS reference (kind TEXT PRIMARY KEY, version TEXT NOT NU
 
 CREATE TABLE IF NOT EXISTS hids (hid TEXT PRIMARY KEY, patient_kind TEXT NOT NULL, patient_value TEXT NOT NULL,
     facility TEXT NOT NULL, insurer TEXT NOT NULL, insurer_percent INTEGER NOT NULL, issued_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS hid_plans (hid TEXT PRIMARY KEY, basic TEXT, supplementary TEXT,
+    overlap INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS prescriptions (client_id TEXT PRIMARY KEY, tracking_code TEXT NOT NULL UNIQUE,
     facility TEXT NOT NULL, prescriber TEXT NOT NULL, patient_kind TEXT NOT NULL, patient_value TEXT NOT NULL,
     hid TEXT NOT NULL, version INTEGER NOT NULL, state TEXT NOT NULL, rule_approval_id TEXT NOT NULL,

@@ -156,8 +156,9 @@ class Dispensary:
                 )
             self._packs_genuine(c, d)
             rx: Prescription = fhir.bundle_to_prescription(json.loads(row[1]))[0]
-            insurer = c.execute("SELECT insurer FROM hids WHERE hid = ?", (row[0],)).fetchone()
-            result = check_dispensing(self.db, rx, d, insurer[0] if insurer else None)
+            rx.hid = row[0]
+            self._rule_ids(c, d)
+            result = check_dispensing(self.db, rx, d)  # priced under the plans of the prescription's HID
             if result.rejected:
                 raise ExchangeError(
                     422,
@@ -169,6 +170,57 @@ class Dispensary:
             return self._record(c, facility, d, row, result, key or "")
 
         return run_once(self.db, facility, key, body_hash(body), work)
+
+    @staticmethod
+    def _rule_ids(c: sqlite3.Connection, d: Any) -> None:
+        """422 `rule-approval-mismatch` when the rule-approval ids the dispensing carries (9-2 step 6: the
+        prescription's and each line's, as issued at registration) are not the ones issued; a dispensing
+        that carries none (from paper, offline) is registered under the ones issued."""
+        row = c.execute(
+            "SELECT rule_approval_id FROM prescriptions WHERE client_id = ?", (d.prescription_id,)
+        ).fetchone()
+        issued = dict(
+            c.execute(
+                "SELECT line, rule_approval_id FROM rx_items WHERE client_id = ?", (d.prescription_id,)
+            ).fetchall()
+        )
+        wrong = [
+            it.line for it in d.items if it.rule_approval_id and it.rule_approval_id != issued.get(it.line)
+        ]
+        if (d.rule_approval_id and row is not None and d.rule_approval_id != row[0]) or wrong:
+            raise ExchangeError(
+                422,
+                "rule-approval-mismatch",
+                "The dispensing's rule-approval ids are not the ones issued for this prescription.",
+                "شناسه‌های تأیید قواعد نسخه‌پیچی با شناسه‌های صادرشده برای این نسخه یکی نیست.",
+                lines=wrong,
+            )
+
+    def check(self, facility: str, body: Any) -> dict[str, Any]:
+        """The rules on a dispensing before it is signed (9-2 step 5; nothing is kept): the findings, each
+        line's split under the plans of the prescription's HID, and the rule-approval ids the dispensing
+        must carry (the prescription's, `ruleApprovalId`, and each line's, `itemRuleApprovalIds`). 404
+        `not-registered` for a prescription the exchange does not hold (a paper one: the pharmacy estimates
+        offline)."""
+        d, _ = parse(body, fhir.bundle_to_dispensing)
+        row = self.db.one("SELECT hid, bundle FROM prescriptions WHERE client_id = ?", (d.prescription_id,))
+        if row is None:
+            raise ExchangeError(
+                404,
+                "not-registered",
+                "The prescription is not registered (yet): its rules cannot be asked.",
+                "نسخه (هنوز) ثبت نشده است و قواعد آن را نمی‌توان پرسید.",
+                prescription=d.prescription_id,
+            )
+        rx: Prescription = fhir.bundle_to_prescription(json.loads(row[1]))[0]
+        rx.hid = row[0]
+        result = check_dispensing(self.db, rx, d)
+        return {
+            **result.to_dict(),
+            "prescription": d.prescription_id,
+            "hid": row[0],
+            **self.lookup.rule_ids(d.prescription_id),
+        }
 
     def _lines_free(self, c: sqlite3.Connection, d: Any) -> None:
         lines = [it.line for it in d.items]
@@ -299,6 +351,7 @@ class Dispensary:
                 "dispensedLines": done,
                 "hid": rx_row[0],
                 "trackingCode": rx_row[2],
+                **self.lookup.rule_ids(d.prescription_id),  # rules results travel with it (9-2-6)
                 "cost": cost.to_dict(),
                 **result.to_dict(),
                 "at": now,

@@ -1,7 +1,10 @@
 """Eligibility (استحقاق‌سنجی): who the patient is, which insurers cover them, and the visit's HID.
 
 A newborn is looked up under the mother's national code; a person the insured-persons database does not
-know, or knows without cover, still gets an HID (self-pay): the visit happens either way.
+know, or knows without cover, still gets an HID (self-pay): the visit happens either way. Each coverage is
+answered with its kind (basic or supplementary) and whether it is in force; `overlap` is true when more than
+one basic coverage is in force. The plans that pay for the visit (`app.costs.choose_coverages`) are kept
+with the HID (`hid_plans`): registration, the rules and dispensing price under them.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import json
 import sqlite3
 from typing import Any
 
-from app.costs import insurer_percent
+from app.costs import choose_coverages, insurer_percent, plan_code
 from app.identifiers import Hid
 from exchange.db import ExchangeDB, utcnow
 from exchange.errors import ExchangeError
@@ -45,19 +48,22 @@ def eligibility(db: ExchangeDB, facility: str, body: Any, key: str | None) -> tu
         coverages = []
         for insurer, scheme, number, until in covs:
             doc = c.execute("SELECT doc FROM insurers WHERE code = ?", (scheme or insurer,)).fetchone()
-            pct = insurer_percent(json.loads(doc[0])["rules"]) if doc else 0
+            rules = json.loads(doc[0])["rules"] if doc else {}
             coverages.append(
                 {
                     "insurer": insurer,
                     "scheme": scheme,
                     "insurance_number": number,
-                    "insurer_percent": pct,
+                    "insurer_percent": insurer_percent(rules),
                     "valid_until": until,
                     "inforce": until >= dt.date.today().isoformat(),
+                    "kind": "supplementary" if rules.get("supplementary") else "basic",
                 }
             )
+        # the same choice the workstation makes from this answer: the first basic cover in force pays (an
+        # overlap never pays twice), a supplementary one pays part of what is left
+        basic, extra, overlap = choose_coverages(coverages)
         hid = Hid.from_serial(ExchangeDB.next_serial(c, "hid", 100_000_000_000_000)).value
-        plan = (coverages[0]["scheme"] or coverages[0]["insurer"]) if coverages else "NONE"
         c.execute(
             "INSERT INTO hids VALUES (?,?,?,?,?,?,?)",
             (
@@ -65,18 +71,23 @@ def eligibility(db: ExchangeDB, facility: str, body: Any, key: str | None) -> tu
                 patient.id.kind,
                 patient.id.value,
                 facility,
-                plan,
-                coverages[0]["insurer_percent"] if coverages else 0,
+                plan_code(basic) or "NONE",
+                basic["insurer_percent"] if basic else 0,
                 utcnow(),
             ),
         )
+        c.execute(
+            "INSERT INTO hid_plans (hid, basic, supplementary, overlap) VALUES (?,?,?,?)",
+            (hid, plan_code(basic) or "NONE", plan_code(extra), int(overlap)),
+        )
         ExchangeDB.event(c, facility, "hid", hid, str(patient.id))
+        insured = basic is not None
         disposition = (
-            ("insured" if coverages else "known, not insured: self-pay")
+            ("insured" if insured else "known, not insured: self-pay")
             if known
             else "not found in the insured-persons database: self-pay"
         )
-        e = fhir.Eligibility(hid, bool(coverages), coverages, len(coverages) > 1, disposition)
+        e = fhir.Eligibility(hid, insured, coverages, overlap, disposition)
         return 200, fhir.eligibility_response(body, e, key or "")
 
     return run_once(db, facility, key, body_hash(body), work)

@@ -97,6 +97,8 @@ class Lookup:
             "state": row[3],
             "facility": row[4],
             "dispensedLines": lines,
+            # the rule-approval ids issued at registration: a pharmacy's dispensing carries them (9-2-6)
+            **self.rule_ids(rx_id),
             "dispensings": [
                 {
                     "receipt": d[0],
@@ -114,6 +116,13 @@ class Lookup:
                 for r in refused
             ],
         }
+
+    def rule_ids(self, rx_id: str) -> dict[str, Any]:
+        """`{"ruleApprovalId", "itemRuleApprovalIds": {"<line>": id}}`: the rule-approval ids issued when
+        `rx_id` was registered (9-1 step 4), the prescription's and each line's."""
+        row = self.db.one("SELECT rule_approval_id FROM prescriptions WHERE client_id = ?", (rx_id,))
+        items = self.db.all("SELECT line, rule_approval_id FROM rx_items WHERE client_id = ?", (rx_id,))
+        return {"ruleApprovalId": row[0] if row else None, "itemRuleApprovalIds": {str(k): v for k, v in items}}
 
     def statuses(self, ids: list[str]) -> list[dict[str, Any]]:
         """The status of each known prescription among `ids` (unknown ids are left out)."""

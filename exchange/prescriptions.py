@@ -74,15 +74,20 @@ class Registry:
                 "The HID was not issued for this patient.",
                 "شناسه شباد برای این بیمار صادر نشده است.",
             )
-        result = check_prescription(self.db, rx, h[2], rx.prescriber.specialty)
+        # under the plans eligibility found for this HID; an overridable rejection passes with the reason
+        result = check_prescription(self.db, rx)
         if result.rejected:
             raise ExchangeError(
                 422,
                 "rules-rejected",
-                "The insurance or clinical rules reject this prescription.",
-                "قواعد بیمه‌ای یا بالینی این نسخه را رد کرد.",
+                "The insurance or clinical rules reject this prescription."
+                + (" Only with a reason may they be overridden." if result.overridable else ""),
+                "قواعد بیمه‌ای یا بالینی این نسخه را رد کرد."
+                + (" فقط با ذکر دلیل می‌توان از آن گذشت." if result.overridable else ""),
                 **result.to_dict(),
             )
+        if rx.override_reason and any(f.overridden for f in result.findings):
+            ExchangeDB.event(c, facility, "rules-overridden", rx.id, rx.override_reason)
         return result, h[2]
 
     def _store_items(self, c: sqlite3.Connection, rx: Prescription) -> dict[str, str]:

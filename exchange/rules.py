@@ -1,64 +1,47 @@
-"""Insurance and clinical rules, before prescribing and before dispensing.
+"""Insurance and clinical rules, before prescribing and before dispensing, at the exchange.
 
-Each finding is an advisory, a warning or a rejection, about one line or the whole prescription. A rejection
-stops a registration or a dispensing (422 with the findings); advisories and warnings travel with the result.
-The cost estimate uses the exchange's own price list and the insurer plan found at eligibility (the HID).
+The engine is the workstation's own (`app.rules`): the exchange runs it on its rule set, its price list and
+the plans eligibility found for the visit's HID (`hid_plans`), so a workstation that holds the same rule set,
+prices and plans finds the same findings and the same split. A rejection stops a registration or a
+dispensing (422 with the findings) unless every rejection is overridable and the prescription carries the
+prescriber's reason; advisories and warnings travel with the result. Expired packs (TTAC's data, not a rule)
+are refused here too.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
 from typing import Any
 
-from app.costs import CostSplit, drug_cost
-from app.domain import Dispensing, Drug, Insurer, Prescription
+from app.costs import Plans, choose_coverages, plan_code
+from app.domain import Dispensing, Drug, Insurer, Patient, Prescription
+from app.rules import REJECTION, Finding, Reference, RulesResult
+from app.rules import check_dispensing as _check_dispensing
+from app.rules import check_prescription as _check_prescription
 from exchange.db import ExchangeDB
 
-ADVISORY, WARNING, REJECTION = "advisory", "warning", "rejection"
-
-
-@dataclass(frozen=True)
-class Finding:
-    level: str
-    code: str
-    en: str
-    fa: str
-    line: int | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v is not None}
-
-
-@dataclass
-class RulesResult:
-    findings: list[Finding]
-    costs: dict[int, CostSplit]
-
-    @property
-    def rejected(self) -> bool:
-        return any(f.level == REJECTION for f in self.findings)
-
-    @property
-    def total(self) -> CostSplit:
-        """The lines' splits added share by share, in rials (`app.costs`)."""
-        return CostSplit.sum(self.costs.values())
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "findings": [f.to_dict() for f in self.findings],
-            "costs": {str(k): v.to_dict() for k, v in self.costs.items()},
-            "total": self.total.to_dict(),
-        }
+__all__ = [
+    "Finding",
+    "RulesResult",
+    "check_dispensing",
+    "check_prescription",
+    "drug",
+    "plan",
+    "plans_for",
+    "rule_set",
+]
 
 
 def rule_set(db: ExchangeDB) -> dict[str, Any]:
+    """The rule set the exchange publishes (`GET /reference/rules`)."""
     row = db.one("SELECT body FROM reference WHERE kind = 'rules'")
     return json.loads(row[0]) if row else {}
 
 
 def plan(db: ExchangeDB, code: str | None) -> Insurer | None:
+    """The insurer, scheme or supplementary plan of `code`, with its rules; None when unknown."""
     row = db.one("SELECT doc FROM insurers WHERE code = ?", (code,)) if code else None
     if row is None:
         return None
@@ -67,174 +50,74 @@ def plan(db: ExchangeDB, code: str | None) -> Insurer | None:
 
 
 def drug(db: ExchangeDB, code: str) -> Drug | None:
+    """The drug of the national list with its current unit price (rials); None for an unknown code."""
     row = db.one("SELECT doc FROM drugs WHERE code = ?", (code,))
     if row is None:
         return None
     d = json.loads(row[0])
-    return Drug(
-        **{
-            k: d[k]
-            for k in (
-                "code",
-                "generic_fa",
-                "generic_en",
-                "form",
-                "strength",
-                "route",
-                "atc",
-                "form_fa",
-                "price",
-            )
-        }
-    )
+    keys = ("code", "generic_fa", "generic_en", "form", "strength", "route", "atc", "form_fa", "price")
+    return Drug(**{k: d[k] for k in keys})
 
 
-def _atc_match(atc: str, prefixes: list[str]) -> bool:
-    return any(atc.startswith(p) for p in prefixes)
+def _hid_plans(db: ExchangeDB, hid: str) -> Plans | None:
+    row = db.one("SELECT basic, supplementary FROM hid_plans WHERE hid = ?", (hid,))
+    if row is None:  # an HID issued before plans were kept: its basic plan only
+        old = db.one("SELECT insurer FROM hids WHERE hid = ?", (hid,))
+        return Plans.of(plan(db, old[0])) if old else None
+    return Plans.of(plan(db, row[0]), plan(db, row[1]))
 
 
-def check_prescription(
-    db: ExchangeDB, rx: Prescription, insurer_code: str | None, specialty: str
-) -> RulesResult:
-    rules = rule_set(db)
-    insurer = plan(db, insurer_code)
-    findings: list[Finding] = []
-    costs: dict[int, CostSplit] = {}
-    atcs: dict[int, str] = {}
-    if len(rx.items) > rules.get("max_items", 10):
-        findings.append(
-            Finding(
-                REJECTION,
-                "too-many-items",
-                f"More than {rules['max_items']} items in one prescription.",
-                f"بیش از {rules['max_items']} قلم در یک نسخه مجاز نیست.",
-            )
-        )
-    q = rules.get("quantity", {})
-    for it in rx.items:
-        d = drug(db, it.drug_code)
-        if d is None:
-            findings.append(
-                Finding(
-                    REJECTION,
-                    "unknown-drug",
-                    f"Drug code {it.drug_code} is not in the national list.",
-                    f"کد دارو {it.drug_code} در فهرست ملی نیست.",
-                    it.line,
-                )
-            )
-            continue
-        atcs[it.line] = d.atc
-        costs[it.line] = drug_cost(d, it.quantity, insurer)
-        if insurer is not None and costs[it.line].insurer == 0 and costs[it.line].total:
-            findings.append(
-                Finding(
-                    ADVISORY,
-                    "not-covered",
-                    f"{d.generic_en} is not covered by {insurer.name_en}.",
-                    f"{d.generic_fa} تحت پوشش {insurer.name_fa} نیست.",
-                    it.line,
-                )
-            )
-        if it.quantity > q.get("reject_above", 10**9):
-            findings.append(
-                Finding(
-                    REJECTION,
-                    "quantity",
-                    f"{it.quantity} units is more than the rules allow.",
-                    f"تعداد {it.quantity} بیش از حد مجاز است.",
-                    it.line,
-                )
-            )
-        elif it.quantity > q.get("warn_above", 10**9):
-            findings.append(
-                Finding(
-                    WARNING,
-                    "quantity",
-                    f"{it.quantity} units is an unusually large quantity.",
-                    f"تعداد {it.quantity} بیش از معمول است.",
-                    it.line,
-                )
-            )
-        if _atc_match(d.atc, rules.get("specialist_only_atc", [])) and specialty == "پزشک عمومی":
-            findings.append(
-                Finding(
-                    REJECTION,
-                    "specialist-only",
-                    f"{d.generic_en} is prescribed by specialists only.",
-                    f"{d.generic_fa} فقط با نسخهٔ پزشک متخصص.",
-                    it.line,
-                )
-            )
-        if _atc_match(d.atc, rules.get("controlled_atc", [])):
-            findings.append(
-                Finding(
-                    ADVISORY,
-                    "controlled",
-                    f"{d.generic_en} is a controlled drug: record it in the register.",
-                    f"{d.generic_fa} داروی کنترل‌شده است و باید در دفتر ثبت شود.",
-                    it.line,
-                )
-            )
-    seen: dict[str, int] = {}
-    for line, atc in atcs.items():
-        if atc[:5] in seen:
-            findings.append(
-                Finding(
-                    WARNING,
-                    "duplicate-therapy",
-                    f"Lines {seen[atc[:5]]} and {line} are the same therapy.",
-                    f"ردیف‌های {seen[atc[:5]]} و {line} درمان تکراری‌اند.",
-                    line,
-                )
-            )
-        seen.setdefault(atc[:5], line)
-    for rule in rules.get("interactions", []):
-        a = [ln for ln, atc in atcs.items() if atc.startswith(rule["a"])]
-        b = [ln for ln, atc in atcs.items() if atc.startswith(rule["b"])]
-        if a and b:
-            findings.append(Finding(rule["severity"], "interaction", rule["en"], rule["fa"], b[0]))
-    return RulesResult(findings, costs)
+def _patient_plans(db: ExchangeDB, patient: Patient) -> Plans:
+    """The plans a prescription states for its patient (before eligibility answered)."""
+    coverages: list[Mapping[str, Any]] = []
+    if patient.coverage is not None:
+        coverages.append({"insurer": patient.coverage.insurer_code, "scheme": patient.coverage.scheme})
+    if patient.supplementary is not None:
+        coverages.append({"insurer": patient.supplementary.insurer_code, "kind": "supplementary"})
+    basic, extra, _ = choose_coverages(coverages)
+    return Plans.of(plan(db, plan_code(basic)), plan(db, plan_code(extra)))
+
+
+def plans_for(db: ExchangeDB, *, hid: str | None = None, patient: Patient | None = None) -> Plans:
+    """The plans that pay: those eligibility found for `hid` (the authority, once issued), else the
+    coverage the prescription states for `patient`; no plan at all when neither is known."""
+    if hid:
+        found = _hid_plans(db, hid)
+        if found is not None:
+            return found
+    return _patient_plans(db, patient) if patient is not None else Plans()
+
+
+def _reference(db: ExchangeDB, plans: Plans) -> Reference:
+    return Reference(rule_set(db), lambda code: drug(db, code), plans)
+
+
+def check_prescription(db: ExchangeDB, rx: Prescription, plans: Plans | None = None) -> RulesResult:
+    """The rules on `rx` (9-1 step 4) under `plans` (default: `plans_for` its HID, else its coverage),
+    with the prescriber's override reason applied when the rules allow one."""
+    plans = plans if plans is not None else plans_for(db, hid=rx.hid, patient=rx.patient)
+    return _check_prescription(rx, _reference(db, plans)).override(rx.override_reason)
 
 
 def check_dispensing(
-    db: ExchangeDB, rx: Prescription, d: Dispensing, insurer_code: str | None
+    db: ExchangeDB,
+    rx: Prescription,
+    d: Dispensing,
+    plans: Plans | None = None,
+    *,
+    dispensed: Mapping[int, int] | None = None,
 ) -> RulesResult:
-    insurer = plan(db, insurer_code)
-    prescribed = {it.line: it for it in rx.items}
-    findings: list[Finding] = []
-    costs: dict[int, CostSplit] = {}
+    """The rules on dispensing `d` of `rx` (9-2 step 5) under `plans` (default: those of the
+    prescription's HID), `dispensed` being the units of each line handed over before; and every pack past
+    its expiry date (TTAC) is a rejection."""
+    plans = plans if plans is not None else plans_for(db, hid=rx.hid or d.hid, patient=rx.patient)
+    result = _check_dispensing(rx, d, _reference(db, plans), dispensed=dispensed)
     today = dt.date.today().isoformat()
     for it in d.items:
-        p = prescribed.get(it.line)
-        if p is None or p.drug_code != it.drug_code:
-            findings.append(
-                Finding(
-                    REJECTION,
-                    "not-prescribed",
-                    f"Line {it.line} does not match the prescription.",
-                    f"ردیف {it.line} با نسخه جور نیست.",
-                    it.line,
-                )
-            )
-            continue
-        if it.quantity > p.quantity:
-            findings.append(
-                Finding(
-                    REJECTION,
-                    "quantity",
-                    f"Line {it.line}: more units than prescribed.",
-                    f"ردیف {it.line}: بیش از مقدار تجویزشده.",
-                    it.line,
-                )
-            )
-        dr = drug(db, it.drug_code)
-        if dr is not None:
-            costs[it.line] = drug_cost(dr, it.quantity, insurer)
         for pack in it.packs:
             row = db.one("SELECT expiry FROM packs WHERE code = ?", (pack.authenticity_code,))
             if row and row[0] < today:
-                findings.append(
+                result.findings.append(
                     Finding(
                         REJECTION,
                         "expired-pack",
@@ -243,4 +126,4 @@ def check_dispensing(
                         it.line,
                     )
                 )
-    return RulesResult(findings, costs)
+    return result

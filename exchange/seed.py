@@ -12,6 +12,7 @@ from typing import Any
 
 from app.identifiers import gs1_check_digit, national_code_check_digit
 from app.reference.data import insurer_plans, load_insurers, load_starter_drugs, load_synonyms
+from app.rules import bundled_rule_set
 from exchange.db import ExchangeDB, utcnow
 
 #: (SIAM id, kind, name) of the facilities the exchange knows from the start
@@ -31,36 +32,9 @@ PACKS_PER_DRUG = 12
 _FIRST = ("مریم", "علی", "زهرا", "محمد", "فاطمه", "حسین", "سارا", "رضا", "نرگس", "امیر", "لیلا", "مهدی")
 _LAST = ("احمدی", "محمدی", "حسینی", "رضایی", "کریمی", "موسوی", "جعفری", "صادقی", "رحیمی", "نوری", "کاظمی")
 
-RULES: dict[str, Any] = {
-    "version": "rules-1405-01",
-    "max_items": 10,
-    "quantity": {"warn_above": 120, "reject_above": 500},
-    "specialist_only_atc": ["L01", "L04AX"],
-    "controlled_atc": ["N02A", "N05BA", "N05CD"],
-    "interactions": [
-        {
-            "a": "B01AA",
-            "b": "M01A",
-            "severity": "warning",
-            "en": "Warfarin with an NSAID raises the risk of bleeding.",
-            "fa": "وارفارین با داروی ضدالتهاب غیراستروئیدی خطر خونریزی را بالا می‌برد.",
-        },
-        {
-            "a": "J01MA",
-            "b": "H02AB",
-            "severity": "warning",
-            "en": "A fluoroquinolone with a corticosteroid raises the risk of tendon rupture.",
-            "fa": "فلوروکینولون با کورتیکواستروئید خطر پارگی تاندون را بالا می‌برد.",
-        },
-        {
-            "a": "N02A",
-            "b": "N05BA",
-            "severity": "rejection",
-            "en": "An opioid with a benzodiazepine is not covered together without a specialist's order.",
-            "fa": "تجویز هم‌زمان مخدر و بنزودیازپین بدون دستور متخصص پذیرفته نیست.",
-        },
-    ],
-}
+#: the rule set the exchange publishes: the one shipped with the program (`app/data/rules.json`), so a
+#: workstation that has not fetched it yet runs the same rules offline
+RULES: dict[str, Any] = bundled_rule_set()
 
 
 def national_code(rng: random.Random) -> str:
@@ -87,9 +61,11 @@ def gtin(drug: str) -> str:
 
 
 def persons(n: int = 200) -> list[dict[str, Any]]:
-    """The insured-persons database: national-code holders, a few FIDA holders; some with two coverages."""
+    """The insured-persons database: national-code holders, a few FIDA holders; some with two basic
+    coverages (an overlap), some insured with a supplementary plan as well (`supplementary`)."""
     rng = random.Random(1401)
-    plans = [p for p in insurer_plans() if p != "NONE"]
+    plans = [p for p, v in insurer_plans().items() if p != "NONE" and not v["rules"].get("supplementary")]
+    extras = [p for p, v in insurer_plans().items() if v["rules"].get("supplementary")]
     out = []
     for i in range(n):
         foreign = i % 25 == 24
@@ -112,6 +88,7 @@ def persons(n: int = 200) -> list[dict[str, Any]]:
                 "birth_date": dt.date(1950 + i % 60, 1 + i % 12, 1 + i % 28).isoformat(),
                 "sex": "female" if i % 2 == 0 else "male",
                 "coverages": covs,
+                "supplementary": extras[0] if covs and extras and i % 4 == 1 else None,
             }
         )
     return out
@@ -155,6 +132,18 @@ def seed(db: ExchangeDB, trust_list_json: bytes | None = None) -> None:
                         insurer_plans()[plan]["parent"] or plan,
                         plan if insurer_plans()[plan]["parent"] else "",
                         f"{plan}-{p['value'][-6:]}-{n}",
+                        (today + dt.timedelta(days=365)).isoformat(),
+                    ),
+                )
+            if p.get("supplementary"):
+                c.execute(
+                    "INSERT INTO coverages VALUES (?,?,?,?,?,?)",
+                    (
+                        p["kind"],
+                        p["value"],
+                        p["supplementary"],
+                        "",
+                        f"{p['supplementary']}-{p['value'][-6:]}",
                         (today + dt.timedelta(days=365)).isoformat(),
                     ),
                 )

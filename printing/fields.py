@@ -52,7 +52,8 @@ class PaperFields:
     hid: str | None = None
     birth_date: dt.date | None = None
     sex: Sex | None = None
-    insurer: str | None = None
+    insurer: str | None = None  # the plan that pays: the scheme's code, else the insurer's
+    supplementary: str | None = None  # a supplementary plan's code
 
     @property
     def patient_name(self) -> str:
@@ -72,6 +73,8 @@ class PaperFields:
             patient["sex"] = self.sex.value
         if self.insurer:
             patient["insurer"] = self.insurer
+        if self.supplementary:
+            patient["supplementary"] = self.supplementary
         doc: dict[str, Any] = {
             "format": FORMAT,
             "id": self.prescription_id,
@@ -122,7 +125,9 @@ def fields_from_prescription(rx: Prescription) -> PaperFields:
         hid=rx.hid,
         birth_date=rx.patient.birth_date,
         sex=rx.patient.sex,
-        insurer=cov.insurer_code if cov else None,
+        # the plan itself (a scheme's code when it has one), so a pharmacy offline prices under the same plan
+        insurer=(cov.scheme or cov.insurer_code) if cov else None,
+        supplementary=rx.patient.supplementary.insurer_code if rx.patient.supplementary else None,
     )
 
 
@@ -164,6 +169,8 @@ def fields_to_cbor(f: PaperFields) -> dict[int, Any]:
         out[9] = _SEXES.index(f.sex)
     if f.insurer:
         out[10] = f.insurer
+    if f.supplementary:
+        out[11] = f.supplementary
     return out
 
 
@@ -211,4 +218,5 @@ def fields_from_cbor(m: Any) -> PaperFields:
         birth_date=birth,
         sex=_SEXES[_typed(m[9], int, "sex")] if 9 in m else None,
         insurer=_typed(m[10], str, "insurer") if 10 in m else None,
+        supplementary=_typed(m[11], str, "supplementary plan") if 11 in m else None,
     )

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from asn1crypto import cms, x509
 
 from app.canonical import canonical_bytes
-from app.domain import Patient, PatientId, Prescriber, Prescription, PrescriptionItem
+from app.domain import Coverage, Patient, PatientId, Prescriber, Prescription, PrescriptionItem
 from app.errors import NoskheError
 from app.lifecycle import RxState
 from app.signature_policy import DocumentKind, Party

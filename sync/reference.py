@@ -10,10 +10,9 @@ import datetime as dt
 import json
 from typing import Any
 
+from app.rules import RULES_BLOB  # where the rule set is kept (`app.rules.cached_rule_set` reads it)
 from sync.client import ExchangeClient, ExchangeRefused, ExchangeUnavailable
 from sync.status import REFERENCE_KINDS
-
-RULES_BLOB = "reference.rules"
 
 
 def _apply(store: Any, kind: str, data: Any) -> None:
@@ -22,7 +21,15 @@ def _apply(store: Any, kind: str, data: Any) -> None:
         # The exchange's synonyms and brand names, when it sends them, replace the ones kept.
         catalog.load(data["drugs"], synonyms=data.get("synonyms"))
         insurers = data.get("insurers") or {}
-        catalog.load_insurers(insurers["insurers"] if isinstance(insurers, dict) else insurers)
+        if isinstance(insurers, dict):  # insurers with their schemes and supplementary plans, as shipped
+            from app.reference.data import insurer_plans
+
+            # every plan by its own code, as a new store keeps them: a scheme's patient is priced under the
+            # scheme (the exchange prices under the plan eligibility named), not under its parent insurer
+            plans = insurer_plans(insurers).values()
+            catalog.load_insurers([{**p, "rules": {**p["rules"], "parent": p["parent"]}} for p in plans])
+        else:
+            catalog.load_insurers(insurers)
         if isinstance(insurers, dict) and insurers.get("version"):
             store.set_meta("insurers_version", str(insurers["version"]))
     elif kind == "rules":

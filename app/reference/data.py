@@ -36,7 +36,9 @@ The exchange's catalog refresh may carry its own list (`synonyms` beside `drugs`
 `name_en`, `rules` and optionally `schemes` (same shape). `rules` holds integer percents of the public
 tariff for `drug_outpatient` and `visit_outpatient` (`insurer_percent` + `patient_percent` = 100),
 `excluded_atc_prefixes` (items the insurer does not cover as an outpatient) and `referral_required`
-(rural family-physician scheme). A scheme's rules replace its insurer's rules as a whole.
+(rural family-physician scheme). A scheme's rules replace its insurer's rules as a whole. `supplementary`
+lists supplementary plans, same shape, their rules marked `"supplementary": true`: each pays its
+`insurer_percent` of what is left to the patient after the basic insurer (`app.costs.line_cost`).
 """
 
 from __future__ import annotations
@@ -100,7 +102,8 @@ def load_insurers() -> dict:
 def insurer_plans(insurers: dict | None = None) -> dict[str, dict]:
     """Every insurer and scheme by code: `{code: {code, name_fa, name_en, parent, rules}}`.
 
-    `parent` is the insurer's code for a scheme and None for an insurer itself.
+    `parent` is the insurer's code for a scheme and None for an insurer itself. Supplementary plans (the
+    file's `supplementary` list; their rules say `"supplementary": true`) come last.
     """
     data = load_insurers() if insurers is None else insurers
     plans: dict[str, dict] = {}
@@ -114,4 +117,12 @@ def insurer_plans(insurers: dict | None = None) -> dict[str, dict]:
                 "parent": parent,
                 "rules": entry["rules"],
             }
+    for entry in data.get("supplementary", ()):  # last: they pay after a basic insurer
+        plans[entry["code"]] = {
+            "code": entry["code"],
+            "name_fa": entry["name_fa"],
+            "name_en": entry["name_en"],
+            "parent": None,
+            "rules": entry["rules"],
+        }
     return plans

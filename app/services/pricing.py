@@ -1,15 +1,18 @@
-"""The local cost estimate (national rules, section 7): catalog price × quantity, split under the patient's
-insurer rules by `app.costs` (amounts in rials, the insurer's share rounded down to the rial).
+"""The workstation's side of the one pricing model (national rules, section 7): catalog price × quantity,
+split under the plans that pay for the patient by `app.costs.line_cost` — the function the reference
+exchange prices with too (amounts in rials, the insurer's share rounded down to the rial).
 
-It is what the GP and the pharmacist see at once, offline; the exchange's own estimate (its price list, its
-rules) comes back with the registration result.
+The plans are those eligibility found (the basic insurer or scheme, a supplementary plan; see
+`app.services.checking.admit`), as this store keeps their rules (refreshed with the catalog). What is
+computed here is what the GP and the pharmacist see at once; offline it is an estimate, and once the
+exchange answers its split is the one kept (`app.costs.Settlement`).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from app.costs import CostSplit, drug_cost
+from app.costs import CostSplit, Plans, line_cost
 from app.domain import Drug, Insurer, Patient
 from app.errors import NoskheError
 
@@ -28,15 +31,24 @@ def drug_or_error(store: Store, code: str) -> Drug:
 
 
 def patient_insurer(store: Store, patient: Patient) -> Insurer | None:
-    """The plan whose rules apply: the coverage's scheme when the catalog knows it, else its insurer; None
-    for a patient with no coverage (who pays all)."""
+    """The basic plan whose rules apply: the coverage's scheme when the catalog knows it, else its insurer;
+    None for a patient with no coverage (who pays all)."""
     cov = patient.coverage
     if cov is None:
         return None
     return (cov.scheme and store.catalog.insurer(cov.scheme)) or store.catalog.insurer(cov.insurer_code)
 
 
+def plans_for(store: Store, patient: Patient) -> Plans:
+    """The plans that pay for `patient`: the basic one (`patient_insurer`) and the supplementary plan of
+    `patient.supplementary` when the catalog knows it."""
+    extra = patient.supplementary
+    return Plans.of(
+        patient_insurer(store, patient), store.catalog.insurer(extra.insurer_code) if extra else None
+    )
+
+
 def item_cost(store: Store, patient: Patient, drug: Drug, quantity: int) -> CostSplit:
-    """The split of `quantity` units of `drug` for `patient`, in rials: `app.costs.drug_cost` at the catalog
-    price under the patient's plan (`patient_insurer`)."""
-    return drug_cost(drug, quantity, patient_insurer(store, patient))
+    """The split of `quantity` units of `drug` for `patient`, in rials: `app.costs.line_cost` at the
+    catalog price under the patient's plans (`plans_for`)."""
+    return line_cost(drug.price, quantity, drug.atc, plans_for(store, patient))

@@ -25,6 +25,7 @@ from sync.fhir.common import (
     SYS_MC,
     SYS_NC,
     SYS_PL,
+    SYS_RULE,
     SYS_RX,
     SYS_RX_LINE,
     SYS_SIAM,
@@ -95,13 +96,16 @@ def dispensing_bundle(d: Dispensing, signatures: Sequence[Signature | WireSignat
             ("tracking-code", d.tracking_code),
             ("payment-id", d.payment_id),
             ("pos-terminal-id", d.pos_terminal_id),
+            ("rule-approval", d.rule_approval_id),  # the prescription's rule-approval id (9-2 step 6)
+            ("cost-basis", d.cost_basis),  # the exchange's split, or an estimate made offline
         ):
             if value:
                 extensions.append(ext(name, valueString=value))
         res: dict[str, Any] = {
             "resourceType": "MedicationDispense",
             "extension": extensions,
-            "identifier": [ident(SYS_DISP_LINE, f"{d.id}/{it['line']}")],
+            "identifier": [ident(SYS_DISP_LINE, f"{d.id}/{it['line']}")]
+            + ([ident(SYS_RULE, it["rule_approval_id"])] if it.get("rule_approval_id") else []),
             "status": "completed",
             "medicationCodeableConcept": {"coding": [{"system": SYS_DRUG, "code": it["drug_code"]}]},
             "performer": [{"actor": {"reference": refs["practitioner"]}}],
@@ -159,6 +163,7 @@ def bundle_to_dispensing(bundle: dict[str, Any]) -> tuple[Dispensing, list[WireS
                     "quantity": int(md["quantity"]["value"]),
                     "packs": packs,
                     "cost": read_cost(md),
+                    "rule_approval_id": find_ident(md.get("identifier"), SYS_RULE),
                 }
             )
         d = Dispensing.from_dict(
@@ -177,6 +182,8 @@ def bundle_to_dispensing(bundle: dict[str, Any]) -> tuple[Dispensing, list[WireS
                 "dispensed_at": first["whenHandedOver"],
                 "payment_id": _ext_str(first, "payment-id"),
                 "pos_terminal_id": _ext_str(first, "pos-terminal-id"),
+                "rule_approval_id": _ext_str(first, "rule-approval") or None,
+                "cost_basis": _ext_str(first, "cost-basis") or None,
             }
         )
     except (KeyError, IndexError, AttributeError, TypeError, ValueError):

@@ -83,7 +83,9 @@ def patient_resource(p: Patient) -> dict[str, Any]:
     return res
 
 
-def coverage_resource(cov: Coverage, patient_ref: str) -> dict[str, Any]:
+def coverage_resource(cov: Coverage, patient_ref: str, *, supplementary: bool = False) -> dict[str, Any]:
+    """A Coverage of the patient: the basic one, or (`supplementary`) a supplementary plan, which comes
+    second (`order` 2) and pays part of what is left to the patient."""
     res: dict[str, Any] = {
         "resourceType": "Coverage",
         "status": "active",
@@ -91,6 +93,9 @@ def coverage_resource(cov: Coverage, patient_ref: str) -> dict[str, Any]:
         "payor": [{"identifier": ident(SYS_INSURER, cov.insurer_code)}],
         "extension": [ext("insurer-percent", valueInteger=cov.insurer_percent)],
     }
+    if supplementary:
+        res["type"] = {"text": "supplementary"}
+        res["order"] = 2
     if cov.scheme:
         res["class"] = [{"type": {"text": "scheme"}, "value": cov.scheme}]
     if cov.insurance_number:
@@ -100,7 +105,25 @@ def coverage_resource(cov: Coverage, patient_ref: str) -> dict[str, Any]:
     return res
 
 
-def read_patient(res: dict[str, Any], cov: dict[str, Any] | None) -> Patient:
+def _read_coverage(cov: dict[str, Any]) -> Coverage:
+    pct = find_ext(cov, "insurer-percent")
+    return Coverage(
+        insurer_code=cov["payor"][0]["identifier"]["value"],
+        scheme=next((c["value"] for c in cov.get("class", ()) if c.get("type", {}).get("text") == "scheme"), ""),
+        insurance_number=cov.get("subscriberId", ""),
+        insurer_percent=int(pct["valueInteger"]) if pct else 0,
+        valid_until=dt.date.fromisoformat(cov["period"]["end"]) if cov.get("period", {}).get("end") else None,
+    )
+
+
+def is_supplementary_resource(cov: dict[str, Any]) -> bool:
+    """Whether a Coverage resource is the patient's supplementary plan (see `coverage_resource`)."""
+    return (cov.get("type") or {}).get("text") == "supplementary"
+
+
+def read_patient(
+    res: dict[str, Any], cov: dict[str, Any] | None, supplementary: dict[str, Any] | None = None
+) -> Patient:
     """A `Patient` from a FHIR Patient and its Coverage resources (None when absent). Raises `FhirError`
     when the patient has no identifier."""
     try:
@@ -109,20 +132,7 @@ def read_patient(res: dict[str, Any], cov: dict[str, Any] | None) -> Patient:
     except (KeyError, IndexError):
         raise bad("the patient has no identifier") from None
     name = (res.get("name") or [{}])[0]
-    coverage = None
-    if cov is not None:
-        pct = find_ext(cov, "insurer-percent")
-        coverage = Coverage(
-            insurer_code=cov["payor"][0]["identifier"]["value"],
-            scheme=next(
-                (c["value"] for c in cov.get("class", ()) if c.get("type", {}).get("text") == "scheme"), ""
-            ),
-            insurance_number=cov.get("subscriberId", ""),
-            insurer_percent=int(pct["valueInteger"]) if pct else 0,
-            valid_until=dt.date.fromisoformat(cov["period"]["end"])
-            if cov.get("period", {}).get("end")
-            else None,
-        )
+    coverage = _read_coverage(cov) if cov is not None else None
     return Patient(
         id=pid,
         first_name=(name.get("given") or [""])[0],
@@ -131,6 +141,7 @@ def read_patient(res: dict[str, Any], cov: dict[str, Any] | None) -> Patient:
         sex=Sex(res["gender"]) if res.get("gender") else None,
         phone=next((t["value"] for t in res.get("telecom", ()) if t.get("system") == "phone"), ""),
         coverage=coverage,
+        supplementary=_read_coverage(supplementary) if supplementary is not None else None,
     )
 
 
@@ -217,10 +228,21 @@ def _medication_request(
         res["encounter"] = {"reference": refs["encounter"]}
     if "coverage" in refs:
         res["insurance"] = [{"reference": refs["coverage"]}]
+    if "supplementary" in refs:
+        res.setdefault("insurance", []).append({"reference": refs["supplementary"]})
+    if it.days:
+        res["dispenseRequest"]["expectedSupplyDuration"] = {
+            "value": it.days,
+            "unit": "d",
+            "system": "http://unitsofmeasure.org",
+            "code": "d",
+        }
     if it.instructions:
         res["dosageInstruction"] = [{"text": it.instructions}]
     if first and rx.notes:
         res["note"] = [{"text": rx.notes}]
+    if first and rx.override_reason:  # why the prescriber signs despite an overridable rejection
+        res["extension"].append(ext("override-reason", valueString=rx.override_reason))
     return res
 
 
@@ -239,6 +261,14 @@ def prescription_bundle(rx: Prescription, signatures: Sequence[Signature | WireS
     if rx.patient.coverage is not None:
         refs["coverage"] = urn(rx.id, "coverage")
         entries.append(entry(refs["coverage"], coverage_resource(rx.patient.coverage, refs["patient"])))
+    if rx.patient.supplementary is not None:
+        refs["supplementary"] = urn(rx.id, "coverage", "supplementary")
+        entries.append(
+            entry(
+                refs["supplementary"],
+                coverage_resource(rx.patient.supplementary, refs["patient"], supplementary=True),
+            )
+        )
     if rx.hid:
         refs["encounter"] = urn(rx.id, "encounter", rx.hid)
         entries.append(entry(refs["encounter"], encounter_resource(rx.hid, refs["patient"])))
@@ -260,6 +290,11 @@ def prescription_bundle(rx: Prescription, signatures: Sequence[Signature | WireS
     }
 
 
+def _days(request: dict[str, Any]) -> int | None:
+    duration = request.get("expectedSupplyDuration")
+    return int(duration["value"]) if duration else None
+
+
 def _read_item(mr: dict[str, Any]) -> PrescriptionItem:
     try:
         line = int(find_ident(mr.get("identifier"), SYS_RX_LINE).rsplit("/", 1)[1])  # type: ignore[union-attr]
@@ -274,6 +309,7 @@ def _read_item(mr: dict[str, Any]) -> PrescriptionItem:
                 "cost": read_cost(mr),
                 "rule_approval_id": find_ident(mr.get("identifier"), SYS_RULE),
                 "line": line,
+                "days": _days(mr["dispenseRequest"]),
             }
         )
     except (KeyError, IndexError, AttributeError, TypeError, ValueError):
@@ -286,12 +322,16 @@ def bundle_to_prescription(bundle: dict[str, Any]) -> tuple[Prescription, list[W
     if not mrs:
         raise bad("a prescription without MedicationRequest")
     first = mrs[0]
-    covs = resources(bundle, "Coverage")
+    basic = [c for c in resources(bundle, "Coverage") if not is_supplementary_resource(c)]
+    extra = [c for c in resources(bundle, "Coverage") if is_supplementary_resource(c)]
     encs = resources(bundle, "Encounter")
+    override = find_ext(first, "override-reason")
     try:
         facility = find_ext(first, "facility")["valueIdentifier"]["value"]  # type: ignore[index]
         rx = Prescription(
-            patient=read_patient(one(bundle, "Patient"), covs[0] if covs else None),
+            patient=read_patient(
+                one(bundle, "Patient"), basic[0] if basic else None, extra[0] if extra else None
+            ),
             prescriber=read_prescriber(one(bundle, "Practitioner")),
             facility_siam=facility,
             items=sorted((_read_item(m) for m in mrs), key=lambda i: i.line),
@@ -300,6 +340,7 @@ def bundle_to_prescription(bundle: dict[str, Any]) -> tuple[Prescription, list[W
             version=int(first["meta"]["versionId"]),
             prescribed_at=dt.datetime.fromisoformat(first["authoredOn"]),
             hid=find_ident(encs[0].get("identifier"), SYS_HID) if encs else None,
+            override_reason=override["valueString"] if override else "",
         )
     except (KeyError, TypeError, ValueError):
         raise bad("the prescription's common parts are missing") from None
