@@ -358,4 +358,4 @@ class PublicExchange:
             )
         if not reply.ok:
             raise reply.refusal()
-        return read_council(body)
+        return read_council(body if isinstance(body, dict) else {})

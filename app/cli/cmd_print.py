@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from app.services.council import CouncilStatus
     from app.signing import Signer
     from printing.pharmacy import PaperCheck
+    from smartcard.status import StatusChecker
     from smartcard.tokens import Pkcs11Module
 
 
@@ -109,7 +110,9 @@ class _PrescriberSigner:
             from smartcard.p12 import P12Signer
 
             passphrase = self.ctx.prompter.passphrase("user-p12")
-            return P12Signer(self.args.p12, passphrase, trust, role=PAPER_SIGNER)
+            return P12Signer(
+                self.args.p12, passphrase, trust, role=PAPER_SIGNER, revocation=self._revocation()
+            )
         from smartcard.config import SmartcardConfig
         from smartcard.signer import TokenSigner
         from smartcard.tokens import Pkcs11Module
@@ -118,7 +121,12 @@ class _PrescriberSigner:
         module = self.module = Pkcs11Module.load(config)
         session = module.session(label=self.args.token or config.token_label)
         session.login(ask_pin(session, self.ctx.prompter))
-        return TokenSigner(session, PAPER_SIGNER, trust)
+        return TokenSigner(session, PAPER_SIGNER, trust, revocation=self._revocation())
+
+    def _revocation(self) -> StatusChecker:
+        """The workstation's certificate status (OCSP online, the CRL offline): the QR's signer checks his
+        own certificate before signing."""
+        return self.ctx.workstation().certificate_status
 
     def _configured(self) -> bool:
         """A clinic workstation whose settings name the prescriber's token or key file."""

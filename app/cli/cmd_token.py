@@ -20,6 +20,7 @@ from app.signing import Signature, SignatureRole, SignerIdentity
 
 if TYPE_CHECKING:
     from app.cli.context import Context
+    from smartcard.status import StatusChecker
     from smartcard.tokens import TokenInfo
     from smartcard.trustlist import TrustList
 
@@ -118,15 +119,33 @@ def _sign(args: Any, ctx: Context, data: bytes, trust: TrustList) -> Signature:
         from smartcard.p12 import P12Signer
 
         secret = ctx.passphrase("store")
-        return P12Signer(args.p12, secret, trust, role=role, expected=expected, rsa_pss=args.pss).sign(data)
+        return P12Signer(
+            args.p12,
+            secret,
+            trust,
+            role=role,
+            expected=expected,
+            rsa_pss=args.pss,
+            revocation=_revocation(ctx),
+        ).sign(data)
     from smartcard.signer import TokenSigner
 
     session = _module().session(label=args.token or _config().token_label)
     try:
         session.login(ask_pin(session, ctx.prompter))
-        return TokenSigner(session, role, trust, expected=expected, rsa_pss=args.pss).sign(data)
+        signer = TokenSigner(
+            session, role, trust, expected=expected, rsa_pss=args.pss, revocation=_revocation(ctx)
+        )
+        return signer.sign(data)
     finally:
         session.lock("done")  # a command signs once: log out rather than leave the token open
+
+
+def _revocation(ctx: Context) -> StatusChecker | None:
+    """With a workstation here, its certificate status (OCSP online, the CRL offline); else None (the
+    trust list's CRL decides)."""
+    ws = workstation_if_any(ctx)
+    return ws.certificate_status if ws is not None else None
 
 
 def cmd_sign(args: Any, ctx: Context) -> int:
@@ -158,13 +177,13 @@ def _describe(result: Any) -> dict[str, Any]:
 def cmd_verify(args: Any, ctx: Context) -> int:
     """Verify FILE's detached signature; with a workstation here, the certificate's revocation is asked as
     it asks it (OCSP online, the CRL offline), else the trust list's CRL decides."""
-    ws = workstation_if_any(ctx)
+    revocation = _revocation(ctx)
     trust = trust_list(args, ctx)
     result = trust.verify(
         read_file(args.file),
         read_file(args.signature),
         max_age=_config().trust_list_max_age,
-        revocation=ws.certificate_status if ws is not None else None,
+        revocation=revocation,
     )
     info = _describe(result)
     if args.json:

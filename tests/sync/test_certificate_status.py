@@ -102,7 +102,7 @@ def test_offline_the_crl_decides_and_names_itself(
     clinic_ws: Workstation, pharmacy: Workstation, exchange, tokens, tmp_path
 ) -> None:
     gp = tokens.certificates["noskhe-gp"]
-    tracking, qr = _registered(clinic_ws)
+    _, qr = _registered(clinic_ws)
     exchange.revoke(gp)
     exchange.faults(outage=True)
 
