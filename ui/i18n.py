@@ -16,7 +16,7 @@ from app.text import to_persian_digits
 from ui.strings import STRINGS
 
 LRI, PDI = "\u2066", "\u2069"  # left-to-right isolate … pop directional isolate (Unicode 6.3)
-_TOKEN = r"[A-Za-z0-9۰-۹٠-٩][A-Za-z0-9۰-۹٠-٩.,٫/%+µ_:-]*"
+_TOKEN = r"[A-Za-z0-9۰-۹٠-٩/~.][A-Za-z0-9۰-۹٠-٩.,٫/%+µ_:-]*"
 _LATIN_RUN = re.compile(rf"{_TOKEN}(?:[ \t]+{_TOKEN})*")
 _LATIN_LETTER = re.compile(r"[A-Za-z]")
 
@@ -32,6 +32,25 @@ def ltr(text: str) -> str:
         return f"{LRI}{run}{PDI}" if _LATIN_LETTER.search(run) else run
 
     return _LATIN_RUN.sub(wrap, text)
+
+
+def persian_text(text: str) -> str:
+    """`text` as a Persian screen shows it: Persian digits, except inside Latin words and codes
+    ("ui-gp-1", "J01CA04"); each Latin run isolated left-to-right, a lone number in it in Persian digits
+    ("500 mg" → "۵۰۰ mg", kept in that order)."""
+    out, pos = [], 0
+    for m in _LATIN_RUN.finditer(text):
+        run = m.group(0)
+        if not _LATIN_LETTER.search(run):
+            continue
+        out.append(to_persian_digits(text[pos : m.start()]))
+        words = [
+            to_persian_digits(t) if not _LATIN_LETTER.search(t) else t for t in re.split(r"([ \t]+)", run)
+        ]
+        out.append(f"{LRI}{''.join(words)}{PDI}")
+        pos = m.end()
+    out.append(to_persian_digits(text[pos:]))
+    return "".join(out)
 
 
 class Words:
@@ -58,8 +77,8 @@ class Words:
         return self.text(text or "")
 
     def text(self, value: str) -> str:
-        """Free text shown in Persian mode: Latin runs isolated; as it is in English."""
-        return ltr(value) if self.lang == "fa" else value
+        """Free text as this language shows it (`persian_text` in Persian; as it is in English)."""
+        return persian_text(value) if self.lang == "fa" else value
 
     def number(self, value: object) -> str:
         return to_persian_digits(str(value)) if self.lang == "fa" else str(value)
@@ -124,4 +143,4 @@ def apply_language(lang: str) -> None:
         app.installTranslator(_installed)  # type: ignore[arg-type]
 
 
-__all__ = ["LRI", "PDI", "Words", "apply_language", "ltr", "qt_translator"]
+__all__ = ["LRI", "PDI", "Words", "apply_language", "ltr", "persian_text", "qt_translator"]
