@@ -185,6 +185,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col_quantity": ("تعداد", "Quantity"),
     "col_repeats": ("تکرار", "Repeats"),
     "col_instructions": ("دستور مصرف", "Instructions"),
+    "col_days": ("روز", "Days"),
     "col_insurer_share": ("سهم بیمه (ریال)", "Insurer (rials)"),
     "col_patient_share": ("سهم بیمار (ریال)", "Patient (rials)"),
     "rx_total": (
@@ -205,8 +206,8 @@ STRINGS: dict[str, tuple[str, str]] = {
         "The rules are not checked yet; they are checked before signing.",
     ),
     "rules_offline": (
-        "سامانه در دسترس نیست ({reason})؛ قواعد هنگام ثبت بررسی می‌شوند.",
-        "The exchange cannot be reached ({reason}); the rules run when it is registered.",
+        "قواعد محلی (سامانه در دسترس نیست: {reason})؛ هنگام ثبت دوباره بررسی می‌شوند.",
+        "Local rules (the exchange cannot be asked: {reason}); checked again at registration.",
     ),
     "rules_clear": ("قواعد ایرادی نیافتند.", "The rules found nothing."),
     "rules_found": ("قواعد {n} مورد یافتند:", "The rules found {n}:"),
@@ -219,9 +220,25 @@ STRINGS: dict[str, tuple[str, str]] = {
     "level_advisory": ("توصیه", "Advice"),
     "finding_line": ("قلم {n}", "line {n}"),
     "finding_whole": ("کل نسخه", "whole prescription"),
-    "override_reason": ("دلیل ادامه", "Reason to go on"),
-    "override_hint": ("چرا با وجود این هشدار تجویز می‌کنید؟", "Why do you prescribe despite this warning?"),
-    "override_needed": ("برای هر هشدار دلیل ادامه را بنویسید.", "Write a reason to go on for each warning."),
+    "override_reason": ("دلیل تجویز با وجود رد", "Reason to go on"),
+    "override_hint": (
+        "این رد با دلیل تجویزکننده پذیرفته می‌شود؛ دلیل با نسخه امضا می‌شود.",
+        "The rules accept this with the prescriber's reason; it is signed with the prescription.",
+    ),
+    "override_needed": ("برای ادامه، دلیل خود را بنویسید.", "Write your reason to go on."),
+    "overridable": ("(با ذکر دلیل قابل عبور)", "(a reason may override it)"),
+    "overridden": ("(با دلیل تجویزکننده پذیرفته شد)", "(accepted with the prescriber's reason)"),
+    "rules_block": (
+        "این نسخه با این اقلام امضا نمی‌شود؛ قلم ردشده را تغییر دهید یا حذف کنید.",
+        "It cannot be signed as written: change or remove the rejected line.",
+    ),
+    "eligibility_confirmed": ("استحقاق تأیید شد — شباد (HID): {hid}", "Eligibility confirmed — HID: {hid}"),
+    "eligibility_pending": ("استحقاق در انتظار: {reason}", "Eligibility pending: {reason}"),
+    "rules_by_exchange": ("قواعد سامانه:", "The exchange's rules:"),
+    "rules_by_local": (
+        "قواعد محلی (برآورد، هنگام ثبت دوباره بررسی می‌شود):",
+        "Local rules (an estimate, checked again at registration):",
+    ),
     "discard_title": ("نسخهٔ نیمه‌کاره", "Unfinished prescription"),
     "discard_question": (
         "این نسخه هنوز امضا نشده است. آنچه نوشته‌اید دور ریخته شود؟",

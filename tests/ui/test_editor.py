@@ -9,7 +9,7 @@ from exchange import devworld
 from tests.conftest import make_patient
 from tests.sync import harness
 from ui.clinic.editor import PrescriptionEditor
-from ui.clinic.items import COL_DRUG, COL_INSURER, COL_PATIENT
+from ui.clinic.items import COL_DRUG, COL_INSURER, COL_PATIENT, COL_REMOVE
 
 AMOXICILLIN = "آموکسی‌سیلین"
 
@@ -90,7 +90,7 @@ def test_search_add_price_and_remove_items(qtbot, clinic_ws, clinic_store, open_
     editor.items.quantity(0).setValue(20)
     assert editor.items.item(0, COL_INSURER).text() == "۲۷٬۰۰۰"
     assert "۲۷٬۰۰۰" in editor.total.text() and "۳٬۰۰۰" in editor.total.text()
-    editor.items.cellWidget(0, 6).click()
+    editor.items.cellWidget(0, COL_REMOVE).click()
     assert editor.items.rowCount() == 0 and editor.items.codes == [] and "۰" in editor.total.text()
 
 

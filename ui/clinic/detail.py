@@ -4,7 +4,7 @@ exchange's reason). From here the GP prints, edits or cancels it (until it is di
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -24,6 +24,7 @@ ITEM_COLUMNS = (
     "col_drug",
     "col_quantity",
     "col_repeats",
+    "col_days",
     "col_instructions",
     "col_insurer_share",
     "col_patient_share",
@@ -141,6 +142,7 @@ class PrescriptionDetail(QWidget):
                     w.text(it.drug_name),
                     w.number(it.quantity),
                     w.number(it.repeats),
+                    w.number(it.days) if it.days else "—",
                     w.text(it.instructions),
                     w.rials(it.cost.insurer),
                     w.rials(it.cost.patient),
@@ -148,7 +150,7 @@ class PrescriptionDetail(QWidget):
                 for it in rx.items
             ],
         )
-        self.exchange.setText(self._exchange_text(record.registration))
+        self.exchange.setText(self._exchange_text(record))
         fill(
             self.history,
             [
@@ -169,25 +171,44 @@ class PrescriptionDetail(QWidget):
         self.save_button.setEnabled(self.print_button.isEnabled())
         self.title_changed.emit()
 
-    def _exchange_text(self, answer: dict[str, Any] | None) -> str:
-        w = self.host.words
-        if not answer:
-            return w("exchange_no_answer")
+    def _exchange_text(self, record: PrescriptionRecord) -> str:
+        """Eligibility (the HID, or why it is pending), the rules (whose, what they found, the split) and
+        the registration, as kept for this prescription."""
+        w, rx_id = self.host.words, record.prescription.id
         parts = []
-        total = answer.get("total") or answer.get("cost")
-        if isinstance(total, dict):
-            parts.append(
-                w(
+        eligibility = record.exchange.get(f"rx:{rx_id}/eligibility")
+        if isinstance(eligibility, dict):
+            if eligibility.get("status") == "confirmed" or eligibility.get("hid"):
+                parts.append(w("eligibility_confirmed", hid=str(eligibility.get("hid") or "—")))
+            else:
+                parts.append(
+                    w(
+                        "eligibility_pending",
+                        reason=w.pick(eligibility.get("reason_fa"), eligibility.get("reason_en")),
+                    )
+                )
+        rules = record.registration or record.exchange.get(f"rx:{rx_id}/rules")
+        if isinstance(rules, dict):
+            source = (
+                "rules_by_exchange" if rules.get("source", "exchange") == "exchange" else "rules_by_local"
+            )
+            total = rules.get("total") or rules.get("cost")
+            text = w(source)
+            if isinstance(total, dict):
+                text += " " + w(
                     "rules_total",
                     insurer=w.rials(int(total.get("insurer", 0))),
                     patient=w.rials(int(total.get("patient", 0))),
                 )
-            )
-        for f in answer.get("findings") or []:
-            parts.append(
-                f"{w('level_' + str(f.get('level', 'advisory')))}: {w.pick(f.get('fa'), f.get('en'))}"
-            )
-        return w("exchange_answer") + " " + " — ".join(parts) if parts else w("exchange_registered")
+            parts.append(text)
+            for f in rules.get("findings") or []:
+                mark = " " + w("overridden") if f.get("overridden") else ""
+                parts.append(
+                    f"{w('level_' + str(f.get('level', 'advisory')))}: {w.pick(f.get('fa'), f.get('en'))}{mark}"
+                )
+        if record.registration:
+            parts.append(w("exchange_registered"))
+        return "\n".join(parts) if parts else w("exchange_no_answer")
 
 
 __all__ = ["PrescriptionDetail"]

@@ -120,7 +120,9 @@ class PrescriptionEditor(QWidget):
         if rx is not None:
             self.patient.fix(rx.patient)
             for item in rx.items:
-                self.items.add(item.drug_code, item.drug_name, item.quantity, item.instructions, item.repeats)
+                self.items.add(
+                    item.drug_code, item.drug_name, item.quantity, item.instructions, item.repeats, item.days
+                )
             self.notes.setText(rx.notes)
             self.findings.clear()
         self.setFocusProxy(self.patient if rx is None else self.search)
@@ -173,7 +175,7 @@ class PrescriptionEditor(QWidget):
     def _update_buttons(self) -> None:
         ready = self.patient.ready and bool(self.items.codes) and not self.busy
         self.check_button.setEnabled(ready)
-        self.sign_button.setEnabled(ready and not self.findings.rejected)
+        self.sign_button.setEnabled(ready and not self.findings.blocked)
 
     def dirty(self) -> bool:
         """True when closing would throw away something typed and not signed."""
@@ -194,9 +196,7 @@ class PrescriptionEditor(QWidget):
             self.show_error(self.host.words.message(exc))
             return
         self._busy(True)
-        sync = self.host.sync
-        ask = sync is not None and sync.state in ("online", "checking")
-        ops.check_rules(self.host.ws, patient=patient, items=self.items.requests(), ask_exchange=ask).success(
+        ops.check_rules(self.host.ws, patient=patient, items=self.items.requests()).success(
             lambda result: self._checked(result, then_sign)
         ).failure(self._failed).with_progress(self.host.words("progress_rules")).run(self.host)
 
@@ -204,36 +204,49 @@ class PrescriptionEditor(QWidget):
         self._busy(False)
         self.findings.show_check(result)
         self.items.mark(result.findings)
+        if result.rejected and result.overridable:
+            self.findings.reason.setFocus()
         self._update_buttons()
         if then_sign:
             self.sign()
 
     def sign(self) -> None:
-        """Sign and send: the rules first (once per content), a reason for each warning, then sign and
-        queue. Any failure keeps what was typed."""
+        """Sign and send: the rules first (once per content; a rejection that allows it needs the GP's
+        reason), then eligibility, the rules again, the signatures and the queue (`write_prescription`).
+        Any failure keeps what was typed."""
         if self.busy or not self.sign_button.isEnabled():
             return
         self.error.hide()
         if not self.findings.checked:
             self.check(then_sign=True)
             return
+        if self.findings.blocked:
+            self.show_error(self.host.words("rules_block"))
+            return
         missing = self.findings.missing_reason()
         if missing is not None:
             self.show_error(self.host.words("override_needed"))
             missing.setFocus()
             return
-        notes = "\n".join(n for n in [self.notes.text().strip(), *self.findings.override_notes()] if n)
         try:
             patient = self.patient.patient()
         except NoskheError as exc:
             self.show_error(self.host.words.message(exc))
             return
-        ws, requests = self.host.ws, self.items.requests()
+        ws, requests, notes = self.host.ws, self.items.requests(), self.notes.text().strip()
+        reason = self.findings.override_reason()
         if self.editing is not None:
-            op = ops.edit_prescription(ws, self.editing.id, items=requests, notes=notes)
+            op = ops.edit_prescription(
+                ws, self.editing.id, items=requests, notes=notes, override_reason=reason
+            )
         else:
             op = ops.write_prescription(
-                ws, patient=patient, items=requests, notes=notes, draft_id=self.draft_id
+                ws,
+                patient=patient,
+                items=requests,
+                notes=notes,
+                draft_id=self.draft_id,
+                override_reason=reason,
             )
         self._busy(True)
         op.success(self._signed).failure(self._failed).with_progress(self.host.words("progress_signing")).run(
@@ -248,8 +261,17 @@ class PrescriptionEditor(QWidget):
     def _failed(self, exc: Exception) -> None:
         self._busy(False)
         w = self.host.words
-        draft = str(getattr(exc, "details", {}).get("draft_id") or "")
+        details = getattr(exc, "details", {}) or {}
+        draft = str(details.get("draft_id") or "")
         self.draft_id = draft or self.draft_id
+        if getattr(exc, "code", "") == "rules-rejected":  # the rules at signing said no: show why, inline
+            from sync.checking import RulesCheck
+
+            findings = list(details.get("findings") or [])
+            self.findings.show_check(
+                RulesCheck(findings, {}, True, overridable=bool(details.get("overridable")), answer={})
+            )
+            self.items.mark(findings)
         text = w.message(exc)
         self.show_error(text + (f" {w('draft_kept')} \u2066{draft}\u2069" if draft else ""))
 

@@ -1,7 +1,8 @@
 """The insurance and clinical rules' findings for the prescription being written (national rules 9-1 step
-4), inline: a rejection must be fixed, a warning needs the GP's reason to go on (kept in the prescription's
-notes, signed with it), an advisory is shown. Offline, the cost is the local estimate and the rules run
-again when the signed prescription is registered."""
+4), inline: advisories and warnings are shown and travel with it; a rejection stops signing — unless the
+rule lets a prescriber's reason override it, and the GP writes one (it is signed with the prescription).
+Offline, they are the local engine's findings on the cached rule set and the cost is an estimate; the
+exchange runs its rules again when the signed prescription is registered."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ LEVEL_STYLE = {"rejection": "color: #b00020", "warning": "color: #8a6d00", "advi
 
 
 class FindingsPanel(QFrame):
-    """`changed` when a reason is typed."""
+    """`changed` when the override reason is typed."""
 
     changed = Signal()
 
@@ -30,7 +31,9 @@ class FindingsPanel(QFrame):
         self.summary = QLabel(wordWrap=True)
         self.list = QWidget()
         self.form = QFormLayout(self.list)
-        self.reasons: list[tuple[dict[str, Any], QLineEdit]] = []
+        self.reason = QLineEdit()
+        self.reason.textChanged.connect(self.changed)
+        self.reason_label = QLabel()
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
         layout.addWidget(self.list)
@@ -61,30 +64,43 @@ class FindingsPanel(QFrame):
         else:
             text = w("rules_found", n=len(check.findings)) + " " + money
             self.summary.setStyleSheet("")
+        if self.blocked:
+            text += " " + w("rules_block")
         self.summary.setText(text)
         self._rows()
 
     def _rows(self) -> None:
         w = self.host.words
         while self.form.rowCount():
-            self.form.removeRow(0)
-        self.reasons = []
+            row = self.form.takeRow(0)
+            for item in (row.labelItem, row.fieldItem):
+                widget = item.widget() if item is not None else None
+                if widget is not None and widget not in (self.reason, self.reason_label):
+                    widget.deleteLater()
+        self.reason.hide()
+        self.reason_label.hide()
         for f in self.check.findings if self.check else []:
             level = str(f.get("level", "advisory"))
             line = f.get("line")
             where = w("finding_line", n=line) if isinstance(line, int) else w("finding_whole")
+            mark = (
+                " " + w("overridden")
+                if f.get("overridden")
+                else " " + w("overridable")
+                if f.get("overridable")
+                else ""
+            )
             label = QLabel(
-                f"{w('level_' + level)} — {where}: {w.pick(f.get('fa'), f.get('en'))}", wordWrap=True
+                f"{w('level_' + level)} — {where}: {w.pick(f.get('fa'), f.get('en'))}{mark}", wordWrap=True
             )
             label.setStyleSheet(LEVEL_STYLE.get(level, ""))
-            if level == "warning":
-                reason = QLineEdit(placeholderText=w("override_hint"))
-                reason.textChanged.connect(self.changed)
-                self.reasons.append((f, reason))
-                self.form.addRow(label)
-                self.form.addRow(w("override_reason"), reason)
-            else:
-                self.form.addRow(label)
+            self.form.addRow(label)
+        if self.needs_reason_field:
+            self.reason_label.setText(w("override_reason"))
+            self.reason.setPlaceholderText(w("override_hint"))
+            self.form.addRow(self.reason_label, self.reason)
+            self.reason_label.show()
+            self.reason.show()
 
     # ---- what signing needs -----------------------------------------------------------------------
 
@@ -93,20 +109,26 @@ class FindingsPanel(QFrame):
         return self.check is not None
 
     @property
-    def rejected(self) -> bool:
-        return bool(self.check and self.check.rejected)
+    def needs_reason_field(self) -> bool:
+        """A rejection stands that a prescriber's reason may override."""
+        return bool(self.check and self.check.rejected and self.check.overridable)
+
+    @property
+    def blocked(self) -> bool:
+        """A rejection stands that no reason can override: it cannot be signed as written."""
+        return bool(self.check and self.check.rejected and not self.check.overridable)
 
     def missing_reason(self) -> QLineEdit | None:
-        """The first warning's reason field still empty, or None."""
-        return next((edit for _f, edit in self.reasons if not edit.text().strip()), None)
+        """The override reason's field when a reason is needed and none is written, else None."""
+        return self.reason if self.needs_reason_field and not self.reason.text().strip() else None
 
-    def override_notes(self) -> list[str]:
-        """One line per warning the GP goes on with: its code, line and reason (signed in the notes)."""
-        out = []
-        for f, edit in self.reasons:
-            line = f" (line {f['line']})" if isinstance(f.get("line"), int) else ""
-            out.append(f"override {f.get('code', 'warning')}{line}: {edit.text().strip()}")
-        return out
+    def override_reason(self) -> str | None:
+        """The prescriber's reason to go on despite an overridable rejection (signed with it), or None."""
+        text = self.reason.text().strip()
+        return text if self.needs_reason_field and text else None
+
+    def findings(self) -> list[dict[str, Any]]:
+        return list(self.check.findings) if self.check else []
 
 
 __all__ = ["FindingsPanel"]

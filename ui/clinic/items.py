@@ -39,12 +39,15 @@ COLUMNS = (
     "col_drug",
     "col_quantity",
     "col_repeats",
+    "col_days",
     "col_instructions",
     "col_insurer_share",
     "col_patient_share",
     "",
 )
-COL_DRUG, COL_QTY, COL_REPEATS, COL_INSTRUCTIONS, COL_INSURER, COL_PATIENT, COL_REMOVE = range(len(COLUMNS))
+COL_DRUG, COL_QTY, COL_REPEATS, COL_DAYS, COL_INSTRUCTIONS, COL_INSURER, COL_PATIENT, COL_REMOVE = range(
+    len(COLUMNS)
+)
 #: dose instructions a GP picks from (and may change): the usual schedules, in Persian
 PRESETS = (
     "هر ۸ ساعت یک عدد",
@@ -155,7 +158,15 @@ class ItemTable(QTableWidget):
 
     # ---- lines ------------------------------------------------------------------------------------
 
-    def add(self, code: str, label: str, quantity: int = 1, instructions: str = "", repeats: int = 0) -> int:
+    def add(
+        self,
+        code: str,
+        label: str,
+        quantity: int = 1,
+        instructions: str = "",
+        repeats: int = 0,
+        days: int | None = None,
+    ) -> int:
         """Add a line for drug `code` shown as `label`; returns its row (its quantity has the focus)."""
         w = self.host.words
         row = self.rowCount()
@@ -166,7 +177,9 @@ class ItemTable(QTableWidget):
         self.setItem(row, COL_DRUG, drug)
         qty = QSpinBox(minimum=1, maximum=9999, value=quantity)
         repeat = QSpinBox(minimum=0, maximum=12, value=repeats)
-        for spin in (qty, repeat):
+        lasts = QSpinBox(minimum=0, maximum=366, value=days or 0)
+        lasts.setSpecialValueText("—")  # 0: not given
+        for spin in (qty, repeat, lasts):
             if w.lang == "fa":  # Persian digits in the spin boxes too
                 spin.setLocale(QLocale(QLocale.Language.Persian, QLocale.Country.Iran))
             spin.valueChanged.connect(self.changed)
@@ -177,6 +190,7 @@ class ItemTable(QTableWidget):
         instr.currentTextChanged.connect(self.changed)
         self.setCellWidget(row, COL_QTY, qty)
         self.setCellWidget(row, COL_REPEATS, repeat)
+        self.setCellWidget(row, COL_DAYS, lasts)
         self.setCellWidget(row, COL_INSTRUCTIONS, instr)
         for col in (COL_INSURER, COL_PATIENT):
             cell = QTableWidgetItem()
@@ -206,6 +220,9 @@ class ItemTable(QTableWidget):
     def repeats(self, row: int) -> QSpinBox:
         return self.cellWidget(row, COL_REPEATS)  # type: ignore[return-value]
 
+    def days(self, row: int) -> QSpinBox:
+        return self.cellWidget(row, COL_DAYS)  # type: ignore[return-value]
+
     def requests(self) -> list[ItemRequest]:
         return [
             ItemRequest(
@@ -213,6 +230,7 @@ class ItemTable(QTableWidget):
                 self.quantity(r).value(),
                 self.instructions(r).currentText().strip(),
                 self.repeats(r).value(),
+                self.days(r).value() or None,
             )
             for r, code in enumerate(self.codes)
         ]
@@ -252,7 +270,7 @@ class ItemTable(QTableWidget):
             target = (
                 self.quantity(row)
                 if event.reason() != Qt.FocusReason.BacktabFocusReason
-                else self.repeats(self.rowCount() - 1)
+                else self.instructions(self.rowCount() - 1)
             )
             target.setFocus(event.reason())
 

@@ -36,11 +36,13 @@ def write_prescription(
     items: Sequence[ItemRequest],
     notes: str = "",
     draft_id: str | None = None,
+    override_reason: str | None = None,
 ) -> Op[Prescription]:
-    """Sign and queue a new prescription (or the kept draft `draft_id`); the result is queued."""
+    """Eligibility, the rules, then sign and queue a new prescription (or the kept draft `draft_id`);
+    `override_reason` lets overridable rejections through. The result is queued."""
     return Op(
         lambda: prescribing.write_prescription(
-            ws, patient=patient, items=items, notes=notes, draft_id=draft_id
+            ws, patient=patient, items=items, notes=notes, draft_id=draft_id, override_reason=override_reason
         ),
         lane=Lane.NETWORK,
         changes=_changed,
@@ -48,11 +50,18 @@ def write_prescription(
 
 
 def edit_prescription(
-    ws: Workstation, rx_id: str, *, items: Sequence[ItemRequest], notes: str
+    ws: Workstation,
+    rx_id: str,
+    *,
+    items: Sequence[ItemRequest],
+    notes: str,
+    override_reason: str | None = None,
 ) -> Op[Prescription]:
-    """A new signed version of `rx_id`, queued as an edit (until it is dispensed)."""
+    """A new signed version of `rx_id`, queued as an edit (until it is dispensed), after the rules again."""
     return Op(
-        lambda: prescribing.edit_prescription(ws, rx_id, items=items, notes=notes),
+        lambda: prescribing.edit_prescription(
+            ws, rx_id, items=items, notes=notes, override_reason=override_reason
+        ),
         lane=Lane.NETWORK,
         changes=_changed,
     )
@@ -64,31 +73,16 @@ def cancel_prescription(ws: Workstation, rx_id: str) -> Op[Prescription]:
 
 
 def check_rules(
-    ws: Workstation, *, patient: Patient, items: Sequence[ItemRequest], ask_exchange: bool = True
+    ws: Workstation, *, patient: Patient, items: Sequence[ItemRequest], override_reason: str | None = None
 ) -> Op[RulesCheck]:
-    """The exchange's insurance and clinical rules before signing; the local estimate when the exchange
-    cannot be reached — or is not asked (`ask_exchange` false: the window knows it is offline, or no
-    exchange is set up), so an outage never makes the GP wait."""
-    from sync.checking import RulesCheck, check_prescription
+    """The insurance and clinical rules before signing: the exchange's when it answers at once, the local
+    engine's on the cached rule set otherwise (never a wait on an outage); nothing is saved."""
+    from sync.checking import check_prescription
 
-    def work() -> RulesCheck:
-        if ask_exchange:
-            return check_prescription(ws, patient=patient, items=items)
-        from app.costs import total_of
-
-        total = total_of(prescribing.price_items(ws.store, patient, items)).to_dict()
-        reason = ("the exchange is offline or not set up", "سامانه برون‌خط است یا تنظیم نشده")
-        answer = {
-            "offline": True,
-            "reason_en": reason[0],
-            "reason_fa": reason[1],
-            "findings": [],
-            "total": total,
-            "rejected": False,
-        }
-        return RulesCheck([], total, False, True, reason[0], reason[1], answer)
-
-    return Op(work, lane=Lane.NETWORK)
+    return Op(
+        lambda: check_prescription(ws, patient=patient, items=items, override_reason=override_reason),
+        lane=Lane.NETWORK,
+    )
 
 
 def show_prescription(ws: Workstation, rx_id: str) -> Op[PrescriptionRecord]:

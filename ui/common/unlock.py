@@ -19,6 +19,12 @@ if TYPE_CHECKING:
     from app.workstation import Workstation
 
 
+#: the window's sync never sleeps on a backoff (the schedules come back), so signing on the same lane never
+#: waits long behind it; a silent exchange is given up on sooner than the CLI does
+ENGINE_OPTIONS = {"patience": 0.0}
+CLIENT_OPTIONS = {"timeout": (3.05, 15.0)}
+
+
 class UnlockDialog(QDialog):
     def __init__(self, data_dir: Path, words: Words, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -47,7 +53,9 @@ class UnlockDialog(QDialog):
 
         self.prompter.answer_next("store", self.passphrase.text())
         try:
-            self.workstation = Workstation.open(self.data_dir, self.prompter)
+            self.workstation = Workstation.open(
+                self.data_dir, self.prompter, engine_options=ENGINE_OPTIONS, client_options=CLIENT_OPTIONS
+            )
         except NoskheError as exc:
             self.passphrase.selectAll()
             self.error.setText(exc.message(self.w.lang))
