@@ -37,6 +37,7 @@ from app.prompter import Prompter
 from app.signing import SignatureRole, Signer
 
 if TYPE_CHECKING:
+    from app.services.checking import NationalServices
     from app.store import Store
     from smartcard.status import StatusChecker
     from smartcard.trustlist import TrustList
@@ -81,6 +82,7 @@ class Workstation:
         self._seal: Signer | None = None
         self._client: ExchangeClient | None = None
         self._sync: SyncEngine | None = None
+        self._national: NationalServices | None = None
         self._status: StatusChecker | None = None
 
     # ---- opening ----------------------------------------------------------------------------------
@@ -328,6 +330,16 @@ class Workstation:
         from sync.client import PublicExchange
 
         return PublicExchange(self.exchange_url, verify=os.environ.get("NOSKHE_EXCHANGE_CA") or True)
+
+    @property
+    def national(self) -> NationalServices:
+        """The exchange's eligibility and rules services as the use cases ask them before signing (each
+        raises `app.services.checking.Offline` when the exchange cannot be asked now)."""
+        if self._national is None:
+            from sync.checking import ExchangeChecks
+
+            self._national = ExchangeChecks(self)
+        return self._national
 
     @property
     def sync(self) -> SyncEngine:

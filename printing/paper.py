@@ -152,9 +152,18 @@ def print_receipt(
         drug = store.catalog.get(code)
         return drug.label_fa if drug else None
 
+    from app.services.checking import dispensing_line_costs, dispensing_settlement
+
     sink = _private_sink(out)
     printed = render_receipt(
-        d, sink, facility=_facility(store, d.facility_siam), prescription=rx, drug_name=drug_name, roll=roll
+        d,
+        sink,
+        facility=_facility(store, d.facility_siam),
+        prescription=rx,
+        drug_name=drug_name,
+        roll=roll,
+        settlement=dispensing_settlement(store, d),  # the exchange's split once it answered, else the estimate
+        line_costs=dispensing_line_costs(store, d),
     )
     _write_private(out, sink)
     _record(store, "receipt.print", str(rx.patient.id) if rx else None, f"disp:{d.id}")

@@ -415,6 +415,9 @@ def payload_to_prescription(
         last_name=f.patient_last_name,
         birth_date=f.birth_date,
         sex=f.sex,
+        # the plans printed on the paper, so the pharmacy's offline estimate is priced as the exchange prices
+        coverage=Coverage(f.insurer) if f.insurer else None,
+        supplementary=Coverage(f.supplementary) if f.supplementary else None,
     )
     prescriber = Prescriber(name=f.prescriber_name, medical_council_number=f.prescriber_council, specialty="")
     return Prescription(

@@ -255,8 +255,10 @@ def render_prescription(
     if cur.room() < tail:
         cur = sheet.new_page()
     cost = rx.cost
+    # offline the split is worked out here: an estimate, said so (the exchange's split counts once it answers)
+    basis = " — برآورد (estimate)" if rx.cost_basis != "exchange" else ""
     cur.line(
-        f"سهم بیمه: {money(cost.insurer)} — سهم بیمار: {money(cost.patient)} — جمع: {money(cost.total)}"
+        f"سهم بیمه: {money(cost.insurer)} — سهم بیمار: {money(cost.patient)} — جمع: {money(cost.total)}{basis}"
         if cost.total
         else "هزینه: برآورد پس از دریافت فهرست قیمت‌ها — cost estimate pending (no price list yet)",
         8.5,

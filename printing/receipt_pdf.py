@@ -1,7 +1,8 @@
 """The pharmacy receipt: an 80 mm thermal-roll strip as long as its content, or an A5 page.
 
 It shows the pharmacy, the pharmacist, the dispensing time (Jalali), the prescription it served, every item
-with the TTAC authenticity code of every pack, the insurer and patient shares, the payment id and POS
+with the TTAC authenticity code of every pack, the insurer and patient shares (the exchange's once it
+answered, else the estimate made offline, marked as such), the payment id and POS
 terminal, and the dispensing's tracking reference (the tracking code once registered, else its own id
 marked as pending) in digits and as a small QR.
 
@@ -12,7 +13,7 @@ one page whose height fits the content.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -21,6 +22,7 @@ from reportlab.lib.pagesizes import A5
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
+from app.costs import CostSplit, Settlement
 from app.domain import Dispensing, Facility, Prescription
 from printing.barcodes import draw_qr
 from printing.jalali import jalali_datetime
@@ -74,6 +76,8 @@ def _draw(
     rx: Prescription | None,
     drug_name: Callable[[str], str | None] | None,
     st: _Style,
+    settlement: Settlement | None = None,
+    line_costs: Mapping[int, CostSplit] | None = None,
 ) -> tuple[str, bool]:
     cur = flow.cur
     cur.line(facility.name if facility else "داروخانه", st.title, bold=True, align="center")
@@ -101,14 +105,20 @@ def _draw(
         cur.line(f"{fa_num(item.line)}. {name} — تعداد: {fa_num(item.quantity)}", st.body, bold=True)
         for pack in item.packs:
             cur.line(f"کد اصالت: {grouped(pack.authenticity_code)}", st.small)
-        cur.line(f"سهم بیمه: {money(item.cost.insurer)} — سهم بیمار: {money(item.cost.patient)}", st.small)
+        cost = (line_costs or {}).get(item.line, item.cost)
+        cur.line(f"سهم بیمه: {money(cost.insurer)} — سهم بیمار: {money(cost.patient)}", st.small)
         cur.skip(2)
     cur = flow.ensure(10 * st.body * 1.4 + REF_QR)
     cur.rule()
-    total = d.cost
+    total = settlement.shown if settlement is not None else d.cost
     cur.line(f"سهم بیمه: {money(total.insurer)}", st.body)
     cur.line(f"پرداختی بیمار: {money(total.patient)}", st.title, bold=True)
     cur.line(f"جمع کل: {money(total.total)}", st.body)
+    if settlement is not None and settlement.exchange is None:  # offline: worked out here, said so
+        cur.line("برآورد (estimate): سهم نهایی را سامانه اعلام می‌کند", st.small)
+    elif settlement is not None and settlement.differs:  # the exchange priced it otherwise: its split counts
+        e = settlement.estimate
+        cur.line(f"برآورد اولیه (estimate): بیمه {money(e.insurer)} — بیمار {money(e.patient)}", st.small)
     if d.payment_id:
         cur.line(f"شناسه پرداخت: {ltr(d.payment_id)}", st.body)
     if d.pos_terminal_id:
@@ -133,14 +143,18 @@ def render_receipt(
     prescription: Prescription | None = None,
     drug_name: Callable[[str], str | None] | None = None,
     roll: bool = False,
+    settlement: Settlement | None = None,
+    line_costs: Mapping[int, CostSplit] | None = None,
 ) -> PrintedReceipt:
     """Write the receipt of dispensing `d` to `out`: an 80 mm roll strip (`roll`) or A5. Drug names come
-    from `prescription` (by line), else `drug_name(code)`, else the code itself."""
+    from `prescription` (by line), else `drug_name(code)`, else the code itself. `settlement` is the split
+    to charge (`app.costs.Settlement`): the exchange's once it answered (`line_costs`: its split per line),
+    else the estimate, printed as such; without it, the split signed with the dispensing."""
     title = f"Noskhe pharmacy receipt {d.id}"
     if roll:
         style = _Style(body=8, small=7, title=10)
         probe = _Flow(Canvas(io.BytesIO()), ROLL_WIDTH, 10_000, ROLL_MARGIN, paged=False)
-        _draw(probe, d, facility, prescription, drug_name, style)  # a dry run measures the strip
+        _draw(probe, d, facility, prescription, drug_name, style, settlement, line_costs)  # measures the strip
         height = 10_000 - probe.cur.y + ROLL_MARGIN
         canvas = new_canvas(out, (ROLL_WIDTH, height), title)
         flow = _Flow(canvas, ROLL_WIDTH, height, ROLL_MARGIN, paged=False)
@@ -148,6 +162,6 @@ def render_receipt(
         style = _Style(body=9, small=8, title=12)
         canvas = new_canvas(out, A5, title)
         flow = _Flow(canvas, A5[0], A5[1], A5_MARGIN, paged=True)
-    reference, pending = _draw(flow, d, facility, prescription, drug_name, style)
+    reference, pending = _draw(flow, d, facility, prescription, drug_name, style, settlement, line_costs)
     canvas.save()
     return PrintedReceipt(flow.width, flow.height, flow.pages, reference, pending)

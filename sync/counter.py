@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from app.domain import Dispensing, Prescription
 from app.errors import NoskheError
+from app.services.checking import RulesRejected
 from app.services.clock import Clock, system_clock
 from app.services.dispensing import (
     DispenseLine,
@@ -33,6 +34,7 @@ from app.services.dispensing import (
     record_dispensing,
     refuse_bad_packs,
 )
+from sync.checking import dispensing_verdict, release_quietly
 from sync.client import ExchangeUnavailable
 from sync.drain import DrainReport
 
@@ -187,17 +189,23 @@ def dispense(
                 packs = check_dispensed_packs(ws, rx, wanted)
         except ExchangeUnavailable as exc:
             unreachable, online = exc, False
-    d = record_dispensing(
-        ws.store,
-        rx.id,
-        pharmacist=pharmacist_of(user),
-        lines=wanted,
-        signers=[user, seal],
-        claim=secret,
-        payment_id=payment_id,
-        pos_terminal_id=pos_terminal_id,
-        clock=clock,
-    )
+    try:
+        d = record_dispensing(
+            ws.store,
+            rx.id,
+            pharmacist=pharmacist_of(user),
+            lines=wanted,
+            signers=[user, seal],
+            claim=secret,
+            payment_id=payment_id,
+            pos_terminal_id=pos_terminal_id,
+            clock=clock,
+            rules=dispensing_verdict(ws, online=online),  # 9-2 step 5: the exchange's rules, else local
+        )
+    except RulesRejected:
+        if secret is not None:  # not dispensed: another pharmacy may take it
+            release_quietly(ws, rx)
+        raise
     report = None
     if online:
         report = ws.sync.run()

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from app.domain import Prescription
 from app.lifecycle import RxState
+from app.services.checking import adopt_eligibility, with_item_rule_ids
 from app.services.outbox import CONFLICT, QUARANTINED, REJECTED, OutboxRow, OutboxState
 from sync import fhir
 from sync.client import ExchangeRefused
@@ -88,10 +89,8 @@ def applied(store: Store, row: OutboxRow, body: Any) -> dict[str, Any]:
     if row.op == "eligibility":
         e = fhir.read_eligibility(body)
         rx = store.get_prescription(row.subject_id)
-        if rx.hid is None:
-            rx.hid = e.hid
-            store.save_prescription(rx, action="prescription.hid")
-        store.results.keep(row.subject, "eligibility", e.to_dict())
+        # the pending admission answered: the HID, the patient's coverage kept, a changed plan noted
+        store.save_prescription(adopt_eligibility(store, rx, e.to_dict()), action="prescription.hid")
         return {"hid": e.hid, "insured": e.insured, "overlap": e.overlap}
     out = fhir.read_task(body)
     if row.op in ("register", "edit"):
@@ -100,6 +99,7 @@ def applied(store: Store, row: OutboxRow, body: Any) -> dict[str, Any]:
             rx.mark_registered(out["trackingCode"])
         rx.tracking_code = out["trackingCode"]
         rx.rule_approval_id = out.get("ruleApprovalId")
+        with_item_rule_ids(rx, out.get("itemRuleApprovalIds"))  # per line too (9-1 step 4)
         rx.hid = rx.hid or out.get("hid")
         store.save_prescription(rx, action="prescription.registered")
         store.results.keep(row.subject, "registration", out)

@@ -21,6 +21,7 @@ from app.domain import Prescription
 from app.errors import NoskheError
 from app.identifiers import parse_identifier
 from app.lifecycle import RxState
+from app.services.checking import with_item_rule_ids
 from app.services.dispensing import keep_prescription
 from app.signature_policy import DocumentKind, parties_of_prescription
 from app.signing import Signature
@@ -106,15 +107,27 @@ def _known(key: str) -> None:
         raise NoskheError(f"Cannot search by {key!r}.", f"جست‌وجو با «{key}» ممکن نیست.")
 
 
-def retrieve_prescriptions(ws: Workstation, *, key: str, value: str) -> Retrieved:
+def retrieve_prescriptions(ws: Workstation, *, key: str, value: str, patient: str | None = None) -> Retrieved:
     """The open prescriptions the exchange holds for `key` = `value` (9-2-3), each verified against the
     workstation's trust list and kept in its store; what `noskhe rx retrieve` does. `key` is one of
     `FIELDS`: national-code, fida, unique-id, newborn, hid, tracking. A copy kept here keeps the lines
     dispensed here that the exchange has not confirmed yet. Raises `NoskheError` for an unknown key,
     `ExchangeUnavailable` (no answer: retrieval needs the network; a paper copy does not),
-    `ExchangeRefused`, `TrustListError`, and the seal's errors (the exchange is asked as this facility)."""
+    `ExchangeRefused`, `TrustListError`, and the seal's errors (the exchange is asked as this facility).
+
+    The patient's code is verified (9-2 step 4): a prescription found that is not the patient's asked for —
+    or, with `patient` (the code the patient presents, as typed or scanned), not theirs — is refused, not
+    kept (`sync.eligibility.patient_mismatch`)."""
     _known(key)  # before the seal is asked for anything
-    return retrieve(ws.store, ws.client, ws.trust, field=key, value=value, revocation=ws.certificate_status)
+    return retrieve(
+        ws.store,
+        ws.client,
+        ws.trust,
+        field=key,
+        value=value,
+        patient=patient,
+        revocation=ws.certificate_status,
+    )
 
 
 def retrieve(
@@ -124,11 +137,16 @@ def retrieve(
     *,
     field: str,
     value: str,
+    patient: str | None = None,
     revocation: StatusSourceLike | None = None,
 ) -> Retrieved:
     """`retrieve_prescriptions` with the parts given one by one: search the exchange by `field` =
     `value`, verify (revocation asked of `revocation`), keep and return the open prescriptions found."""
+    from app.services.prescribing import parse_patient_id
+    from sync.eligibility import patient_mismatch
+
     _known(field)
+    presented = parse_patient_id(patient) if patient else None  # a mistyped code is refused here
     # As typed or scanned (Persian digits, a Persian keyboard layout, invisible marks): the exchange is
     # asked for the canonical code, and a mistyped one is refused here with its reason.
     value = parse_identifier("tracking-code" if field == "tracking" else field, value).value
@@ -139,6 +157,18 @@ def retrieve(
         status = json.loads(
             next(x["valueString"] for x in e.get("extension", ()) if x["url"].endswith(":status"))
         )
+        rx.tracking_code, rx.hid = status["trackingCode"], status["hid"]
+        wrong = patient_mismatch(rx, field, value, presented)  # 9-2 step 4: the patient's own code
+        if wrong is not None:
+            out.refused.append(
+                {
+                    "id": rx.id,
+                    "en": f"Prescription {rx.id} is not the one asked for: {wrong[0]}.",
+                    "fa": f"نسخهٔ {rx.id} آن نیست که درخواست شد: {wrong[1]}.",
+                    "reason": "patient-mismatch",
+                }
+            )
+            continue
         try:
             sigs, statuses = _verified(rx, wire, trust, revocation)
         except NoskheError as exc:
@@ -146,6 +176,8 @@ def retrieve(
             continue
         rx.state = RxState(status["state"])
         rx.tracking_code, rx.hid = status["trackingCode"], status["hid"]
+        rx.rule_approval_id = status.get("ruleApprovalId")  # they travel with the dispensing (9-2-6)
+        with_item_rule_ids(rx, status.get("itemRuleApprovalIds"))
         rx.dispensed_lines = list(status.get("dispensedLines", []))
         local = store.find_prescriptions(tracking_code=rx.tracking_code, limit=1)
         if local and local[0].id == rx.id and local[0].version == rx.version:

@@ -82,16 +82,23 @@ def cmd_dispense(args: Any, ctx: Context) -> int:
         offline=args.offline,
         ttac=not args.no_ttac,
     )
+    from app.services.checking import dispensing_settlement
+
+    # the split to charge: the exchange's once it answered, else the estimate made here (and said so)
+    settlement = dispensing_settlement(ws.store, done.dispensing)
     if done.offline is not None:
         print(f"exchange unreachable, dispensing offline: {done.offline.en} | بدون اتصال ادامه می‌دهیم")
     d = done.dispensing
     if args.json:
-        print(json.dumps(done.to_dict(), ensure_ascii=False, indent=1))
+        out = {**done.to_dict(), "settlement": settlement.to_dict()}
+        print(json.dumps(out, ensure_ascii=False, indent=1))
         return 1 if done.needs_attention else 0
     print(
         f"dispensing {d.id}: {d.state}; lines {[i.line for i in d.items]}; "
         f"insurer {d.cost.insurer:,}, patient {d.cost.patient:,} rials"
     )
+    en, fa = settlement.describe()
+    print(f"cost: {en} | {fa}")
     if done.from_paper:
         print(
             f"from paper prescription {done.prescription.id}, verified offline; `noskhe sync run` sends it"

@@ -1,15 +1,24 @@
 """Prescriptions at the clinic and the pharmacy:
 
-    noskhe rx create --patient ID [--first-name F --last-name L …] --item CODE:QTY:"instructions" … [--json]
+    noskhe rx create --patient ID [--first-name F --last-name L …] --item CODE:QTY[/DAYS]:"instructions" …
+                     [--override-reason TEXT] [--json]
+    noskhe rx check  (the same options)             the rules and the split before signing; nothing saved
+    noskhe rx sign ID [--override-reason TEXT]      sign a kept draft (the rules run again)
     noskhe rx edit ID --item … [--notes TEXT]      a new signed version (refused once dispensed)
     noskhe rx cancel ID
     noskhe rx show ID [--json]                      the prescription, its exchange results, its outbox items
     noskhe rx list [--state S] [--patient ID] [--json]
-    noskhe rx retrieve --national-code X | --fida X | --hid X | --tracking X [--json]   (pharmacy, online)
+    noskhe rx retrieve --national-code X | --fida X | --hid X | --tracking X [--patient CODE] [--json]
+                                                    (pharmacy, online; the patient's code verified)
     noskhe rx import-paper QR_TEXT|-                (pharmacy, offline: verified against the trust list)
 
 Creating, editing and cancelling sign with the configured tokens (`noskhe sync config`) and queue for the
-exchange; they never wait for the network. The `rx` group is shared with other command modules.
+exchange; they never wait for the network. Before the GP writes, eligibility is asked (online: the visit's
+HID and the coverage found; offline: pending, asked again when online) and before every signature the
+insurance and clinical rules run — the exchange's online, the local engine's on the cached rule set
+offline. A rejection refuses the signature; one the rules allow to override passes with
+`--override-reason TEXT`, which is signed with the prescription. The cost split shown is the exchange's when
+it answered, else an estimate, and says which. The `rx` group is shared with other command modules.
 """
 
 from __future__ import annotations
@@ -39,8 +48,19 @@ def register(sub: Any) -> None:
     p.add_argument("--birth-date", help="Jalali 1370/05/12 or Gregorian 1991-08-03, any digits")
     p.add_argument("--sex", choices=["female", "male", "other"])
     p.add_argument("--insurer", help="insurer or scheme code (IHIO, SSO, …)")
-    p.add_argument("--item", action="append", required=True, metavar='CODE:QTY:"instructions"')
+    p.add_argument(
+        "--item",
+        action="append",
+        required=True,
+        metavar='CODE:QTY[/DAYS]:"instructions"',
+        help="a line: drug code, quantity, optionally for how many days, and the instructions; repeatable",
+    )
     p.add_argument("--notes", default="")
+    p.add_argument(
+        "--override-reason",
+        metavar="TEXT",
+        help="why to sign despite a rejection the rules allow to override; signed with the prescription",
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_create)
 
@@ -52,13 +72,15 @@ def register(sub: Any) -> None:
 
     p = rx.add_parser("sign", help="sign and queue a draft (one whose signing was interrupted)")
     p.add_argument("id")
+    p.add_argument("--override-reason", metavar="TEXT", help="why to sign despite an overridable rejection")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_sign)
 
     p = rx.add_parser("edit", help="change a prescription (new signed version)")
     p.add_argument("id")
-    p.add_argument("--item", action="append", metavar='CODE:QTY:"instructions"')
+    p.add_argument("--item", action="append", metavar='CODE:QTY[/DAYS]:"instructions"')
     p.add_argument("--notes")
+    p.add_argument("--override-reason", metavar="TEXT", help="why to sign despite an overridable rejection")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_edit)
 
@@ -87,6 +109,9 @@ def register(sub: Any) -> None:
     g = p.add_mutually_exclusive_group(required=True)
     for flag in ("national-code", "fida", "unique-id", "newborn", "hid", "tracking"):
         g.add_argument("--" + flag, dest=flag.replace("-", "_"))
+    p.add_argument(
+        "--patient", metavar="CODE", help="the code the patient presents: a prescription not theirs is refused"
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_retrieve)
 
@@ -135,20 +160,79 @@ def _print_rx(rx: Prescription, as_json: bool) -> None:
         )
 
 
+def _checked(ctx: Context, rx: Prescription) -> dict[str, Any]:
+    """What was asked before `rx` was signed: eligibility, the rules, and the split (estimate or the
+    exchange's), as `rx create`/`sign`/`edit` add them to their output."""
+    from app.services.checking import prescription_settlement
+
+    store = ctx.open_store()
+    return {
+        "eligibility": store.results.get(f"rx:{rx.id}", "eligibility"),
+        "rules": store.results.get(f"rx:{rx.id}", "rules"),
+        "cost": prescription_settlement(store, rx).to_dict(),
+        "override_reason": rx.override_reason or None,
+    }
+
+
+def _print_checked(ctx: Context, rx: Prescription, as_json: bool) -> None:
+    """The prescription's line, then eligibility, the rules' findings and the cost split (estimate or the
+    exchange's); with `as_json` one JSON object: the summary and those."""
+    from app.services.checking import prescription_settlement
+
+    checked = _checked(ctx, rx)
+    if as_json:
+        print(json.dumps({**_summary(rx), **checked}, ensure_ascii=False))
+        return
+    _print_rx(rx, False)
+    e = checked["eligibility"] or {}
+    if e.get("status") == "confirmed":
+        plans = e.get("basic") or "none (self-pay)"
+        if e.get("supplementary"):
+            plans += f", supplementary {e['supplementary']}"
+        overlap = "; overlap: only the first basic insurer pays" if e.get("overlap") else ""
+        print(f"eligibility: confirmed, HID {e.get('hid')}, plan {plans}{overlap} | استحقاق تأیید شد")
+    elif e:
+        print(
+            f"eligibility: pending ({e.get('reason_en', '')}); asked again when online"
+            " | استحقاق‌سنجی در انتظار؛ پس از اتصال پرسیده می‌شود"
+        )
+    rules = checked["rules"] or {}
+    if rules:
+        src = "the exchange's rules" if rules.get("source") == "exchange" else "local rules (offline)"
+        print(f"rules: {src}, {len(rules.get('findings') or [])} finding(s) | قواعد")
+        for f in rules.get("findings") or []:
+            where = f"line {f['line']}" if f.get("line") else "prescription"
+            mark = " (overridden)" if f.get("overridden") else ""
+            print(f"  {f['level']:<10} {where:<12} {f['code']}{mark}: {f['en']} | {f['fa']}")
+    if rx.override_reason:
+        print(f"override reason: {rx.override_reason} | دلیل عبور از قاعده")
+    en, fa = prescription_settlement(ctx.open_store(), rx).describe()
+    print(f"cost: {en} | {fa}")
+
+
+def _explain_draft(exc: NoskheError) -> None:
+    draft = exc.details.get("draft_id")
+    if draft:
+        again = "--override-reason TEXT" if exc.details.get("overridable") else ""
+        exc.en += f" The draft {draft} was kept: sign it with `noskhe rx sign {draft} {again}`".rstrip() + "."
+        exc.fa += f" پیش‌نویس {draft} نگه داشته شد: با ‎noskhe rx sign {draft}‎ امضا کنید."
+
+
 def cmd_create(args: Any, ctx: Context) -> int:
     from app.services.prescribing import write_prescription
 
     try:
         rx = write_prescription(
-            ctx.workstation(), patient=_patient(ctx, args), items=_items(args) or [], notes=args.notes
+            ctx.workstation(),
+            patient=_patient(ctx, args),
+            items=_items(args) or [],
+            notes=args.notes,
+            override_reason=args.override_reason,
         )
     except NoskheError as exc:
-        draft = exc.details.get("draft_id")
-        if draft:
-            exc.en += f" The draft {draft} was kept: sign it with `noskhe rx sign {draft}`."
-            exc.fa += f" پیش‌نویس {draft} نگه داشته شد: با ‎noskhe rx sign {draft}‎ امضا کنید."
+        _explain_draft(exc)
         raise
-    _print_rx(rx, args.json)
+    _print_checked(ctx, rx, args.json)
     return 0
 
 
@@ -157,23 +241,42 @@ def _print_check(check: RulesCheck, as_json: bool) -> None:
         print(json.dumps(check.to_dict(), ensure_ascii=False, indent=1))
         return
     if check.offline:
-        print(f"exchange unreachable ({check.reason_en}); local estimate only | سامانه در دسترس نیست؛ برآورد محلی")
+        print(
+            f"exchange unreachable ({check.reason_en}); the local rules engine and a local estimate"
+            " | سامانه در دسترس نیست؛ قواعد محلی و برآورد محلی"
+        )
     for f in check.findings:
         where = f"line {f['line']}" if f.get("line") else "prescription"
-        print(f"{f['level']:<10} {where:<12} {f['code']}: {f['en']} | {f['fa']}")
-    print(f"insurer {check.total.get('insurer', 0):,} rials, patient {check.total.get('patient', 0):,} rials")
+        mark = " (overridden)" if f.get("overridden") else " (overridable)" if f.get("overridable") else ""
+        print(f"{f['level']:<10} {where:<12} {f['code']}{mark}: {f['en']} | {f['fa']}")
+    label = " (estimate | برآورد)" if check.offline else " (the exchange's | اعلام سامانه)"
+    print(
+        f"insurer {check.total.get('insurer', 0):,} rials, patient {check.total.get('patient', 0):,} rials"
+        + label
+    )
 
 
 def cmd_check(args: Any, ctx: Context) -> int:
     """The exchange's rules on a prescription not yet written: findings, cost split, rejection.
 
-    Offline, the local estimate is shown and the exchange's rules run again when the signed
-    prescription is registered; exit 1 only when the exchange says it would reject it."""
+    Offline, the local rules engine answers on the cached rule set, with a local estimate; exit 1 when
+    the rules would reject it (after `--override-reason`, for the rejections it may override)."""
     from sync.checking import check_prescription
 
-    check = check_prescription(ctx.workstation(), patient=_patient(ctx, args), items=_items(args) or [])
+    check = check_prescription(
+        ctx.workstation(),
+        patient=_patient(ctx, args),
+        items=_items(args) or [],
+        override_reason=args.override_reason,
+    )
     _print_check(check, args.json)
     if check.rejected:
+        if check.overridable:
+            raise NoskheError(
+                "The rules would reject this prescription; it may be signed only with a reason "
+                "(--override-reason).",
+                "قواعد این نسخه را رد می‌کند؛ فقط با ذکر دلیل (‎--override-reason‎) امضا می‌شود.",
+            )
         raise NoskheError(
             "The exchange's rules would reject this prescription; change the lines marked rejection.",
             "قواعد سامانه این نسخه را رد می‌کند؛ اقلام دارای «رد» را اصلاح کنید.",
@@ -184,15 +287,18 @@ def cmd_check(args: Any, ctx: Context) -> int:
 def cmd_sign(args: Any, ctx: Context) -> int:
     from app.services.prescribing import sign_draft
 
-    _print_rx(sign_draft(ctx.workstation(), args.id), args.json)
+    rx = sign_draft(ctx.workstation(), args.id, override_reason=args.override_reason)
+    _print_checked(ctx, rx, args.json)
     return 0
 
 
 def cmd_edit(args: Any, ctx: Context) -> int:
     from app.services.prescribing import edit_prescription
 
-    rx = edit_prescription(ctx.workstation(), args.id, notes=args.notes, items=_items(args))
-    _print_rx(rx, args.json)
+    rx = edit_prescription(
+        ctx.workstation(), args.id, notes=args.notes, items=_items(args), override_reason=args.override_reason
+    )
+    _print_checked(ctx, rx, args.json)
     return 0
 
 
@@ -219,6 +325,9 @@ def _print_record(record: PrescriptionRecord) -> None:
     if registered and registered.get("cost"):
         c = registered["cost"]
         print(f"      insurer {c['insurer']:,} rials, patient {c['patient']:,} rials (the exchange's estimate)")
+        di, dp = c["insurer"] - rx.cost.insurer, c["patient"] - rx.cost.patient
+        if di or dp:  # the exchange priced it otherwise: its split is the one that counts
+            print(f"      difference from the estimate: insurer {di:+,}, patient {dp:+,} rials | تفاوت با برآورد")
         for f in registered.get("findings", []):
             where = f" (line {f['line']})" if f.get("line") else ""
             print(f"      {f['level']}{where}: {f['en']} | {f['fa']}")
@@ -259,7 +368,9 @@ def cmd_retrieve(args: Any, ctx: Context) -> int:
 
     keys = ("national_code", "fida", "unique_id", "newborn", "hid", "tracking")
     key = next(f for f in keys if getattr(args, f))
-    got = retrieve_prescriptions(ctx.workstation(), key=key.replace("_", "-"), value=getattr(args, key))
+    got = retrieve_prescriptions(
+        ctx.workstation(), key=key.replace("_", "-"), value=getattr(args, key), patient=args.patient
+    )
     if args.json:
         certificates = {
             rx_id: {role: st.to_dict() for role, st in by_role.items()}

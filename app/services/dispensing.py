@@ -11,7 +11,7 @@ reading a paper QR back is `printing.pharmacy`. Money is in rials.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +21,7 @@ from app.errors import NoskheError
 from app.identifiers import AuthenticityCode, TrackingCode
 from app.lifecycle import RxState
 from app.services import outbox
+from app.services.checking import Verdict, adopt_dispensing_verdict, dispensing_rules
 from app.services.clock import Clock, system_clock
 from app.services.prescribing import sign_with
 from app.services.pricing import item_cost
@@ -111,6 +112,7 @@ def record_dispensing(
     payment_id: str = "",
     pos_terminal_id: str = "",
     clock: Clock = system_clock,
+    rules: Callable[[Prescription, Dispensing], Verdict] | None = None,
 ) -> Dispensing:
     """Sign and queue a dispensing of `lines` of prescription `rx_id` (kept in this store); returns it,
     state `queued`. Each line is costed from the local catalog (insurer and patient shares in rials), else
@@ -119,7 +121,10 @@ def record_dispensing(
     registers it (9-2-6) are written in one transaction.
 
     `claim` is the secret the exchange gave when this pharmacy claimed the prescription online; offline
-    (paper) dispensings have none and the exchange claims at delivery. Raises `NotFound` (no such
+    (paper) dispensings have none and the exchange claims at delivery. `rules(rx, d)` answers the insurance
+    rules before signing (9-2 step 5; default: the local engine on the cached rule set): its split is the
+    one signed (`cost_basis` says whether it is the exchange's or an estimate) and a standing rejection
+    raises `RulesRejected` before anything is signed. Raises `NotFound` (no such
     prescription here), `NoskheError` (cancelled; a line missing, already dispensed here, or over the
     prescribed quantity; no line chosen; a signature missing or refused by its token)."""
     rx = store.get_prescription(rx_id)
@@ -136,6 +141,9 @@ def record_dispensing(
         payment_id=payment_id,
         pos_terminal_id=pos_terminal_id,
     )
+    # 9-2 step 5, before signing: `rules` (the exchange's, online) or the local engine; the split signed is
+    # the verdict's and the dispensing carries the rule-approval ids (9-2 step 6); a rejection stops here
+    adopt_dispensing_verdict(d, rx, dispensing_rules(store, rules, rx, d))
     signatures = sign_with(signers, d.document(), DISPENSING_ROLES)
     d.state = "queued"
     if rx.state in (RxState.REGISTERED, RxState.PARTIALLY_DISPENSED):

@@ -2,10 +2,16 @@
 
 Each takes the workstation (`app.workstation.Workstation`) and plain values, and returns the prescription
 (`app.domain.Prescription`). Every function completes against the local store: the signed prescription and
-its outbox rows commit in one transaction. A prescription with no HID yet gets an eligibility row ahead of
-its registration, so the exchange is asked for the visit's HID first (9-1 step 2). Signatures (prescriber +
-facility seal, 9-1 steps 1 and 3) come from the workstation's signers, which ask their PINs and
-passphrases through its prompter; nothing is asked before the input has been checked and priced.
+its outbox rows commit in one transaction. Signatures (prescriber + facility seal, 9-1 steps 1 and 3) come
+from the workstation's signers, which ask their PINs and passphrases through its prompter; nothing is asked
+before the input has been checked and priced.
+
+Before a prescription is written, eligibility is asked (9-1 step 2, `app.services.checking.admit`): online
+the visit's HID and the coverage found come at once and the lines are priced under them; offline the
+admission is pending and an eligibility row is queued ahead of the registration. Before every signature —
+writing, signing a kept draft, editing — the insurance and clinical rules run (9-1 step 4): the exchange's
+online, the local engine's offline; a standing rejection refuses the signature (`RulesRejected`) unless
+every rejection may be overridden and a reason is given, which is then signed with the prescription.
 
 Raises `NoskheError` (its subclasses `NotFound`, `IllegalTransition`, `ConfigError`, token errors) with a
 message in both languages.
@@ -16,14 +22,28 @@ from __future__ import annotations
 import base64
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from app.canonical import canonical_bytes
-from app.domain import Coverage, CostSplit, Patient, PatientId, Prescriber, Prescription, PrescriptionItem, Sex
+from app.domain import (
+    CostSplit,
+    Coverage,
+    Patient,
+    PatientId,
+    Prescriber,
+    Prescription,
+    PrescriptionItem,
+    Sex,
+)
 from app.errors import NoskheError
 from app.lifecycle import RxEvent, RxState, next_state
 from app.services import outbox
+from app.services.checking import (
+    admit,
+    adopt_prescription_verdict,
+    rules_before_signing,
+)
 from app.services.clock import Clock, system_clock
 from app.services.pricing import drug_or_error, item_cost
 from app.signature_policy import DocumentKind, required_roles
@@ -44,17 +64,53 @@ class ItemRequest:
     quantity: int
     instructions: str = ""
     repeats: int = 0
+    days: int | None = None  # how many days it is meant to last (the rules' maximum duration)
+
+    #: the most units one line may ask for, and the longest instructions: beyond them it is a typing
+    #: mistake or an attack, refused before anything is signed or queued
+    MAX_QUANTITY: ClassVar[int] = 10_000
+    MAX_DAYS: ClassVar[int] = 366
+    MAX_INSTRUCTIONS: ClassVar[int] = 500
+
+    def __post_init__(self) -> None:
+        """Refuse impossible values at once (`NoskheError`): a quantity outside 1..`MAX_QUANTITY` (10^20
+        units would be signed and then quarantined by the exchange), days outside 1..`MAX_DAYS`,
+        instructions over `MAX_INSTRUCTIONS` characters."""
+        if not 1 <= self.quantity <= self.MAX_QUANTITY:
+            raise NoskheError(
+                f"Quantity {self.quantity} of {self.drug_code} is not possible: 1 to {self.MAX_QUANTITY} units.",
+                f"تعداد {self.quantity} برای {self.drug_code} ممکن نیست: ۱ تا {self.MAX_QUANTITY} واحد.",
+            )
+        if self.days is not None and not 1 <= self.days <= self.MAX_DAYS:
+            raise NoskheError(
+                f"Days {self.days} of {self.drug_code} is not possible: 1 to {self.MAX_DAYS}.",
+                f"{self.days} روز برای {self.drug_code} ممکن نیست: ۱ تا {self.MAX_DAYS}.",
+            )
+        if len(self.instructions) > self.MAX_INSTRUCTIONS:
+            raise NoskheError(
+                f"The instructions of {self.drug_code} are over {self.MAX_INSTRUCTIONS} characters.",
+                f"دستور مصرف {self.drug_code} بیش از {self.MAX_INSTRUCTIONS} نویسه است.",
+            )
 
     @classmethod
     def parse(cls, text: str) -> ItemRequest:
-        """`CODE:QTY[:instructions]`, as typed on the command line."""
+        """`CODE:QTY[/DAYS][:instructions]`, as typed on the command line (`101002:21/7:هر ۸ ساعت`: 21
+        units for 7 days)."""
+        from app.text import to_ascii_digits
+
         parts = text.split(":", 2)
         try:
-            return cls(parts[0].strip(), int(parts[1]), parts[2] if len(parts) > 2 else "")
+            qty, _, days = to_ascii_digits(parts[1]).strip().partition("/")
+            return cls(
+                parts[0].strip(),
+                int(qty),
+                parts[2] if len(parts) > 2 else "",
+                days=int(days.removesuffix("d")) if days.strip() else None,
+            )
         except (IndexError, ValueError):
             raise NoskheError(
-                f"Item {text!r} must be CODE:QUANTITY:instructions.",
-                f"قلم «{text}» باید به شکل کد:تعداد:دستور مصرف باشد.",
+                f"Item {text!r} must be CODE:QUANTITY[/DAYS]:instructions.",
+                f"قلم «{text}» باید به شکل کد:تعداد[/روز]:دستور مصرف باشد.",
             ) from None
 
 
@@ -73,6 +129,7 @@ def price_items(store: Store, patient: Patient, requests: Sequence[ItemRequest])
                 instructions=req.instructions,
                 repeats=req.repeats,
                 cost=item_cost(store, patient, drug, req.quantity) if req.quantity > 0 else CostSplit(),
+                days=req.days,
             )
         )
     return items
@@ -116,19 +173,35 @@ def _queue_rows(store: Store, rx: Prescription) -> None:
     store.outbox.enqueue(op=op, subject=subject, chain=chain, payload={"rx": rx.to_dict()}, version=rx.version)
 
 
-def sign_and_queue(ws: Workstation, rx: Prescription, *, action: str) -> Prescription:
-    """Sign the current version as prescriber + facility seal (9-1 steps 1 and 3) with the workstation's
-    signers, queue it for registration (9-1 step 5, or an edit, step 6) and save both in one transaction;
-    `action` names the audit entry. Returns `rx`, now queued. Raises `NoskheError` for an empty
-    prescription, `IllegalTransition` when its state cannot be signed (checked before any token is asked),
-    and the signers' errors (the prescription is then left as it was)."""
+def sign_and_queue(
+    ws: Workstation, rx: Prescription, *, action: str, override_reason: str | None = None
+) -> Prescription:
+    """Check the rules (9-1 step 4), then sign the current version as prescriber + facility seal (9-1 steps
+    1 and 3) with the workstation's signers, queue it for registration (9-1 step 5, or an edit, step 6) and
+    save both in one transaction; `action` names the audit entry. Returns `rx`, now queued.
+
+    The rules are the exchange's when it answers — its split is then the one signed (`cost_basis`
+    exchange) — else the local engine's on the cached rule set (the split an estimate); what they said is
+    kept (`store.results`, kind `rules`). `override_reason` (default: the one the prescription already
+    carries) lets overridable rejections through and is signed with it. Raises `NoskheError` for an empty
+    prescription, `IllegalTransition` when its state cannot be signed, `RulesRejected` while a rejection
+    stands (all before any signature), and the signers' errors (the prescription is then left as it
+    was)."""
     if not rx.items:
         raise NoskheError("A prescription needs at least one item.", "نسخه باید دست‌کم یک قلم داشته باشد.")
     next_state(rx.state, RxEvent.SIGN)  # refuse before asking the token for anything
+    reason = override_reason if override_reason is not None else rx.override_reason
+    verdict = rules_before_signing(ws, rx, reason)
+    adopt_prescription_verdict(rx, verdict, reason)
     signatures = sign_with(ws.signers(), rx.document(), PRESCRIPTION_ROLES)
     rx.mark_signed()
     rx.mark_queued()
-    ws.store.save_prescription(rx, signatures, action=action, also=lambda _c: _queue_rows(ws.store, rx))
+
+    def also(_c: object) -> None:
+        _queue_rows(ws.store, rx)
+        ws.store.results.keep(f"rx:{rx.id}", "rules", {**verdict.to_dict(), "version": rx.version})
+
+    ws.store.save_prescription(rx, signatures, action=action, also=also)
     return rx
 
 
@@ -158,43 +231,65 @@ def write_prescription(
     notes: str = "",
     clock: Clock = system_clock,
     draft_id: str | None = None,
+    override_reason: str | None = None,
 ) -> Prescription:
-    """Create, sign and queue a new prescription (9-1 steps 3 and 5); returns it queued.
+    """Create, sign and queue a new prescription (9-1 steps 2 to 5); returns it queued.
 
     The items are priced first (an unknown drug code is refused before any token is asked), then the
     signers are opened (PINs and passphrases through the prompter; a refusal there saves nothing). The
-    prescriber defaults to the one the user's certificate names (`prescriber_of`). The draft is saved
-    next, so what the GP wrote survives a failed signature (a token pulled out): it then stays an unsigned
-    draft with no outbox row, and its id is in the error's `details["draft_id"]`. Passing that id back as
-    `draft_id` signs the same prescription (with what is written now) instead of leaving the old draft
-    behind."""
+    prescriber defaults to the one the user's certificate names (`prescriber_of`). Eligibility is asked
+    next (`admit`): online the visit's HID and the patient's coverage as found (basic plan, supplementary
+    plan, overlap; kept with the patient and in `store.results`, kind `eligibility`) and the lines are
+    priced again under them; offline the admission is pending. The draft is saved next, so what the GP
+    wrote survives a refusal of the rules or a failed signature (a token pulled out): it then stays an
+    unsigned draft with no outbox row, and its id is in the error's `details["draft_id"]`. Passing that id
+    back as `draft_id` signs the same prescription (with what is written now) instead of leaving the old
+    draft behind. The rules then run as `sign_and_queue` runs them, `override_reason` letting overridable
+    rejections through."""
     store = ws.store
-    priced = price_items(store, patient, items)
+    priced = price_items(store, patient, items)  # an unknown drug is refused before anything is asked
     ws.signers()  # the tokens are asked now, before anything is saved
     prescriber = prescriber or prescriber_of(ws)
+    at = clock()
     rx = None
     if draft_id:
         old = store.get_prescription(draft_id)
         if old.state is RxState.DRAFT:
-            old.patient, old.prescriber, old.prescribed_at = patient, prescriber, clock()
+            old.patient, old.prescriber, old.prescribed_at = patient, prescriber, at
             old.edit(items=priced, notes=notes)
             rx = old
     if rx is None:
-        rx = Prescription(patient, prescriber, store.facility_siam, priced, notes, prescribed_at=clock())
+        rx = Prescription(patient, prescriber, store.facility_siam, priced, notes, prescribed_at=at)
     store.save_prescription(rx, action="prescription.draft")
     try:
-        return sign_and_queue(ws, rx, action="prescription.create")
+        admission = admit(ws, patient, at)
+        if admission.confirmed:  # priced again under the coverage eligibility found
+            rx.patient, rx.hid = admission.patient, admission.hid
+            rx.items = [
+                replace(it, cost=new.cost) for it, new in zip(rx.items, price_items(store, rx.patient, items))
+            ]
+
+        def keep(_c: object) -> None:
+            if admission.confirmed:
+                store.patients.save(admission.patient)
+            store.results.keep(f"rx:{rx.id}", "eligibility", admission.to_dict())
+
+        store.save_prescription(rx, action="prescription.admission", also=keep)
+        return sign_and_queue(ws, rx, action="prescription.create", override_reason=override_reason)
     except NoskheError as exc:
         exc.details["draft_id"] = rx.id
         raise
 
 
-def sign_draft(ws: Workstation, ref: str) -> Prescription:
-    """Sign and queue a kept draft (one whose signing was interrupted), found by id or tracking code;
-    returns it queued. Raises `NotFound`, or `IllegalTransition` when it is no longer a draft."""
+def sign_draft(ws: Workstation, ref: str, *, override_reason: str | None = None) -> Prescription:
+    """Sign and queue a kept draft (one whose signing was interrupted, or that the rules refused), found by
+    id or tracking code, after the rules run again (`sign_and_queue`, with `override_reason`); returns it
+    queued. Raises `NotFound`, `IllegalTransition` when it is no longer a draft, `RulesRejected`."""
     from app.services.records import find_prescription
 
-    return sign_and_queue(ws, find_prescription(ws.store, ref), action="prescription.sign")
+    return sign_and_queue(
+        ws, find_prescription(ws.store, ref), action="prescription.sign", override_reason=override_reason
+    )
 
 
 def edit_prescription(
@@ -203,14 +298,16 @@ def edit_prescription(
     *,
     items: Sequence[ItemRequest] | None = None,
     notes: str | None = None,
+    override_reason: str | None = None,
 ) -> Prescription:
     """A new signed version of prescription `rx_id` with new `items` and/or `notes` (None: unchanged),
-    queued as an edit (9-1 step 6: allowed until it is dispensed). Returns it queued. Raises `NotFound`,
+    queued as an edit (9-1 step 6: allowed until it is dispensed), after the rules run again
+    (`sign_and_queue`, with `override_reason`). Returns it queued. Raises `NotFound`, `RulesRejected`,
     and `IllegalTransition` once the prescription is known to be dispensed or is cancelled."""
     store = ws.store
     rx = store.get_prescription(rx_id)
     rx.edit(items=price_items(store, rx.patient, items) if items is not None else None, notes=notes)
-    return sign_and_queue(ws, rx, action="prescription.edit")
+    return sign_and_queue(ws, rx, action="prescription.edit", override_reason=override_reason)
 
 
 def cancellation_document(rx: Prescription, at: str) -> dict[str, Any]:

@@ -8,7 +8,7 @@ import pytest
 
 from app.identifiers import Hid, TrackingCode
 from app.services.outbox import Outbox, chain_of
-from app.services.prescribing import ItemRequest, write_prescription
+from app.services.prescribing import ItemRequest, price_items, write_prescription
 from exchange import devworld
 from sync import fhir, messages
 from sync.drain import Backoff, Drainer
@@ -35,9 +35,10 @@ def _eligible(clinic, clinic_client, rx):
 
 
 def test_eligibility_issues_a_valid_hid_per_visit_and_replays_it(
-    clinic, clinic_client, clinic_ws
+    exchange, clinic, clinic_client, clinic_ws
 ) -> None:
-    (rx,) = harness.write_many(clinic_ws, 1)
+    with harness.exchange_down(exchange):  # written offline: its eligibility is queued
+        (rx,) = harness.write_many(clinic_ws, 1)
     row = _rows(clinic, rx)[0]
     out = messages.build(clinic, row)
     first = clinic_client.call("POST", "/eligibility", body=out.body, headers=out.headers())
@@ -77,9 +78,10 @@ def test_eligibility_of_newborns_unknown_and_overlapping_people(clinic, clinic_c
 
 
 def test_registration_returns_tracking_code_and_rule_ids_and_is_idempotent(
-    clinic, clinic_client, clinic_ws
+    exchange, clinic, clinic_client, clinic_ws
 ) -> None:
-    (rx,) = harness.write_many(clinic_ws, 1)
+    with harness.exchange_down(exchange):  # written offline: its eligibility is queued
+        (rx,) = harness.write_many(clinic_ws, 1)
     _eligible(clinic, clinic_client, rx)
     out = messages.build(clinic, _rows(clinic, rx)[1])
     first = clinic_client.call("POST", "/prescriptions", body=out.body, headers=out.headers())
@@ -116,8 +118,9 @@ def _tamper_quantity(body):
         ("no-key", "idempotency-key-missing"),
     ],
 )
-def test_registrations_the_exchange_refuses(clinic, clinic_client, clinic_ws, case, code) -> None:
-    (rx,) = harness.write_many(clinic_ws, 1)
+def test_registrations_the_exchange_refuses(exchange, clinic, clinic_client, clinic_ws, case, code) -> None:
+    with harness.exchange_down(exchange):  # written offline: its eligibility is queued
+        (rx,) = harness.write_many(clinic_ws, 1)
     if case != "no-hid":
         _eligible(clinic, clinic_client, rx)
     out = messages.build(clinic, _rows(clinic, rx)[1])
@@ -163,14 +166,20 @@ def test_a_prescription_naming_another_prescriber_is_refused(clinic, clinic_clie
     assert row.reason_code == "signer-mismatch" and "654321" in row.reason_en
 
 
-def test_rules_warn_and_reject(clinic, clinic_client, clinic_ws) -> None:
+def test_rules_warn_and_reject(exchange, clinic, clinic_client, clinic_ws) -> None:
+    from app.domain import Prescription
+    from app.services.checking import RulesRejected
+    from app.services.prescribing import PRESCRIPTION_ROLES, sign_with
+
     patient = harness.patients(1)[0]
-    big = write_prescription(
-        clinic_ws,
-        patient=patient,
-        prescriber=devworld.GP,
-        items=[ItemRequest("101002", 600, "")],
-    )
+    # a rejection stops the signature before the token signs: nothing is queued, the draft is kept
+    with pytest.raises(RulesRejected) as refused:
+        write_prescription(
+            clinic_ws, patient=patient, prescriber=devworld.GP, items=[ItemRequest("101002", 600)]
+        )
+    assert refused.value.details["source"] == "exchange" and not refused.value.details["overridable"]
+    assert clinic.get_prescription(refused.value.details["draft_id"]).state.value == "draft"
+    assert not Outbox(clinic).for_chain(chain_of(refused.value.details["draft_id"]))
     warned = write_prescription(
         clinic_ws,
         patient=patient,
@@ -178,13 +187,7 @@ def test_rules_warn_and_reject(clinic, clinic_client, clinic_ws) -> None:
         items=[ItemRequest("104064", 30, ""), ItemRequest("103011", 150, "")],
     )
     report = drain(clinic, clinic_client)
-    assert report.rejected == 1 and report.done == 3
-    assert clinic.get_prescription(big.id).state.value == "rejected"
-    reason = Outbox(clinic).attention()[0]
-    assert reason.reason_code == "rules-rejected" and reason.action_en.startswith("Change the prescription")
-    assert any(
-        f["code"] == "quantity" and f["level"] == "rejection" for f in reason.result["details"]["findings"]
-    )
+    assert report.rejected == 0 and report.done == 1
     row = (
         clinic.conn()
         .execute(
@@ -195,6 +198,28 @@ def test_rules_warn_and_reject(clinic, clinic_client, clinic_ws) -> None:
     )
     levels = {(f["code"], f["level"]) for f in __import__("json").loads(row[0])["findings"]}
     assert ("interaction", "warning") in levels and ("quantity", "warning") in levels
+    # the exchange itself refuses a signed prescription its rules reject (one not checked before signing)
+    big = Prescription(
+        patient,
+        devworld.GP,
+        clinic.facility_siam,
+        price_items(clinic, patient, [ItemRequest("101002", 600)]),
+        prescribed_at=warned.prescribed_at,
+        hid=warned.hid,
+    )
+    body = fhir.prescription_bundle(big, sign_with(clinic_ws.signers(), big.document(), PRESCRIPTION_ROLES))
+    reply = clinic_client.call("POST", "/prescriptions", body=body, headers={"Idempotency-Key": big.id})
+    assert reply.status == 422 and reply.refusal().code == "rules-rejected"
+    assert any(
+        f["code"] == "quantity" and f["level"] == "rejection" for f in reply.refusal().details["findings"]
+    )
+    # offline, the local engine on the cached rule set refuses it the same way
+    with harness.exchange_down(exchange), pytest.raises(RulesRejected) as local:
+        write_prescription(
+            clinic_ws, patient=patient, prescriber=devworld.GP, items=[ItemRequest("101002", 600)]
+        )
+    assert local.value.details["source"] == "local"
+    assert local.value.details["findings"] == refused.value.details["findings"]
 
 
 def test_retrieve_by_each_key_returns_only_open_prescriptions(
@@ -223,7 +248,7 @@ def test_edit_and_cancel_reach_the_exchange_in_order(clinic, clinic_client, clin
     edit_prescription(clinic_ws, rx.id, items=[ItemRequest("103011", 3, "شب")])
     cancel_prescription(clinic_ws, rx.id)
     report = drain(clinic, clinic_client)
-    assert report.by_op == {"eligibility": 1, "register": 1, "edit": 1, "cancel": 1}
+    assert report.by_op == {"register": 1, "edit": 1, "cancel": 1}  # its HID came at admission
     status = clinic_client.status(clinic.get_prescription(rx.id).tracking_code)
     assert status["state"] == "cancelled" and status["version"] == 2
 

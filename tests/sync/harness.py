@@ -10,11 +10,13 @@ path is covered by the subprocess tests in `tests/e2e` (writer, CLI, demo).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import ssl
 import threading
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -130,6 +132,17 @@ def write_many(ws: Workstation, n: int, *, items_per_rx: int = 2) -> list[Prescr
     return out
 
 
+@contextlib.contextmanager
+def exchange_down(exchange: RunningExchange) -> Iterator[None]:
+    """The exchange unreachable inside the block (every call but /admin dropped unanswered): what is
+    written then is written offline — eligibility pending and queued, the local rules, an estimate."""
+    exchange.faults(outage=True)
+    try:
+        yield
+    finally:
+        exchange.faults(outage=False)
+
+
 def client_for(store: Any, url: str, seal: Any, **kw: Any) -> Any:
     from sync.client import ExchangeClient
 
@@ -210,6 +223,7 @@ __all__ = [
     "R",
     "ThreadExchange",
     "cli_env",
+    "exchange_down",
     "new_store",
     "new_workstation",
     "open_workstation",

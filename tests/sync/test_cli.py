@@ -80,16 +80,18 @@ def test_the_whole_flow_from_the_command_line(capsys, monkeypatch, tokens, excha
     )
     assert code == 0, out
     created = json.loads(out)
-    assert created["state"] == "queued" and created["hid"] is None
+    # online: eligibility answered at admission (the HID), the exchange's rules and split before signing
+    assert created["state"] == "queued" and created["hid"] and created["eligibility"]["status"] == "confirmed"
+    assert created["rules"]["source"] == "exchange" and created["cost"]["basis"] == "exchange"
     code, out = run(capsys, clinic, "sync", "status", "--json")
-    assert json.loads(out)["counts"]["pending"] == 2
+    assert json.loads(out)["counts"]["pending"] == 1
     code, out = run(capsys, clinic, "sync", "run", "--batch", "1", "--json")  # one by one
-    assert code == 0 and json.loads(out)["done"] == 2
+    assert code == 0 and json.loads(out)["done"] == 1
     code, out = run(capsys, clinic, "rx", "show", created["id"], "--json")
     shown = json.loads(out)
     tracking = shown["tracking_code"]
     assert shown["state"] == "registered" and tracking and shown["hid"]
-    assert {r["op"] for r in shown["outbox"]} == {"eligibility", "register"}
+    assert {r["op"] for r in shown["outbox"]} == {"register"}
     code, out = run(capsys, clinic, "rx", "list")
     assert created["id"] in out and "registered" in out
 

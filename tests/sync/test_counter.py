@@ -23,7 +23,8 @@ from tests.sync import harness
 def registered(clinic_ws: Workstation):
     """One prescription written at the clinic and registered at the exchange (two lines)."""
     (rx,) = harness.write_many(clinic_ws, 1)
-    assert clinic_ws.sync.drainer.drain().done == 2
+    assert rx.hid  # eligibility was asked online at admission (9-1 step 2)
+    assert clinic_ws.sync.drainer.drain().done == 1
     return clinic_ws.store.get_prescription(rx.id)
 
 

@@ -64,7 +64,8 @@ def test_full_jitter_stays_within_its_capped_exponential_bound() -> None:
 def test_keys_are_chosen_before_the_first_send_and_reused_on_every_retry(
     exchange, clinic, clinic_client, clinic_ws
 ) -> None:
-    (rx,) = harness.write_many(clinic_ws, 1)
+    with harness.exchange_down(exchange):  # written offline: eligibility and registration queued
+        (rx,) = harness.write_many(clinic_ws, 1)
     stored = {r.op: r.idem_key for r in Outbox(clinic).for_chain(chain_of(rx.id))}
     rec = Recording(clinic_client)
     exchange.faults(drop_rate=1.0)  # every answer lost after the work is committed
@@ -103,8 +104,9 @@ def test_an_item_that_keeps_failing_is_quarantined_and_blocks_nothing_else(
     assert clinic.get_prescription(bad.id).state.value == "registered"
 
 
-def test_unreachable_exchange_marks_offline_and_keeps_everything(tokens, clinic, clinic_ws) -> None:
-    harness.write_many(clinic_ws, 2)
+def test_unreachable_exchange_marks_offline_and_keeps_everything(tokens, exchange, clinic, clinic_ws) -> None:
+    with harness.exchange_down(exchange):  # written offline: eligibility and registration queued
+        harness.write_many(clinic_ws, 2)
     client = harness.client_for(clinic, "http://127.0.0.1:9", clinic_ws.seal(), timeout=(0.5, 0.5))
     report = drainer(clinic, client, max_unreachable=2).drain()
     assert report.offline and report.done == 0 and report.remaining == 4
@@ -115,9 +117,10 @@ def test_unreachable_exchange_marks_offline_and_keeps_everything(tokens, clinic,
 
 
 def test_an_answer_that_cannot_be_applied_quarantines_only_its_row(
-    monkeypatch, clinic, clinic_client, clinic_ws
+    monkeypatch, exchange, clinic, clinic_client, clinic_ws
 ) -> None:
-    a, b = harness.write_many(clinic_ws, 2)
+    with harness.exchange_down(exchange):  # written offline: eligibility and registration queued
+        a, b = harness.write_many(clinic_ws, 2)
     real = results.applied
 
     def flaky(store, row, body):
@@ -149,8 +152,9 @@ def test_one_drain_at_a_time(clinic, clinic_client, clinic_ws) -> None:
     t.join()
 
 
-def test_progress_is_reported_per_round(clinic, clinic_client, clinic_ws) -> None:
-    harness.write_many(clinic_ws, 3)
+def test_progress_is_reported_per_round(exchange, clinic, clinic_client, clinic_ws) -> None:
+    with harness.exchange_down(exchange):  # written offline: eligibility and registration queued
+        harness.write_many(clinic_ws, 3)
     seen = []
     drainer(clinic, clinic_client, batch_size=2).drain(progress=lambda r: seen.append((r.done, r.remaining)))
     assert seen[-1] == (6, 0) and len(seen) == 4

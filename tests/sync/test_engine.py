@@ -21,12 +21,14 @@ def _wait(cond, timeout: float = 15.0) -> bool:
     return False
 
 
-def test_status_counts_ages_and_attention(clinic, clinic_ws) -> None:
-    harness.write_many(clinic_ws, 2)
+def test_status_counts_ages_and_attention(exchange, clinic, clinic_ws) -> None:
+    assert sync_status(clinic).online is None  # never tried
+    with harness.exchange_down(exchange):  # written offline: eligibility and registration queued
+        harness.write_many(clinic_ws, 2)
     st = sync_status(clinic)
     assert st.counts["pending"] == 4 and st.counts["done"] == 0
     assert st.oldest_pending_age_s is not None and st.oldest_pending_age_s < 60
-    assert st.online is None and st.last_success is None
+    assert st.online is False and st.last_success is None  # admission found the exchange down
     assert all(info["stale"] for info in st.reference.values())
 
 
