@@ -92,12 +92,14 @@ class MainWindow(QMainWindow):
         self.lock_action = self.action(
             "lock", lambda: self.session.lock("manual"), "Ctrl+L", menu="menu_file"
         )
-        self.quit_action = self.action("quit", self.close, QKeySequence.StandardKey.Quit, menu="menu_file")
+        self.quit_action = self.action("quit", self.close, "Ctrl+Q", menu="menu_file")
         self.sync_action = self.action(
             "sync_now", lambda: self.sync.drain(progress=True), "F5", menu="menu_sync"
         )
         self.panel_action = self.action("sync_panel", self.open_sync_panel, "F9", menu="menu_sync")
-        self.refresh_action = self.action("refresh_reference", self.sync.refresh, None, menu="menu_sync")
+        self.refresh_action = self.action(
+            "refresh_reference", self.sync.refresh, "Ctrl+Shift+R", menu="menu_sync"
+        )
         self.light.clicked.connect(self.open_sync_panel)
 
         from ui.clinic import ClinicDesk

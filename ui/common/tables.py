@@ -35,8 +35,10 @@ def fill(table: QTableWidget, rows: Sequence[Sequence[str]], keys: Sequence[Any]
 
 
 def row_key(table: QTableWidget, row: int | None = None) -> Any:
-    """The key kept on `row` (default: the current row), or None."""
-    row = table.currentRow() if row is None else row
+    """The key kept on `row` (default: the selected row, else the current one), or None."""
+    if row is None:
+        selected = table.selectionModel().selectedRows()
+        row = selected[0].row() if selected else table.currentRow()
     item = table.item(row, 0) if row >= 0 else None
     return item.data(Qt.ItemDataRole.UserRole) if item is not None else None
 

@@ -1,0 +1,153 @@
+"""The GP's whole day in the window, against the reference exchange (in a thread) and real SQLCipher: log
+in, a scanner burst into a fresh prescription, a rejection the GP overrides with a reason, sign and send,
+print to PDF, an outage (sign anyway), the exchange back and the window showing it registered — no CLI —
+then edit and cancel."""
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtPrintSupport import QPrinter
+from PySide6.QtTest import QTest
+
+from app.lifecycle import RxState
+from exchange import devworld, seed
+from tests.sync import harness
+from tests.ui.conftest import GP_SECRET
+from tests.ui.test_editor import add_amoxicillin
+from ui.clinic.detail import PrescriptionDetail
+from ui.common import paper
+
+FAST = {"probe_every": 0.3, "drain_every": 0.5, "refresh_every": 3600.0, "patience": 0.0}
+
+
+@pytest.fixture
+def day_ws(tmp_path, tokens, exchange, monkeypatch):
+    from app.workstation import Workstation
+    from ui.common.prompter import QtPrompter
+    from ui.i18n import Words
+
+    for name in ("NOSKHE_FACILITY_P12", "NOSKHE_TRUST_LIST", "NOSKHE_EXCHANGE_URL", "NOSKHE_TOKEN_LABEL"):
+        monkeypatch.delenv(name, raising=False)
+    store = harness.new_store(tmp_path / "clinic", devworld.CLINIC, tokens, exchange.url)
+    harness.sign_with_p12(store, devworld.CLINIC, tokens)
+    ws = Workstation(
+        store, QtPrompter(Words("fa")), engine_options=FAST, client_options={"timeout": (1.0, 3.0)}
+    )
+    yield ws
+    ws.close()
+
+
+def scan(target, text):
+    """A keyboard-wedge scanner: every key at once, then Enter, into whatever widget has the focus."""
+    QTest.keyClicks(target, text)
+    QTest.keyClick(target, Qt.Key.Key_Return)
+
+
+def seeded(n):
+    people = [p for p in seed.persons() if p["kind"] == "national-code" and p["coverages"]]
+    return people[n]
+
+
+def test_the_gps_day(qtbot, day_ws, exchange, open_window, logged_in, tmp_path, monkeypatch):
+    window = logged_in(open_window(day_ws), GP_SECRET)
+    qtbot.waitUntil(lambda: window.sync.state == "online", timeout=15000)
+    assert "برخط" in window.light.text()
+
+    # A fresh prescription, the focus on the id's kind (a combo box): the scanner's burst still lands.
+    editor = window.desk.new_prescription()
+    editor.patient.id_kind.setFocus()
+    first = seeded(0)
+    scan(editor.patient.id_kind, first["value"])
+    qtbot.waitUntil(lambda: editor.patient.patient_id is not None)
+    assert (
+        editor.patient.patient_id.value == first["value"]
+        and editor.patient.id_kind.currentData() == "national-code"
+    )
+    editor.patient.first_name.setText(first["first_name"])
+    editor.patient.last_name.setText(first["last_name"])
+    row = add_amoxicillin(qtbot, editor, quantity=21)
+    editor.items.days(row).setValue(20)  # an antibiotic for 20 days: the rules allow 14 without a reason
+    editor.sign()
+    qtbot.waitUntil(lambda: editor.findings.checked and not editor.busy, timeout=15000)
+    assert editor.findings.needs_reason_field and editor.prescription is None
+    assert not editor.findings.check.offline  # the exchange's own rules answered
+    editor.sign()
+    assert "دلیل" in editor.error.text() and editor.prescription is None  # no reason, no signature
+    editor.findings.reason.setText("عفونت مقاوم؛ کشت خلط")
+    editor.sign()
+    qtbot.waitUntil(lambda: editor.prescription is not None, timeout=15000)
+    rx1 = editor.prescription
+    assert rx1.override_reason == "عفونت مقاوم؛ کشت خلط"
+
+    # The write kicked a drain: registered, and the window shows it without anyone asking.
+    detail = window.current_page()
+    assert isinstance(detail, PrescriptionDetail) and detail.rx_id == rx1.id
+    qtbot.waitUntil(
+        lambda: detail.record is not None and detail.record.prescription.state == RxState.REGISTERED,
+        timeout=20000,
+    )
+    assert detail.record.prescription.tracking_code and detail.record.prescription.hid
+    assert "ثبت‌شده" in detail.heading.text()
+
+    # Print: save as PDF, and through the print dialog (a PDF printer here).
+    saved = tmp_path / "rx1.pdf"
+    monkeypatch.setattr(paper.SaveDialog, "ask", classmethod(lambda cls, *a: saved))
+    detail.save_button.click()
+    qtbot.waitUntil(saved.exists, timeout=15000)
+    assert saved.read_bytes().startswith(b"%PDF")
+    printed = tmp_path / "printed.pdf"
+
+    def to_pdf(cls, printer, parent):
+        printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+        printer.setOutputFileName(str(printed))
+        return True
+
+    monkeypatch.setattr(paper.PrintDialog, "ask", classmethod(to_pdf))
+    window.desk.print_action.trigger()  # Ctrl+P on the prescription's page
+    qtbot.waitUntil(lambda: printed.exists() and printed.stat().st_size > 10_000, timeout=20000)
+
+    # The exchange goes down: the light says so, and the GP signs anyway.
+    exchange.faults(outage=True)
+    qtbot.waitUntil(lambda: window.sync.state == "offline", timeout=15000)
+    assert "برون‌خط" in window.light.text()
+    editor = window.desk.new_prescription()
+    second = seeded(1)
+    editor.patient.patient_code.setText(second["value"])
+    editor.patient.first_name.setText(second["first_name"])
+    editor.patient.last_name.setText(second["last_name"])
+    add_amoxicillin(qtbot, editor, quantity=14)
+    editor.sign()
+    qtbot.waitUntil(lambda: editor.prescription is not None, timeout=15000)
+    rx2 = editor.prescription
+    assert rx2.state == RxState.QUEUED and rx2.hid is None
+    assert editor.findings.check.offline  # local rules, not a wait
+
+    # It comes back: the probe sees it, the queue drains, the list shows both registered.
+    exchange.faults(outage=False)
+    qtbot.waitUntil(lambda: window.sync.state == "online", timeout=15000)
+    store = day_ws.store
+    qtbot.waitUntil(lambda: store.get_prescription(rx2.id).state == RxState.REGISTERED, timeout=20000)
+    view = window.desk.prescriptions
+    qtbot.waitUntil(
+        lambda: [view.table.item(r, 2).text() for r in range(view.table.rowCount())] == ["ثبت‌شده"] * 2,
+        timeout=10000,
+    )
+    assert "در صف ارسال: ۰" in window.light.text()
+
+    # Edit the first: a new version, signed (the reason again) and sent.
+    editor = window.desk.edit_prescription(store.get_prescription(rx1.id))
+    editor.items.quantity(0).setValue(28)
+    editor.sign()
+    qtbot.waitUntil(lambda: editor.findings.checked and not editor.busy, timeout=15000)
+    editor.findings.reason.setText("عفونت مقاوم؛ کشت خلط")
+    editor.sign()
+    qtbot.waitUntil(lambda: editor.prescription is not None, timeout=15000)
+    assert editor.prescription.version == 2
+    qtbot.waitUntil(lambda: store.get_prescription(rx1.id).state == RxState.REGISTERED, timeout=20000)
+    assert store.get_prescription(rx1.id).items[0].quantity == 28
+
+    # Cancel the second, after saying yes.
+    monkeypatch.setattr(type(window.desk), "confirm_cancel", lambda self, rx: True)
+    window.desk.cancel_prescription(store.get_prescription(rx2.id))
+    qtbot.waitUntil(lambda: store.get_prescription(rx2.id).state == RxState.CANCELLED, timeout=15000)
+    qtbot.waitUntil(lambda: store.outbox.counts().get("pending", 0) == 0, timeout=20000)
+    assert exchange.stats()  # the exchange is still there for the record
