@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from app.domain import Coverage, DispensedPack, Patient, PatientId, Prescription
 from app.errors import NoskheError
+from app.services.checking import RulesRejected
 from app.services.dispensing import DispenseLine
 from app.services.outbox import Outbox
 from app.services.prescribing import ItemRequest, edit_prescription, write_prescription
@@ -68,6 +69,8 @@ def run_story(story: Any, world: Any, devworld: Any, seed: Any, say: Callable[[s
             coverage=Coverage(
                 p["coverages"][0].split("-")[0], scheme=p["coverages"][0] if "-" in p["coverages"][0] else ""
             ),
+            # as the insurance cards say, typed while the exchange is down: a supplementary plan too
+            supplementary=Coverage(p["supplementary"]) if p.get("supplementary") else None,
         )
         for p in seed.demo_patients(3)
     ]
@@ -144,6 +147,44 @@ def run_story(story: Any, world: Any, devworld: Any, seed: Any, say: Callable[[s
         say(
             f"    {r['id']}  HID {r['hid']}  tracking {r['tracking_code']}  rule approval {r['rule_approval_id']}"
         )
+
+    def rules_stop_a_signature() -> tuple[bool, dict[str, Any]]:
+        patient = patients[2]
+        items = [ItemRequest("103042", 10, "در صورت درد شدید"), ItemRequest("108033", 10, "شب‌ها")]
+        try:  # as `noskhe rx create …`: eligibility, then the exchange's rules, before the token signs
+            write_prescription(clinic, patient=patient, items=items)
+            return False, {"error": "an opioid with a benzodiazepine was signed"}
+        except RulesRejected as exc:
+            refused = exc
+        draft = str(refused.details["draft_id"])
+        reason = "بیمار تحت نظر متخصص درد است؛ دوز کم و کوتاه‌مدت"
+        # as `noskhe rx sign DRAFT --override-reason …`: the rules run again, the reason is signed with it
+        rx = write_prescription(clinic, patient=patient, items=items, draft_id=draft, override_reason=reason)
+        clinic.sync.run()
+        kept = clinic.store.get_prescription(rx.id)
+        rules = clinic.store.results.get(f"rx:{rx.id}", "rules") or {}
+        ok = (
+            refused.details["source"] == "exchange"
+            and bool(refused.details["overridable"])
+            and rx.id == draft
+            and kept.state.value == "registered"
+            and kept.override_reason == reason
+            and any(f.get("overridden") for f in rules.get("findings", []))
+        )
+        return ok, {
+            "refused": {"en": refused.en, "fa": refused.fa},
+            "prescription": rx.id,
+            "override_reason": reason,
+            "state": kept.state.value,
+            "tracking_code": kept.tracking_code,
+        }
+
+    d = story.step(
+        "GP writes an opioid with a benzodiazepine: the rules stop the signature; signed with a reason",
+        rules_stop_a_signature,
+    )
+    say(f"    refused before signing: {d['refused']['en']}")
+    say(f"    signed with the reason «{d['override_reason']}»: {d['prescription']} {d['state']}")
 
     ph1: Workstation = world.site(devworld.PHARMACY)
     ph2: Workstation = world.site(devworld.PHARMACY_2)
@@ -335,8 +376,38 @@ def run_story(story: Any, world: Any, devworld: Any, seed: Any, say: Callable[[s
 
     def statements() -> tuple[bool, dict[str, Any]]:
         a, b, c = (statement(ws) for ws in (clinic, ph1, ph2))
-        ok = a.count == 3 and b.count == 1 and c.count == 1
-        return ok, {"clinic": a.totals(), "pharmacy_1": b.totals(), "pharmacy_2": c.totals()}
+        # every dispensing: the split signed and printed on the receipt is the one the exchange claims
+        same = [_same_split(ws, st) for ws, st in ((ph1, b), (ph2, c))]
+        ok = a.count == 4 and b.count == 1 and c.count == 1 and all(same)
+        return ok, {
+            "clinic": a.totals(),
+            "pharmacy_1": b.totals(),
+            "pharmacy_2": c.totals(),
+            "receipts_match_the_exchange": all(same),
+        }
 
     d = story.step("financial statements", statements)
     say(f"    clinic {d['clinic']}; pharmacy 1 {d['pharmacy_1']}; pharmacy 2 {d['pharmacy_2']} (rials)")
+    if d["receipts_match_the_exchange"]:
+        say("    every receipt and signed dispensing shows the exchange's split | سهم‌ها با سامانه یکی است")
+
+
+def _same_split(ws: Workstation, st: Any) -> bool:
+    """Whether each dispensing on the exchange's statement `st` was signed, and is charged on its receipt,
+    with the insurer's and the patient's shares the exchange recorded (section 7)."""
+    from app.services.checking import dispensing_settlement
+
+    for line in st.lines:
+        answers = ws.store.results.for_prescription(line.prescription)
+        ids = [
+            key.split("/")[0].removeprefix("disp:")
+            for key, answer in answers.items()
+            if key.endswith("/receipt") and answer.get("receipt") == line.reference
+        ]
+        if len(ids) != 1:
+            return False
+        d = ws.store.get_dispensing(ids[0])
+        settled = dispensing_settlement(ws.store, d)
+        if (d.cost.insurer, d.cost.patient) != (line.insurer, line.patient) or settled.differs:
+            return False
+    return True

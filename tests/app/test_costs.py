@@ -109,3 +109,64 @@ def test_the_total_of_lines_is_their_sum_share_by_share(lines):
     assert total.insurer == sum(s.insurer for s in splits) and total.patient == sum(s.patient for s in splits)
     # and the patient never pays less than the exact share of any line
     assert all(s.patient * 100 >= price * (100 - pct) for s, (price, pct) in zip(splits, lines))
+
+
+# ---- one pricing model: basic plan, supplementary plan, overlap (app.costs.line_cost) --------------------
+
+RURAL = {"drug_outpatient": {"insurer_percent": 90}, "excluded_atc_prefixes": ["A08"]}
+BASIC = {"drug_outpatient": {"insurer_percent": 70}, "excluded_atc_prefixes": ["A08"]}
+EXTRA = {"supplementary": True, "drug_outpatient": {"insurer_percent": 50}, "excluded_atc_prefixes": []}
+
+
+def test_a_line_is_split_by_the_basic_plan_then_the_supplementary_one():
+    from app.costs import Plans, line_cost
+
+    assert line_cost(12_000, 20, "J01CA04", Plans(RURAL)) == CostSplit(216_000, 24_000)
+    # the supplementary plan pays half of what the basic plan left: 30 % → 15 %
+    assert line_cost(12_000, 20, "J01CA04", Plans(BASIC, EXTRA)) == CostSplit(168_000 + 36_000, 36_000)
+    # a drug the basic plan excludes: only the supplementary plan pays, half of all of it
+    assert line_cost(50_000, 2, "A08AB01", Plans(BASIC, EXTRA)) == CostSplit(50_000, 50_000)
+    assert line_cost(50_000, 2, "A08AB01", Plans()) == CostSplit(0, 100_000)
+    assert line_cost(999, 1, "J01CA04", Plans(BASIC, EXTRA)) == CostSplit(
+        699 + 150, 150
+    )  # rounded down twice
+
+
+@given(st.integers(0, 10**7), st.integers(0, 500), st.integers(0, 100), st.integers(0, 100))
+def test_two_plans_never_pay_more_than_the_price_nor_lose_a_rial(price, qty, basic, extra):
+    from app.costs import Plans, line_cost
+
+    plans = Plans(
+        {"drug_outpatient": {"insurer_percent": basic}}, {"drug_outpatient": {"insurer_percent": extra}}
+    )
+    cost = line_cost(price, qty, "J01CA04", plans)
+    assert cost.total == price * qty and 0 <= cost.insurer <= price * qty
+
+
+def test_the_coverages_that_pay_are_chosen_the_same_way_on_both_sides():
+    from app.costs import choose_coverages, plan_code
+
+    ikrf = {"insurer": "IKRF", "scheme": "", "kind": "basic"}
+    rural = {"insurer": "IHIO", "scheme": "IHIO-RUR", "kind": "basic"}
+    extra = {"insurer": "SUPP-T", "scheme": "", "kind": "supplementary"}
+    lapsed = {"insurer": "SSO", "scheme": "", "kind": "basic", "inforce": False}
+    assert choose_coverages([ikrf, rural, extra]) == (ikrf, extra, True)  # an overlap: the first pays alone
+    assert choose_coverages([lapsed, extra]) == (None, extra, False)
+    assert choose_coverages([]) == (None, None, False)
+    assert plan_code(rural) == "IHIO-RUR" and plan_code(ikrf) == "IKRF" and plan_code(None) is None
+
+
+def test_an_estimate_is_said_to_be_one_until_the_exchange_answers():
+    from app.costs import Settlement
+
+    offline = Settlement(CostSplit(0, 100_000))
+    assert (
+        offline.basis == "estimate" and offline.shown == CostSplit(0, 100_000) and offline.difference is None
+    )
+    assert offline.describe()[0].endswith("(estimate)") and "برآورد" in offline.describe()[1]
+    answered = Settlement(CostSplit(0, 100_000), CostSplit(70_000, 30_000))
+    assert answered.basis == "exchange" and answered.shown == CostSplit(70_000, 30_000) and answered.differs
+    assert answered.difference == (70_000, -70_000)
+    assert answered.to_dict()["difference"] == {"insurer": 70_000, "patient": -70_000}
+    assert "the estimate was insurer 0" in answered.describe()[0]
+    assert not Settlement(CostSplit(1, 2), CostSplit(1, 2)).differs
