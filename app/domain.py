@@ -8,6 +8,7 @@ that gets signed (its canonical bytes, see `app.canonical`).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from enum import Enum
 from typing import Any
@@ -257,10 +258,41 @@ class Prescription(_Entity):
     #: where the items' cost split comes from: "exchange" (its rules answered before signing) or "estimate"
     #: (worked out here, offline); not signed
     cost_basis: str = "estimate"
-    dispensed_lines: list[int] = field(default_factory=list)
+    #: units handed over per line (line → units), as far as this workstation knows (9-2-6)
+    dispensed: dict[int, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.items = [replace(it, line=i + 1) if it.line == 0 else it for i, it in enumerate(self.items)]
+        self.dispensed = {int(k): int(v) for k, v in self.dispensed.items() if int(v) > 0}
+
+    # ---- what was dispensed, line by line -------------------------------------------------------------
+
+    def dispensed_of(self, line: int) -> int:
+        """Units of `line` handed over so far (0 when none)."""
+        return self.dispensed.get(line, 0)
+
+    def remaining(self, line: int) -> int:
+        """Units of `line` still to hand over: prescribed minus dispensed, never below 0 (0 for a line
+        the prescription lacks)."""
+        item = next((it for it in self.items if it.line == line), None)
+        return 0 if item is None else max(0, item.quantity - self.dispensed_of(line))
+
+    @property
+    def dispensed_lines(self) -> list[int]:
+        """The lines handed over in full, in order."""
+        return [it.line for it in self.items if self.dispensed_of(it.line) >= it.quantity]
+
+    @property
+    def fully_dispensed(self) -> bool:
+        """True when every line is handed over in full."""
+        return all(self.remaining(it.line) == 0 for it in self.items)
+
+    def _as_units(self, done: Mapping[int, int] | Sequence[int]) -> dict[int, int]:
+        """Units per line from a mapping (line → units) or a list of lines handed over in full."""
+        if isinstance(done, Mapping):
+            return {int(k): int(v) for k, v in done.items()}
+        full = {it.line: it.quantity for it in self.items}
+        return {int(ln): full.get(int(ln), 0) for ln in done}
 
     @property
     def cost(self) -> CostSplit:
@@ -303,11 +335,16 @@ class Prescription(_Entity):
     def mark_rejected(self) -> None:
         self._apply(RxEvent.REJECT)
 
-    def record_dispensing(self, lines: list[int]) -> None:
-        done = sorted(set(self.dispensed_lines) | set(lines))
-        full = set(done) >= {it.line for it in self.items}
+    def record_dispensing(self, handed: Mapping[int, int] | Sequence[int]) -> None:
+        """Count a dispensing of this copy: `handed` is units per line (line → units), or a list of lines
+        handed over in full. The state becomes dispensed when every line is complete, else partially
+        dispensed (`IllegalTransition` from a state that cannot be dispensed)."""
+        after = dict(self.dispensed)
+        for line, units in self._as_units(handed).items():
+            after[line] = after.get(line, 0) + units
+        full = all(after.get(it.line, 0) >= it.quantity for it in self.items)
         self._apply(RxEvent.DISPENSE_ALL if full else RxEvent.DISPENSE_PART)
-        self.dispensed_lines = done
+        self.dispensed = after
 
     def edit(self, *, items: list[PrescriptionItem] | None = None, notes: str | None = None) -> None:
         """Change the content; a signed or sent prescription becomes a new, unsigned version."""
@@ -323,19 +360,37 @@ class Prescription(_Entity):
     def cancel(self) -> None:
         self._apply(RxEvent.CANCEL)
 
-    def reconcile(self, state: RxState | str | None, dispensed_lines: list[int] | None = None) -> None:
-        """Adopt what the national exchange says happened (e.g. dispensed at another pharmacy).
+    def reconcile(
+        self, state: RxState | str | None, dispensed: Mapping[int, int] | Sequence[int] | None = None
+    ) -> None:
+        """Adopt what the national exchange says happened (dispensed at another pharmacy, cancelled by
+        the prescriber): `state` as it reports it, `dispensed` as units per line (line → units) or the
+        lines it reports handed over in full.
 
         The exchange's record is the authority, so this is the one change that does not go through the
-        local state machine; it never moves a prescription back from dispensed to undispensed."""
+        local state machine; it never moves a prescription back from dispensed to undispensed, nor counts
+        fewer units of a line than this copy already does. An open state (registered, partially dispensed)
+        follows the units counted: partially dispensed while any unit is, dispensed once every line is."""
+        if dispensed is not None:
+            for line, units in self._as_units(dispensed).items():
+                if units > 0:
+                    self.dispensed[line] = max(self.dispensed.get(line, 0), units)
         if state is not None:
             new = RxState(state)
             order = [RxState.PARTIALLY_DISPENSED, RxState.DISPENSED]
             if self.state in order and new in order and order.index(new) < order.index(self.state):
                 new = self.state
+            if new in (RxState.REGISTERED, RxState.PARTIALLY_DISPENSED) and self.dispensed:
+                new = RxState.DISPENSED if self.fully_dispensed else RxState.PARTIALLY_DISPENSED
             self.state = new
-        if dispensed_lines is not None:
-            self.dispensed_lines = sorted(set(self.dispensed_lines) | set(dispensed_lines))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready; `dispensed` keyed by the line as text, and `dispensed_lines` (the complete lines)
+        for readers."""
+        d = super().to_dict()
+        d["dispensed"] = {str(k): v for k, v in sorted(self.dispensed.items())}
+        d["dispensed_lines"] = self.dispensed_lines
+        return d
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Prescription":
@@ -345,6 +400,9 @@ class Prescription(_Entity):
         d["items"] = [PrescriptionItem.from_dict(i) for i in d["items"]]
         d["state"] = RxState(d.get("state", "draft"))
         d["prescribed_at"] = dt.datetime.fromisoformat(d["prescribed_at"])
+        if "dispensed" not in d and d.get("dispensed_lines"):  # kept before quantities were: whole lines
+            full = {it.line: it.quantity for it in d["items"]}
+            d["dispensed"] = {ln: full.get(ln, 0) for ln in d["dispensed_lines"]}
         return cls(**cls._kwargs(d))
 
 
@@ -387,6 +445,11 @@ class Dispensing(_Entity):
     payment_id: str = ""  # the patient's electronic payment id
     pos_terminal_id: str = ""
     state: str = "draft"  # draft → signed → queued → registered | conflict
+    #: why packs were handed over without their TTAC codes, or without checking them (9-2-7); signed
+    ttac_reason: str | None = None
+    #: the medical council number of the prescription's prescriber, so the exchange can judge a dispensing
+    #: of a paper prescription it never registered (a suspended prescriber); signed
+    prescriber_council: str | None = None
     #: the prescription's rule-approval id (9-2 step 6); signed
     rule_approval_id: str | None = None
     #: "exchange" when the split is the one the exchange's rules answered before signing, "estimate" when it

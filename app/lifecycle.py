@@ -1,11 +1,16 @@
 """The prescription lifecycle as an explicit state machine.
 
     draft ──sign──▶ signed ──queue──▶ queued ──register──▶ registered ──dispense──▶ partially dispensed
-                                         │                     │                          │
-                                      reject                   └──────dispense_all────────┴──▶ dispensed
+                      │                  │                     │                          │
+                      │               reject                   └──────dispense_all────────┴──▶ dispensed
+                      └── dispense / dispense_all (a paper copy at a pharmacy) ──▶ partially dispensed / dispensed
 
 `edit` is allowed until the first dispensing: it makes a new version in `draft` that must be signed again.
-`cancel` is allowed until the first dispensing. Everything not in the table raises `IllegalTransition`.
+`cancel` is allowed until the first dispensing. A pharmacy's copy read from a paper prescription is kept
+`signed` (the exchange has not vouched for it yet) and may be dispensed from there too (section 12).
+A prescription stays `partially dispensed` until every unit of every line is handed over. Everything not in
+the table raises `IllegalTransition`. The exchange's verdicts (cancelled, dispensed elsewhere) are adopted
+by `Prescription.reconcile`, not through this table: the table guards what a person may do, not the news.
 """
 
 from __future__ import annotations
@@ -45,6 +50,8 @@ TRANSITIONS: dict[tuple[RxState, RxEvent], RxState] = {
     (S.SIGNED, E.QUEUE): S.QUEUED,
     (S.QUEUED, E.REGISTER): S.REGISTERED,
     (S.QUEUED, E.REJECT): S.REJECTED,
+    (S.SIGNED, E.DISPENSE_PART): S.PARTIALLY_DISPENSED,  # a paper copy at a pharmacy
+    (S.SIGNED, E.DISPENSE_ALL): S.DISPENSED,
     (S.REGISTERED, E.DISPENSE_PART): S.PARTIALLY_DISPENSED,
     (S.REGISTERED, E.DISPENSE_ALL): S.DISPENSED,
     (S.PARTIALLY_DISPENSED, E.DISPENSE_PART): S.PARTIALLY_DISPENSED,

@@ -51,12 +51,13 @@ CREATE INDEX IF NOT EXISTS rx_hid ON prescriptions (hid);
 CREATE TABLE IF NOT EXISTS rx_versions (client_id TEXT NOT NULL, version INTEGER NOT NULL, bundle TEXT NOT NULL,
     at TEXT NOT NULL, PRIMARY KEY (client_id, version));
 CREATE TABLE IF NOT EXISTS rx_items (client_id TEXT NOT NULL, line INTEGER NOT NULL, drug_code TEXT NOT NULL,
-    quantity INTEGER NOT NULL, rule_approval_id TEXT NOT NULL, dispensing TEXT, PRIMARY KEY (client_id, line));
+    quantity INTEGER NOT NULL, rule_approval_id TEXT NOT NULL, dispensing TEXT,
+    dispensed INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (client_id, line));
 CREATE TABLE IF NOT EXISTS claims (client_id TEXT PRIMARY KEY, facility TEXT NOT NULL, secret_hash TEXT NOT NULL,
     claimed_at TEXT NOT NULL, expires_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS dispensings (id TEXT PRIMARY KEY, receipt TEXT NOT NULL UNIQUE, client_id TEXT NOT NULL,
     facility TEXT NOT NULL, pharmacist TEXT NOT NULL, lines TEXT NOT NULL, bundle TEXT NOT NULL, at TEXT NOT NULL,
-    insurer_share INTEGER NOT NULL, patient_share INTEGER NOT NULL);
+    insurer_share INTEGER NOT NULL, patient_share INTEGER NOT NULL, ttac_reason TEXT);
 CREATE INDEX IF NOT EXISTS dispensings_rx ON dispensings (client_id);
 CREATE TABLE IF NOT EXISTS idempotency (facility TEXT NOT NULL, key TEXT NOT NULL, body_hash TEXT NOT NULL,
     status INTEGER NOT NULL, response TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (facility, key));
@@ -66,6 +67,21 @@ CREATE INDEX IF NOT EXISTS events_kind ON events (kind, subject);
 CREATE TABLE IF NOT EXISTS access_log (seq INTEGER PRIMARY KEY, at TEXT NOT NULL, facility TEXT NOT NULL,
     query TEXT NOT NULL, found INTEGER NOT NULL);
 """
+
+
+#: (table, column, script adding it): units dispensed per line (lines dispensed before counted whole), and
+#: the reason a dispensing went without TTAC codes or checks
+ADDED_COLUMNS = (
+    (
+        "rx_items",
+        "dispensed",
+        (
+            "ALTER TABLE rx_items ADD COLUMN dispensed INTEGER NOT NULL DEFAULT 0;"
+            "UPDATE rx_items SET dispensed = quantity WHERE dispensing IS NOT NULL;"
+        ),
+    ),
+    ("dispensings", "ttac_reason", "ALTER TABLE dispensings ADD COLUMN ttac_reason TEXT;"),
+)
 
 
 def utcnow() -> str:
@@ -79,6 +95,9 @@ class ExchangeDB:
         self._write_lock = threading.RLock()
         c = self.conn()
         c.executescript(SCHEMA)
+        for table, column, script in ADDED_COLUMNS:  # databases made before these columns were
+            if column not in {r[1] for r in c.execute(f"PRAGMA table_info({table})")}:
+                c.executescript(script)
 
     def conn(self) -> sqlite3.Connection:
         c = getattr(self._local, "conn", None)

@@ -2,8 +2,14 @@
 
 A pharmacy may claim a prescription before dispensing (it gets a secret, valid 30 minutes); while claimed,
 no other pharmacy can dispense it, edit or cancel it. A dispensing may also arrive with no claim (dispensed
-from paper while offline): it is accepted if nobody else holds the claim and none of its lines or packs was
-dispensed before. Any double dispensing answers 409 naming who dispensed it and when.
+from paper while offline): it is accepted if nobody else holds the claim, no line is taken beyond its
+prescribed quantity (a line may be dispensed in parts: 15 of 20, then the other 5) and no pack was dispensed
+before. Any double dispensing answers 409 naming who dispensed it and when.
+
+Every pack carries its TTAC authenticity code, checked here at registration (unknown, of another drug,
+dispensed before: refused; expired: the rules refuse it); a dispensing without codes is accepted only with
+the reason the pharmacist signed (`ttac_reason`), which is kept. A cancelled prescription answers 409
+`cancelled`; a dispensing of a prescription never registered whose prescriber is suspended answers 422.
 """
 
 from __future__ import annotations
@@ -58,6 +64,8 @@ class Dispensary:
                 "cancelled",
                 f"{what_en}: the prescription was cancelled.",
                 f"{what_fa}: نسخه ابطال شده است.",
+                prescription=rx_id,
+                state="cancelled",
             )
         if row[0] == "dispensed":
             Lookup.dispensed_conflict(c, rx_id, what_en, what_fa)
@@ -122,8 +130,9 @@ class Dispensary:
                     "The dispensing names another facility.",
                     "مرکز نسخه‌پیچی با مرکز فرستنده یکی نیست.",
                 )
+            self._suspended_prescriber(c, d)
             self._open_or_conflict(c, d.prescription_id, "Dispensing refused", "نسخه‌پیچی پذیرفته نشد")
-            self._lines_free(c, d)  # a line dispensed elsewhere is final; a claim elsewhere may still pass
+            self._units_free(c, d)  # a line dispensed elsewhere is final; a claim elsewhere may still pass
             Lookup.claimed_conflict(
                 c, d.prescription_id, facility, "Dispensing refused", "نسخه‌پیچی پذیرفته نشد"
             )
@@ -154,6 +163,7 @@ class Dispensary:
                     "The dispensing's HID is not the prescription's.",
                     "شناسه شباد نسخه‌پیچی با نسخه یکی نیست.",
                 )
+            self._packs_given(d)
             self._packs_genuine(c, d)
             rx: Prescription = fhir.bundle_to_prescription(json.loads(row[1]))[0]
             rx.hid = row[0]
@@ -222,34 +232,88 @@ class Dispensary:
             **self.lookup.rule_ids(d.prescription_id),
         }
 
-    def _lines_free(self, c: sqlite3.Connection, d: Any) -> None:
-        lines = [it.line for it in d.items]
-        marks = ",".join("?" * len(lines))
-        taken = c.execute(
-            f"SELECT line, dispensing FROM rx_items WHERE client_id = ? AND line IN ({marks})"
-            " AND dispensing IS NOT NULL",
-            (d.prescription_id, *lines),
-        ).fetchall()
-        if taken:
-            status = self.lookup.status(d.prescription_id)
-            prev = c.execute(
-                "SELECT d.facility, f.name, d.pharmacist, d.at FROM dispensings d LEFT JOIN facilities f"
-                " ON f.siam = d.facility WHERE d.id = ?",
-                (taken[0][1],),
-            ).fetchone()
-            at_en, at_fa = format_times(prev[3])  # people read Iran time; `at` stays ISO for machines
-            raise already_dispensed(
-                f"Line(s) {', '.join(str(t[0]) for t in taken)} already dispensed by {prev[1] or prev[0]} at {at_en}.",
-                f"ردیف(های) {'، '.join(str(t[0]) for t in taken)} پیش‌تر در {prev[1] or prev[0]} "
-                f"({at_fa}) پیچیده شده است.",
+    @staticmethod
+    def _suspended_prescriber(c: sqlite3.Connection, d: Any) -> None:
+        """A paper prescription never registered here, by a prescriber the medical council suspended, is
+        refused for good (its registration never will be): 422 `prescriber-suspended`."""
+        if (
+            not d.prescriber_council
+            or c.execute("SELECT 1 FROM prescriptions WHERE client_id = ?", (d.prescription_id,)).fetchone()
+        ):
+            return
+        member = c.execute("SELECT status FROM council WHERE number = ?", (d.prescriber_council,)).fetchone()
+        if member is not None and member[0] != "active":
+            raise ExchangeError(
+                422,
+                "prescriber-suspended",
+                f"Dispensing refused: the prescriber's licence (council number {d.prescriber_council}) is "
+                "suspended and the prescription was never registered.",
+                f"نسخه‌پیچی پذیرفته نشد: پروانهٔ تجویزگر (شماره نظام {d.prescriber_council}) تعلیق شده و نسخه "
+                "ثبت نشده است.",
                 prescription=d.prescription_id,
-                facility=prev[0],
-                facility_name=prev[1],
-                pharmacist=prev[2],
-                at=prev[3],
-                lines=[t[0] for t in taken],
-                state=status["state"],
-                dispensed_lines=status["dispensedLines"],
+                prescriber=d.prescriber_council,
+            )
+
+    def _units_free(self, c: sqlite3.Connection, d: Any) -> None:
+        """409 `already-dispensed` when a line of `d` asks for more units than remain of it (none left, or
+        fewer than asked), naming who dispensed it last and when."""
+        over = []
+        for it in d.items:
+            row = c.execute(
+                "SELECT quantity, dispensed, dispensing FROM rx_items WHERE client_id = ? AND line = ?",
+                (d.prescription_id, it.line),
+            ).fetchone()
+            if row is not None and row[1] + it.quantity > row[0]:
+                over.append((it.line, it.quantity, row[0], row[1], row[2]))
+        if not over:
+            return
+        status = self.lookup.status(d.prescription_id)
+        prev = c.execute(
+            "SELECT d.facility, f.name, d.pharmacist, d.at FROM dispensings d LEFT JOIN facilities f"
+            " ON f.siam = d.facility WHERE d.id = ?",
+            (over[0][4],),
+        ).fetchone()
+        at_en, at_fa = format_times(prev[3])  # people read Iran time; `at` stays ISO for machines
+        full = [o for o in over if o[3] >= o[2]]
+        if full:
+            en = f"Line(s) {', '.join(str(o[0]) for o in full)} already dispensed by {prev[1] or prev[0]} at {at_en}."
+            fa = (
+                f"ردیف(های) {'، '.join(str(o[0]) for o in full)} پیش‌تر در {prev[1] or prev[0]} "
+                f"({at_fa}) پیچیده شده است."
+            )
+        else:
+            ln, asked, qty, done = over[0][:4]
+            en = (
+                f"Line {ln}: {asked} units asked, {qty - done} remain ({done}/{qty} dispensed by "
+                f"{prev[1] or prev[0]} at {at_en})."
+            )
+            fa = f"ردیف {ln}: {asked} عدد خواسته شده و {qty - done} عدد مانده است ({done}/{qty} در {prev[1] or prev[0]})."
+        raise already_dispensed(
+            en,
+            fa,
+            prescription=d.prescription_id,
+            facility=prev[0],
+            facility_name=prev[1],
+            pharmacist=prev[2],
+            at=prev[3],
+            lines=[o[0] for o in over],
+            state=status["state"],
+            dispensed_lines=status["dispensedLines"],
+            dispensed_quantities=status["dispensedQuantities"],
+        )
+
+    @staticmethod
+    def _packs_given(d: Any) -> None:
+        """422 `ttac-missing` when a line comes without a pack authenticity code and the dispensing does not
+        say why (9-2-7)."""
+        bare = [it.line for it in d.items if not it.packs]
+        if bare and not (d.ttac_reason or "").strip():
+            raise ExchangeError(
+                422,
+                "ttac-missing",
+                f"Line(s) {', '.join(map(str, bare))} carry no pack authenticity code and no reason is given.",
+                f"ردیف(های) {'، '.join(map(str, bare))} کد اصالت بسته ندارد و دلیلی هم نیامده است.",
+                lines=bare,
             )
 
     @staticmethod
@@ -297,7 +361,8 @@ class Dispensary:
         cost = result.total
         lines = sorted(it.line for it in d.items)
         c.execute(
-            "INSERT INTO dispensings VALUES (?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO dispensings (id, receipt, client_id, facility, pharmacist, lines, bundle, at,"
+            " insurer_share, patient_share, ttac_reason) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             (
                 d.id,
                 receipt,
@@ -309,12 +374,13 @@ class Dispensary:
                 now,
                 cost.insurer,
                 cost.patient,
+                d.ttac_reason,
             ),
         )
         for it in d.items:
             c.execute(
-                "UPDATE rx_items SET dispensing = ? WHERE client_id = ? AND line = ?",
-                (d.id, d.prescription_id, it.line),
+                "UPDATE rx_items SET dispensing = ?, dispensed = dispensed + ? WHERE client_id = ? AND line = ?",
+                (d.id, it.quantity, d.prescription_id, it.line),
             )
             for pack in it.packs:
                 c.execute(
@@ -322,7 +388,7 @@ class Dispensary:
                     (d.id, facility, now, pack.authenticity_code),
                 )
         left = c.execute(
-            "SELECT count(*) FROM rx_items WHERE client_id = ? AND dispensing IS NULL", (d.prescription_id,)
+            "SELECT count(*) FROM rx_items WHERE client_id = ? AND dispensed < quantity", (d.prescription_id,)
         ).fetchone()[0]
         state = "partially_dispensed" if left else "dispensed"
         c.execute(
@@ -332,12 +398,11 @@ class Dispensary:
         if not left:
             c.execute("DELETE FROM claims WHERE client_id = ?", (d.prescription_id,))
         ExchangeDB.event(c, facility, "dispensed", d.id, d.prescription_id)
-        done = [
-            r[0]
-            for r in c.execute(
-                "SELECT line FROM rx_items WHERE client_id = ? AND dispensing IS NOT NULL ORDER BY line",
-                (d.prescription_id,),
-            )
+        done, units = Lookup.dispensed(c, d.prescription_id)
+        packs = [
+            {"line": it.line, "code": p.authenticity_code, "status": "genuine"}
+            for it in d.items
+            for p in it.packs
         ]
         return 201, task(
             "completed",
@@ -349,6 +414,9 @@ class Dispensary:
                 "prescription": d.prescription_id,
                 "prescriptionState": state,
                 "dispensedLines": done,
+                "dispensedQuantities": units,
+                "packs": packs,  # TTAC's verdict on each pack, checked before it was accepted (9-2-7)
+                "ttacReason": d.ttac_reason,
                 "hid": rx_row[0],
                 "trackingCode": rx_row[2],
                 **self.lookup.rule_ids(d.prescription_id),  # rules results travel with it (9-2-6)

@@ -30,8 +30,11 @@ def already_dispensed(
     lines: list[int],
     state: str,
     dispensed_lines: list[int],
+    dispensed_quantities: dict[str, int] | None = None,
 ) -> ExchangeError:
-    """The 409 a second dispensing gets: who dispensed, where, when, which lines — one shape for clients."""
+    """The 409 a second dispensing gets: who dispensed, where, when, which lines — one shape for clients.
+    `dispensed_lines` are the lines handed over in full, `dispensed_quantities` the units handed over per
+    line (line number as text → units), partial lines included."""
     return ExchangeError(
         409,
         "already-dispensed",
@@ -44,6 +47,7 @@ def already_dispensed(
         lines=lines,
         state=state,
         dispensedLines=dispensed_lines,
+        dispensedQuantities=dispensed_quantities or {},
         prescription=prescription,
     )
 

@@ -30,13 +30,7 @@ class Lookup:
         ).fetchone()
         if row is not None:
             state = c.execute("SELECT state FROM prescriptions WHERE client_id = ?", (rx_id,)).fetchone()[0]
-            done = [
-                r[0]
-                for r in c.execute(
-                    "SELECT line FROM rx_items WHERE client_id = ? AND dispensing IS NOT NULL ORDER BY line",
-                    (rx_id,),
-                )
-            ]
+            done, units = Lookup.dispensed(c, rx_id)
             at_en, at_fa = format_times(row[2])  # people read Iran time; `at` stays ISO for machines
             raise already_dispensed(
                 f"{what_en}: it was dispensed by {row[4] or row[0]} at {at_en}.",
@@ -49,7 +43,17 @@ class Lookup:
                 lines=json.loads(row[3]),
                 state=state,
                 dispensed_lines=done,
+                dispensed_quantities=units,
             )
+
+    @staticmethod
+    def dispensed(c: sqlite3.Connection, rx_id: str) -> tuple[list[int], dict[str, int]]:
+        """The lines of `rx_id` handed over in full, and the units handed over per line (line number as
+        text → units; lines with none left out)."""
+        rows = c.execute(
+            "SELECT line, quantity, dispensed FROM rx_items WHERE client_id = ? ORDER BY line", (rx_id,)
+        ).fetchall()
+        return [r[0] for r in rows if r[2] >= r[1]], {str(r[0]): r[2] for r in rows if r[2]}
 
     @staticmethod
     def claimed_conflict(c: sqlite3.Connection, rx_id: str, facility: str | None, en: str, fa: str) -> None:
@@ -79,11 +83,11 @@ class Lookup:
         if row is None:
             raise not_found("prescription", "نسخه", rx_id)
         disp = self.db.all(
-            "SELECT d.receipt, d.facility, f.name, d.pharmacist, d.at, d.lines FROM dispensings d"
+            "SELECT d.receipt, d.facility, f.name, d.pharmacist, d.at, d.lines, d.ttac_reason FROM dispensings d"
             " LEFT JOIN facilities f ON f.siam = d.facility WHERE d.client_id = ? ORDER BY d.at",
             (rx_id,),
         )
-        lines = sorted({ln for d in disp for ln in json.loads(d[5])})
+        lines, units = self.dispensed(self.db.conn(), rx_id)
         refused = self.db.all(
             "SELECT e.facility, f.name, e.at, e.detail FROM events e LEFT JOIN facilities f ON f.siam = e.facility"
             " WHERE e.kind = 'refused' AND e.subject = ? ORDER BY e.seq",
@@ -97,6 +101,7 @@ class Lookup:
             "state": row[3],
             "facility": row[4],
             "dispensedLines": lines,
+            "dispensedQuantities": units,
             # the rule-approval ids issued at registration: a pharmacy's dispensing carries them (9-2-6)
             **self.rule_ids(rx_id),
             "dispensings": [
@@ -107,6 +112,8 @@ class Lookup:
                     "pharmacist": d[3],
                     "at": d[4],
                     "lines": json.loads(d[5]),
+                    # packs handed over without TTAC codes or checks, and why
+                    **({"ttacReason": d[6]} if d[6] else {}),
                 }
                 for d in disp
             ],

@@ -1,16 +1,22 @@
 """At the pharmacy counter (national rules, section 9-2): claim a prescription, check the packs with TTAC,
 dispense — online, offline, or from a paper prescription — and give up a claim.
 
-    result = dispense(ws, ref="100000000008", lines=[DispenseLine(1, packs=(DispensedPack(code),))])
-    result = dispense(ws, paper=lambda: read_paper(ws, texts), all_lines=True)   # offline, from paper
+    result = dispense(ws, ref="100000000008", lines=[DispenseLine(1, 15, packs=(DispensedPack(code),))])
+    result = dispense(ws, ref="100000000008", all_lines=True, ttac_reason="label torn")  # what remains
+    result = dispense(ws, paper=lambda: read_paper(ws, texts), lines=…)   # offline, from paper
     release_claim(ws, "100000000008")
 
 Nothing the pharmacist does waits for the network: the dispensing is signed and queued locally
 (`app.services.dispensing.record_dispensing`); online it is also sent at once. Online, the prescription is
-claimed first (a second pharmacy is told at once who holds or dispensed it) and each pack's authenticity
-code is checked with TTAC (9-2-7), both before anything is signed; when the exchange does not answer, the
-dispensing goes on offline and the result says why. The exchange is reached through the workstation
-(`ws.client`, `ws.sync`). Money is in rials.
+claimed first (a second pharmacy is told at once who holds or dispensed it, and a cancelled prescription is
+refused and remembered as cancelled) and each pack's authenticity code is checked with TTAC (9-2-7), both
+before anything is signed; when the exchange does not answer, the dispensing goes on offline and the
+result says why. Offline, the packs' check is queued with the dispensing: the exchange checks every code
+when it arrives, and a pack TTAC does not vouch for comes back as an item that needs attention. Packs
+without codes, or a check skipped, need a reason, signed with the dispensing. What this workstation knows
+is refused before any token is asked: a prescription cancelled, rejected or fully dispensed, a paper
+already dispensed from, a paper by a prescriber the trust list names as suspended. The exchange is reached
+through the workstation (`ws.client`, `ws.sync`). Money is in rials.
 """
 
 from __future__ import annotations
@@ -25,18 +31,23 @@ from app.services.checking import RulesRejected
 from app.services.clock import Clock, system_clock
 from app.services.dispensing import (
     DispenseLine,
+    NotDispensable,
+    TtacReasonNeeded,
     check_lines,
     keep_paper,
     kept_prescription,
+    known_copy,
     open_lines,
     pack_drugs,
     pharmacist_of,
     record_dispensing,
     refuse_bad_packs,
+    ttac_reason_of,
 )
 from sync.checking import dispensing_verdict, release_quietly
-from sync.client import ExchangeUnavailable
+from sync.client import ExchangeRefused, ExchangeUnavailable
 from sync.drain import DrainReport
+from sync.statuses import adopt_status
 
 if TYPE_CHECKING:
     from app.workstation import Workstation
@@ -51,7 +62,9 @@ class DispenseResult:
     store); `claimed` is true when the exchange granted this pharmacy the claim; `packs` are TTAC's answers
     for the packs handed over, when they were checked; `offline` is why the exchange could not be used,
     when it was tried and did not answer (the dispensing was then queued as an offline one); `sync` is the
-    drain run right after an online dispensing."""
+    drain run right after an online dispensing; `ttac` says what became of the packs' check (9-2-7):
+    `checked` (online, before signing), `queued` (the exchange checks them when the dispensing reaches
+    it), `skipped` (no code or no check, for the reason signed in `dispensing.ttac_reason`)."""
 
     dispensing: Dispensing
     prescription: Prescription
@@ -60,6 +73,7 @@ class DispenseResult:
     packs: list[dict[str, Any]] = field(default_factory=list)
     offline: ExchangeUnavailable | None = None
     sync: DrainReport | None = None
+    ttac: str = "queued"
 
     @property
     def needs_attention(self) -> bool:
@@ -68,14 +82,19 @@ class DispenseResult:
 
     def to_dict(self) -> dict[str, Any]:
         """What `noskhe dispense --json` prints: `{"dispensing": id, "prescription": id, "state", "lines":
-        [line numbers], "cost": CostSplit.to_dict() (insurer and patient shares, rials), "source": "paper
-        (verified offline)" (from paper only), "sync": {"done", "conflicts", "rejected"} (online only)}`."""
-        d = self.dispensing
+        [line numbers], "quantities": {line: "dispensed/prescribed"} (the prescription's lines after this
+        dispensing), "ttac": checked | queued | skipped, "ttac_reason" (when given), "cost":
+        CostSplit.to_dict() (insurer and patient shares, rials), "source": "paper (verified offline)"
+        (from paper only), "sync": {"done", "conflicts", "rejected"} (online only)}`."""
+        d, rx = self.dispensing, self.prescription
         out: dict[str, Any] = {
             "dispensing": d.id,
-            "prescription": self.prescription.id,
+            "prescription": rx.id,
             "state": d.state,
             "lines": [i.line for i in d.items],
+            "quantities": {str(it.line): f"{rx.dispensed_of(it.line)}/{it.quantity}" for it in rx.items},
+            "ttac": self.ttac,
+            **({"ttac_reason": d.ttac_reason} if d.ttac_reason else {}),
             "cost": d.cost.to_dict(),
         }
         if self.from_paper:
@@ -125,6 +144,35 @@ def check_dispensed_packs(
     return checks
 
 
+def adopt_refusal(ws: Workstation, rx: Prescription, exc: ExchangeRefused) -> None:
+    """Remember what a refused claim said about `rx` (cancelled by its prescriber, dispensed elsewhere), so
+    the counter refuses it at once next time, even offline."""
+    if exc.code in ("cancelled", "already-dispensed") and isinstance(exc.details.get("state"), str):
+        with ws.store.transaction():
+            kept = ws.store.get_prescription(rx.id)
+            if adopt_status(kept, exc.details):
+                ws.store.save_prescription(kept, action="prescription.status")
+
+
+def refuse_suspended_prescriber(ws: Workstation, rx: Prescription) -> None:
+    """Refuse a copy the exchange has not vouched for (a paper one: no tracking code) when the trust list
+    names its prescriber as suspended by the medical council: `NotDispensable` (reason
+    `prescriber-suspended`)."""
+    if rx.tracking_code:
+        return
+    suspended = ws.trust.suspension(rx.prescriber.medical_council_number)
+    if suspended is not None:
+        council = rx.prescriber.medical_council_number
+        raise NotDispensable(
+            f"The prescriber (council number {council}) is suspended by the medical council; this paper "
+            "prescription must not be dispensed.",
+            f"پروانهٔ تجویزگر (شماره نظام {council}) تعلیق شده است؛ این نسخهٔ کاغذی نباید پیچیده شود.",
+            state=rx.state.value,
+            prescription=rx.id,
+            reason="prescriber-suspended",
+        )
+
+
 def release_claim(ws: Workstation, ref: str) -> ClaimRelease:
     """Give up this pharmacy's claim on a prescription kept here (id or tracking code), e.g. when the
     patient leaves without the drugs, so another pharmacy may dispense it. Raises `NotFound`,
@@ -143,52 +191,72 @@ def dispense(
     all_lines: bool = False,
     offline: bool = False,
     ttac: bool = True,
+    ttac_reason: str | None = None,
     payment_id: str = "",
     pos_terminal_id: str = "",
     clock: Clock = system_clock,
 ) -> DispenseResult:
-    """Dispense `lines` (and, with `all_lines`, every line not yet dispensed, as prescribed) of one
-    prescription, signed by the pharmacist and the pharmacy (9-2-1, 9-2-2) and registered through the
-    outbox (9-2-6); what `noskhe dispense` does.
+    """Dispense `lines` (and, with `all_lines`, what remains of every other line) of one prescription,
+    signed by the pharmacist and the pharmacy (9-2-1, 9-2-2) and registered through the outbox (9-2-6);
+    what `noskhe dispense` does. A line's quantity defaults to what remains of it: 15 of a line of 20
+    today, the other 5 later.
 
     The prescription is `ref` — the id or tracking code of one kept here (`sync.retrieve`) — or `paper`: a
     function that reads and verifies a paper QR (`printing.pharmacy.read_paper`), called once the
-    arguments are checked, so the paper is verified before anything is written or a PIN is asked; it is
-    then kept (`keep_paper`) and dispensed offline (section 12).
+    arguments are checked, so the paper is verified before anything is written or a PIN is asked; the copy
+    already kept of it, if any, is the one dispensed from (what was dispensed from the paper counts); else
+    it is kept (`keep_paper`) and dispensed offline (section 12).
 
-    Then the pharmacist's and the seal's signers are opened (PINs through the workstation's prompter).
-    Online (neither `offline` nor paper), the lines are checked, the prescription claimed and, with `ttac`,
-    every pack checked with TTAC (9-2-7) — all before anything is signed; if the exchange does not answer,
-    the dispensing goes on offline and `result.offline` says why. The dispensing is then signed and queued
-    and, online, sent at once (`ws.sync.run()`).
+    Before any token is asked, the prescription and the lines are checked against what this workstation
+    knows (`check_lines`: cancelled, rejected, fully dispensed, a line with nothing left, packs without
+    codes and no `ttac_reason`; a paper copy by a suspended prescriber). Then the pharmacist's and the
+    seal's signers are opened (PINs through the workstation's prompter). Online (neither `offline` nor
+    paper), the prescription is claimed and, with `ttac`, every pack checked with TTAC (9-2-7) — all before
+    anything is signed; skipping that check (`ttac=False`) needs `ttac_reason`. If the exchange does not
+    answer, the dispensing goes on offline and `result.offline` says why. The dispensing is then signed and
+    queued and, online, sent at once (`ws.sync.run()`).
 
     Raises `NoskheError` (neither or both of `ref` and `paper`; the lines as `record_dispensing` refuses
-    them), `NotFound`, the paper's errors (`PaperPayloadError`, `PaperSignatureError`), `PackRefused`,
-    `ExchangeRefused` (the claim refused: another pharmacy holds or dispensed it) and the signers' errors
-    (`ConfigError`, `WrongPin`, `PinLocked`…)."""
+    them), `NotDispensable`, `TtacReasonNeeded`, `NotFound`, the paper's errors (`PaperPayloadError`,
+    `PaperSignatureError`), `PackRefused`, `ExchangeRefused` (the claim refused: another pharmacy holds or
+    dispensed it, or it was cancelled — remembered here) and the signers' errors (`ConfigError`,
+    `WrongPin`, `PinLocked`…)."""
     if paper is not None and ref:
         raise NoskheError(
             "Give either a prescription or a paper QR, not both.", "یا نسخه را نام ببرید یا کد QR کاغذی را."
         )
     if not ref and paper is None:
         raise NoskheError("Name the prescription to dispense.", "نسخه‌ای را که پیچیده می‌شود نام ببرید.")
-    rx = paper() if paper is not None else kept_prescription(ws.store, str(ref))
+    read = paper() if paper is not None else None
+    rx = (known_copy(ws.store, read) or read) if read is not None else kept_prescription(ws.store, str(ref))
+    reason = ttac_reason_of(ttac_reason)
+    online = not (offline or paper is not None)
+    if online and not ttac and not reason:
+        raise TtacReasonNeeded(
+            "Skipping the TTAC check needs a reason (--no-ttac-reason).",
+            "نادیده گرفتن استعلام کد اصالت دلیل می‌خواهد (--no-ttac-reason).",
+            lines=[],
+        )
+    refuse_suspended_prescriber(ws, rx)
+    given = [ln.line for ln in lines]
+    wanted = [*lines, *(open_lines(rx, but=given) if all_lines else [])]
+    check_lines(ws.store, rx, wanted, reason)  # refused before a token or the exchange is asked anything
     user, seal = ws.user_signer(), ws.seal()
-    if paper is not None:
-        rx = keep_paper(ws, rx)
-    wanted = [*lines, *(open_lines(rx) if all_lines else [])]
+    if read is not None:
+        rx = keep_paper(ws, read)
     secret: str | None = None
     packs: list[dict[str, Any]] = []
     unreachable: ExchangeUnavailable | None = None
-    online = not (offline or paper is not None)
     if online:
-        check_lines(ws.store, rx, wanted)  # a wrong line is refused before the exchange is asked anything
         try:
             secret = claim(ws, rx)
             if ttac:
                 packs = check_dispensed_packs(ws, rx, wanted)
         except ExchangeUnavailable as exc:
             unreachable, online = exc, False
+        except ExchangeRefused as exc:
+            adopt_refusal(ws, rx, exc)
+            raise
     try:
         d = record_dispensing(
             ws.store,
@@ -199,6 +267,7 @@ def dispense(
             claim=secret,
             payment_id=payment_id,
             pos_terminal_id=pos_terminal_id,
+            ttac_reason=reason,
             clock=clock,
             rules=dispensing_verdict(ws, online=online),  # 9-2 step 5: the exchange's rules, else local
         )
@@ -210,23 +279,27 @@ def dispense(
     if online:
         report = ws.sync.run()
         d = ws.store.get_dispensing(d.id)
+    has_packs = any(it.packs for it in d.items)
     return DispenseResult(
         d,
-        rx,
+        ws.store.get_prescription(rx.id),
         from_paper=paper is not None,
         claimed=secret is not None,
         packs=packs,
         offline=unreachable,
         sync=report,
+        ttac="checked" if packs else "queued" if has_packs and not (online and not ttac) else "skipped",
     )
 
 
 __all__ = [
     "ClaimRelease",
     "DispenseResult",
+    "adopt_refusal",
     "check_dispensed_packs",
     "check_packs",
     "claim",
     "dispense",
+    "refuse_suspended_prescriber",
     "release_claim",
 ]

@@ -43,7 +43,28 @@ ACTIONS: dict[str, tuple[str, str]] = {
         "Re-queue it: eligibility will be asked again.",
         "دوباره در صف بگذارید تا استحقاق‌سنجی تکرار شود.",
     ),
-    "cancelled": ("The prescription was cancelled by the prescriber.", "نسخه را پزشک ابطال کرده است."),
+    "cancelled": (
+        (
+            "The prescription was cancelled by the prescriber: do not dispense it again; settle what was "
+            "handed over with the patient."
+        ),
+        "نسخه را پزشک ابطال کرده است: دوباره پیچیده نشود؛ دربارهٔ آنچه تحویل شده با بیمار هماهنگ کنید.",
+    ),
+    "pack-mismatch": (
+        "The pack's code is of another drug: check the pack and the code scanned.",
+        "کد اصالت از داروی دیگری است: بسته و کد خوانده‌شده را بررسی کنید.",
+    ),
+    "ttac-missing": (
+        "Scan the packs' TTAC codes, or dispense again with the reason they could not be scanned.",
+        "کد اصالت بسته‌ها را بخوانید یا با ذکر دلیل دوباره ثبت کنید.",
+    ),
+    "prescriber-suspended": (
+        (
+            "The prescriber is suspended and the prescription was never registered: do not dispense it "
+            "again; tell the patient and the insurer."
+        ),
+        "پروانهٔ تجویزگر تعلیق شده و نسخه ثبت نشده است: دوباره پیچیده نشود؛ به بیمار و بیمه اطلاع دهید.",
+    ),
 }
 DEFAULT_ACTION: dict[OutboxState, tuple[str, str]] = {
     REJECTED: (
@@ -73,8 +94,13 @@ def action_for(state: OutboxState, code: str) -> tuple[str, str]:
     return ACTIONS.get(code, DEFAULT_ACTION[state])
 
 
-def _set_state(rx: Prescription, state: str | None, lines: list[int] | None) -> None:
-    rx.reconcile(state if state in {s.value for s in RxState} else None, lines)
+def _set_state(rx: Prescription, state: str | None, dispensed: Any) -> None:
+    rx.reconcile(state if state in {s.value for s in RxState} else None, dispensed)
+
+
+def _dispensed(answer: dict[str, Any]) -> Any:
+    """What an answer says was dispensed: units per line when it says so, else the lines done in full."""
+    return answer.get("dispensedQuantities") or answer.get("dispensedLines")
 
 
 # ---- success ------------------------------------------------------------------------------------------
@@ -114,7 +140,7 @@ def applied(store: Store, row: OutboxRow, body: Any) -> dict[str, Any]:
         d.hid = d.hid or out.get("hid")
         store.save_dispensing(d)
         rx = store.get_prescription(d.prescription_id)
-        _set_state(rx, out.get("prescriptionState"), out.get("dispensedLines"))
+        _set_state(rx, out.get("prescriptionState"), _dispensed(out))
         rx.tracking_code = rx.tracking_code or out.get("trackingCode")
         rx.hid = rx.hid or out.get("hid")
         store.save_prescription(rx, action="prescription.dispensed")
@@ -148,8 +174,8 @@ def refused(store: Store, row: OutboxRow, err: ExchangeRefused) -> OutboxState:
                 rx.hid,
                 rx.rule_approval_id,
             )
-            _set_state(kept, details["state"], details.get("dispensedLines") or details.get("lines"))
-            store.save_prescription(kept, action="prescription.reconcile")
+            _set_state(kept, details["state"], _dispensed(details) or details.get("lines"))
+            store.save_prescription(kept, action="prescription.reconcile", adopt=True)
         elif (
             state == REJECTED
             and row.op != "cancel"
@@ -163,13 +189,20 @@ def refused(store: Store, row: OutboxRow, err: ExchangeRefused) -> OutboxState:
         d.state = "conflict" if state == CONFLICT else "rejected"
         store.save_dispensing(d)
         rx = store.get_prescription(d.prescription_id)
-        mine = {it.line for it in d.items}
-        elsewhere = details.get("dispensedLines") or details.get("lines") or []
-        rx.dispensed_lines = sorted(set(rx.dispensed_lines) - mine | set(elsewhere))
-        if isinstance(details.get("state"), str):
+        if d.tracking_code is not None:
+            # dispensed from a copy the exchange vouched for: its units are free again, to be dispensed
+            # right. One from a paper copy stays counted: the paper is spent, and a second dispensing from
+            # it is refused at once.
+            for it in d.items:
+                rx.dispensed[it.line] = max(0, rx.dispensed_of(it.line) - it.quantity)
+            rx.dispensed = {k: v for k, v in rx.dispensed.items() if v}
+            if rx.state in (RxState.DISPENSED, RxState.PARTIALLY_DISPENSED) and not rx.fully_dispensed:
+                rx.state = RxState.PARTIALLY_DISPENSED if rx.dispensed else RxState.REGISTERED
+        rx.reconcile(None, _dispensed(details) or [])
+        if err.code == "prescriber-suspended":  # never registered, and never will be
+            rx.state = RxState.REJECTED
+        elif isinstance(details.get("state"), str):  # cancelled, dispensed elsewhere: the exchange's word
             _set_state(rx, details["state"], None)
-        elif rx.state in (RxState.DISPENSED, RxState.PARTIALLY_DISPENSED):
-            rx.state = RxState.PARTIALLY_DISPENSED if rx.dispensed_lines else RxState.REGISTERED
         store.save_prescription(rx, action="prescription.reconcile")
     store.results.keep(
         row.subject,

@@ -27,6 +27,7 @@ from app.signature_policy import DocumentKind, parties_of_prescription
 from app.signing import Signature
 from sync import fhir
 from sync.client import ExchangeClient
+from sync.statuses import adopt_status
 
 if TYPE_CHECKING:
     from app.certificate_status import CertificateStatus
@@ -178,13 +179,12 @@ def retrieve(
         rx.tracking_code, rx.hid = status["trackingCode"], status["hid"]
         rx.rule_approval_id = status.get("ruleApprovalId")  # they travel with the dispensing (9-2-6)
         with_item_rule_ids(rx, status.get("itemRuleApprovalIds"))
-        rx.dispensed_lines = list(status.get("dispensedLines", []))
+        rx.dispensed = {}
+        adopt_status(rx, status)  # units dispensed per line, as the exchange counts them
         local = store.find_prescriptions(tracking_code=rx.tracking_code, limit=1)
         if local and local[0].id == rx.id and local[0].version == rx.version:
             # keep what was dispensed here and not yet confirmed by the exchange
-            rx.dispensed_lines = sorted(set(rx.dispensed_lines) | set(local[0].dispensed_lines))
-            if rx.dispensed_lines and rx.state is RxState.REGISTERED:
-                rx.state = RxState.PARTIALLY_DISPENSED
+            rx.reconcile(rx.state, local[0].dispensed)
         keep_prescription(store, rx, sigs, source="retrieved")
         out.prescriptions.append(rx)
         out.certificates[rx.id] = statuses

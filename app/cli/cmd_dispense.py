@@ -1,14 +1,23 @@
 """Dispensing at the pharmacy:
 
-    noskhe dispense RX --line LINE[:QTY[:CODE,CODE…]] … [--offline] [--no-ttac] [--json]
+    noskhe dispense RX --line LINE[:QTY[:CODE,CODE…]] … [--all] [--offline] [--json]
+                       [--no-ttac-reason TEXT [--no-ttac]]
     noskhe dispense --paper QR_TEXT | --paper - | --paper-image FILE.png  --line … | --all [--json]
     noskhe dispense --release RX
 
-RX is a prescription id or tracking code kept in this store (see `noskhe rx retrieve`). Online, the
-prescription is claimed first (a second pharmacy is told at once who holds or dispensed it) and every pack's
-16-digit authenticity code is checked with TTAC; then the dispensing is signed (pharmacist + pharmacy seal),
-queued and sent. `--offline` skips the claim and the checks (paper prescription, no network): the exchange
-checks everything when the dispensing reaches it, and a double dispensing comes back as a conflict.
+RX is a prescription id or tracking code kept in this store (see `noskhe rx retrieve`). A line may be
+dispensed in parts: `--line 1:15:CODE` hands over 15 units of line 1, a later `--line 1::CODE` (or `--all`)
+the units that remain; `rx show` shows 15/20 meanwhile, and the prescription is partially dispensed until
+every line is complete. `--all` takes what remains of every line not named by `--line`.
+
+Every pack handed over carries its 16-digit TTAC authenticity code (9-2-7). Online, the prescription is
+claimed first (a second pharmacy is told at once who holds or dispensed it; a cancelled one is refused and
+remembered) and every code is checked with TTAC; then the dispensing is signed (pharmacist + pharmacy seal),
+queued and sent. `--offline` skips the claim and queues the checks (no network): the exchange checks every
+code when the dispensing reaches it, a pack it does not vouch for and a double dispensing come back as
+items that need attention (`noskhe sync attention`). A line without codes, or `--no-ttac` (no online
+check), needs `--no-ttac-reason TEXT`, which is signed with the dispensing and seen by the exchange.
+A prescription this workstation knows as cancelled, rejected or fully dispensed is refused at once.
 
 `--paper` dispenses from a paper prescription's signed QR (its text, `-` for standard input, or
 `--paper-image` for a scan read with zbarimg): the payload is verified offline against the trust list (a
@@ -25,8 +34,10 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from app.cli.context import Context
+    from app.costs import Settlement
     from app.domain import Prescription
     from app.workstation import Workstation
+    from sync.counter import DispenseResult
 
 
 def register(sub: Any) -> None:
@@ -39,14 +50,19 @@ def register(sub: Any) -> None:
         metavar="LINE[:QTY[:CODE,CODE]]",
         help="a prescription line handed over, with the packs' TTAC codes; repeatable",
     )
-    p.add_argument("--all", action="store_true", help="every line not yet dispensed, as prescribed")
+    p.add_argument("--all", action="store_true", help="what remains of every line not named by --line")
     src = p.add_mutually_exclusive_group()
     src.add_argument(
         "--paper", metavar="QR_TEXT", help="dispense from a paper prescription's QR text (- for stdin)"
     )
     src.add_argument("--paper-image", metavar="FILE", help="a scan of the paper: the QR read with zbarimg")
-    p.add_argument("--offline", action="store_true", help="no claim, no TTAC check: queue only")
-    p.add_argument("--no-ttac", action="store_true", help="skip the online TTAC check")
+    p.add_argument("--offline", action="store_true", help="no claim; the TTAC check is queued with it")
+    p.add_argument("--no-ttac", action="store_true", help="skip the online TTAC check (needs a reason)")
+    p.add_argument(
+        "--no-ttac-reason",
+        metavar="TEXT",
+        help="why packs go without TTAC codes or checks; signed with the dispensing",
+    )
     p.add_argument("--release", metavar="RX", help="give up this pharmacy's claim on a prescription")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_dispense)
@@ -81,29 +97,47 @@ def cmd_dispense(args: Any, ctx: Context) -> int:
         all_lines=args.all,
         offline=args.offline,
         ttac=not args.no_ttac,
+        ttac_reason=args.no_ttac_reason,
     )
     from app.services.checking import dispensing_settlement
 
-    # the split to charge: the exchange's once it answered, else the estimate made here (and said so)
-    settlement = dispensing_settlement(ws.store, done.dispensing)
+    _show(done, args.json, dispensing_settlement(ws.store, done.dispensing))
+    return 1 if done.needs_attention else 0
+
+
+TTAC_SAID = {
+    "checked": "packs checked with TTAC | کد اصالت بسته‌ها استعلام شد",
+    "queued": "TTAC check queued: the exchange checks the packs when it is sent | استعلام کد اصالت در صف است",
+    "skipped": "no TTAC check | بدون استعلام کد اصالت",
+}
+
+
+def _show(done: DispenseResult, as_json: bool, settlement: Settlement | None = None) -> None:
+    """What `dispense` prints: the dispensing, what is now dispensed of each line (15/20), the packs' check,
+    and the split to charge (`settlement`: the exchange's once it answered, else an estimate, said so)."""
     if done.offline is not None:
         print(f"exchange unreachable, dispensing offline: {done.offline.en} | بدون اتصال ادامه می‌دهیم")
-    d = done.dispensing
-    if args.json:
-        out = {**done.to_dict(), "settlement": settlement.to_dict()}
+    d, rx = done.dispensing, done.prescription
+    if as_json:
+        out = done.to_dict()
+        if settlement is not None:
+            out["settlement"] = settlement.to_dict()
         print(json.dumps(out, ensure_ascii=False, indent=1))
-        return 1 if done.needs_attention else 0
+        return
     print(
         f"dispensing {d.id}: {d.state}; lines {[i.line for i in d.items]}; "
         f"insurer {d.cost.insurer:,}, patient {d.cost.patient:,} rials"
     )
-    en, fa = settlement.describe()
-    print(f"cost: {en} | {fa}")
+    shown = ", ".join(f"{it.line}: {rx.dispensed_of(it.line)}/{it.quantity}" for it in rx.items)
+    print(f"prescription {rx.id}: {rx.state.value}; dispensed {shown}")
+    print(TTAC_SAID[done.ttac] + (f"; reason: {d.ttac_reason}" if d.ttac_reason else ""))
+    if settlement is not None:
+        en, fa = settlement.describe()
+        print(f"cost: {en} | {fa}")
     if done.from_paper:
         print(
-            f"from paper prescription {done.prescription.id}, verified offline; `noskhe sync run` sends it"
+            f"from paper prescription {rx.id}, verified offline; `noskhe sync run` sends it"
             " | از نسخه کاغذی تأییدشده؛ در همگام‌سازی فرستاده می‌شود"
         )
     if done.needs_attention:
         print("needs attention: `noskhe sync attention` | نیاز به اقدام")
-    return 1 if done.needs_attention else 0

@@ -318,7 +318,8 @@ def _print_record(record: PrescriptionRecord) -> None:
         f"patient: {rx.patient.full_name} ({rx.patient.id}); prescriber: {rx.prescriber.name} ({rx.prescriber.medical_council_number})"
     )
     for it in rx.items:
-        mark = " ✓" if it.line in rx.dispensed_lines else ""
+        done = rx.dispensed_of(it.line)  # units handed over: 15/20 while a line is dispensed in parts
+        mark = (" ✓" if done >= it.quantity else "") + (f" {done}/{it.quantity}" if done else "")
         print(f"  {it.line}. {it.drug_code} {it.drug_name} × {it.quantity} — {it.instructions}{mark}")
     print(f"cost: insurer {rx.cost.insurer:,} rials, patient {rx.cost.patient:,} rials (estimated here)")
     registered = record.registration

@@ -3,9 +3,12 @@ paper prescription, refuse wrong lines and packs TTAC does not vouch for, record
 the pharmacist and the pharmacy, queue it.
 
 A dispensing is signed by the pharmacist and the facility and queued in the same transaction that saves it
-(`record_dispensing`): nothing the pharmacist does waits for the network. Lines already dispensed *here*
-are refused at once; lines dispensed elsewhere are the exchange's to catch (a conflict comes back through
-the outbox). The counter's whole flow — claim, TTAC, sign, send, or offline — is `sync.counter.dispense`;
+(`record_dispensing`): nothing the pharmacist does waits for the network. Quantities are tracked per line:
+a line may be handed over in parts (15 of 20 today, the other 5 later) and a later dispensing takes only
+what remains. What this workstation knows is refused at once: a prescription cancelled, rejected or fully
+dispensed, a line with nothing left, more units than remain, a pack without its TTAC code unless a reason
+is given (9-2-7). Lines dispensed elsewhere are the exchange's to catch (a conflict comes back through the
+outbox). The counter's whole flow — claim, TTAC, sign, send, or offline — is `sync.counter.dispense`;
 reading a paper QR back is `printing.pharmacy`. Money is in rials.
 """
 
@@ -27,6 +30,7 @@ from app.services.prescribing import sign_with
 from app.services.pricing import item_cost
 from app.signature_policy import DocumentKind, required_roles
 from app.signing import Signature, Signer
+from app.text import normalize_text
 
 if TYPE_CHECKING:
     from app.store import Store
@@ -35,9 +39,59 @@ if TYPE_CHECKING:
 DISPENSING_ROLES = required_roles(DocumentKind.DISPENSING)
 
 
+class NotDispensable(NoskheError):
+    """The prescription cannot be dispensed: it is cancelled, rejected or already dispensed in full, as this
+    workstation knows (from the exchange's answers, its status pull, or its own dispensings).
+    `details['state']` is its state (an `RxState` value)."""
+
+    code = "not-dispensable"
+
+
+class TtacReasonNeeded(NoskheError):
+    """Packs handed over without their 16-digit TTAC authenticity codes, or without the online check, need
+    a reason that is signed with the dispensing (9-2-7). `details['lines']`: the lines without a code."""
+
+    code = "ttac-reason-needed"
+
+
+_NOT_DISPENSABLE = {
+    RxState.CANCELLED: (
+        "This prescription was cancelled by its prescriber; it must not be dispensed.",
+        "این نسخه را تجویزگر ابطال کرده است و نباید پیچیده شود.",
+    ),
+    RxState.REJECTED: (
+        "The exchange rejected this prescription; it must not be dispensed.",
+        "سامانهٔ تبادل این نسخه را رد کرده است و نباید پیچیده شود.",
+    ),
+    RxState.DISPENSED: (
+        "This prescription is already dispensed in full.",
+        "این نسخه پیش‌تر به‌طور کامل پیچیده شده است.",
+    ),
+}
+
+
+def refuse_if_closed(rx: Prescription) -> None:
+    """Raise `NotDispensable` when `rx` is cancelled, rejected or dispensed in full (a copy from paper
+    included: what was handed over from it counts)."""
+    state = rx.state
+    if state not in (RxState.CANCELLED, RxState.REJECTED) and rx.items and rx.fully_dispensed:
+        state = RxState.DISPENSED
+    if state in _NOT_DISPENSABLE:
+        en, fa = _NOT_DISPENSABLE[state]
+        raise NotDispensable(en, fa, state=rx.state.value, prescription=rx.id)
+
+
+def ttac_reason_of(text: str | None) -> str | None:
+    """A reason for dispensing without TTAC codes or checks, as typed (blanks trimmed, letters normalised);
+    None when empty."""
+    reason = normalize_text(text or "").strip()
+    return reason or None
+
+
 @dataclass(frozen=True)
 class DispenseLine:
-    """One prescription line handed over: how many units (default: as prescribed) and the packs' codes."""
+    """One prescription line handed over: how many units (default: all that remain of it) and the packs'
+    codes."""
 
     line: int
     quantity: int | None = None
@@ -69,7 +123,10 @@ def keep_prescription(
     store.save_prescription(rx, list(signatures), action=f"prescription.{source}")
 
 
-def _items(store: Store, rx: Prescription, lines: Sequence[DispenseLine]) -> list[DispensingItem]:
+def _items(
+    store: Store, rx: Prescription, lines: Sequence[DispenseLine], ttac_reason: str | None = None
+) -> list[DispensingItem]:
+    refuse_if_closed(rx)
     by_line = {it.line: it for it in rx.items}
     seen: set[int] = set()
     items = []
@@ -77,17 +134,24 @@ def _items(store: Store, rx: Prescription, lines: Sequence[DispenseLine]) -> lis
         item = by_line.get(req.line)
         if item is None:
             raise NoskheError(f"The prescription has no line {req.line}.", f"نسخه ردیف {req.line} ندارد.")
-        if req.line in rx.dispensed_lines or req.line in seen:
-            raise NoskheError(
-                f"Line {req.line} is already dispensed.", f"ردیف {req.line} پیش‌تر پیچیده شده است."
-            )
+        if req.line in seen:
+            raise NoskheError(f"Line {req.line} is named twice.", f"ردیف {req.line} دو بار آمده است.")
         seen.add(req.line)
-        qty = item.quantity if req.quantity is None else req.quantity
-        if not 0 < qty <= item.quantity:
+        done, left = rx.dispensed_of(req.line), rx.remaining(req.line)
+        if left == 0:
             raise NoskheError(
-                f"Line {req.line}: {qty} units asked, {item.quantity} prescribed.",
-                f"ردیف {req.line}: {qty} عدد خواسته شده و {item.quantity} عدد تجویز شده است.",
+                f"Line {req.line} is already dispensed ({done}/{item.quantity}).",
+                f"ردیف {req.line} پیش‌تر پیچیده شده است ({done}/{item.quantity}).",
             )
+        qty = left if req.quantity is None else req.quantity
+        if not 0 < qty <= left:
+            if done:
+                en = f"Line {req.line}: {qty} units asked, {left} remain ({done}/{item.quantity} dispensed)."
+                fa = f"ردیف {req.line}: {qty} عدد خواسته شده و {left} عدد مانده است ({done}/{item.quantity})."
+            else:
+                en = f"Line {req.line}: {qty} units asked, {item.quantity} prescribed."
+                fa = f"ردیف {req.line}: {qty} عدد خواسته شده و {item.quantity} عدد تجویز شده است."
+            raise NoskheError(en, fa)
         drug = store.catalog.get(item.drug_code)
         if drug is not None and drug.price:
             cost = item_cost(store, rx.patient, drug, qty)
@@ -97,6 +161,16 @@ def _items(store: Store, rx: Prescription, lines: Sequence[DispenseLine]) -> lis
     if not items:
         raise NoskheError(
             "Choose at least one line to dispense.", "دست‌کم یک ردیف را برای نسخه‌پیچی انتخاب کنید."
+        )
+    bare = [it.line for it in items if not it.packs]
+    if bare and not ttac_reason:
+        listed = ", ".join(map(str, bare))
+        raise TtacReasonNeeded(
+            f"Line(s) {listed}: no pack authenticity code. Scan each pack's 16-digit TTAC code "
+            "(LINE:QTY:CODE), or give the reason it cannot be done (--no-ttac-reason).",
+            f"ردیف(های) {listed}: کد اصالت بسته داده نشده است. کد ۱۶ رقمی هر بسته را بخوانید یا دلیل آن را "
+            "بنویسید (--no-ttac-reason).",
+            lines=bare,
         )
     return items
 
@@ -111,45 +185,54 @@ def record_dispensing(
     claim: str | None = None,
     payment_id: str = "",
     pos_terminal_id: str = "",
+    ttac_reason: str | None = None,
     clock: Clock = system_clock,
     rules: Callable[[Prescription, Dispensing], Verdict] | None = None,
 ) -> Dispensing:
     """Sign and queue a dispensing of `lines` of prescription `rx_id` (kept in this store); returns it,
-    state `queued`. Each line is costed from the local catalog (insurer and patient shares in rials), else
-    pro rata from the prescriber's estimate. The dispensing, its two signatures (`signers`: the pharmacist
-    and the facility seal, 9-2-1 and 9-2-2), the prescription's dispensed lines and the outbox row that
-    registers it (9-2-6) are written in one transaction.
+    state `queued`. A line's quantity defaults to what remains of it. Each line is costed from the local
+    catalog (insurer and patient shares in rials), else pro rata from the prescriber's estimate. The
+    dispensing, its two signatures (`signers`: the pharmacist and the facility seal, 9-2-1 and 9-2-2), the
+    units now dispensed per line of the prescription (partially dispensed until every line is complete)
+    and the outbox row that registers it (9-2-6) are written in one transaction.
 
     `claim` is the secret the exchange gave when this pharmacy claimed the prescription online; offline
-    (paper) dispensings have none and the exchange claims at delivery. `rules(rx, d)` answers the insurance
-    rules before signing (9-2 step 5; default: the local engine on the cached rule set): its split is the
-    one signed (`cost_basis` says whether it is the exchange's or an estimate) and a standing rejection
-    raises `RulesRejected` before anything is signed. Raises `NotFound` (no such
-    prescription here), `NoskheError` (cancelled; a line missing, already dispensed here, or over the
-    prescribed quantity; no line chosen; a signature missing or refused by its token)."""
+    (paper) dispensings have none and the exchange claims at delivery. `ttac_reason` says why packs go
+    without their TTAC codes or checks (9-2-7); it is signed with the dispensing and the exchange sees it.
+    `rules(rx, d)` answers the insurance rules before signing (9-2 step 5; default: the local engine on the
+    cached rule set): its split is the one signed (`cost_basis` says whether it is the exchange's or an
+    estimate) and a standing rejection raises `RulesRejected` before anything is signed.
+    Raises `NotFound` (no such prescription here), `NotDispensable` (cancelled, rejected or dispensed in
+    full), `TtacReasonNeeded` (a line without pack codes and no reason), `NoskheError` (a line missing,
+    named twice, with nothing left or more units than remain; no line chosen; a signature missing or
+    refused by its token)."""
     rx = store.get_prescription(rx_id)
-    if rx.state is RxState.CANCELLED:
-        raise NoskheError("This prescription was cancelled.", "این نسخه ابطال شده است.")
+    reason = ttac_reason_of(ttac_reason)
     d = Dispensing(
         prescription_id=rx.id,
         pharmacist=pharmacist,
         facility_siam=store.facility_siam,
-        items=_items(store, rx, lines),
+        items=_items(store, rx, lines, reason),
         hid=rx.hid,
         tracking_code=rx.tracking_code,
         dispensed_at=clock(),
         payment_id=payment_id,
         pos_terminal_id=pos_terminal_id,
+        ttac_reason=reason,
+        prescriber_council=rx.prescriber.medical_council_number or None,
     )
     # 9-2 step 5, before signing: `rules` (the exchange's, online) or the local engine; the split signed is
     # the verdict's and the dispensing carries the rule-approval ids (9-2 step 6); a rejection stops here
     adopt_dispensing_verdict(d, rx, dispensing_rules(store, rules, rx, d))
     signatures = sign_with(signers, d.document(), DISPENSING_ROLES)
     d.state = "queued"
-    if rx.state in (RxState.REGISTERED, RxState.PARTIALLY_DISPENSED):
-        rx.record_dispensing([it.line for it in d.items])
-    else:  # a paper copy: what was dispensed is remembered even before the exchange confirms it
-        rx.dispensed_lines = sorted(set(rx.dispensed_lines) | {it.line for it in d.items})
+    handed = {it.line: it.quantity for it in d.items}
+    if rx.state in (RxState.SIGNED, RxState.REGISTERED, RxState.PARTIALLY_DISPENSED):
+        # a paper copy (signed) counts too: what was handed over from it is remembered before the exchange
+        # confirms it
+        rx.record_dispensing(handed)
+    else:  # a copy kept as its writer held it (queued there): the units count, the state is the exchange's
+        rx.dispensed = {ln: rx.dispensed_of(ln) + handed.get(ln, 0) for ln in {*rx.dispensed, *handed}}
 
     def queue(_: object) -> None:  # inside the dispensing's transaction: all three commit together
         store.save_prescription(rx, action="prescription.dispense")
@@ -185,12 +268,18 @@ def keep_paper(ws: Workstation, rx: Prescription) -> Prescription:
     """Keep a prescription read from a verified paper QR (`printing.pharmacy.read_paper`) so it can be
     dispensed without the network (section 12), and return the copy to dispense from: when this store
     already holds it (retrieved online, or the same paper kept before) that richer copy stays, unchanged."""
-    known = ws.store.find_prescriptions(patient_value=rx.patient.id.value, limit=1000)
-    same = next((k for k in known if k.id == rx.id), None)
+    same = known_copy(ws.store, rx)
     if same is not None:
         return same
     keep_prescription(ws.store, rx, source="paper")
     return rx
+
+
+def known_copy(store: Store, rx: Prescription) -> Prescription | None:
+    """The copy of `rx` (same id) this store already holds — retrieved online, or the same paper kept
+    before, with what was dispensed from it and the exchange's verdicts — or None. Writes nothing."""
+    known = store.find_prescriptions(patient_value=rx.patient.id.value, limit=1000)
+    return next((k for k in known if k.id == rx.id), None)
 
 
 def pharmacist_of(signer: Signer) -> Pharmacist:
@@ -199,15 +288,23 @@ def pharmacist_of(signer: Signer) -> Pharmacist:
     return Pharmacist(who.name, who.pharmacist_licence or "", who.national_code or "")
 
 
-def open_lines(rx: Prescription) -> list[DispenseLine]:
-    """Every line of `rx` not yet dispensed (as far as this store knows), as prescribed."""
-    return [DispenseLine(it.line) for it in rx.items if it.line not in rx.dispensed_lines]
+def open_lines(rx: Prescription, but: Sequence[int] = ()) -> list[DispenseLine]:
+    """Every line of `rx` with units left to hand over (as far as this store knows), except the lines in
+    `but`, each for what remains of it (5 of a line of 20 when 15 were dispensed)."""
+    return [
+        DispenseLine(it.line, rx.remaining(it.line))
+        for it in rx.items
+        if rx.remaining(it.line) > 0 and it.line not in but
+    ]
 
 
-def check_lines(store: Store, rx: Prescription, lines: Sequence[DispenseLine]) -> None:
-    """Refuse, before anything is asked or signed, the lines `record_dispensing` would refuse: a line the
-    prescription lacks, one already dispensed here, a quantity over the prescribed one, no line at all."""
-    _items(store, rx, lines)
+def check_lines(
+    store: Store, rx: Prescription, lines: Sequence[DispenseLine], ttac_reason: str | None = None
+) -> None:
+    """Refuse, before anything is asked or signed, what `record_dispensing` would refuse: a prescription
+    cancelled, rejected or dispensed in full; a line the prescription lacks, with nothing left, or asked
+    for more than remains; no line at all; a line without pack codes and no `ttac_reason`."""
+    _items(store, rx, lines, ttac_reason_of(ttac_reason))
 
 
 def pack_drugs(rx: Prescription, lines: Sequence[DispenseLine]) -> dict[str, str]:
@@ -246,14 +343,19 @@ def refuse_bad_packs(checks: Sequence[dict[str, Any]], drug_of: dict[str, str]) 
 __all__ = [
     "DISPENSING_ROLES",
     "DispenseLine",
+    "NotDispensable",
     "PackRefused",
+    "TtacReasonNeeded",
     "check_lines",
     "keep_paper",
     "keep_prescription",
     "kept_prescription",
+    "known_copy",
     "open_lines",
     "pack_drugs",
     "pharmacist_of",
     "record_dispensing",
     "refuse_bad_packs",
+    "refuse_if_closed",
+    "ttac_reason_of",
 ]

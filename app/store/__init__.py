@@ -268,9 +268,11 @@ class Store:
         *,
         action: str = "prescription.save",
         also: Callable[[Connection], object] | None = None,
+        adopt: bool = False,
     ) -> None:
-        """`store.prescriptions.save`: the prescription (and its signatures) in one audited transaction."""
-        self.prescriptions.save(rx, signatures, action=action, also=also)
+        """`store.prescriptions.save`: the prescription (and its signatures) in one audited transaction;
+        `adopt`: the exchange's word, which may take back a version it refused."""
+        self.prescriptions.save(rx, signatures, action=action, also=also, adopt=adopt)
 
     def get_prescription(self, rx_id: str) -> Prescription:
         """`store.prescriptions.get`: the current version, audited. Raises `NotFound`."""

@@ -39,14 +39,18 @@ class PrescriptionRepository:
         *,
         action: str = "prescription.save",
         also: Callable[[Connection], object] | None = None,
+        adopt: bool = False,
     ) -> None:
         """Write the prescription's current version, its patient (if new to this workstation) and, when
         `signatures` are given, those signatures and a whole copy of the signed version — one transaction,
         audited as `action`. `also(conn)` runs inside it, for work that must commit or fail together with
         it; work done through the store's repositories inside `also` (or inside an enclosing
-        `store.transaction()`) joins the same transaction. Any exception rolls everything back."""
+        `store.transaction()`) joins the same transaction. Any exception rolls everything back. `adopt`
+        takes the exchange's word: the version it kept replaces a newer one it refused (an edit after
+        dispensing), which an edit here never may (`EditConflict`)."""
         with self.db.transaction() as c:
-            self._refuse_conflicting(c, rx, bool(signatures))
+            if not adopt:
+                self._refuse_conflicting(c, rx, bool(signatures))
             c.execute(
                 "INSERT OR REPLACE INTO prescriptions (id, version, state, patient_kind, patient_value, hid,"
                 " tracking_code, prescribed_at, updated_at, document) VALUES (?,?,?,?,?,?,?,?,?,?)",

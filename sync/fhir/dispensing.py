@@ -96,6 +96,8 @@ def dispensing_bundle(d: Dispensing, signatures: Sequence[Signature | WireSignat
             ("tracking-code", d.tracking_code),
             ("payment-id", d.payment_id),
             ("pos-terminal-id", d.pos_terminal_id),
+            ("no-ttac-reason", d.ttac_reason),  # why packs went without TTAC codes or checks (9-2-7)
+            ("prescriber", d.prescriber_council),  # the prescription's prescriber, by council number
             ("rule-approval", d.rule_approval_id),  # the prescription's rule-approval id (9-2 step 6)
             ("cost-basis", d.cost_basis),  # the exchange's split, or an estimate made offline
         ):
@@ -182,6 +184,8 @@ def bundle_to_dispensing(bundle: dict[str, Any]) -> tuple[Dispensing, list[WireS
                 "dispensed_at": first["whenHandedOver"],
                 "payment_id": _ext_str(first, "payment-id"),
                 "pos_terminal_id": _ext_str(first, "pos-terminal-id"),
+                "ttac_reason": _ext_str(first, "no-ttac-reason") or None,
+                "prescriber_council": _ext_str(first, "prescriber") or None,
                 "rule_approval_id": _ext_str(first, "rule-approval") or None,
                 "cost_basis": _ext_str(first, "cost-basis") or None,
             }

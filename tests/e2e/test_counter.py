@@ -53,7 +53,7 @@ def _registered(sites):
 
 def _dispense(ws: Workstation, rx, lines):
     """Dispensed at the counter without the network (`noskhe dispense RX --offline`): no claim."""
-    return dispense(ws, ref=rx.id, lines=lines, offline=True).dispensing
+    return dispense(ws, ref=rx.id, lines=lines, offline=True, ttac_reason="packs not scanned").dispensing
 
 
 def test_double_dispensing_at_two_pharmacies_the_second_sees_the_conflict(world) -> None:

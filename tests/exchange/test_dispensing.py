@@ -30,9 +30,17 @@ class Pharmacy:
     def fetch(self, rx):
         return retrieve(self.store, self.client, self.trust, field="tracking", value=rx.tracking_code)
 
-    def dispense(self, rx_id, lines, claim=None):
+    def dispense(self, rx_id, lines, claim=None, ttac_reason=None):
+        # packs these tests do not scan need a reason (9-2-7)
+        reason = ttac_reason or (None if all(ln.packs for ln in lines) else "test: packs not scanned")
         return record_dispensing(
-            self.store, rx_id, pharmacist=self.pharmacist, lines=lines, signers=self.signers, claim=claim
+            self.store,
+            rx_id,
+            pharmacist=self.pharmacist,
+            lines=lines,
+            signers=self.signers,
+            claim=claim,
+            ttac_reason=reason,
         )
 
 

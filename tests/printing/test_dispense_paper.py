@@ -117,7 +117,8 @@ def test_a_verified_paper_is_dispensed_signed_and_queued(paper, pharmacy, capsys
     code, out, err = run(capsys, pharmacy, "dispense", "--paper", "-", "--line", "1")
     assert code == 1 and "already dispensed" in err
     monkeypatch.setattr("sys.stdin", io.StringIO(text + "\n"))
-    code, out, err = run(capsys, pharmacy, "dispense", "--paper", "-", "--all")
+    no_label = ("--no-ttac-reason", "no label")
+    code, out, err = run(capsys, pharmacy, "dispense", "--paper", "-", "--all", *no_label)
     assert code == 0, err
     assert "queued" in out and "verified offline" in out
     assert rows(pharmacy) == {"prescriptions": 1, "dispensings": 2, "outbox": 2}
@@ -154,7 +155,10 @@ def test_a_scanned_page_is_dispensed(paper, pharmacy, capsys) -> None:
     need("pdftoppm", "zbarimg")
     rx, pdf, _ = paper
     png = render_png(pdf)
-    code, out, err = run(capsys, pharmacy, "dispense", "--paper-image", str(png), "--all", "--json")
+    no_label = ("--no-ttac-reason", "no label")
+    code, out, err = run(
+        capsys, pharmacy, "dispense", "--paper-image", str(png), "--all", "--json", *no_label
+    )
     assert code == 0, err
     done = json.loads(out)
     assert done["prescription"] == rx.id and done["state"] == "queued"

@@ -100,7 +100,10 @@ def test_the_whole_flow_from_the_command_line(capsys, monkeypatch, tokens, excha
     code, out = run(capsys, ph1, "rx", "retrieve", "--national-code", patient.id.value, "--json")
     assert [r["id"] for r in json.loads(out)["prescriptions"]] == [created["id"]]
     codes = exchange.ttac_codes("101002", 1)
-    code, out = run(capsys, ph1, "dispense", tracking, "--line", f"1:21:{codes[0]}", "--line", "2", "--json")
+    torn = ("--no-ttac-reason", "line 2: label torn")
+    code, out = run(
+        capsys, ph1, "dispense", tracking, "--line", f"1:21:{codes[0]}", "--line", "2", "--json", *torn
+    )
     assert code == 0, out
     assert json.loads(out)["state"] == "registered"
 
@@ -144,12 +147,15 @@ def test_a_pharmacy_told_at_the_counter_who_holds_the_claim(
     as_site(monkeypatch, "noskhe-pharmacist-2", "noskhe-pharmacy-2")
     run(capsys, sites["noskhe-pharmacist-2"], "rx", "retrieve", "--tracking", tracking)
     as_site(monkeypatch, "noskhe-pharmacist", "noskhe-pharmacy")
-    code, out = run(capsys, sites["noskhe-pharmacist"], "dispense", tracking, "--line", "1")
+    no_codes = ("--no-ttac-reason", "packs not scanned in this test")
+    code, out = run(capsys, sites["noskhe-pharmacist"], "dispense", tracking, "--line", "1", *no_codes)
     assert code == 0, out
     as_site(monkeypatch, "noskhe-pharmacist-2", "noskhe-pharmacy-2")
-    code, out = run(capsys, sites["noskhe-pharmacist-2"], "dispense", tracking, "--line", "2")
+    code, out = run(capsys, sites["noskhe-pharmacist-2"], "dispense", tracking, "--line", "2", *no_codes)
     assert code == 1 and "is dispensing it" in out  # one line, who and since when
-    code, out = run(capsys, sites["noskhe-pharmacist-2"], "dispense", tracking, "--line", "1", "--offline")
+    code, out = run(
+        capsys, sites["noskhe-pharmacist-2"], "dispense", tracking, "--line", "1", "--offline", *no_codes
+    )
     assert code == 0 and "queued" in out
     code, out = run(capsys, sites["noskhe-pharmacist-2"], "sync", "run")
     assert "conflicts 1" in out
@@ -176,7 +182,9 @@ def test_a_paper_prescription_is_kept_dispensed_offline_and_settled_later(
     ph = sites["noskhe-pharmacist"]
     configure(capsys, monkeypatch, tokens, exchange, ph, "noskhe-pharmacist", "noskhe-pharmacy")
     as_site(monkeypatch, "noskhe-pharmacist", "noskhe-pharmacy")
-    code, out = run(capsys, ph, "dispense", "--paper", qr, "--all", "--json")  # verified, kept, queued
+    code, out = run(  # verified, kept, queued
+        capsys, ph, "dispense", "--paper", qr, "--all", "--json", "--no-ttac-reason", "packs not scanned"
+    )
     assert code == 0 and json.loads(out)["state"] == "queued" and json.loads(out)["prescription"] == rx.id
     code, out = run(capsys, ph, "sync", "run", "--json")  # the GP has not synced yet: the dispensing waits
     assert json.loads(out)["remaining"] == 1 and json.loads(out)["rejected"] == 0

@@ -48,14 +48,17 @@ def test_retrieve_then_dispense_online_claims_checks_packs_and_sends(pharmacy, r
         pharmacy,
         ref=registered.tracking_code,
         lines=[DispenseLine(1, packs=(DispensedPack(code),)), DispenseLine(2)],
+        ttac_reason="line 2: the label is torn",
     )
     assert done.claimed and done.offline is None and not done.from_paper and not done.needs_attention
     assert [(c["code"], c["status"]) for c in done.packs] == [(code, "genuine")]
     assert done.dispensing.state == "registered" and done.sync is not None and done.sync.done == 1
     assert done.dispensing.pharmacist.licence == "98765"  # named by the pharmacist's certificate
     out = done.to_dict()
-    assert list(out) == ["dispensing", "prescription", "state", "lines", "cost", "sync"]
+    keys = "dispensing prescription state lines quantities ttac ttac_reason cost sync"
+    assert list(out) == keys.split()
     assert out["lines"] == [1, 2] and out["cost"]["insurer"] + out["cost"]["patient"] > 0
+    assert out["ttac"] == "checked" and out["ttac_reason"] == "line 2: the label is torn"
     assert exchange.stats()["events"]["claimed"] == 1
 
     st = statement(pharmacy)  # 9-2-9: the dispensing is on the pharmacy's statement
@@ -99,7 +102,7 @@ def test_a_claim_held_elsewhere_is_refused_at_the_counter(
         claim(other, other.store.get_prescription(registered.id))
     retrieve_prescriptions(pharmacy, key="national-code", value=registered.patient.id.value)
     with pytest.raises(ExchangeRefused) as exc:
-        dispense(pharmacy, ref=registered.tracking_code, lines=[DispenseLine(1)])
+        dispense(pharmacy, ref=registered.tracking_code, lines=[DispenseLine(1)], ttac_reason="test")
     assert exc.value.status == 409 and exc.value.details.get("facility_name")
     assert pharmacy.store.get_prescription(registered.id).dispensed_lines == []
 
@@ -107,12 +110,12 @@ def test_a_claim_held_elsewhere_is_refused_at_the_counter(
 def test_exchange_unreachable_dispenses_offline_and_says_why(pharmacy, registered, exchange) -> None:
     retrieve_prescriptions(pharmacy, key="tracking", value=registered.tracking_code)
     exchange.faults(outage=True)  # every call dropped unanswered
-    done = dispense(pharmacy, ref=registered.id, lines=[DispenseLine(2)])
+    done = dispense(pharmacy, ref=registered.id, lines=[DispenseLine(2)], ttac_reason="test")
     assert done.offline is not None and "did not answer" in done.offline.en
     assert not done.claimed and done.sync is None and done.dispensing.state == "queued"
     assert "sync" not in done.to_dict()
     with pytest.raises(NoskheError, match="already dispensed"):  # here, at once, without the exchange
-        dispense(pharmacy, ref=registered.id, lines=[DispenseLine(2)], offline=True)
+        dispense(pharmacy, ref=registered.id, lines=[DispenseLine(2)], offline=True, ttac_reason="test")
     with pytest.raises(NoskheError, match="not a date"):  # refused before the exchange is asked
         statement(pharmacy, "2026-13-01")
 
@@ -130,7 +133,9 @@ def test_a_paper_is_verified_before_any_token_is_asked(pharmacy, registered, tok
         dispense(pharmacy, paper=lambda: read_paper(pharmacy, [qr[:-20]]), all_lines=True)
     assert _asked_tokens(pharmacy) == [] and pharmacy.store.find_prescriptions() == []
 
-    done = dispense(pharmacy, paper=lambda: read_paper(pharmacy, ["not a QR", qr]), all_lines=True)
+    done = dispense(
+        pharmacy, paper=lambda: read_paper(pharmacy, ["not a QR", qr]), all_lines=True, ttac_reason="test"
+    )
     assert done.from_paper and done.dispensing.state == "queued" and done.sync is None and not done.claimed
     assert done.to_dict()["source"] == "paper (verified offline)"
     assert _asked_tokens(pharmacy) == [("passphrase", "user-p12"), ("passphrase", "facility-p12")]

@@ -108,6 +108,7 @@ def test_the_clinic_learns_its_prescription_was_dispensed_and_refuses_edits_loca
         pharmacist=devworld.PHARMACISTS["noskhe-pharmacist"],
         lines=[DispenseLine(1), DispenseLine(2)],
         signers=ph.signers(),
+        ttac_reason="test: packs not scanned",
     )
     assert ph.sync.run().done == 1
     assert engine.run().statuses == {"checked": 1, "changed": 1}

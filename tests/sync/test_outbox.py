@@ -163,6 +163,15 @@ def test_dispensing_is_signed_queued_and_refuses_a_line_twice(tmp_path, tokens) 
     assert store.get_prescription(rx.id).state is RxState.PARTIALLY_DISPENSED
     (row,) = store.outbox.for_chain(outbox.chain_of(rx.id))
     assert row.op == "dispense" and row.payload["claim"] == "secret"
+    rest = record_dispensing(  # the rest of line 1, later: what remains of it
+        store,
+        rx.id,
+        pharmacist=devworld.PHARMACISTS["noskhe-pharmacist"],
+        lines=[DispenseLine.parse("1::1234567890123457")],
+        signers=signers,
+    )
+    assert rest.items[0].quantity == rx.items[0].quantity - 10
+    assert store.get_prescription(rx.id).dispensed_of(1) == rx.items[0].quantity
     with pytest.raises(NoskheError, match="already dispensed"):
         record_dispensing(
             store,
