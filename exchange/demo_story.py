@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 from app.domain import Coverage, DispensedPack, Patient, PatientId, Prescription
 from app.errors import NoskheError
 from app.services.checking import RulesRejected
-from app.services.dispensing import DispenseLine
+from app.services.dispensing import DispenseLine, NotDispensable
 from app.services.outbox import Outbox
-from app.services.prescribing import ItemRequest, edit_prescription, write_prescription
+from app.services.prescribing import ItemRequest, cancel_prescription, edit_prescription, write_prescription
 from app.services.statements import statement
 from printing.paper import print_prescription
 from printing.pharmacy import print_receipt, read_paper, read_qr_image
@@ -261,33 +261,31 @@ def run_story(story: Any, world: Any, devworld: Any, seed: Any, say: Callable[[s
                 "who": exc.details.get("facility_name"),
                 "when": exc.details.get("at"),
             }
-        # as `noskhe dispense … --offline`, e.g. from its paper: queued, and the exchange says conflict
-        d = dispense(ph2, ref=target.tracking_code, lines=lines, offline=True).dispensing
-        report = ph2.sync.run()
-        d = ph2.store.get_dispensing(d.id)
-        attention = ph2.sync.status().attention
+        # the refusal is remembered: as `noskhe dispense … --offline`, e.g. from its paper, it is refused at
+        # once at the counter, before any token or the network is asked
+        try:
+            dispense(ph2, ref=target.tracking_code, lines=lines, offline=True)
+            offline: dict[str, Any] = {"refused": False}
+        except NotDispensable as exc:
+            offline = {"refused": True, "code": exc.code, "en": exc.en, "fa": exc.fa}
+        state_here = ph2.store.get_prescription(target.id).state.value
+        queued = ph2.store.outbox.counts()["pending"]
         ok = (
             claim_refused["refused"]
             and claim_refused.get("status") == 409
-            and d.state == "conflict"
-            and report.conflicts == 1
-            and len(attention) == 1
+            and offline["refused"]
+            and state_here == "dispensed"
+            and queued == 0
         )
-        return ok, {
-            "online_claim": claim_refused,
-            "paper_dispensing": d.id,
-            "state": d.state,
-            "needs_attention": attention,
-            "prescription_state_here": ph2.store.get_prescription(target.id).state.value,
-        }
+        return ok, {"online_claim": claim_refused, "offline": offline, "prescription_state_here": state_here}
 
     d = story.step(
-        "pharmacy 2 tries the same prescription: conflict, shown with who and when", second_pharmacy
+        "pharmacy 2 tries the same prescription: refused with who and when, then at once at its counter",
+        second_pharmacy,
     )
     say(f"    claim at the counter: {d['online_claim']['status']} {d['online_claim']['en']}")
     say(f"    {d['online_claim']['fa']}")
-    for item in d["needs_attention"]:
-        say(f"    needs attention: {item['reason_en']} → {item['action_en']}")
+    say(f"    its copy now says {d['prescription_state_here']}; offline: {d['offline'].get('en')}")
 
     def paper_offline() -> tuple[bool, dict[str, Any]]:
         pdf, printed = papers[written[1].id]
@@ -374,11 +372,74 @@ def run_story(story: Any, world: Any, devworld: Any, seed: Any, say: Callable[[s
     for item in d["needs_attention"]:
         say(f"    needs attention at the clinic: {item['reason_en']}")
 
+    def partial_line() -> tuple[bool, dict[str, Any]]:
+        rx = clinic.store.get_prescription(written[2].id)
+        retrieve_prescriptions(ph1, key="national-code", value=rx.patient.id.value)
+        item = rx.items[0]
+        codes = world.admin(f"/admin/ttac-sample?drug={item.drug_code}&n=2")["codes"]
+        first_qty = item.quantity * 3 // 4  # 15 of 20 today: the rest is out of stock
+        # as `noskhe dispense TRACKING --line 1:15:CODE`, then later `--line 1::CODE` (what remains)
+        first = dispense(
+            ph1, ref=rx.tracking_code, lines=[DispenseLine(item.line, first_qty, (DispensedPack(codes[0]),))]
+        )
+        between = ph1.store.get_prescription(rx.id)
+        rest = dispense(
+            ph1, ref=rx.tracking_code, lines=[DispenseLine(item.line, packs=(DispensedPack(codes[1]),))]
+        )
+        after = ph1.store.get_prescription(rx.id)
+        status = ph1.client.status(rx.tracking_code)
+        ok = (
+            first.dispensing.state == "registered"
+            and between.state.value == "partially_dispensed"
+            and rest.dispensing.state == "registered"
+            and rest.dispensing.items[0].quantity == item.quantity - first_qty
+            and after.state.value == "dispensed"
+            and status["state"] == "dispensed"
+            and status["dispensedQuantities"] == {str(item.line): item.quantity}
+        )
+        return ok, {
+            "prescription": rx.id,
+            "first": f"{between.dispensed_of(item.line)}/{item.quantity}",
+            "state_between": between.state.value,
+            "later": f"{after.dispensed_of(item.line)}/{item.quantity}",
+            "state_after": after.state.value,
+            "at_the_exchange": status["state"],
+        }
+
+    d = story.step("pharmacy 1 dispenses part of a line, and the remainder later", partial_line)
+    say(
+        f"    {d['prescription']}: {d['first']} ({d['state_between']}), later {d['later']} ({d['state_after']})"
+    )
+
+    def cancelled_paper() -> tuple[bool, dict[str, Any]]:
+        rx = write_prescription(clinic, patient=patients[0], items=ITEMS[2])
+        clinic.sync.run()
+        pdf = story.file(f"prescription-cancelled-{rx.id}.pdf")
+        printed = print_prescription(clinic.store, rx.id, pdf, signer=clinic.user_signer)
+        retrieve_prescriptions(ph1, key="national-code", value=rx.patient.id.value)
+        cancel_prescription(clinic, rx.id)  # the GP cancels it; the patient keeps the paper
+        clinic.sync.run()
+        pulled = ph1.sync.run().statuses  # the pharmacy's copy follows the exchange's verdict
+        state_here = ph1.store.get_prescription(rx.id).state.value
+        texts, _ = scan(pdf, world.root / "scans", printed.payload)
+        code = world.admin(f"/admin/ttac-sample?drug={rx.items[0].drug_code}&n=1")["codes"][0]
+        try:  # as `noskhe dispense --paper-image …`: refused at the counter, nothing signed
+            dispense(ph1, paper=lambda: read_paper(ph1, texts), lines=every_line(rx, {1: code}))
+            refused: dict[str, Any] = {"refused": False}
+        except NotDispensable as exc:
+            refused = {"refused": True, "code": exc.code, "en": exc.en, "fa": exc.fa}
+        ok = refused["refused"] and state_here == "cancelled" and pulled.get("changed", 0) >= 1
+        return bool(ok), {"prescription": rx.id, "state_at_pharmacy": state_here, "counter": refused}
+
+    d = story.step("GP cancels a prescription; its paper is refused at the pharmacy counter", cancelled_paper)
+    say(f"    {d['prescription']}: {d['state_at_pharmacy']} at the pharmacy; {d['counter'].get('en')}")
+    say(f"    {d['counter'].get('fa')}")
+
     def statements() -> tuple[bool, dict[str, Any]]:
         a, b, c = (statement(ws) for ws in (clinic, ph1, ph2))
         # every dispensing: the split signed and printed on the receipt is the one the exchange claims
         same = [_same_split(ws, st) for ws, st in ((ph1, b), (ph2, c))]
-        ok = a.count == 4 and b.count == 1 and c.count == 1 and all(same)
+        ok = a.count == 5 and b.count == 3 and c.count == 1 and all(same)
         return ok, {
             "clinic": a.totals(),
             "pharmacy_1": b.totals(),
