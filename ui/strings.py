@@ -69,6 +69,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "pin_title": ("رمز توکن", "Token PIN"),
     "pin_prompt": ("رمز (PIN) توکن «{label}» را وارد کنید:", "Enter the PIN of token “{label}”:"),
     "seal_title": ("مهر سازمانی", "Facility seal"),
+    "seal_pin_prompt": (
+        "رمز (PIN) توکن مهر سازمانی مرکز («{label}») را وارد کنید:",
+        "Enter the PIN of the facility seal's token (“{label}”):",
+    ),
     "seal_prompt": ("گذرواژهٔ مهر سازمانی مرکز را وارد کنید:", "Enter the facility seal's passphrase:"),
     "key_title": ("کلید امضا", "Signing key"),
     "key_prompt": (

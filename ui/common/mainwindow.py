@@ -261,6 +261,9 @@ class MainWindow(QMainWindow):
             self.login.secret.setFocus()
         for menu in ("menu_rx", "menu_view"):
             self.menus[menu].setEnabled(working)
+            for act in self.menus[menu].actions():
+                act.setEnabled(working)  # their shortcuts too
+        self.toolbar.setEnabled(working)
         for act in (self.settings_action, self.panel_action):
             act.setEnabled(s.state != "locked")
         self.lock_action.setEnabled(s.state == "in")

@@ -36,16 +36,22 @@ def _ask_secret(title: str, prompt: str, parent: QWidget | None) -> str | None:
 
 
 class PinDialog:
-    """Asks for a token's PIN; None when the user gives up. `note` is shown above the prompt (how many
-    tries are left after a wrong PIN). Tests replace `ask`."""
+    """Asks for a token's PIN; None when the user gives up. `purpose` is `user` or `facility` (the seal);
+    `note` is shown above the prompt (how many tries are left after a wrong PIN). Tests replace `ask`."""
 
     @classmethod
     def ask(
-        cls, label: str, words: Words | None = None, parent: QWidget | None = None, note: str = ""
+        cls,
+        label: str,
+        words: Words | None = None,
+        parent: QWidget | None = None,
+        note: str = "",
+        purpose: str = "user",
     ) -> str | None:
         w = words or Words()
-        prompt = w("pin_prompt", label=label)
-        return _ask_secret(w("pin_title"), f"{note}\n{prompt}" if note else prompt, parent)
+        prompt = w("seal_pin_prompt" if purpose == "facility" else "pin_prompt", label=label)
+        title = w("seal_title" if purpose == "facility" else "pin_title")
+        return _ask_secret(title, f"{note}\n{prompt}" if note else prompt, parent)
 
 
 class FacilityPassphraseDialog:
@@ -73,7 +79,9 @@ def _given(secret: str | None) -> str:
 
 
 class _UiThread(QObject):
-    """Runs a callable on the UI thread for a worker, which waits for it (a blocking queued call)."""
+    """Runs a callable on the UI thread for a worker, which waits for it. The call is queued as an ordinary
+    event (not a blocking queued call), so a dialog it opens runs its own loop as it would from a click —
+    painted and answered like any other — while the worker waits on an event."""
 
     call = Signal(object)
 
@@ -82,14 +90,16 @@ class _UiThread(QObject):
         app = QCoreApplication.instance()
         if app is not None:
             self.moveToThread(app.thread())
-        self.call.connect(self._run, Qt.ConnectionType.BlockingQueuedConnection)
+        self.call.connect(self._run, Qt.ConnectionType.QueuedConnection)
 
     def _run(self, box: list[Any]) -> None:
-        fn = box[0]
+        fn, done = box[0], box[3]
         try:
             box[1] = fn()
         except BaseException as exc:  # noqa: BLE001 — re-raised on the asking thread
             box[2] = exc
+        finally:
+            done.set()
 
 
 class QtPrompter:
@@ -137,7 +147,7 @@ class QtPrompter:
                 callback = self.on_pin_pad
                 self._on_ui(lambda: callback(token_label))
             return None
-        return _given(self._on_ui(lambda: PinDialog.ask(token_label, self.w, self.parent)))
+        return _given(self._on_ui(lambda: PinDialog.ask(token_label, self.w, self.parent, purpose=purpose)))
 
     def passphrase(self, purpose: str) -> str:
         given = self._pending(purpose)
@@ -173,8 +183,9 @@ class QtPrompter:
             raise NoskheError(
                 "The window cannot ask for this from here.", "پنجره نمی‌تواند این را از اینجا بپرسد."
             )
-        box: list[Any] = [fn, None, None]
+        box: list[Any] = [fn, None, None, threading.Event()]
         self._ui.call.emit(box)
+        box[3].wait()
         if box[2] is not None:
             raise box[2]
         return box[1]  # type: ignore[no-any-return]

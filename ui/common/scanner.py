@@ -78,7 +78,7 @@ class ScanDetector(QObject):
         super().__init__(parent)
         self.gap_ms, self.min_length = gap_ms, min_length
         self.enabled = True
-        self._keys: list[tuple[QWidget | None, int, Qt.KeyboardModifier, str, float]] = []
+        self._keys: list[tuple[QWidget, int, Qt.KeyboardModifier, str, float]] = []
         self._fast = True
         self._replaying = False
         self._flush = QTimer(self, singleShot=True, interval=gap_ms)
@@ -87,6 +87,8 @@ class ScanDetector(QObject):
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         if self._replaying or not self.enabled or event.type() != QEvent.Type.KeyPress:
             return False
+        if not isinstance(obj, QWidget):
+            return False  # the window hands it on to the widget with the focus: hold it there
         assert isinstance(event, QKeyEvent)
         for widget in (obj, QApplication.focusWidget()):
             if isinstance(widget, QLineEdit) and widget.echoMode() != QLineEdit.EchoMode.Normal:
@@ -106,7 +108,7 @@ class ScanDetector(QObject):
             if self._keys:
                 self.give_back()
             return False
-        target = obj if isinstance(obj, QWidget) else QApplication.focusWidget()
+        target = obj
         if self._keys and now - self._keys[-1][4] > self.gap_ms / 1000:
             self._fast = False
         if not self._keys:
@@ -128,9 +130,8 @@ class ScanDetector(QObject):
         keys, self._keys = self._keys, []
         self._replaying = True
         try:
-            for target, key, modifiers, text, _at in keys:
-                widget = target if target is not None else QApplication.focusWidget()
-                if widget is None or not shiboken6.isValid(widget):
+            for widget, key, modifiers, text, _at in keys:
+                if not shiboken6.isValid(widget):
                     continue
                 QApplication.sendEvent(widget, QKeyEvent(QEvent.Type.KeyPress, key, modifiers, text))
                 QApplication.sendEvent(widget, QKeyEvent(QEvent.Type.KeyRelease, key, modifiers, text))
