@@ -387,7 +387,7 @@ def run_story(story: Any, world: Any, devworld: Any, seed: Any, say: Callable[[s
             ph1, ref=rx.tracking_code, lines=[DispenseLine(item.line, packs=(DispensedPack(codes[1]),))]
         )
         after = ph1.store.get_prescription(rx.id)
-        status = ph1.client.status(rx.tracking_code)
+        status = ph1.client.status(rx.tracking_code or rx.id)
         ok = (
             first.dispensing.state == "registered"
             and between.state.value == "partially_dispensed"
@@ -421,7 +421,7 @@ def run_story(story: Any, world: Any, devworld: Any, seed: Any, say: Callable[[s
         clinic.sync.run()
         pulled = ph1.sync.run().statuses  # the pharmacy's copy follows the exchange's verdict
         state_here = ph1.store.get_prescription(rx.id).state.value
-        texts, _ = scan(pdf, world.root / "scans", printed.payload)
+        texts, _ = scan(pdf, world.root / "scans", printed.payload or "")
         code = world.admin(f"/admin/ttac-sample?drug={rx.items[0].drug_code}&n=1")["codes"][0]
         try:  # as `noskhe dispense --paper-image …`: refused at the counter, nothing signed
             dispense(ph1, paper=lambda: read_paper(ph1, texts), lines=every_line(rx, {1: code}))

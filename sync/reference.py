@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.rules import RULES_BLOB  # where the rule set is kept (`app.rules.cached_rule_set` reads it)
 from sync.client import ExchangeClient, ExchangeRefused, ExchangeUnavailable
 from sync.status import REFERENCE_KINDS
 
+if TYPE_CHECKING:
+    from app.store import Store
 
-def _apply(store: Any, kind: str, data: Any) -> None:
+
+def _apply(store: Store, kind: str, data: Any) -> None:
     if kind == "catalog":
         catalog = store.catalog
         # The exchange's synonyms and brand names, when it sends them, replace the ones kept.
@@ -40,7 +43,7 @@ def _apply(store: Any, kind: str, data: Any) -> None:
         TrustList.from_json(json.dumps(data).encode("utf-8")).save(store)
 
 
-def refresh(store: Any, client: ExchangeClient, kinds: tuple[str, ...] = REFERENCE_KINDS) -> dict[str, str]:
+def refresh(store: Store, client: ExchangeClient, kinds: tuple[str, ...] = REFERENCE_KINDS) -> dict[str, str]:
     """Fetch what changed; per kind "updated", "current" or "failed: reason". Never raises for one kind."""
     out: dict[str, str] = {}
     for kind in kinds:
@@ -57,7 +60,7 @@ def refresh(store: Any, client: ExchangeClient, kinds: tuple[str, ...] = REFEREN
     return out
 
 
-def rules(store: Any) -> dict[str, Any] | None:
+def rules(store: Store) -> dict[str, Any] | None:
     """The cached rule set, or None before the first refresh."""
     raw = store.get_blob(RULES_BLOB)
     return json.loads(raw) if raw else None
