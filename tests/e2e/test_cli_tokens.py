@@ -63,14 +63,16 @@ def test_a_clinic_workstation_signs_on_its_tokens_and_syncs(tmp_path, tokens, ex
     )
     assert done.returncode == 0, done.stderr
     rx = json.loads(done.stdout)
-    assert rx["state"] == "queued"
+    # online: eligibility at admission (the HID) and the exchange's rules before the token signed
+    assert rx["state"] == "queued" and rx["hid"] and rx["eligibility"]["status"] == "confirmed"
+    assert rx["rules"]["source"] == "exchange" and rx["cost"]["basis"] == "exchange"
     done = noskhe(env, "sync", "run", "--json")
-    assert done.returncode == 0 and json.loads(done.stdout)["done"] == 2, done.stderr
+    assert done.returncode == 0 and json.loads(done.stdout)["done"] == 1, done.stderr
     shown = json.loads(noskhe(env, "rx", "show", rx["id"], "--json").stdout)
     assert shown["state"] == "registered" and shown["tracking_code"] and shown["hid"]
     assert shown["prescriber"]["medical_council_number"] == "123456"  # read from the token's certificate
     status = json.loads(noskhe(env, "sync", "status", "--json").stdout)
-    assert status["online"] is True and status["counts"]["done"] == 2
+    assert status["online"] is True and status["counts"]["done"] == 1
     wrong = noskhe(
         {**env, "NOSKHE_PIN": "000000"}, "rx", "create", "--patient", patient.id.value, "--item", "101002:1"
     )
