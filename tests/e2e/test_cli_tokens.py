@@ -88,17 +88,28 @@ def test_the_demo_plays_the_whole_story_and_keeps_its_paper(tmp_path) -> None:
     done = noskhe(env, "demo", "--headless", "--json", "--out", str(out), timeout=300)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     report = json.loads(done.stdout)
-    assert report["ok"] and len(report["steps"]) == 8
-    conflict = report["steps"][4]["detail"]
-    assert conflict["online_claim"]["status"] == 409 and conflict["state"] == "conflict"
-    paper = report["steps"][5]["detail"]
+
+    def step(starts: str) -> dict:
+        return next(s["detail"] for s in report["steps"] if s["name"].startswith(starts))
+
+    assert report["ok"] and len(report["steps"]) == 11
+    rules = step("GP writes an opioid with a benzodiazepine")
+    assert (
+        rules["state"] == "registered"
+        and rules["override_reason"]
+        and "--override-reason" in rules["refused"]["en"]
+    )
+    conflict = step("pharmacy 2 tries the same prescription")
+    assert conflict["online_claim"]["status"] == 409 and conflict["prescription_state_here"] == "dispensed"
+    paper = step("exchange down again")
     assert paper["state_while_down"] == "queued" and paper["state_after_sync"] == "registered"
+    assert step("financial statements")["receipts_match_the_exchange"] is True
 
     assert report["output"] == str(out)
     written = report["steps"][0]["detail"]["prescriptions"]
     pdfs = [r["paper"] for r in written]
-    receipts = [report["steps"][3]["detail"]["receipt_pdf"], paper["receipt_pdf"]]
-    assert report["files"] == pdfs + receipts
+    receipts = [step("pharmacy 1 claims")["receipt_pdf"], paper["receipt_pdf"]]
+    assert report["files"][: len(pdfs) + 2] == pdfs + receipts
     for f in report["files"]:
         assert Path(f).parent == out and Path(f).read_bytes()[:5] == b"%PDF-"
     if shutil.which("zbarimg") and shutil.which("pdftoppm"):
