@@ -65,10 +65,8 @@ class Words:
 
     def __call__(self, key: str, **kw: object) -> str:
         fa, en = STRINGS[key]
-        if self.lang == "fa":  # numbers in Persian digits, Latin runs of texts isolated
-            return fa.format(
-                **{k: self.number(v) if isinstance(v, int | float) else ltr(str(v)) for k, v in kw.items()}
-            )
+        if self.lang == "fa":  # Persian digits, Latin runs isolated left-to-right
+            return fa.format(**{k: persian_text(str(v)) for k, v in kw.items()})
         return en.format(**kw)
 
     def pick(self, fa: str | None, en: str | None) -> str:

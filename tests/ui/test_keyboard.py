@@ -122,6 +122,15 @@ def test_a_person_typing_is_not_a_scan(qtbot, ws, open_window):
     assert len([p for p in window.pages() if isinstance(p, PrescriptionEditor)]) == 1
 
 
+def test_a_fast_burst_that_reads_as_nothing_is_typed_as_it_came(qtbot, ws, open_window):
+    window = open_window(ws)
+    window.browse()
+    field = window.desk.catalog.search
+    burst(field, "amoxicillin caps")  # fast, with Enter, but no code: the field gets it, Enter too
+    qtbot.waitUntil(lambda: field.text() == "amoxicillin caps")
+    assert not isinstance(window.current_page(), PrescriptionEditor)
+
+
 def test_a_scan_under_a_persian_keyboard_layout_fills_the_patient(qtbot, ws, open_window):
     window = open_window(ws)
     window.browse()

@@ -29,7 +29,7 @@ def test_login_with_the_token_names_the_gp_and_a_wrong_pin_says_tries_left(
     error = window.login.error.text()
     assert "رمز نادرست" in error and "۲ بار دیگر" in error  # Noskhe's own count: 2 of 3 tries left
     assert window.login.secret.text() == ""  # a PIN is not kept, not even in the field
-    log_in(qtbot, window)
+    log_in(qtbot, window, pin="۲۴۶۸۱۰")  # typed with the Persian layout on: the same PIN
     assert window.session.state == "in" and window.stack.currentWidget() is window.tabs
     assert GP in window.windowTitle() and GP in window.user_label.text()
     qtbot.waitUntil(lambda: window.session.seal_open, timeout=15000)

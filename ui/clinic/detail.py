@@ -14,7 +14,7 @@ from app.lifecycle import RxState
 from ui.clinic import operations as ops
 from ui.common.operations import Changes
 from ui.common.prescriptions import state_name
-from ui.common.tables import fill, read_only_table
+from ui.common.tables import fill, leading, read_only_table
 
 if TYPE_CHECKING:
     from app.services.records import PrescriptionRecord
@@ -67,10 +67,12 @@ class PrescriptionDetail(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.heading)
         layout.addLayout(self.fields)
-        layout.addWidget(self.items, 2)
+        layout.addWidget(self.items, 1)
         layout.addWidget(self.exchange)
         layout.addWidget(self.history_label)
         layout.addWidget(self.history, 1)
+        for table in (self.items, self.history):
+            table.setMinimumHeight(110)
         layout.addWidget(buttons)
         self.print_button.clicked.connect(lambda: self.print_requested.emit(self.rx_id))
         self.save_button.clicked.connect(lambda: self.save_requested.emit(self.rx_id))
@@ -133,6 +135,7 @@ class PrescriptionDetail(QWidget):
             rows.append(("notes", w.text(rx.notes)))
         for key, value in rows:
             label = QLabel(value, wordWrap=True)
+            label.setAlignment(leading())
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.fields.addRow(w(key), label)
         fill(
@@ -155,7 +158,7 @@ class PrescriptionDetail(QWidget):
             self.history,
             [
                 [
-                    line.op,
+                    w("op_" + line.op),
                     w.number(line.version),
                     w("outbox_" + line.state),
                     w.number(line.attempts),

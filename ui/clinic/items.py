@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from app.services.admin import search_catalog
 from app.services.prescribing import ItemRequest
+from ui.common.tables import leading
 
 if TYPE_CHECKING:
     from app.domain import PrescriptionItem
@@ -174,6 +175,7 @@ class ItemTable(QTableWidget):
         self.codes.append(code)
         drug = QTableWidgetItem(w.text(label))
         drug.setFlags(Qt.ItemFlag.ItemIsEnabled)  # shown, never edited
+        drug.setTextAlignment(leading())
         self.setItem(row, COL_DRUG, drug)
         qty = QSpinBox(minimum=1, maximum=9999, value=quantity)
         repeat = QSpinBox(minimum=0, maximum=12, value=repeats)
@@ -195,6 +197,7 @@ class ItemTable(QTableWidget):
         for col in (COL_INSURER, COL_PATIENT):
             cell = QTableWidgetItem()
             cell.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            cell.setTextAlignment(leading())
             self.setItem(row, col, cell)
         remove = QToolButton(text="✕")
         remove.setToolTip(w("remove"))

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
+from app.text import to_ascii_digits
 from ui.common.session import credential_of
 
 if TYPE_CHECKING:
@@ -104,6 +105,9 @@ class LoginScreen(QWidget):
         if not self.login_button.isEnabled():
             return
         secret = self.secret.text()
+        cred = credential_of(self.host.ws)
+        if cred is not None and cred[0] == "token":
+            secret = to_ascii_digits(secret)  # a PIN typed with the Persian layout on: ۱۲۳۴ is 1234
         self.secret.clear()  # the PIN is not kept, not even in the field
         self.error.clear()
         self.session.log_in(secret)

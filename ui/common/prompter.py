@@ -25,6 +25,7 @@ from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal
 from PySide6.QtWidgets import QInputDialog, QLineEdit, QMessageBox, QWidget
 
 from app.errors import NoskheError
+from app.text import to_ascii_digits
 from ui.i18n import Words
 
 T = TypeVar("T")
@@ -147,7 +148,8 @@ class QtPrompter:
                 callback = self.on_pin_pad
                 self._on_ui(lambda: callback(token_label))
             return None
-        return _given(self._on_ui(lambda: PinDialog.ask(token_label, self.w, self.parent, purpose=purpose)))
+        pin = _given(self._on_ui(lambda: PinDialog.ask(token_label, self.w, self.parent, purpose=purpose)))
+        return to_ascii_digits(pin)  # typed with the Persian layout on: ۱۲۳۴ is 1234
 
     def passphrase(self, purpose: str) -> str:
         given = self._pending(purpose)

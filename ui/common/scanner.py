@@ -2,9 +2,11 @@
 
 A scanner types its code as fast key presses ending with Enter. `ScanDetector` watches every key press of
 the program: printable keys are held for a moment (`gap_ms`); keys that keep coming faster than a person
-types and end with Enter are a scan, taken out of the typing and handed to `scanned` — so a burst never
-lands in whichever field (or combo box) had the focus. Keys a person types are given back to the field
-they were typed into, in order, after that moment (too short to notice).
+types, end with Enter and read as a code (`read_scan`) are a scan, taken out of the typing and handed to
+`scanned` — so a burst never lands in whichever field (or combo box) had the focus. Keys a person types,
+and a fast burst that reads as nothing, are given back to the field they were typed into, in order, after
+that moment (too short to notice). While a dialog is being answered (a file name, a PIN), its keys are
+left alone.
 
 `read_scan(text)` says what a scan may be, most likely first: a patient id (national code, newborn, FIDA),
 a tracking code, an HID, a pack's TTAC code, or a paper prescription's QR — read through a Persian keyboard
@@ -14,6 +16,7 @@ layout too (Persian digits, Persian letters for Latin keys), as `app.keyboard` m
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import shiboken6
@@ -78,6 +81,8 @@ class ScanDetector(QObject):
         super().__init__(parent)
         self.gap_ms, self.min_length = gap_ms, min_length
         self.enabled = True
+        #: whether a burst is something a scanner sends here (else it is given back as typed)
+        self.recognise: Callable[[str], bool] = lambda text: bool(read_scan(text))
         self._keys: list[tuple[QWidget, int, Qt.KeyboardModifier, str, float]] = []
         self._fast = True
         self._replaying = False
@@ -87,6 +92,8 @@ class ScanDetector(QObject):
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         if self._replaying or not self.enabled or event.type() != QEvent.Type.KeyPress:
             return False
+        if QApplication.activeModalWidget() is not None and not self._keys:
+            return False  # a dialog (a file name, a PIN) is being answered: its keys are its own
         if not isinstance(obj, QWidget):
             return False  # the window hands it on to the widget with the focus: hold it there
         assert isinstance(event, QKeyEvent)
@@ -96,13 +103,13 @@ class ScanDetector(QObject):
         key, text = event.key(), event.text()
         now = time.monotonic()
         if key in _ENTER and self._keys:
-            if self._is_scan(now):
-                burst = "".join(k[3] for k in self._keys)
+            burst = "".join(k[3] for k in self._keys)
+            if self._is_scan(now) and self.recognise(burst):
                 self._keys.clear()
                 self._flush.stop()
                 self.scanned.emit(burst)
                 return True
-            self.give_back()  # a person's Enter: what they typed first, then the Enter itself
+            self.give_back()  # a person's Enter (or a burst that reads as nothing): typed, then Enter
             return False
         if event.modifiers() & _HELD_MODIFIERS or not text or not text.isprintable():
             if self._keys:

@@ -124,7 +124,7 @@ class SyncPanel(QWidget):
             [
                 [
                     w.datetime(it.get("since")),
-                    it["op"],
+                    w("op_" + str(it["op"])),
                     w("outbox_" + str(it["state"])),
                     it["subject"],
                     w.pick(it.get("reason_fa"), it.get("reason_en")),

@@ -6,7 +6,20 @@ from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
+
+
+def leading() -> Qt.AlignmentFlag:
+    """The start of a line in the window's direction: right in Persian, left in English — whatever the
+    text's own direction (a number or a code alone reads left-to-right and would otherwise sit at the left
+    of a right-to-left table)."""
+    side = (
+        Qt.AlignmentFlag.AlignRight
+        if QGuiApplication.layoutDirection() == Qt.LayoutDirection.RightToLeft
+        else Qt.AlignmentFlag.AlignLeft
+    )
+    return side | Qt.AlignmentFlag.AlignAbsolute | Qt.AlignmentFlag.AlignVCenter
 
 
 def read_only_table(columns: int) -> QTableWidget:
@@ -25,10 +38,12 @@ def read_only_table(columns: int) -> QTableWidget:
 def fill(table: QTableWidget, rows: Sequence[Sequence[str]], keys: Sequence[Any] | None = None) -> None:
     """Replace the table's rows; `keys[r]` is kept on the row's first cell (`row_key`)."""
     table.setRowCount(len(rows))
+    align = leading()
     for r, row in enumerate(rows):
         for c, text in enumerate(row):
             item = QTableWidgetItem(text)
             item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+            item.setTextAlignment(align)
             if c == 0 and keys is not None:
                 item.setData(Qt.ItemDataRole.UserRole, keys[r])
             table.setItem(r, c, item)
@@ -43,4 +58,4 @@ def row_key(table: QTableWidget, row: int | None = None) -> Any:
     return item.data(Qt.ItemDataRole.UserRole) if item is not None else None
 
 
-__all__ = ["fill", "read_only_table", "row_key"]
+__all__ = ["fill", "leading", "read_only_table", "row_key"]
