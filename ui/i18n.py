@@ -15,7 +15,9 @@ import re
 from app.text import to_persian_digits
 from ui.strings import STRINGS
 
-LRI, PDI = "\u2066", "\u2069"  # left-to-right isolate … pop directional isolate (Unicode 6.3)
+LRI, RLI, PDI = "\u2066", "\u2067", "\u2069"  # left-to-right / right-to-left isolate … pop (Unicode 6.3)
+_ARABIC = "\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff"
+_RTL_RUN = re.compile(rf"[{_ARABIC}][{_ARABIC}\u200c\u200d]*(?:[ \t]+[{_ARABIC}][{_ARABIC}\u200c\u200d]*)*")
 _TOKEN = r"[A-Za-z0-9۰-۹٠-٩/~.][A-Za-z0-9۰-۹٠-٩.,٫/%+µ_:-]*"
 _LATIN_RUN = re.compile(rf"{_TOKEN}(?:[ \t]+{_TOKEN})*")
 _LATIN_LETTER = re.compile(r"[A-Za-z]")
@@ -32,6 +34,12 @@ def ltr(text: str) -> str:
         return f"{LRI}{run}{PDI}" if _LATIN_LETTER.search(run) else run
 
     return _LATIN_RUN.sub(wrap, text)
+
+
+def rtl_runs(text: str) -> str:
+    """`text` with each run of Persian words isolated right-to-left, for an English screen (a Persian
+    name beside a number or a parenthesis keeps its place)."""
+    return _RTL_RUN.sub(lambda m: f"{RLI}{m.group(0)}{PDI}", text) if text else text
 
 
 def persian_text(text: str) -> str:
@@ -67,7 +75,7 @@ class Words:
         fa, en = STRINGS[key]
         if self.lang == "fa":  # Persian digits, Latin runs isolated left-to-right
             return fa.format(**{k: persian_text(str(v)) for k, v in kw.items()})
-        return en.format(**kw)
+        return en.format(**{k: rtl_runs(v) if isinstance(v, str) else v for k, v in kw.items()})
 
     def pick(self, fa: str | None, en: str | None) -> str:
         """The one of two texts (a message, a name) in this language, the other when it is missing."""
@@ -75,8 +83,9 @@ class Words:
         return self.text(text or "")
 
     def text(self, value: str) -> str:
-        """Free text as this language shows it (`persian_text` in Persian; as it is in English)."""
-        return persian_text(value) if self.lang == "fa" else value
+        """Free text as this language shows it (`persian_text` in Persian; Persian runs isolated in
+        English)."""
+        return persian_text(value) if self.lang == "fa" else rtl_runs(value)
 
     def number(self, value: object) -> str:
         return to_persian_digits(str(value)) if self.lang == "fa" else str(value)
@@ -141,4 +150,4 @@ def apply_language(lang: str) -> None:
         app.installTranslator(_installed)  # type: ignore[arg-type]
 
 
-__all__ = ["LRI", "PDI", "Words", "apply_language", "ltr", "persian_text", "qt_translator"]
+__all__ = ["LRI", "PDI", "RLI", "Words", "apply_language", "ltr", "persian_text", "qt_translator", "rtl_runs"]

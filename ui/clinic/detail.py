@@ -107,7 +107,8 @@ class PrescriptionDetail(QWidget):
     @property
     def tab_title(self) -> str:
         rx = self.record.prescription if self.record else None
-        return f"{self.host.words('rx')}: {rx.patient.full_name}" if rx else self.host.words("rx")
+        w = self.host.words
+        return w.text(f"{w('rx')}: {rx.patient.full_name}") if rx else w("rx")
 
     def _on_changes(self, changes: Changes) -> None:
         if changes.touches(self.rx_id):
@@ -119,7 +120,7 @@ class PrescriptionDetail(QWidget):
     def _show(self, record: PrescriptionRecord) -> None:
         self.record = record
         w, rx = self.host.words, record.prescription
-        self.heading.setText(f"{rx.patient.full_name} — {state_name(w, rx.state)}")
+        self.heading.setText(w.text(f"{rx.patient.full_name} — {state_name(w, rx.state)}"))
         while self.fields.rowCount():
             self.fields.removeRow(0)
         rows = [

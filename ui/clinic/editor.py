@@ -144,7 +144,7 @@ class PrescriptionEditor(QWidget):
         w = self.host.words
         name = self.patient.first_name.text().strip() + " " + self.patient.last_name.text().strip()
         base = w("edit_rx") if self.editing else w("new_rx")
-        return f"{base}: {name.strip()}" if name.strip() else base
+        return w.text(f"{base}: {name.strip()}") if name.strip() else base
 
     # ---- content ----------------------------------------------------------------------------------
 

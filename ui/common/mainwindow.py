@@ -152,7 +152,7 @@ class MainWindow(QMainWindow):
         for i in range(self.tabs.count()):
             self._retitle(self.tabs.widget(i))
         facility = self.host.ws.store.facility()
-        self.facility_label.setText(f"{w('facility')}: {facility.name or ''} ({w.number(facility.siam_id)})")
+        self.facility_label.setText(w.text(f"{w('facility')}: {facility.name or ''} ({facility.siam_id})"))
         self._update_title()
 
     def _update_title(self) -> None:

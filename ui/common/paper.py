@@ -86,8 +86,10 @@ def print_pdf(pdf: Path, parent: QWidget | None, *, printer_name: str | None = N
 def preview_pdf(pdf: Path, parent: QWidget | None, *, printer_name: str | None = None) -> QPrintPreviewDialog:
     """A print preview of `pdf` (shown, not modal); printing from it prints these pages."""
     images = page_images(pdf)
-    dialog = QPrintPreviewDialog(a5_printer(printer_name), parent)
-    dialog.paintRequested.connect(lambda printer: paint(printer, images))
+    printer = a5_printer(printer_name)
+    dialog = QPrintPreviewDialog(printer, parent)
+    dialog.printer_ = printer  # type: ignore[attr-defined]  # the dialog keeps only a pointer to it
+    dialog.paintRequested.connect(lambda target: paint(target, images))
     dialog.open()
     return dialog
 

@@ -144,7 +144,7 @@ class PrescriptionsView(QWidget):
             [
                 [
                     w.datetime(rx.prescribed_at),
-                    f"{rx.patient.full_name} ({w.number(rx.patient.id.value)})",
+                    w.text(f"{rx.patient.full_name} ({rx.patient.id.value})"),
                     state_name(w, rx.state),
                     w.number(rx.tracking_code or "—"),
                     w.number(len(rx.items)),
