@@ -137,13 +137,16 @@ def _ui_identities():
         "ui-clinic", R.FACILITY, "آزمایشی درمانگاه نمونه", "Facility", "SIAM-10000001",
         on_token=False, p12_passphrase=SEAL_SECRET,
     )  # fmt: skip
-    return (*gp, seal)
+    seal_token = DevIdentity(
+        "ui-seal", R.FACILITY, "آزمایشی درمانگاه نمونه", "Facility", "SIAM-10000001", pin=UI_PIN
+    )  # fmt: skip
+    return (*gp, seal, seal_token)
 
 
 @pytest.fixture(scope="session")
 def ui_tokens(tmp_path_factory):
-    """GP tokens `ui-gp-1`…`ui-gp-6` (PIN `UI_PIN`) on SoftHSM2, and the clinic's seal as a key file, from
-    one TEST CA. SoftHSM2 reads its configuration when it is initialised: point it at these tokens (and
+    """GP tokens `ui-gp-1`…`ui-gp-6` (PIN `UI_PIN`) on SoftHSM2, the clinic's seal as a key file and on
+    token `ui-seal`, from one TEST CA. SoftHSM2 reads its configuration when it is initialised: point it at these tokens (and
     back at the end), re-initialising it if another test package loaded it first."""
     import shutil
 

@@ -66,3 +66,33 @@ def test_closing_a_dialog_cancels_signing(dialogs) -> None:
         prompter.pin("clinic-seal", pin_pad=False, purpose="facility")
     with pytest.raises(NoskheError, match="cancelled"):
         prompter.passphrase("facility-p12")
+
+
+def test_a_wrong_seal_pin_is_asked_again_with_the_tries_left(
+    qtbot, token_ws, token_module, open_window, monkeypatch
+):
+    """The facility seal on a token: its PIN is asked in a dialog after the login; a wrong one asks again,
+    saying how many tries are left."""
+    from tests.ui.conftest import UI_PIN
+    from ui.common.prompter import PinDialog
+
+    ws = token_ws("ui-gp-6")
+    ws.store.set_meta("signing.facility_p12", "")
+    ws.store.set_meta("signing.facility_token", "ui-seal")
+    asked = []
+    answers = iter(["000000", UI_PIN])
+    monkeypatch.setattr(
+        PinDialog,
+        "ask",
+        classmethod(
+            lambda cls, label, *a, note="", purpose="user", **k: (
+                asked.append((purpose, note)) or next(answers)
+            )
+        ),
+    )
+    window = open_window(ws)
+    window.login.secret.setText(UI_PIN)
+    window.login.submit()
+    qtbot.waitUntil(lambda: window.session.state == "in", timeout=15000)
+    qtbot.waitUntil(lambda: len(asked) == 2, timeout=15000)
+    assert asked[0] == ("facility", "") and asked[1][0] == "facility" and "۲ بار دیگر" in asked[1][1]

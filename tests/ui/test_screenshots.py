@@ -10,7 +10,9 @@ def test_each_main_screen_renders(qtbot, clinic_ws, seal_passphrase, tmp_path, m
     from ui.common.mainwindow import MainWindow
 
     monkeypatch.setattr(MainWindow, "confirm_quit", lambda self: True)
-    files = render(clinic_ws, tmp_path, secret=GP_SECRET, patient=("national-code", "0012345679", "مریم", "احمدی"))
+    files = render(
+        clinic_ws, tmp_path, secret=GP_SECRET, patient=("national-code", "0012345679", "مریم", "احمدی")
+    )
     assert [f.stem for f in files] == [f"ui-{s}" for s in SCREENS]
     for f in files:
         with Image.open(f) as im:

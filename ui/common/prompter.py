@@ -114,6 +114,8 @@ class QtPrompter:
         self._ui: _UiThread | None = None
         #: called (on the UI thread) when a PIN-pad reader waits for its PIN; the window shows a notice
         self.on_pin_pad: Callable[[str], None] | None = None
+        #: shown above the next PIN prompt (why it is asked again: a wrong PIN and the tries left)
+        self.pin_note = ""
         app = QCoreApplication.instance()
         if app is not None and QThread.currentThread() is app.thread():
             self.attach()
@@ -148,7 +150,10 @@ class QtPrompter:
                 callback = self.on_pin_pad
                 self._on_ui(lambda: callback(token_label))
             return None
-        pin = _given(self._on_ui(lambda: PinDialog.ask(token_label, self.w, self.parent, purpose=purpose)))
+        note, self.pin_note = self.pin_note, ""
+        pin = _given(
+            self._on_ui(lambda: PinDialog.ask(token_label, self.w, self.parent, note=note, purpose=purpose))
+        )
         return to_ascii_digits(pin)  # typed with the Persian layout on: ۱۲۳۴ is 1234
 
     def passphrase(self, purpose: str) -> str:

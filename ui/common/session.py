@@ -175,11 +175,22 @@ class UserSession(QObject):
         self._restart_idle()
         self.changed.emit()
         if not self.seal_open:
-            open_seal(self.host.ws).success(self._seal_opened).failure(self.host.show_error).run(self.host)
+            self.open_seal()
+
+    def open_seal(self) -> None:
+        """Open the facility seal; a wrong PIN asks again, saying how many tries are left."""
+        open_seal(self.host.ws).success(self._seal_opened).failure(self._seal_failed).run(self.host)
 
     def _seal_opened(self, _seal: Signer) -> None:
         self.seal_open = True
         self.seal_ready.emit()
+
+    def _seal_failed(self, exc: Exception) -> None:
+        if getattr(exc, "code", "") == "wrong-pin" and hasattr(self.prompter, "pin_note"):
+            self.prompter.pin_note = self.host.words.message(exc)
+            self.open_seal()
+            return
+        self.host.show_error(exc)  # cancelled, locked, not configured: signing will ask again
 
     def _failed(self, exc: Exception) -> None:
         self.busy = False
