@@ -163,3 +163,13 @@ def test_a_printed_prescription_is_readable_by_its_owner_only(store, tmp_path) -
     assert out.read_bytes().startswith(b"%PDF") and stat.S_IMODE(out.stat().st_mode) == 0o600
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
 
+
+def test_impossible_quantities_are_refused_before_anything_is_signed() -> None:
+    from app.services.prescribing import ItemRequest
+
+    for text in ("101002:100000000000000000000", "101002:0", "101002:-3", "101002:21/100000"):
+        with pytest.raises(NoskheError, match="not possible"):
+            ItemRequest.parse(text)
+    with pytest.raises(NoskheError, match="instructions"):
+        ItemRequest.parse("101002:21:" + "x" * 10_000)
+    assert ItemRequest.parse("101002:10000/30:هر ۸ ساعت").quantity == 10_000
