@@ -120,6 +120,8 @@ def retrieve_prescriptions(ws: Workstation, *, key: str, value: str, patient: st
     or, with `patient` (the code the patient presents, as typed or scanned), not theirs — is refused, not
     kept (`sync.eligibility.patient_mismatch`)."""
     _known(key)  # before the seal is asked for anything
+    # a mistyped or empty code is refused before the seal is asked for anything, too
+    value = parse_identifier("tracking-code" if key == "tracking" else key, value).value
     return retrieve(
         ws.store,
         ws.client,

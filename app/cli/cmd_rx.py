@@ -368,7 +368,7 @@ def cmd_retrieve(args: Any, ctx: Context) -> int:
     from sync.retrieve import retrieve_prescriptions
 
     keys = ("national_code", "fida", "unique_id", "newborn", "hid", "tracking")
-    key = next(f for f in keys if getattr(args, f))
+    key = next(f for f in keys if getattr(args, f) is not None)
     got = retrieve_prescriptions(
         ctx.workstation(), key=key.replace("_", "-"), value=getattr(args, key), patient=args.patient
     )

@@ -114,3 +114,18 @@ def test_every_command_refuses_junk_clearly(command, tmp_path, capsys, monkeypat
     assert "Traceback" not in text and "internal error" not in text
     assert len(out.err.strip().splitlines()) == 1, out.err
     assert not (empty / "crash.log").exists()
+
+
+@pytest.mark.parametrize("flag", ["--national-code", "--fida", "--unique-id", "--newborn", "--hid", "--tracking"])
+def test_an_empty_lookup_value_is_refused_before_the_seal_is_asked(flag, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("NOSKHE_PASSPHRASE", "some passphrase")
+    for var in ("NOSKHE_FACILITY_P12", "NOSKHE_FACILITY_TOKEN", "NOSKHE_EXCHANGE_URL"):
+        monkeypatch.delenv(var, raising=False)
+    data = tmp_path / "pharmacy"
+    assert main(["--data-dir", str(data), "init", "--role", "pharmacy", "--facility", "12345678"]) == 0
+    capsys.readouterr()
+    code = main(["--data-dir", str(data), "rx", "retrieve", flag, ""])
+    err = capsys.readouterr().err
+    assert code == 1 and len(err.strip().splitlines()) == 1, err
+    assert "empty" in err and "seal" not in err  # the value's fault, said before any token is asked
+    assert not (data / "crash.log").exists()
