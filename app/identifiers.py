@@ -25,9 +25,9 @@ from app.errors import InvalidIdentifier, UnsupportedCharacters
 from app.keyboard import latin_letters
 from app.text import describe_character, foreign_characters, normalize_code, strip_format_chars
 
-# Spaces, dashes (and the minus sign), tatweel, underscore, dot, slashes, the Arabic thousands and
-# decimal separators: what people put between groups of digits.
-_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212\u0640_./\\\u066b\u066c]+")
+# Spaces and dashes (and the minus sign): what people put between groups of digits (README,
+# "Identifiers"). Anything else — a dot, slash or underscore left over at the end of a code — is refused.
+_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212]+")
 _DIGITS = "0123456789"
 _LATIN = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -141,7 +141,8 @@ class Identifier:
     @classmethod
     def _digits(cls, raw: str, value: str, lengths: tuple[int, ...]) -> None:
         if not (value.isascii() and value.isdigit()):
-            cls._fail(raw, "must contain digits only", "باید فقط رقم باشد")
+            stray = " ".join(foreign_characters(value, _DIGITS)[:3])
+            cls._fail(raw, f"must contain digits only (not {stray})", f"باید فقط رقم باشد (نه {stray})")
         if len(value) not in lengths:
             want = " or ".join(str(n) for n in lengths)
             want_fa = " یا ".join(str(n) for n in lengths)
@@ -209,10 +210,15 @@ class UniqueId(Identifier):
             cls._fail(raw, "must be 8 to 20 Latin letters or digits", "باید ۸ تا ۲۰ حرف لاتین یا رقم باشد")
 
 
+# The mother's code, a separator and the birth order (possibly missing): 0012345679-1, ۰۰۱۲۳۴۵۶۷۹/۲.
+_NEWBORN_SPLIT = re.compile(r"(.*?)\s*[-\u2010-\u2015\u2212/:]\s*([0-9]?)")
+
+
 class NewbornId(Identifier):
     """A newborn before registration: the mother's national code and the birth order (1 for a single birth).
 
-    Written `MOTHERCODE-N`; a bare national code means the first child."""
+    Written `MOTHERCODE-N` (or `/N`, `:N`); the birth order is required — a bare or open-ended mother's
+    code (`0012345679`, `0012345679-`) is refused, never taken as the first child."""
 
     kind = "newborn"
     name_en = "Newborn id (mother's national code)"
@@ -222,15 +228,13 @@ class NewbornId(Identifier):
     @classmethod
     def _normalise(cls, raw: str) -> str:
         text = normalize_code(raw).strip()
-        m = re.fullmatch(r"(.+?)(?:\s*[-/:]\s*([1-9]))?", text)
-        if not m or not m.group(1):
-            return _clean(text)
-        mother = _clean(m.group(1))
-        if m.group(2) is None and len(mother) == 11 and mother.isascii() and mother.isdigit():
-            mother, order = mother[:10], mother[10]  # separator lost: last digit is the order
-        else:
-            order = m.group(2) or "1"
-        return f"{mother}-{order}"
+        m = _NEWBORN_SPLIT.fullmatch(text)
+        if m and m.group(1):
+            return f"{_clean(m.group(1))}-{m.group(2)}"
+        mother = _clean(text)
+        if len(mother) == 11 and mother.isascii() and mother.isdigit():
+            return f"{mother[:10]}-{mother[10]}"  # separator lost: the last digit is the order
+        return f"{mother}-" if mother else ""
 
     @classmethod
     def _validate(cls, raw: str, value: str) -> None:
@@ -243,6 +247,12 @@ class NewbornId(Identifier):
                 f"{cls.name_fa}: {exc.fa}",
                 kind=cls.kind,
             ) from None
+        if not order:
+            cls._fail(
+                raw,
+                "has no birth order (write the mother's code-N, e.g. 0012345679-1)",
+                "ترتیب تولد ندارد (کد ملی مادر-ترتیب تولد، مثلاً 0012345679-1)",
+            )
         if not (order.isascii() and order.isdigit()) or not 1 <= int(order) <= 9:
             cls._fail(raw, "has a wrong birth order (1-9)", "ترتیب تولد نادرست دارد (۱ تا ۹)")
 
@@ -401,6 +411,8 @@ def parse_identifier(kind: str, text: object) -> Identifier:
 _KIND_PREFIX = re.compile(r"\s*([a-z][a-z-]*)\s*:\s*(.*)", re.DOTALL)
 # A newborn written as the mother's code, a separator and the birth order: 0012345679-1, ۰۰۱۲۳۴۵۶۷۹/۲.
 _NEWBORN_SHAPE = re.compile(r"(.*[0-9])\s*[-\u2010-\u2015\u2212/:]\s*([1-9])")
+# … and the same with the birth order missing: 0012345679-
+_OPEN_NEWBORN = re.compile(r"(.*[0-9])\s*[-\u2010-\u2015\u2212/:]\s*")
 
 
 def guess_patient_id(text: object) -> Identifier:
@@ -410,6 +422,7 @@ def guess_patient_id(text: object) -> Identifier:
     - ten digits (with any separators; eight or nine when a spreadsheet dropped the leading zeros, up to
       eleven when one was typed twice) are a national code — a wrong check digit is refused as such;
     - a national code, a separator and a birth order 1-9 (`0012345679-1`) is a newborn of that mother;
+      with the order missing (`0012345679-`) it is refused as an incomplete newborn id;
     - twelve digits are a FIDA id;
     - anything else is refused: a unique id is taken only when written `unique-id:…`, never guessed.
 
@@ -426,14 +439,16 @@ def guess_patient_id(text: object) -> Identifier:
                 kind=kind,
             )
         return parse_identifier(kind, value)
+    # A mother's code, a separator and a birth order is a newborn; with the order missing (`0012345679-`)
+    # it is an incomplete newborn id, refused as such — never the mother herself.
+    shape = normalize_code(raw).strip()
+    newborn = _NEWBORN_SHAPE.fullmatch(shape) or _OPEN_NEWBORN.fullmatch(shape)
+    if newborn and len(_clean(newborn.group(1))) == 10:
+        return NewbornId.parse(raw)
     digits = _clean(raw)
     if digits.isascii() and digits.isdigit():
         if len(digits) == 12:
             return FidaId.parse(raw)
-        if len(digits) == 11:
-            newborn = _NEWBORN_SHAPE.fullmatch(normalize_code(raw).strip())
-            if newborn and len(_clean(newborn.group(1))) == 10:
-                return NewbornId.parse(raw)
         if len(digits) <= 11:
             return NationalCode.parse(raw)
     foreign = [ch for ch in foreign_characters(digits, _DIGITS + "-") if not ch.isascii()]

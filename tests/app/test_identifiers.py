@@ -95,7 +95,7 @@ def test_gtin_agrees_with_gs1_examples():
 
 
 def test_newborn_under_mother():
-    nb = NewbornId.parse("۰۰۱۲۳۴۵۶۷۹")
+    nb = NewbornId.parse("۰۰۱۲۳۴۵۶۷۹-۱")
     assert nb.value == "0012345679-1" and nb.mother.value == "0012345679" and nb.order == 1
     assert NewbornId.parse("0012345679 - 2").order == 2
     assert NewbornId.parse("00123456792").value == "0012345679-2"
@@ -143,7 +143,7 @@ def test_unknown_kind():
         ("123456789012", "fida", "123456789012"),
         ("unique-id:1231231231", "unique-id", "1231231231"),
         ("unique-id:ab-123456", "unique-id", "AB123456"),
-        ("newborn:0012345679", "newborn", "0012345679-1"),
+        ("newborn:0012345679-1", "newborn", "0012345679-1"),
         ("fida:۱۲۳۴۵۶۷۸۹۰۱۲", "fida", "123456789012"),
     ],
 )
@@ -241,7 +241,7 @@ ACCEPTED_ZEROS = [ord("0"), 0x06F0, 0x0660, 0xFF10, 0x1D7CE, 0x1D7D8, 0x1D7E2, 0
 # … and scripts whose digits stay what they are.
 REFUSED_ZEROS = [0x09E6, 0x0966, 0x0AE6, 0x0E50, 0x1040, 0x17E0, 0x0BE6]
 SUPERSCRIPT = "⁰¹²³⁴⁵⁶⁷⁸⁹"
-SEPARATORS = [" ", "-", "\u2013", "\u2212", "_", ".", "/", "\u00a0", "\u3000", "\u0640", "\u066c", "  "]
+SEPARATORS = [" ", "-", "\u2013", "\u2212", "\u00a0", "\u3000", "  "]
 
 
 def _render(digit: str, zero: int) -> str:
@@ -342,3 +342,34 @@ def test_scanned_codes_under_a_persian_keyboard_layout(layout):
         scanned = typed_under(value, layout)
         assert scanned != value
         assert parse_identifier(kind, scanned).value == value
+
+
+@pytest.mark.parametrize("typed", ["0012345679-", "0012345679 - ", "۰۰۱۲۳۴۵۶۷۹/", "0012345679:", "0012345679"])
+def test_a_newborn_without_its_birth_order_is_refused_never_the_first_child(typed):
+    with pytest.raises(InvalidIdentifier) as exc:
+        NewbornId.parse(typed)
+    assert "no birth order" in exc.value.en and "ترتیب تولد ندارد" in exc.value.fa
+    assert "\n" not in exc.value.en + exc.value.fa
+    with pytest.raises(InvalidIdentifier, match="no birth order"):
+        parse_identifier("newborn", typed)
+    with pytest.raises(InvalidIdentifier, match="no birth order"):
+        guess_patient_id(f"newborn:{typed}")
+
+
+@pytest.mark.parametrize("typed", ["0012345679-", "0012345679 -", "0012345679/", "۰۰۱۲۳۴۵۶۷۹-"])
+def test_a_guessed_patient_id_with_an_open_birth_order_is_not_the_mother(typed):
+    with pytest.raises(InvalidIdentifier, match="no birth order"):
+        guess_patient_id(typed)
+    assert guess_patient_id("0012345679-2").value == "0012345679-2"
+    assert guess_patient_id("0012345679").kind == "national-code"
+
+
+@pytest.mark.parametrize("trail", ["/", ".", "_", "\\", "٫", "٬", "ـ", "A"])
+def test_a_national_code_with_a_trailing_symbol_is_refused(trail):
+    with pytest.raises(InvalidIdentifier):
+        parse_identifier("national-code", "0012345679" + trail)
+    with pytest.raises(InvalidIdentifier):
+        guess_patient_id("0012345679" + trail)
+    # the documented separators stay accepted
+    assert parse_identifier("national-code", " 001-234567 9 ").value == "0012345679"
+    assert parse_identifier("national-code", "001\u2013234567\u22129").value == "0012345679"
