@@ -48,6 +48,18 @@ _ROLE_OF_NUMBER = {
     "siam_id": SignatureRole.FACILITY,
 }
 SIGNING_USAGES = frozenset({"non_repudiation", "digital_signature"})
+#: extended key usages that allow signing documents, when a certificate carries an EKU at all (the dev CA's
+#: and the national cards' signing certificates carry none): S/MIME emailProtection, document signing
+#: (RFC 9336, Microsoft's, Adobe's Authentic Documents) and anyExtendedKeyUsage
+SIGNING_EXTENDED_USAGES = frozenset(
+    {
+        "1.3.6.1.5.5.7.3.4",  # id-kp-emailProtection
+        "1.3.6.1.5.5.7.3.36",  # id-kp-documentSigning (RFC 9336)
+        "1.3.6.1.4.1.311.10.3.12",  # Microsoft document signing
+        "1.2.840.113583.1.1.5",  # Adobe Authentic Documents Trust
+        "2.5.29.37.0",  # anyExtendedKeyUsage
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -118,6 +130,16 @@ def key_usages(cert: x509.Certificate) -> frozenset[str]:
     return frozenset(n for n, on in names.items() if on)
 
 
+def extended_usage_allows_signing(cert: x509.Certificate) -> bool:
+    """False when `cert` carries an extended key usage that names none of `SIGNING_EXTENDED_USAGES` (a TLS
+    server's certificate, serverAuth only); True when it has none (no restriction) or names one."""
+    try:
+        eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    except x509.ExtensionNotFound:
+        return True
+    return any(oid.dotted_string in SIGNING_EXTENDED_USAGES for oid in eku)
+
+
 def _values(cert: x509.Certificate, oid: ObjectIdentifier) -> list[str]:
     return [str(a.value).strip() for a in cert.subject.get_attributes_for_oid(oid)]
 
@@ -171,7 +193,7 @@ def check_certificate(
     online, the CRL offline; by default the trust list's CRL); a revoked certificate's refusal names its
     source (`details['source']`)."""
     who = identity_from_certificate(cert, mapping)
-    if not key_usages(cert) & SIGNING_USAGES:
+    if not key_usages(cert) & SIGNING_USAGES or not extended_usage_allows_signing(cert):
         raise _refuse(
             "key-usage",
             f"The certificate of {who.name} is not for signing (no non-repudiation or "

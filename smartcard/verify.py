@@ -70,6 +70,7 @@ from smartcard.identity import (
     DEFAULT_MAPPING,
     SIGNING_USAGES,
     IdentityMapping,
+    extended_usage_allows_signing,
     identity_from_certificate,
     key_usages,
 )
@@ -244,13 +245,15 @@ def verify_detached(
     source (`details['source']`: ocsp or crl)."""
     now = now or dt.datetime.now(dt.UTC)
     signed, signer, present = _parse(cms_der)
-    missing = [a for a in REQUIRED_SIGNED_ATTRIBUTES if a not in present]
-    if missing:
-        raise MissingSignedAttributes.because(", ".join(missing), missing=missing)
     cert = _signer_certificate(signed, signer)
+    # The digest first: a SHA-1 signature lacks signing_certificate_v2 too (it carries the SHA-1 v1), and
+    # its real cause is the weak digest.
     weak = _weak_digest(signer, cert)
     if weak is not None:
         raise WeakDigest.because(weak, algorithm=weak)
+    missing = [a for a in REQUIRED_SIGNED_ATTRIBUTES if a not in present]
+    if missing:
+        raise MissingSignedAttributes.because(", ".join(missing), missing=missing)
     signed_at = extract_self_reported_ts(signer)
     if signed_at is None:  # pragma: no cover - signing_time is a required attribute, checked above
         raise MissingSignedAttributes.because("signing_time", missing=["signing_time"])
@@ -285,7 +288,7 @@ def verify_detached(
         raise ContentMismatch.because()
     if not valid:
         raise BadSignatureValue.because()
-    if not key_usages(cert) & SIGNING_USAGES:
+    if not key_usages(cert) & SIGNING_USAGES or not extended_usage_allows_signing(cert):
         raise WrongKeyUsage.because()
     if signed_at < cert.not_valid_before_utc:
         raise CertificateNotYetValid.because()

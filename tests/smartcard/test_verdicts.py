@@ -123,3 +123,77 @@ def test_every_cause_has_its_own_type_reason_and_messages() -> None:
         made = cls.because()
         assert made.details["reason"] == cls.reason and made.en == cls.en_text and made.fa == cls.fa_text
     assert E.POLICY_REASONS < set(E.REFUSALS)
+
+
+def _openssl_cades(h, data: bytes, digest: str, tmp_path) -> bytes:
+    """A detached CAdES signature made by `openssl cms -sign -cades` (what a user of the openssl tool gets)."""
+    import subprocess
+
+    from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+
+    (tmp_path / "cert.pem").write_bytes(h.cert.public_bytes(Encoding.PEM))
+    (tmp_path / "key.pem").write_bytes(h.key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))
+    (tmp_path / "doc").write_bytes(data)
+    out = tmp_path / f"sig-{digest}.der"
+    subprocess.run(
+        ["openssl", "cms", "-sign", "-cades", "-md", digest, "-binary", "-outform", "DER",
+         "-in", str(tmp_path / "doc"), "-signer", str(tmp_path / "cert.pem"),
+         "-inkey", str(tmp_path / "key.pem"), "-out", str(out)],
+        check=True,
+        capture_output=True,
+    )
+    return out.read_bytes()
+
+
+def test_an_openssl_cades_sha1_signature_is_refused_for_its_weak_digest(pki: Pki, tmp_path) -> None:
+    holder = pki.holder()
+    with pytest.raises(E.WeakDigest) as err:
+        verify_detached(pki.trust(), DOC, _openssl_cades(holder, DOC, "sha1", tmp_path))
+    assert err.value.details["algorithm"] == "sha1" and "weak digest algorithm" in err.value.en
+    assert "(sha1)" in err.value.en
+    assert "signing_certificate" not in err.value.en
+    # the same tool with SHA-256 verifies: the refusal was the digest's, not openssl's
+    assert verify_detached(pki.trust(), DOC, _openssl_cades(holder, DOC, "sha256", tmp_path)).role is R.FACILITY
+
+
+def _holder_with_eku(pki: Pki, *oids: str):
+    """A signing certificate from the trusted CA that also carries an extended key usage of `oids`."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from tests.smartcard.cms_factory import Holder
+
+    base = pki.holder()
+    key = ec.generate_private_key(ec.SECP256R1())
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(base.cert.subject)
+        .issuer_name(pki.ca.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(base.cert.not_valid_before_utc)
+        .not_valid_after(base.cert.not_valid_after_utc)
+    )
+    for ext in base.cert.extensions:
+        builder = builder.add_extension(ext.value, critical=ext.critical)
+    builder = builder.add_extension(
+        x509.ExtendedKeyUsage([x509.ObjectIdentifier(o) for o in oids]), critical=False
+    )
+    return Holder(key, builder.sign(pki.ca_key, hashes.SHA256()))
+
+
+def test_a_certificate_only_for_tls_servers_is_refused_as_wrong_key_usage(pki: Pki) -> None:
+    trust = pki.trust()
+    server = _holder_with_eku(pki, "1.3.6.1.5.5.7.3.1")  # serverAuth only
+    with pytest.raises(E.WrongKeyUsage) as err:
+        verify_detached(trust, DOC, sign(server, DOC))
+    assert err.value.details["reason"] == "key-usage"
+    client_and_server = _holder_with_eku(pki, "1.3.6.1.5.5.7.3.1", "1.3.6.1.5.5.7.3.2")
+    with pytest.raises(E.WrongKeyUsage):
+        verify_detached(trust, DOC, sign(client_and_server, DOC))
+    # the signing purposes, and no EKU at all (how the dev CA issues), are accepted
+    for oid in ("1.3.6.1.5.5.7.3.4", "1.3.6.1.5.5.7.3.36", "1.3.6.1.4.1.311.10.3.12", "2.5.29.37.0"):
+        holder = _holder_with_eku(pki, "1.3.6.1.5.5.7.3.1", oid)
+        assert verify_detached(trust, DOC, sign(holder, DOC)).role is R.FACILITY, oid
+    assert verify_detached(trust, DOC, sign(pki.holder(), DOC)).role is R.FACILITY
