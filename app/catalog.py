@@ -38,7 +38,11 @@ _COLUMNS = DRUG_COLUMNS
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 _NON_WORD = re.compile(r"\W+", re.UNICODE)
 #: the search keys' format; keys written in another format are rebuilt on the first search
-INDEX_FORMAT = "2"
+INDEX_FORMAT = "3"
+# A run of digits followed by letters ("500mg", "5ml", "۵۰۰میلی‌گرم") is two words in the search keys and in
+# what is typed, so "amoxicillin 500mg" finds the "500 mg" capsule and a key written "500mg" is found by
+# "500 mg".
+_DIGITS_THEN_LETTERS = re.compile(r"(?<=\d)(?=[^\W\d_])", re.UNICODE)
 # Parts of the `names` key: Persian name joined, Persian name split at half-spaces, English name, code,
 # then the other names. FTS5 does not index the separator; the ranking reads the parts back.
 _PART = " | "
@@ -52,6 +56,12 @@ FUZZY_MIN = 4
 
 
 # ---- search keys ---------------------------------------------------------------------------------------
+
+
+def _split_numbers(folded: str) -> str:
+    """`folded` (already `fold_for_search`ed) with a space between a run of digits and the letters after
+    it: "500mg" → "500 mg"."""
+    return _DIGITS_THEN_LETTERS.sub(" ", folded)
 
 
 def _words(text: str) -> tuple[str, ...]:
@@ -89,11 +99,13 @@ def _names_key(row: dict[str, Any], synonyms: _Synonyms) -> str:
     fa_split = fold_for_search(row["generic_fa"], keep_zwnj=True).replace(ZWNJ, " ")
     en = fold_for_search(row["generic_en"])
     parts = [fa_joined, fa_split if fa_split != fa_joined else "", en, str(row["code"])]
-    return _PART.join(parts + synonyms.terms_for(tuple(_TOKEN.findall(en))))
+    terms = synonyms.terms_for(tuple(_TOKEN.findall(en)))
+    return _PART.join(_split_numbers(p) if i != _CODE else p for i, p in enumerate(parts + terms))
 
 
 def _extra_key(row: dict[str, Any]) -> str:
-    return fold_for_search(" ".join(str(row.get(k) or "") for k in ("atc", "form", "form_fa", "strength", "route")))
+    keys = ("atc", "form", "form_fa", "strength", "route")
+    return _split_numbers(fold_for_search(" ".join(str(row.get(k) or "") for k in keys)))
 
 
 def _row_to_drug(row: tuple[Any, ...]) -> Drug:
@@ -248,7 +260,7 @@ class Catalog:
         """Up to `limit` drugs for what was typed, best first (see the module's docstring): codes starting
         with the digits typed, then drugs whose names (other names included) start with every word typed,
         then — only when there are none — names one typo away. Empty text → nothing."""
-        tokens = _TOKEN.findall(fold_for_search(text))
+        tokens = _TOKEN.findall(_split_numbers(fold_for_search(text)))
         if not tokens or limit <= 0:
             return []
         self._check_index()

@@ -44,6 +44,31 @@ def test_multi_word_prefix_search_narrows(store):
     assert all("1000" in d.strength for d in narrowed)
 
 
+@pytest.mark.parametrize(
+    "query, generic, strength",
+    [
+        ("amoxicillin 500mg", "Amoxicillin", "500 mg"),
+        ("ibuprofen 400mg", "Ibuprofen", "400 mg"),
+        ("AMOXICILLIN 500MG", "Amoxicillin", "500 mg"),
+        ("آموکسی سیلین ۵۰۰mg", "Amoxicillin", "500 mg"),
+        ("amoxicillin 500 mg", "Amoxicillin", "500 mg"),
+    ],
+)
+def test_a_strength_typed_without_a_space_finds_the_product(store, query, generic, strength):
+    found = store.catalog.search(query, limit=50)
+    assert found, query
+    assert found[0].generic_en == generic and found[0].strength == strength, found[0]
+    assert all(d.strength.startswith(strength.split()[0]) for d in found), query
+
+
+def test_a_key_written_without_a_space_is_found_with_one(store):
+    row = {"code": "999001", "generic_fa": "داروی آزمایشی", "generic_en": "Testamycin", "form": "Tablet",
+           "form_fa": "قرص", "strength": "750mg", "route": "oral", "atc": "J01XX99", "price": 1000}
+    store.catalog.load([row], replace=False)
+    for query in ("testamycin 750 mg", "testamycin 750mg", "testamycin 750"):
+        assert codes(store.catalog.search(query)) == ["999001"], query
+
+
 def test_nothing_for_empty_or_unknown(store):
     assert store.catalog.search("   ") == []
     assert store.catalog.search("zzqqxx") == []
