@@ -22,6 +22,7 @@ from app.costs import pro_rata
 from app.domain import DispensedPack, Dispensing, DispensingItem, Pharmacist, Prescription
 from app.errors import NoskheError
 from app.identifiers import AuthenticityCode, TrackingCode
+from app.ids import read_id
 from app.lifecycle import RxState
 from app.services import outbox
 from app.services.checking import Verdict, adopt_dispensing_verdict, dispensing_rules
@@ -261,7 +262,7 @@ def kept_prescription(store: Store, ref: str) -> Prescription:
     """A prescription this store holds, by its id or its tracking code (all digits). Raises `NotFound`."""
     tracking = TrackingCode.parse(ref).value if TrackingCode.is_valid(ref) else None  # any digits, marks
     found = store.find_prescriptions(tracking_code=tracking, limit=1) if tracking else []
-    return found[0] if found else store.get_prescription(ref.strip())
+    return found[0] if found else store.get_prescription(read_id(ref) or ref.strip())
 
 
 def keep_paper(ws: Workstation, rx: Prescription) -> Prescription:

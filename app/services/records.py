@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from app.domain import Prescription
 from app.errors import InvalidIdentifier
 from app.identifiers import TrackingCode, guess_patient_id
+from app.ids import read_id
 from app.services.outbox import chain_of
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ def find_prescription(store: Store, ref: str) -> Prescription:
     (section 9-2 step 3). Raises `NotFound`."""
     tracking = TrackingCode.parse(ref).value if TrackingCode.is_valid(ref) else None  # any digits, marks
     found = store.find_prescriptions(tracking_code=tracking, limit=1) if tracking else []
-    return found[0] if found else store.get_prescription(ref.strip())
+    return found[0] if found else store.get_prescription(read_id(ref) or ref.strip())
 
 
 @dataclass(frozen=True)

@@ -85,3 +85,36 @@ def test_lists_and_the_audit_log_by_patient_take_the_id_as_typed(store):
         assert [r.id for r in list_prescriptions(ws, patient=typed)] == [rx.id], typed  # type: ignore[arg-type]
         assert audit_entries(ws, patient=typed), typed  # type: ignore[arg-type]
     assert list_prescriptions(ws, patient="not an id") == []  # type: ignore[arg-type]
+
+
+def _prescription_id_variants(rx_id: str) -> list[str]:
+    return [
+        rx_id.lower(),
+        f" {rx_id}",
+        f"{rx_id}\u200f",
+        f"\u200f {rx_id.lower()} \u200e",
+        typed_under(rx_id, "isiri-9147"),
+        typed_under(rx_id, "windows-persian"),
+        typed_under(rx_id.lower(), "isiri-9147"),
+        rx_id.translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")),
+    ]
+
+
+def test_a_prescription_is_found_by_its_id_however_it_arrives(store, kept):
+    from app.ids import read_id
+    from app.services.dispensing import kept_prescription
+    from app.services.records import find_prescription
+
+    for typed in _prescription_id_variants(kept.id):
+        assert read_id(typed) == kept.id, repr(typed)
+        assert find_prescription(store, typed).id == kept.id, repr(typed)
+        assert kept_prescription(store, typed).id == kept.id, repr(typed)
+    assert read_id(kept.id[:-1]) is None and read_id("") is None and read_id("not an id") is None
+
+
+def test_rx_show_finds_a_prescription_id_typed_under_a_persian_layout(store, kept):
+    from app.services.records import find_prescription
+
+    typed = typed_under(kept.id, "isiri-9147")
+    assert typed != kept.id and not typed.isascii()  # the barcode as a Persian layout types it
+    assert find_prescription(store, typed).id == kept.id
