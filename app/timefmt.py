@@ -105,6 +105,16 @@ def format_time(value: dt.datetime | str | None, lang: str = "fa", *, seconds: b
     return local.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
 
 
+def format_time_for(value: dt.datetime | str | None, lang: str = "fa", *, seconds: bool = False) -> str:
+    """A moment on a line shown in `lang`: in English the Gregorian Iran time only (`2026-11-30 05:10`);
+    in Persian the Jalali time with the Gregorian one after it for a reader of either calendar
+    (`۱۴۰۵/۰۹/۰۹ ۰۵:۱۰ (2026-11-30 05:10)`). None is "—"."""
+    if value is None or value == "":
+        return "—"
+    en = format_time(value, "en", seconds=seconds)
+    return en if lang != "fa" else f"{format_time(value, 'fa', seconds=seconds)} ({en})"
+
+
 def format_times(value: dt.datetime | str | None, *, seconds: bool = False) -> tuple[str, str]:
     """(English, Persian) of `format_time`, for the two halves of a message."""
     return format_time(value, "en", seconds=seconds), format_time(value, "fa", seconds=seconds)

@@ -220,7 +220,7 @@ def cmd_paper_verify(args: Any, ctx: Context) -> int:
 
 
 def _show(check: PaperCheck, as_json: bool, lang: str = "fa") -> None:
-    from app.timefmt import format_time
+    from app.timefmt import format_time_for
 
     v = check.paper
     f = v.fields
@@ -256,10 +256,8 @@ def _show(check: PaperCheck, as_json: bool, lang: str = "fa") -> None:
         print(json.dumps(info, ensure_ascii=False, indent=1))
         return
     print("valid paper prescription | نسخه کاغذی معتبر است")
-    print(
-        f"  prescription {f.prescription_id} v{f.version}, {format_time(f.prescribed_at, 'fa', seconds=True)}"
-        f" ({format_time(f.prescribed_at, 'en', seconds=True)})"
-    )
+    prescribed = format_time_for(f.prescribed_at, lang, seconds=True)
+    print(f"  prescription {f.prescription_id} v{f.version}, {prescribed}")
     print(f"  patient: {f.patient_name} ({f.patient_id_kind} {f.patient_id})")
     print(
         f"  prescriber: {f.prescriber_name} (council {f.prescriber_council}), facility SIAM {f.facility_siam}"
@@ -269,7 +267,7 @@ def _show(check: PaperCheck, as_json: bool, lang: str = "fa") -> None:
         repeats = f", repeats {i.repeats}" if i.repeats else ""
         print(f"  {i.line}. {i.drug_code} × {i.quantity}{repeats} — {i.instructions}")
     signed = v.result.signed_at
-    when = f"{format_time(signed, 'fa')} ({format_time(signed, 'en')})" if signed else "—"
+    when = format_time_for(signed, lang)
     print(f"  signed by {v.signer.name} at {when}; trust list {info['trust_list_version']}")
     if v.result.trust_list_stale:
         print("  warning: the trust list is stale; update it | هشدار: فهرست مراجع مورد اعتماد کهنه است")

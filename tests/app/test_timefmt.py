@@ -49,3 +49,13 @@ def test_dates_and_the_paper_helpers_agree():
     assert format_date(dt.date(1991, 8, 3), "fa") == "۱۳۷۰/۰۵/۱۲"
     assert format_date(dt.date(1991, 8, 3), "en") == "1991-08-03"
     assert paper_datetime is jalali_datetime
+
+
+def test_a_time_on_a_line_in_english_is_gregorian_tehran_time_only():
+    from app.timefmt import format_time_for
+
+    moment = dt.datetime(2026, 11, 30, 4, 41, 36, tzinfo=dt.UTC)  # 08:11:36 in Tehran
+    assert format_time_for(moment, "en", seconds=True) == "2026-11-30 08:11:36"
+    assert format_time_for(moment, "en") == "2026-11-30 08:11"
+    assert format_time_for(moment, "fa", seconds=True) == "۱۴۰۵/۰۹/۰۹ ۰۸:۱۱:۳۶ (2026-11-30 08:11:36)"
+    assert format_time_for(None, "en") == "—"

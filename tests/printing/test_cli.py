@@ -188,3 +188,25 @@ def test_print_signed_on_a_real_token(store, data_dir: Path, tmp_path: Path) -> 
     paper = verify_text(text, TrustList.from_file(tokens.trust_list))
     assert paper.payload.cert is not None  # RSA certificate embedded: QR ≤ version 30
     assert paper.signer.medical_council_number == COUNCIL
+
+
+def test_paper_verify_in_english_shows_gregorian_tehran_times_only(saved, data_dir: Path, env: Pki, capsys) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    from app.timefmt import format_time
+    from printing.paper import paper_payload
+
+    rx, _ = saved
+    text = paper_payload(rx, env.signer("paper-gp-ec"))
+    assert run(data_dir, "--lang", "en", "paper", "verify", text) == 0
+    out = capsys.readouterr().out
+    lines = [line for line in out.splitlines() if line.startswith(("  prescription ", "  signed by "))]
+    assert len(lines) == 2, out
+    for line in lines:
+        assert not re.search("[۰-۹]", line), line  # no Jalali date, no Persian digits
+    assert lines[0].endswith(f"v{rx.version}, {format_time(rx.prescribed_at, 'en', seconds=True)}"), lines[0]
+    assert re.search(r" at \d{4}-\d\d-\d\d \d\d:\d\d;", lines[1]), lines[1]
+    # Persian keeps the Jalali time with the Gregorian one beside it
+    assert run(data_dir, "--lang", "fa", "paper", "verify", text) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"v\d+, [۰-۹]{4}/[۰-۹]{2}/[۰-۹]{2} [۰-۹:]{8} \(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\)", out), out
