@@ -108,9 +108,10 @@ def test_the_sync_panel_shows_a_refusal_and_what_to_do(
     assert window.current_page().rx_id == rx.id
     window.show_page(panel)
     panel.table.setCurrentCell(0, 0)
-    panel.requeue_button.click()
+    sent = clinic_store.outbox.attention()[0].attempts
+    panel.requeue_button.click()  # on the store lane: the row is sent again and refused again
     qtbot.waitUntil(
-        lambda: clinic_store.outbox.attention() and clinic_store.outbox.attention()[0].attempts >= 1,
+        lambda: bool(clinic_store.outbox.attention()) and clinic_store.outbox.attention()[0].attempts > sent,
         timeout=20000,
     )
     qtbot.waitUntil(lambda: panel.table.rowCount() == 1)
