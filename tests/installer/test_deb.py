@@ -199,7 +199,9 @@ def test_installed_demo_runs_headless(run, tmp_path: Path) -> None:
     done = run("demo", "--headless", "--out", str(out))
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "demo finished: every step as expected" in done.stdout
-    assert len(list(out.glob("prescription-*.pdf"))) == 3
+    # the GP's three outage prescriptions, and the one cancelled while its paper was in the patient's hand
+    assert len(list(out.glob("prescription-[0-9]-*.pdf"))) == 3
+    assert len(list(out.glob("prescription-cancelled-*.pdf"))) == 1
     assert list(out.glob("receipt-*.pdf"))
 
 
