@@ -105,7 +105,7 @@ def test_first_run_only_in_an_empty_data_directory(tmp_path) -> None:
     assert not needs_first_run(tmp_path)  # a key file alone is for the unlock dialog to report
 
 
-def test_modules_found_on_the_system(tmp_path) -> None:
+def test_modules_found_on_the_system(tmp_path, monkeypatch) -> None:
     vendor = tmp_path / "lib" / "libacme-pkcs11.so"
     vendor.parent.mkdir()
     vendor.write_bytes(b"\x7fELF")
@@ -121,8 +121,13 @@ def test_modules_found_on_the_system(tmp_path) -> None:
         ModuleChoice("opensc", str(tmp_path / "opensc-pkcs11.so")),
         ModuleChoice("vendor", str(vendor)),
     ]
-    if os.path.isfile(SOFTHSM_MODULE):
-        assert detect_modules()[0] == ModuleChoice("softhsm", SOFTHSM_MODULE)
+    monkeypatch.setenv("NOSKHE_PKCS11_MODULE", str(vendor))  # named by the clinic's IT person: first
+    assert detect_modules(
+        [str(tmp_path)], softhsm=str(tmp_path / "absent.so"), opensc=str(tmp_path / "opensc-pkcs11.so")
+    )[0] == ModuleChoice("vendor", str(vendor))
+    monkeypatch.delenv("NOSKHE_PKCS11_MODULE")
+    if os.path.isfile(SOFTHSM_MODULE):  # the test tokens are offered, but last
+        assert detect_modules()[-1] == ModuleChoice("softhsm", SOFTHSM_MODULE)
 
 
 def test_every_page_filled_and_the_workstation_is_created_with_those_settings(

@@ -103,9 +103,9 @@ class ModuleChoice:
 def detect_modules(
     dirs: Sequence[str] = MODULE_DIRS, *, softhsm: str = SOFTHSM_MODULE, opensc: str = OPENSC_MODULE
 ) -> list[ModuleChoice]:
-    """The PKCS#11 modules present: SoftHSM2 and OpenSC at their Debian paths when there, then every other
-    `*pkcs11*.so` in `dirs` (glob patterns allowed), one entry per real file, debugging proxies left out.
-    Returns them in that order; an empty list when none is installed."""
+    """The PKCS#11 modules present: the one `$NOSKHE_PKCS11_MODULE` names, OpenSC (the national card) at its
+    Debian path, every other `*pkcs11*.so` in `dirs` (glob patterns allowed), and SoftHSM2 (test tokens)
+    last; one entry per real file, debugging proxies left out. An empty list when none is installed."""
     found: list[ModuleChoice] = []
     seen: set[str] = set()
 
@@ -115,7 +115,13 @@ def detect_modules(
             seen.add(real)
             found.append(ModuleChoice(kind, path))
 
-    add("softhsm", softhsm)
+    def kind_of(path: str) -> str:
+        name = os.path.basename(path)
+        return "softhsm" if "softhsm" in name else "opensc" if "opensc" in name else "vendor"
+
+    configured = os.environ.get("NOSKHE_PKCS11_MODULE")
+    if configured:  # what the clinic's IT person named (e.g. in /etc/environment) comes first
+        add(kind_of(configured), configured)
     add("opensc", opensc)
     for pattern in dirs:
         for directory in sorted(glob.glob(pattern)):
@@ -123,7 +129,8 @@ def detect_modules(
                 name = os.path.basename(path)
                 if any(word in name for word in NOT_TOKENS):
                     continue
-                add("opensc" if "opensc" in name else "vendor", path)
+                add(kind_of(path), path)
+    add("softhsm", softhsm)  # the test tokens last: a clinic's card or token is the one to offer first
     return found
 
 
