@@ -121,10 +121,13 @@ def test_the_gps_day(qtbot, day_ws, exchange, open_window, logged_in, tmp_path, 
     assert rx2.state == RxState.QUEUED and rx2.hid is None
     assert editor.findings.check.offline  # local rules, not a wait
 
-    # It comes back: the probe sees it, the queue drains, the list shows both registered.
+    # It comes back: the probe sees it, the queue drains, the list shows both registered, and the
+    # reference data (prices, rules, trust list) is fetched again at once, not hours later.
+    fetched = day_ws.store.meta("reference.catalog.fetched_at")
     exchange.faults(outage=False)
     qtbot.waitUntil(lambda: window.sync.state == "online", timeout=15000)
     store = day_ws.store
+    qtbot.waitUntil(lambda: store.meta("reference.catalog.fetched_at") != fetched, timeout=20000)
     qtbot.waitUntil(lambda: store.get_prescription(rx2.id).state == RxState.REGISTERED, timeout=20000)
     view = window.desk.prescriptions
     qtbot.waitUntil(

@@ -149,6 +149,7 @@ class SyncController(QObject):
         self._set("online" if up else "offline", "" if up else self.host.words("exchange_not_answering"))
         if up and was != "online":
             self.drain()
+            self.refresh()  # a day begun offline gets its price list, rules and trust list now
 
     def drain(self, *, progress: bool = False) -> None:
         """Drain now (a drain already running is followed by one more)."""
@@ -169,7 +170,10 @@ class SyncController(QObject):
         if report.offline:
             self._set("offline", report.error or self.host.words("exchange_not_answering"))
         elif report.requests and not report.error:
+            was = self.state
             self._set("online", "")
+            if was != "online":
+                self.refresh()
         if self._again:
             self._again = False
             QTimer.singleShot(0, self.drain)
