@@ -165,6 +165,22 @@ def test_a_fast_pin_is_never_taken_for_a_scan(qtbot, store, ws, open_window):
     assert window.login.secret.text() == "12345678" and scans == []
 
 
+def test_a_card_scanned_at_the_pin_field_is_not_tried_as_a_pin(qtbot, store, ws, open_window):
+    """A patient's card scanned while the login (or lock) screen waits for the PIN would cost one of the
+    token's tries: it is dropped, and the field left empty for the PIN."""
+    store.set_meta("signing.user_token", "gp-token")
+    window = open_window(ws)
+    window.scanner.enabled = True
+    tried = []
+    window.login.secret.returnPressed.connect(lambda: tried.append("enter"))
+    burst(window.login.secret, "0012345679")  # a national code, as a scanner sends it
+    assert tried == [] and window.login.secret.text() == ""
+    QTest.keyClicks(window.login.secret, "1111")  # a person's PIN still goes through
+    assert window.login.secret.text() == "1111"
+    QTest.keyClick(window.login.secret, Qt.Key.Key_Return)
+    assert tried == ["enter"]
+
+
 def test_every_menu_action_has_a_shortcut(qtbot, ws, open_window):
     window = open_window(ws)
     actions = [a for menu in window.menus.values() for a in menu.actions() if not a.isSeparator()]

@@ -84,6 +84,7 @@ class ScanDetector(QObject):
         #: whether a burst is something a scanner sends here (else it is given back as typed)
         self.recognise: Callable[[str], bool] = lambda text: bool(read_scan(text))
         self._keys: list[tuple[QWidget, int, Qt.KeyboardModifier, str, float]] = []
+        self._secret: list[float] = []  # when each key of a PIN or passphrase was typed
         self._fast = True
         self._replaying = False
         self._flush = QTimer(self, singleShot=True, interval=gap_ms)
@@ -92,14 +93,14 @@ class ScanDetector(QObject):
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         if self._replaying or not self.enabled or event.type() != QEvent.Type.KeyPress:
             return False
+        assert isinstance(event, QKeyEvent)
+        for widget in (obj, QApplication.focusWidget()):
+            if isinstance(widget, QLineEdit) and widget.echoMode() != QLineEdit.EchoMode.Normal:
+                return self._secret_key(widget, event)  # a PIN or a passphrase: never taken for a scan
         if QApplication.activeModalWidget() is not None and not self._keys:
             return False  # a dialog (a file name, a PIN) is being answered: its keys are its own
         if not isinstance(obj, QWidget):
             return False  # the window hands it on to the widget with the focus: hold it there
-        assert isinstance(event, QKeyEvent)
-        for widget in (obj, QApplication.focusWidget()):
-            if isinstance(widget, QLineEdit) and widget.echoMode() != QLineEdit.EchoMode.Normal:
-                return False  # a PIN or a passphrase, however fast it is typed, is never a scan
         key, text = event.key(), event.text()
         now = time.monotonic()
         if key in _ENTER and self._keys:
@@ -123,6 +124,28 @@ class ScanDetector(QObject):
         self._keys.append((target, key, event.modifiers(), text, now))
         self._flush.start()
         return True
+
+    def _secret_key(self, field: QLineEdit, event: QKeyEvent) -> bool:
+        """Keys typed into a PIN or passphrase field stay there, however fast; but a card or a box
+        scanned while such a field has the focus (a patient's card at the lock screen) is not submitted
+        as a PIN — it would cost one of the token's tries: the field is emptied and its Enter dropped."""
+        now = time.monotonic()
+        if event.key() in _ENTER:
+            times, self._secret = self._secret, []
+            fast = (
+                len(times) >= self.min_length
+                and now - times[-1] <= self.gap_ms / 1000
+                and all(b - a <= self.gap_ms / 1000 for a, b in zip(times, times[1:]))
+            )
+            if fast and self.recognise(field.text()):
+                field.clear()
+                return True
+            return False
+        if event.text() and event.text().isprintable():
+            if self._secret and now - self._secret[-1] > self.gap_ms / 1000:
+                self._secret = []
+            self._secret.append(now)
+        return False
 
     def _is_scan(self, now: float) -> bool:
         return (
