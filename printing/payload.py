@@ -265,6 +265,8 @@ def _decode_base45(text: str) -> Payload:
         raise _damaged("too short")
     if data[:2] != MAGIC:
         raise _damaged("no Noskhe marker")
+    if data[2] > VERSION + 8:  # no such format will exist soon: a misread byte, not a newer paper
+        raise _damaged(f"format byte {data[2]}")
     if data[2] != VERSION:
         raise PaperPayloadError(
             f"This paper prescription uses payload format {data[2]}; this program reads format {VERSION}. "

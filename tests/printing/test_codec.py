@@ -58,3 +58,18 @@ def test_cbor_refuses_what_it_does_not_expect(bad: bytes) -> None:
 def test_deflate_dictionary_never_changes() -> None:
     # every printed payload of format 1 depends on these exact bytes
     assert hashlib.sha256(ZDICT_V1).hexdigest() == ZDICT_V1_SHA256
+
+
+@pytest.mark.parametrize("format_byte, reason", [(2, "version"), (191, "damaged")])
+def test_a_misread_format_byte_blames_the_scan_and_a_newer_format_asks_for_an_update(format_byte, reason):
+    """A newer paper (format 2) asks for an update; a byte no format will have soon (a '0' read as 'O')
+    is a scan that did not read, with the scanner or the keyboard layout named as the likely cause."""
+    from printing.payload import MAGIC, PaperPayloadError, decode
+
+    text = b45encode(MAGIC + bytes([format_byte]) + b"\x00" * 40)
+    with pytest.raises(PaperPayloadError) as got:
+        decode(text)
+    if reason == "damaged":
+        assert "scanner" in got.value.en and "Update" not in got.value.en
+    else:
+        assert "Update Noskhe" in got.value.en
