@@ -23,16 +23,7 @@ def _document(value) -> dict:
     return unpack(value)
 
 
-def noskhe(env, *argv: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "app", *argv],
-        check=False,
-        env=env,
-        cwd=harness.ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+noskhe = harness.noskhe
 
 
 @pytest.fixture(scope="module")

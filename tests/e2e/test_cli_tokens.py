@@ -5,23 +5,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 from tests.sync import harness
 
-
-def noskhe(env, *argv: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "app", *argv],
-        check=False,
-        env=env,
-        cwd=harness.ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+noskhe = harness.noskhe
 
 
 def test_a_clinic_workstation_signs_on_its_tokens_and_syncs(tmp_path, tokens, exchange_process) -> None:

@@ -17,7 +17,6 @@ from app.services.prescribing import edit_prescription
 from app.workstation import Workstation
 from exchange import devworld
 from sync.counter import dispense
-from sync.drain import Backoff
 from sync.retrieve import retrieve_prescriptions
 from tests.sync import harness
 
@@ -25,15 +24,7 @@ from tests.sync import harness
 @pytest.fixture
 def world(tmp_path, tokens, exchange_process):
     ex = exchange_process.start()
-    sites: dict[str, Workstation] = {}
-    for spec in (devworld.CLINIC, devworld.PHARMACY, devworld.PHARMACY_2):
-        sites[spec.role if spec.role == "clinic" else spec.facility_token] = harness.new_workstation(
-            tmp_path / spec.user_token,
-            spec,
-            tokens,
-            ex.url,
-            engine_options={"backoff": Backoff(0.01, 0.05), "patience": 1.0},
-        )
+    sites = harness.three_sites(tmp_path, tokens, ex.url)
     yield ex, sites
     for ws in sites.values():
         ws.close()

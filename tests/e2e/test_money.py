@@ -18,12 +18,10 @@ from app.services.checking import dispensing_settlement, prescription_settlement
 from app.services.dispensing import DispenseLine
 from app.services.prescribing import ItemRequest, write_prescription
 from app.services.statements import statement
-from app.workstation import Workstation
-from exchange import devworld, seed
+from exchange import seed
 from printing.paper import print_prescription
 from printing.pharmacy import print_receipt, read_paper
 from sync.counter import dispense
-from sync.drain import Backoff
 from sync.retrieve import retrieve_prescriptions
 from tests.printing.conftest import need, pdf_text
 from tests.sync import harness
@@ -34,15 +32,7 @@ ITEMS = [ItemRequest("101002", 21, "هر ۸ ساعت"), ItemRequest("103011", 10
 @pytest.fixture
 def world(tmp_path, tokens, exchange_process):
     ex = exchange_process.start()
-    sites: dict[str, Workstation] = {}
-    for spec in (devworld.CLINIC, devworld.PHARMACY, devworld.PHARMACY_2):
-        sites[spec.role if spec.role == "clinic" else spec.facility_token] = harness.new_workstation(
-            tmp_path / spec.user_token,
-            spec,
-            tokens,
-            ex.url,
-            engine_options={"backoff": Backoff(0.01, 0.05), "patience": 1.0},
-        )
+    sites = harness.three_sites(tmp_path, tokens, ex.url)
     for ws in sites.values():
         ws.sync.refresh()  # the exchange's prices, plans and rule set
     _USED.clear()

@@ -28,7 +28,6 @@ from printing.payload import PaperSignatureError, encode, fields_from_prescripti
 from printing.pharmacy import read_paper
 from sync import fhir
 from sync.counter import dispense
-from sync.drain import Backoff
 from sync.retrieve import retrieve_prescriptions
 from tests.sync import harness
 
@@ -40,15 +39,7 @@ def world(tmp_path, tokens, exchange_process, monkeypatch):
     monkeypatch.setenv("NOSKHE_PASSPHRASE", harness.PASSPHRASE)  # for the CLI's handlers
     monkeypatch.delenv("NOSKHE_TRUST_LIST", raising=False)
     ex = exchange_process.start()
-    sites: dict[str, Workstation] = {}
-    for spec in (devworld.CLINIC, devworld.PHARMACY, devworld.PHARMACY_2):
-        sites[spec.role if spec.role == "clinic" else spec.facility_token] = harness.new_workstation(
-            tmp_path / spec.user_token,
-            spec,
-            tokens,
-            ex.url,
-            engine_options={"backoff": Backoff(0.01, 0.05), "patience": 1.0},
-        )
+    sites = harness.three_sites(tmp_path, tokens, ex.url)
     yield ex, sites
     for ws in sites.values():
         ws.close()

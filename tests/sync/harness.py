@@ -14,6 +14,8 @@ import contextlib
 import json
 import os
 import ssl
+import subprocess
+import sys
 import threading
 import urllib.request
 from collections.abc import Iterator
@@ -235,3 +237,33 @@ __all__ = [
     "workstation_over",
     "write_many",
 ]
+
+
+def three_sites(root: Path, tokens: Any, url: str) -> dict[str, Workstation]:
+    """The clinic and the two pharmacies of the TEST world, each a workstation over `url` with a quick
+    backoff, keyed `clinic`, `noskhe-pharmacy` and `noskhe-pharmacy-2` (for end-to-end tests)."""
+    from sync.drain import Backoff
+
+    return {
+        spec.role if spec.role == "clinic" else spec.facility_token: new_workstation(
+            root / spec.user_token,
+            spec,
+            tokens,
+            url,
+            engine_options={"backoff": Backoff(0.01, 0.05), "patience": 1.0},
+        )
+        for spec in (devworld.CLINIC, devworld.PHARMACY, devworld.PHARMACY_2)
+    }
+
+
+def noskhe(env: dict[str, str], *argv: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """`noskhe ARGV…` in a child process with `env`, from the project's directory."""
+    return subprocess.run(
+        [sys.executable, "-m", "app", *argv],
+        check=False,
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
