@@ -335,3 +335,19 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "passphrase_changed": ("گذرواژهٔ مرکز تغییر کرد.", "The facility passphrase was changed."),
 }
+
+
+def _merge() -> None:
+    """The screens' own tables join the one table; a key defined twice is a mistake caught at import."""
+    from ui.strings_pharmacy import PHARMACY
+    from ui.strings_reports import REPORTS
+    from ui.strings_users import USERS
+
+    for table in (PHARMACY, REPORTS, USERS):
+        twice = STRINGS.keys() & table.keys()
+        if twice:
+            raise KeyError(f"texts defined twice: {sorted(twice)}")
+        STRINGS.update(table)
+
+
+_merge()
