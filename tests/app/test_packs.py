@@ -14,7 +14,7 @@ CODE = "1234567890123456"
 @pytest.mark.parametrize(
     "text",
     [
-        f"]d201{GTIN}17271231" f"10AB12C\x1d21{CODE}",  # GS1 DataMatrix, symbology id and GS
+        f"]d201{GTIN}1727123110AB12C\x1d21{CODE}",  # GS1 DataMatrix, symbology id and GS
         f"01{GTIN}21{CODE}\x1d1727120010AB12C",  # serial first, day 00 = the month's last day
         f"01{GTIN}21{CODE}<GS>1727123110AB12C",  # a scanner set to send a printable stand-in for GS
         f"(01){GTIN}(17)271231(10)AB12C(21){CODE}",  # the human-readable line under the barcode
