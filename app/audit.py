@@ -19,6 +19,11 @@ from app.canonical import canonical_bytes
 GENESIS = "0" * 64
 #: the hashed columns of a row, in order
 COLUMNS = ("seq", "at", "user", "role", "facility", "action", "patient", "object", "outcome")
+#: who was logged in and where (schema 5): hashed after `COLUMNS` when set; rows written before have none,
+#: so their hashes are unchanged and old logs still verify
+PERSON_COLUMNS = ("person", "licence", "workstation")
+#: the `person` of a row written while no token was logged in (a read from the CLI, a locked window)
+NO_PERSON = "none"
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,17 @@ class Actor:
 
 
 @dataclass(frozen=True)
+class Person:
+    """The person whose token is logged in, as the audit log names him: national code and medical council
+    number or pharmacist licence (empty when the certificate states none), and the name (shown, not
+    hashed)."""
+
+    national_code: str
+    licence: str = ""
+    name: str = ""
+
+
+@dataclass(frozen=True)
 class AuditProblem:
     """The first broken row of the chain: its sequence number and why, in English and Persian."""
 
@@ -42,8 +58,10 @@ class AuditProblem:
 
 def row_hash(prev_hash: str, row: Mapping[str, Any]) -> str:
     """SHA-256 (hex, 64 characters) of the previous row's hash (hex) followed by the canonical JSON of
-    `row`'s `COLUMNS` (missing columns count as null)."""
+    `row`'s `COLUMNS` (missing columns count as null) and of those `PERSON_COLUMNS` that are set (not
+    null): a row from before schema 5 hashes as it did, and emptying a set person column breaks it."""
     body = {k: row.get(k) for k in COLUMNS}
+    body.update({k: row[k] for k in PERSON_COLUMNS if row.get(k) is not None})
     return hashlib.sha256(bytes.fromhex(prev_hash) + canonical_bytes(body)).hexdigest()
 
 

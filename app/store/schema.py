@@ -163,6 +163,30 @@ MIGRATIONS: list[tuple[int, str]] = [
         -- rows written before stay TEXT JSON and read as they are, so nothing is rewritten here.
         """,
     ),
+    (
+        5,
+        """
+        -- The facility's users (who may sign, see statements, manage users), by national code; a store with
+        -- no row here works as before (anyone who logs in may do everything) until a manager is added.
+        CREATE TABLE users (
+            national_code TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            role TEXT NOT NULL,
+            licence TEXT NOT NULL DEFAULT '',
+            active INTEGER NOT NULL DEFAULT 1,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        -- Audit rows name the person whose token is logged in (national code, council or licence number;
+        -- 'none' when nobody is) and the workstation (host name). Rows written before have NULL here and
+        -- keep their hashes: the chain hashes these columns only when they are set (app/audit.py).
+        ALTER TABLE audit_log ADD COLUMN person TEXT;
+        ALTER TABLE audit_log ADD COLUMN licence TEXT;
+        ALTER TABLE audit_log ADD COLUMN workstation TEXT;
+        CREATE INDEX audit_log_action ON audit_log (action, seq);
+        CREATE INDEX audit_log_person ON audit_log (person, seq);
+        """,
+    ),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -67,12 +67,48 @@ def test_rows_cut_off_the_end_are_caught(logged):
 
 def test_rehashing_one_row_breaks_the_next(logged):
     c = logged.conn()
-    row = dict(zip(
-        ("seq", "at", "user", "role", "facility", "action", "patient", "object", "outcome"),
-        c.execute("SELECT seq, at, user, role, facility, action, patient, object, outcome FROM audit_log WHERE seq=3").fetchone(),
-    ))
+    columns = audit.COLUMNS + audit.PERSON_COLUMNS
+    row = dict(zip(columns, c.execute(f"SELECT {', '.join(columns)} FROM audit_log WHERE seq=3").fetchone()))
     prev = c.execute("SELECT prev_hash FROM audit_log WHERE seq = 3").fetchone()[0]
     row["user"] = "forger"
     c.execute("UPDATE audit_log SET user = 'forger', hash = ? WHERE seq = 3", (audit.row_hash(prev, row),))
     _, problem = logged.audit.verify()
     assert problem.seq == 4
+
+
+def test_rows_name_the_logged_in_person_and_the_workstation(store):
+    store.save_prescription(make_prescription())  # nobody logged in: the row says so
+    store.audit.person = audit.Person("0012345679", "MC-123456", "Dr Test")
+    rx = make_prescription()
+    store.save_prescription(rx)
+    first, second = reversed(store.audit.entries(limit=2))
+    assert (first["person"], first["licence"]) == (audit.NO_PERSON, "")
+    assert (second["person"], second["licence"]) == ("0012345679", "MC-123456")
+    assert second["workstation"] and second["workstation"] == first["workstation"]
+    assert store.audit.verify() == (2, None)
+
+
+def test_emptying_the_person_of_a_row_is_caught(store):
+    store.audit.person = audit.Person("0012345679", "MC-123456")
+    store.save_prescription(make_prescription())
+    store.save_prescription(make_prescription())
+    c = store.conn()
+    c.execute("DROP TRIGGER audit_log_no_update")
+    c.execute("UPDATE audit_log SET person = NULL, licence = NULL, workstation = NULL WHERE seq = 1")
+    _, problem = store.audit.verify()
+    assert problem is not None and problem.seq == 1
+
+
+def test_rows_from_before_schema_5_still_verify(store):
+    """A row written by the previous release has no person columns: its hash, made without them, holds."""
+    c = store.conn()
+    old = {"seq": 1, "at": "2026-11-01T08:00:00.000000+00:00", "user": "os-user", "role": "clinic",
+           "facility": "12345678", "action": "prescription.read", "patient": None, "object": None,
+           "outcome": "ok"}
+    h = audit.row_hash(audit.GENESIS, old)
+    c.execute(f"INSERT INTO audit_log ({', '.join(audit.COLUMNS)}, prev_hash, hash) VALUES ({','.join('?' * 11)})",
+              (*old.values(), audit.GENESIS, h))
+    store.set_meta("audit_head", f"1:{h}")
+    store.audit.person = audit.Person("0012345679", "MC-123456")
+    store.save_prescription(make_prescription())
+    assert store.audit.verify() == (2, None)
