@@ -1,4 +1,6 @@
 """`noskhe demo --headless [--json] [--out DIR]`: the whole e-prescription story, offline to online.
+`noskhe demo --screenshots DIR`: each main screen of the desktop, rendered against the same demo world to
+PNGs in DIR (`ui.screenshots.render_demo`), without a display.
 
 Needs SoftHSM2 (Debian: `apt install softhsm2`). Everything happens in a temporary directory: TEST tokens, a
 reference exchange on a free loopback port, a clinic and two pharmacies. The paper prescriptions and receipts
@@ -26,10 +28,24 @@ def register(sub: Any) -> None:
         help="put the printed PDFs (and the workspace: tokens, stores, exchange data) in this directory; "
         "a new timestamped directory inside it when it is not empty",
     )
+    p.add_argument(
+        "--screenshots",
+        metavar="DIR",
+        help="render each main screen of the desktop to a PNG in DIR (no display needed) and exit",
+    )
     p.set_defaults(handler=cmd_demo)
 
 
 def cmd_demo(args: Any, ctx: Any) -> int:
+    if args.screenshots:
+        from exchange import devworld
+        from exchange.demo import World
+        from ui.screenshots import render_demo
+
+        files = render_demo(Path(args.screenshots), World, devworld, lang=ctx.lang, say=print)
+        for f in files:
+            print(f"    {f}")
+        return 0 if files else 1
     from exchange.demo import run
 
     return run(Path(args.out) if args.out else None, args.json)
