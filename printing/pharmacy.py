@@ -195,10 +195,83 @@ def print_receipt(
     return render_receipt(ws.store, dispensing_id, out, roll=roll)
 
 
+#: what a scanned paper comes to at the counter (`paper_verdict`)
+PAPER_VERDICTS = (
+    "valid",
+    "tampered",
+    "unknown-signer",
+    "prescriber-suspended",
+    "already-dispensed",
+    "refused",
+)
+_VERDICT_OF_REASON = {
+    "unknown-signer": "unknown-signer",
+    "untrusted": "unknown-signer",
+    "prescriber-suspended": "prescriber-suspended",
+    "tampered": "tampered",
+    "bad-signature": "tampered",
+    "malformed": "tampered",
+    "signer-mismatch": "tampered",
+}
+
+
+@dataclass(frozen=True)
+class PaperVerdict:
+    """A scanned paper prescription judged offline at the counter (section 12). `verdict` is one of
+    `PAPER_VERDICTS`: `valid` (verified and kept, ready to dispense), `tampered` (damaged, cut or changed
+    after signing), `unknown-signer` (a certificate this workstation's trust list does not know),
+    `prescriber-suspended`, `already-dispensed` (dispensed in full here before: the copy kept says so),
+    `refused` (any other reason the signature is not accepted). `kept` is the copy this store holds when
+    the paper verified (None otherwise); `en`/`fa` say why it is refused; `council` is the prescriber's
+    licence as the medical council answered (now or kept), when known."""
+
+    verdict: str
+    kept: PaperImport | None = None
+    en: str = ""
+    fa: str = ""
+    reason: str = ""
+
+    @property
+    def prescription(self) -> Prescription | None:
+        """The prescription as kept here, when the paper verified."""
+        return self.kept.prescription if self.kept is not None else None
+
+    @property
+    def dispensable(self) -> bool:
+        """True when the counter may go on and dispense from it."""
+        return self.verdict == "valid"
+
+
+def paper_verdict(ws: Workstation, texts: Sequence[str]) -> PaperVerdict:
+    """Scan a paper prescription's QR at the counter: verify it offline against the workstation's trust
+    list and, when it verifies, keep it (`import_paper`) so it can be dispensed without the network; the
+    result says what the pharmacist must know (`PaperVerdict.verdict`). Never raises for a paper that does
+    not verify — that is the verdict; raises `TrustListError` when there is no trust list."""
+    from app.services.dispensing import NotDispensable, refuse_if_closed
+    from printing.payload import PaperPayloadError, PaperSignatureError
+
+    try:
+        kept = import_paper(ws, texts)
+    except PaperPayloadError as exc:
+        return PaperVerdict("tampered", None, exc.en, exc.fa, str(exc.details.get("reason") or ""))
+    except PaperSignatureError as exc:
+        reason = str(exc.details.get("reason") or "")
+        return PaperVerdict(_VERDICT_OF_REASON.get(reason, "refused"), None, exc.en, exc.fa, reason)
+    try:
+        refuse_if_closed(kept.prescription)
+    except NotDispensable as exc:
+        verdict = "already-dispensed" if kept.prescription.fully_dispensed else "refused"
+        return PaperVerdict(verdict, kept, exc.en, exc.fa, str(exc.details.get("state") or ""))
+    return PaperVerdict("valid", kept)
+
+
 __all__ = [
+    "PAPER_VERDICTS",
     "PaperCheck",
     "PaperImport",
+    "PaperVerdict",
     "import_paper",
+    "paper_verdict",
     "print_receipt",
     "read_paper",
     "read_qr_image",

@@ -27,13 +27,15 @@ from typing import TYPE_CHECKING, Any
 
 from app.domain import Dispensing, Prescription
 from app.errors import NoskheError
-from app.services.checking import RulesRejected
+from app.services.checking import Offline, RulesRejected, Verdict
 from app.services.clock import Clock, system_clock
 from app.services.dispensing import (
     DispenseLine,
     NotDispensable,
+    PackRefused,
     TtacReasonNeeded,
     check_lines,
+    draft_dispensing,
     keep_paper,
     kept_prescription,
     known_copy,
@@ -50,6 +52,9 @@ from sync.drain import DrainReport
 from sync.statuses import adopt_status
 
 if TYPE_CHECKING:
+    import datetime as dt
+
+    from app.packs import PackScan
     from app.workstation import Workstation
 
 
@@ -292,14 +297,161 @@ def dispense(
     )
 
 
+# ---- at the counter, before signing: the rules, each pack as it is scanned -----------------------------
+
+
+def preview_dispensing(
+    ws: Workstation, ref: str, lines: Sequence[DispenseLine], *, offline: bool = False
+) -> Verdict:
+    """What the rules say about dispensing `lines` of the prescription kept here as `ref` (id or tracking
+    code), before anything is signed (9-2 step 5): the exchange's findings and split online (the local
+    engine's, saying why, when it cannot answer or does not hold the prescription — a paper one), the
+    local engine's and an estimate with `offline`. Nothing is written; a standing rejection is a finding
+    here, not an error. Raises `NotFound`, `NotDispensable`, `NoskheError` (the lines, as `check_lines`)."""
+    rx = kept_prescription(ws.store, ref)
+    d = draft_dispensing(ws.store, rx, lines)
+    try:
+        return dispensing_verdict(ws, online=not offline and bool(rx.tracking_code))(rx, d)
+    except (ExchangeUnavailable, Offline):
+        return dispensing_verdict(ws, online=False)(rx, d)
+
+
+@dataclass(frozen=True)
+class PackCheck:
+    """One pack scanned for a line: `status` is `genuine` (TTAC vouches for it, of the line's drug),
+    `queued` (the exchange could not be asked: it checks the code when the dispensing reaches it, 9-2-7)
+    or a refusal — `expired` (by the date on the pack, or TTAC's answer), `dispensed`, `unknown`,
+    `wrong-drug`; `answer` is TTAC's reply when it was asked; `en`/`fa` say why a pack is refused."""
+
+    scan: PackScan
+    status: str
+    answer: dict[str, Any] = field(default_factory=dict)
+    en: str = ""
+    fa: str = ""
+
+    @property
+    def refused(self) -> bool:
+        """True when the pack must not be handed out."""
+        return self.status not in ("genuine", "queued")
+
+
+def check_pack(
+    ws: Workstation, scan: PackScan, drug_code: str, *, today: dt.date, offline: bool = False
+) -> PackCheck:
+    """Check one scanned pack for a line of drug `drug_code` (9-2-7): a pack past the expiry printed on
+    it is refused at once, without asking anyone; otherwise TTAC is asked (unless `offline`), and its
+    answer must be `genuine` and of this drug. When the exchange does not answer, the check is queued
+    (it checks every code when the dispensing arrives). Never raises for a pack TTAC refuses: the
+    result says why (`PackCheck.refused`). Raises `ExchangeRefused` (the exchange refused the request)."""
+    if scan.expired(today):
+        assert scan.expiry is not None
+        day = scan.expiry.isoformat()
+        return PackCheck(
+            scan,
+            "expired",
+            en=f"Pack {scan.code} expired on {day}; it must not be handed out.",
+            fa=f"بستهٔ {scan.code} در {day} منقضی شده است و نباید تحویل شود.",
+        )
+    if offline:
+        return PackCheck(scan, "queued")
+    try:
+        (answer,) = check_packs(ws, [scan.code])
+    except ExchangeUnavailable:
+        return PackCheck(scan, "queued")
+    try:
+        refuse_bad_packs([answer], {scan.code: drug_code})
+    except PackRefused as exc:
+        status = str(answer.get("status"))
+        return PackCheck(scan, status if status != "genuine" else "wrong-drug", answer, exc.en, exc.fa)
+    return PackCheck(scan, "genuine", answer)
+
+
+# ---- what needs the pharmacist after the exchange answered -------------------------------------------
+
+
+@dataclass(frozen=True)
+class CounterConflict:
+    """A dispensing of this pharmacy the exchange refused, or one that needs a person: the outbox row
+    (`row_id`, its `state`: conflict, rejected, quarantined; `code`: already-dispensed, …), the dispensing
+    and its prescription (ids, the patient's name), the exchange's reason and what to do (English and
+    Persian), and — for a double dispensing — who dispensed it first: the pharmacy's `facility` (SIAM
+    id) and name, the pharmacist, when (`at`, ISO 8601 UTC) and which `lines`."""
+
+    row_id: str
+    state: str
+    code: str
+    dispensing_id: str
+    prescription_id: str
+    patient: str
+    reason_en: str
+    reason_fa: str
+    action_en: str
+    action_fa: str
+    since: str
+    facility: str = ""
+    facility_name: str = ""
+    pharmacist: str = ""
+    at: str = ""
+    lines: tuple[int, ...] = ()
+
+
+def counter_conflicts(ws: Workstation) -> list[CounterConflict]:
+    """Every outbox item of this workstation that needs a person (oldest first), with what the exchange
+    said about who dispensed the prescription first (from its 409 `already-dispensed` details). Reads the
+    store only."""
+    from app.errors import NotFound
+
+    out = []
+    for row in ws.store.outbox.attention():
+        details = (row.result or {}).get("details") or {}
+        kind, _, ident = row.subject.partition(":")
+        rx_id, d_id, patient = ident, "", ""
+        if kind == "disp":
+            d_id = ident
+            try:
+                rx_id = ws.store.get_dispensing(ident).prescription_id
+            except NotFound:
+                rx_id = str(details.get("prescription") or "")
+        try:
+            patient = ws.store.get_prescription(rx_id).patient.full_name if rx_id else ""
+        except NotFound:
+            pass
+        out.append(
+            CounterConflict(
+                row.id,
+                row.state.value if hasattr(row.state, "value") else str(row.state),
+                row.reason_code or "",
+                d_id,
+                rx_id,
+                patient,
+                row.reason_en or "",
+                row.reason_fa or "",
+                row.action_en or "",
+                row.action_fa or "",
+                row.updated_at,
+                facility=str(details.get("facility") or ""),
+                facility_name=str(details.get("facility_name") or ""),
+                pharmacist=str(details.get("pharmacist") or ""),
+                at=str(details.get("at") or ""),
+                lines=tuple(int(x) for x in details.get("lines") or ()),
+            )
+        )
+    return out
+
+
 __all__ = [
     "ClaimRelease",
+    "CounterConflict",
     "DispenseResult",
+    "PackCheck",
     "adopt_refusal",
     "check_dispensed_packs",
+    "check_pack",
     "check_packs",
     "claim",
+    "counter_conflicts",
     "dispense",
+    "preview_dispensing",
     "refuse_suspended_prescriber",
     "release_claim",
 ]

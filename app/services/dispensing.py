@@ -125,7 +125,12 @@ def keep_prescription(
 
 
 def _items(
-    store: Store, rx: Prescription, lines: Sequence[DispenseLine], ttac_reason: str | None = None
+    store: Store,
+    rx: Prescription,
+    lines: Sequence[DispenseLine],
+    ttac_reason: str | None = None,
+    *,
+    packs_needed: bool = True,
 ) -> list[DispensingItem]:
     refuse_if_closed(rx)
     by_line = {it.line: it for it in rx.items}
@@ -164,7 +169,7 @@ def _items(
             "Choose at least one line to dispense.", "دست‌کم یک ردیف را برای نسخه‌پیچی انتخاب کنید."
         )
     bare = [it.line for it in items if not it.packs]
-    if bare and not ttac_reason:
+    if bare and not ttac_reason and packs_needed:
         listed = ", ".join(map(str, bare))
         raise TtacReasonNeeded(
             f"Line(s) {listed}: no pack authenticity code. Scan each pack's 16-digit TTAC code "
@@ -308,6 +313,22 @@ def check_lines(
     _items(store, rx, lines, ttac_reason_of(ttac_reason))
 
 
+def draft_dispensing(store: Store, rx: Prescription, lines: Sequence[DispenseLine]) -> Dispensing:
+    """An unsigned dispensing of `lines` of `rx` by nobody yet, for the rules to look at before the
+    pharmacist signs (9-2 step 5: the counter shows their findings and the split while packs are still
+    being scanned); packs are not required yet. Nothing is written. Raises as `check_lines` does, except
+    `TtacReasonNeeded`."""
+    return Dispensing(
+        prescription_id=rx.id,
+        pharmacist=Pharmacist("", ""),
+        facility_siam=store.facility_siam,
+        items=_items(store, rx, lines, packs_needed=False),
+        hid=rx.hid,
+        tracking_code=rx.tracking_code,
+        prescriber_council=rx.prescriber.medical_council_number or None,
+    )
+
+
 def pack_drugs(rx: Prescription, lines: Sequence[DispenseLine]) -> dict[str, str]:
     """Authenticity code → drug code of its line, for every pack handed over in `lines`."""
     drug = {it.line: it.drug_code for it in rx.items}
@@ -348,6 +369,7 @@ __all__ = [
     "PackRefused",
     "TtacReasonNeeded",
     "check_lines",
+    "draft_dispensing",
     "keep_paper",
     "keep_prescription",
     "kept_prescription",
