@@ -9,7 +9,9 @@ form.
 
 `guess_patient_id()` reads a patient id typed without its kind, by its shape: ten digits are a national
 code (refused for a wrong check digit, never taken for something else), twelve a FIDA id, a national code
-and a birth order (`0012345679-1`) a newborn; a unique id only when written `unique-id:…`.
+and a birth order (`0012345679-1`) a newborn of that mother — never a unique id, even when written
+`unique-id:0012345679-1`; a unique id only when written `unique-id:…`, an armed-forces newborn's insurance
+number only as `armed-forces-newborn:…`.
 
 Formats the program does not publish are documented where they are defined; the reference exchange issues
 HIDs and tracking codes in those formats (with a Luhn check digit so a mistyped paper code is caught).
@@ -208,6 +210,15 @@ class UniqueId(Identifier):
     def _validate(cls, raw: str, value: str) -> None:
         if not re.fullmatch(r"[A-Z0-9]{8,20}", value):
             cls._fail(raw, "must be 8 to 20 Latin letters or digits", "باید ۸ تا ۲۰ حرف لاتین یا رقم باشد")
+        # A mother's national code and a birth order (0012345679-1) is a newborn, never a unique id: taken
+        # as one, the mother's code would be lost (section 7, note 3).
+        shape = _NEWBORN_SHAPE.fullmatch(normalize_code(raw).strip())
+        if shape and NationalCode.is_valid(shape.group(1)):
+            cls._fail(
+                raw,
+                "is a newborn's id (the mother's national code-N), not a unique id",
+                "شناسه نوزاد (کد ملی مادر-ترتیب تولد) است، نه شناسه یکتا",
+            )
 
 
 # The mother's code, a separator and the birth order (possibly missing): 0012345679-1, ۰۰۱۲۳۴۵۶۷۹/۲.
@@ -263,6 +274,127 @@ class NewbornId(Identifier):
     @property
     def order(self) -> int:
         return int(self.value.split("-")[1])
+
+
+class ArmedForcesNewbornId(Identifier):
+    """A newborn insured by the Armed Forces Medical Services Organisation before registration: its
+    insurance number stands in for a national code (section 7-1, note 4).
+
+    The organisation does not publish the number's format; we accept 6 to 16 digits (not all the same)."""
+
+    kind = "armed-forces-newborn"
+    name_en = "Armed-forces newborn insurance number"
+    name_fa = "شماره بیمه نوزاد (نیروهای مسلح)"
+
+    @classmethod
+    def _validate(cls, raw: str, value: str) -> None:
+        cls._digits(raw, value, tuple(range(6, 17)))
+        if len(set(value)) == 1:
+            cls._fail(raw, "is not a real number (all digits the same)", "معتبر نیست (همه رقم‌ها یکسان است)")
+
+
+def legal_national_id_check_digit(first10: str) -> int:
+    """The check digit of an 11-digit legal entity's national id (شناسه ملی اشخاص حقوقی): each of the
+    first ten digits plus (the tenth digit + 2), weighted 29, 27, 23, 19, 17 (twice), summed mod 11; 10 is 0."""
+    d = int(first10[9]) + 2
+    weights = (29, 27, 23, 19, 17, 29, 27, 23, 19, 17)
+    r = sum((int(c) + d) * w for c, w in zip(first10, weights)) % 11
+    return 0 if r == 10 else r
+
+
+class ProviderNationalId(Identifier):
+    """The service provider's national id (section 7-9, note 1; tax): a legal entity's 11-digit national id
+    (شناسه ملی, with its check digit) or, for a practice run by one person, that person's 10-digit
+    national code."""
+
+    kind = "provider-national-id"
+    name_en = "Provider's national id"
+    name_fa = "شناسه ملی ارائه‌دهنده"
+
+    @classmethod
+    def _validate(cls, raw: str, value: str) -> None:
+        cls._digits(raw, value, (10, 11))
+        if len(value) == 10:
+            try:
+                NationalCode.parse(value)
+            except InvalidIdentifier as exc:
+                raise type(exc)(f"{cls.name_en}: {exc.en}", f"{cls.name_fa}: {exc.fa}", kind=cls.kind) from None
+            return
+        if len(set(value)) == 1:
+            cls._fail(raw, "is not a real id", "معتبر نیست")
+        if legal_national_id_check_digit(value[:10]) != int(value[10]):
+            cls._fail(raw, "has a wrong check digit", "رقم کنترل نادرست دارد")
+
+
+class PaymentId(Identifier):
+    """The patient's electronic payment id for one visit or service (section 7-8): the bank's reference of
+    the payment. Not published as a format; we accept 6 to 32 Latin letters or digits."""
+
+    kind = "payment-id"
+    name_en = "Payment id"
+    name_fa = "شناسه پرداخت"
+    allowed = _DIGITS + _LATIN
+
+    @classmethod
+    def _normalise(cls, raw: str) -> str:
+        return _clean(latin_letters(normalize_code(raw)))
+
+    @classmethod
+    def _validate(cls, raw: str, value: str) -> None:
+        if not re.fullmatch(r"[A-Z0-9]{6,32}", value):
+            cls._fail(raw, "must be 6 to 32 Latin letters or digits", "باید ۶ تا ۳۲ حرف لاتین یا رقم باشد")
+
+
+class PosTerminalId(Identifier):
+    """The point-of-sale terminal's own id (section 7-9), which links the pharmacy's bank account to its tax
+    records: the tax organisation's 6-character memory id or a bank terminal's 8 digits; we accept 6 to 16
+    Latin letters or digits."""
+
+    kind = "pos-terminal"
+    name_en = "POS terminal id"
+    name_fa = "شناسه پایانه فروشگاهی"
+    allowed = _DIGITS + _LATIN
+
+    @classmethod
+    def _normalise(cls, raw: str) -> str:
+        return _clean(latin_letters(normalize_code(raw)))
+
+    @classmethod
+    def _validate(cls, raw: str, value: str) -> None:
+        if not re.fullmatch(r"[A-Z0-9]{6,16}", value):
+            cls._fail(raw, "must be 6 to 16 Latin letters or digits", "باید ۶ تا ۱۶ حرف لاتین یا رقم باشد")
+
+
+class PhoneNumber(Identifier):
+    """A patient's or prescriber's contact phone (section 7-2, 7-3): an Iranian number kept as 11 digits
+    starting with 0 — a mobile (09…) or a landline with its area code (021…); `+98`, `0098` and `98` in
+    front are read as 0."""
+
+    kind = "phone"
+    name_en = "Phone number"
+    name_fa = "شماره تلفن"
+    allowed = _DIGITS + "+"
+
+    @classmethod
+    def _normalise(cls, raw: str) -> str:
+        v = _SEPARATORS.sub("", normalize_code(raw).replace("(", "").replace(")", ""))
+        for prefix in ("+98", "0098"):
+            if v.startswith(prefix):
+                return "0" + v[len(prefix) :]
+        if v.startswith("98") and len(v) == 12:
+            return "0" + v[2:]
+        return v
+
+    @classmethod
+    def _validate(cls, raw: str, value: str) -> None:
+        if not (value.isascii() and value.isdigit()):
+            cls._fail(raw, "must be digits (09121234567 or 02112345678)", "باید رقم باشد (۰۹۱۲۱۲۳۴۵۶۷ یا ۰۲۱۱۲۳۴۵۶۷۸)")
+        if len(value) != 11 or not value.startswith("0") or value.startswith("00"):
+            cls._fail(
+                raw,
+                "must be 11 digits starting with 0 (09121234567, or an area code: 02112345678)",
+                "باید ۱۱ رقم و با ۰ آغاز شود (۰۹۱۲۱۲۳۴۵۶۷ یا با پیش‌شماره: ۰۲۱۱۲۳۴۵۶۷۸)",
+            )
 
 
 class MedicalCouncilNumber(Identifier):
@@ -382,6 +514,7 @@ KINDS: dict[str, type[Identifier]] = {
         FidaId,
         UniqueId,
         NewbornId,
+        ArmedForcesNewbornId,
         MedicalCouncilNumber,
         PharmacistLicence,
         SiamId,
@@ -389,11 +522,16 @@ KINDS: dict[str, type[Identifier]] = {
         TrackingCode,
         AuthenticityCode,
         Gtin,
+        ProviderNationalId,
+        PaymentId,
+        PosTerminalId,
+        PhoneNumber,
     )
 }
 
-#: the identifiers a patient can be known by (domain.md, section 7)
-PATIENT_ID_KINDS = ("national-code", "fida", "unique-id", "newborn")
+#: the identifiers a patient can be known by (domain.md, section 7); new kinds go at the end (the paper's QR
+#: carries a kind by its index here)
+PATIENT_ID_KINDS = ("national-code", "fida", "unique-id", "newborn", "armed-forces-newborn")
 
 
 def parse_identifier(kind: str, text: object) -> Identifier:

@@ -20,6 +20,7 @@ ID_KIND_FA = {
     "fida": "شناسه فیدا",
     "unique-id": "شناسه یکتا",
     "newborn": "نوزاد (کد ملی مادر)",
+    "armed-forces-newborn": "نوزاد نیروهای مسلح (شماره بیمه)",
 }
 SEX_FA = {Sex.FEMALE: "زن", Sex.MALE: "مرد", Sex.OTHER: "سایر"}
 

@@ -270,6 +270,14 @@ def _valid(kind: str, data: st.DataObject) -> str:
         return payload + str(luhn_check_digit(payload))
     if kind == "ttac":
         return data.draw(st.text("0123456789", min_size=16, max_size=16).filter(lambda s: len(set(s)) > 1))
+    if kind == "armed-forces-newborn":
+        return data.draw(st.text("0123456789", min_size=6, max_size=16).filter(lambda s: len(set(s)) > 1))
+    if kind == "provider-national-id":
+        return valid_national_code(data.draw(digits9))
+    if kind == "phone":
+        return "09" + d(9)
+    if kind in ("payment-id", "pos-terminal"):
+        return data.draw(st.text("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=6, max_size=16))
     assert kind == "gtin"
     payload = d(data.draw(st.sampled_from([7, 11, 12, 13])))
     return payload + str(gs1_check_digit(payload))
