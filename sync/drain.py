@@ -31,7 +31,7 @@ from app.services.outbox import CONFLICT, QUARANTINED, OutboxRow
 from sync import messages, results
 from sync.client import ExchangeClient, ExchangeRefused, ExchangeUnavailable, Reply
 from sync.fhir.common import FhirError
-from sync.status import mark_offline, mark_online
+from sync.status import is_online, mark_offline, mark_online
 
 if TYPE_CHECKING:
     from app.store import Store
@@ -144,6 +144,7 @@ class Drainer:
                 return report
             unreachable = 0
             sends: dict[str, int] = {}
+            troubled = is_online(self.store) is False  # last seen down or failing as a whole
             while deadline is None or self.clock() < deadline:
                 now = self.clock()
                 capped = {k for k, n in sends.items() if n >= self.max_sends}
@@ -169,6 +170,7 @@ class Drainer:
                     report.offline, report.error = True, exc.en
                     mark_offline(self.store, exc.en)
                     unreachable += 1
+                    troubled = True
                     if unreachable >= self.max_unreachable:
                         break
                     continue
@@ -179,6 +181,14 @@ class Drainer:
                 unreachable = 0
                 report.offline, report.error = False, None
                 self._apply(replies, report)  # marks the exchange online in the same transaction
+                statuses = [status for _, status, _ in replies]
+                whole = len(statuses) > 1 or statuses[:1] == [503]
+                if statuses and whole and all(s >= 500 for s in statuses):  # failing as a whole
+                    mark_offline(self.store, f"the exchange answered {statuses[0]}")
+                    troubled = True
+                elif troubled and any(200 <= s < 300 for s in statuses):
+                    troubled = False  # it is back: the outage, not the rows, was the problem
+                    self.outbox.due_now()
                 if progress is not None:
                     report.remaining = self.outbox.counts()["pending"]
                     progress(report)

@@ -6,7 +6,9 @@
     engine.status()              # counts, oldest queued age, last success, online/offline, data ages
 
 The probe switches the workstation online/offline; going online makes every queued row due at once (the
-outage, not the rows, was the problem) and starts a drain.
+outage, not the rows, was the problem) and starts a drain. A drain begun while the exchange was last seen
+down probes first, and a drain that gets answers again after a failed round does the same reset
+(`sync.drain`), so one `noskhe sync run` after an outage sends the whole queue.
 """
 
 from __future__ import annotations
@@ -63,9 +65,13 @@ class SyncEngine:
         self, progress: Callable[[DrainReport], None] | None = None, *, batch_size: int | None = None
     ) -> DrainReport:
         """Drain the outbox now, then bring open local prescriptions in step; returns what happened.
-        `batch_size` (items per request, at least 1) replaces the engine's from now on when given."""
+        `batch_size` (items per request, at least 1) replaces the engine's from now on when given. When the
+        exchange was last seen down (or failing as a whole), it is probed first: if it is back, every
+        queued row is due at once (`probe`), not only those whose backoff ran out."""
         if batch_size is not None:
             self.drainer.batch_size = max(1, batch_size)
+        if is_online(self.store) is False:
+            self.probe()
         report = self.drainer.drain(progress=progress)
         if not report.offline and not report.error:
             try:
