@@ -29,10 +29,11 @@ The trust list is `NOSKHE_TRUST_LIST` (or the `trust_list_path` given) or the on
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.errors import ConfigError, NoskheError
+from app.errors import ConfigError, NoskheError, shorten
 from app.prompter import Prompter
 from app.signing import SignatureRole, Signer
 
@@ -54,6 +55,52 @@ SETTINGS = (
     "signing.facility_token",
     "signing.facility_p12",
 )
+
+
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+#: a server's name: dot-separated labels of letters, digits and inner hyphens, 253 characters at most
+_HOST = re.compile(rf"(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})*\.?")
+
+
+def check_exchange_url(url: str) -> str:
+    """The exchange's base URL as it will be stored and used: `http://` or `https://`, a server name (or an
+    IP address), an optional port 1–65535 and an optional path; no user name, password, query or fragment,
+    no spaces or control characters. Returns it without its trailing `/`. Raises `ConfigError` (one line,
+    both languages) for anything else — `' OR 1=1 --` is refused here, not found out by `sync run`."""
+    from urllib.parse import urlsplit
+
+    text = url.strip()
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname or ""
+        port = parts.port
+        ok = (
+            parts.scheme.lower() in ("http", "https")
+            and not any(ch.isspace() or not ch.isprintable() for ch in text)
+            and not (parts.username or parts.password or parts.query or parts.fragment or "?" in text)
+            and (bool(_HOST.fullmatch(host)) or _is_ip(host))
+            and port != 0
+        )
+    except ValueError:  # a port that is not a number or is out of range, a broken [IPv6] literal
+        ok = False
+    if not ok:
+        raise ConfigError(
+            f"The exchange address {shorten(text, 80)!r} is not valid: it must be http:// or https://, a "
+            "server name and an optional port (https://exchange.example:8443).",
+            f"نشانی سامانهٔ تبادل «{shorten(text, 80)}» درست نیست: باید با https://‎ یا http://‎ آغاز شود و "
+            "نام سرور و در صورت نیاز درگاه را داشته باشد.",
+        )
+    return text.rstrip("/")
+
+
+def _is_ip(host: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 class Workstation:
@@ -197,7 +244,10 @@ class Workstation:
         verify = os.environ.get("NOSKHE_EXCHANGE_CA") or True
         if url:
             return OcspClient(url, verify=verify)
-        return OcspClient.for_exchange(base, verify=verify) if base else None
+        try:
+            return OcspClient.for_exchange(check_exchange_url(base), verify=verify) if base else None
+        except ConfigError:  # a bad stored address: the trust list's CRLs, as offline
+            return None
 
     def forget_trust(self) -> None:
         """Drop the cached trust list (after a refresh or an import): the next use reloads it, and the
@@ -231,7 +281,27 @@ class Workstation:
                         "توکن امضا تنظیم نشده است.",
                     )
                 self._user = self._token_signer(label, role, "user")
+            self._note_person(self._user)
         return self._user
+
+    def signing_user(self) -> Signer:
+        """`user_signer()`, once the person it names may sign here (`app.services.users.require_signing`:
+        their role on the facility's users list). Raises `NotPermitted`, and `user_signer()`'s errors."""
+        from app.services.users import require_signing
+
+        signer = self.user_signer()
+        require_signing(self, signer.identity())
+        return signer
+
+    def _note_person(self, signer: Signer | None) -> None:
+        """The audit log names `signer`'s holder from now on (nobody for None or a locked window)."""
+        from app.services.users import person_of
+
+        identity = getattr(signer, "identity", None)
+        try:
+            self.store.audit.person = person_of(identity()) if identity is not None else None
+        except NoskheError:  # the locked window's stand-in names nobody
+            self.store.audit.person = None
 
     def seal(self) -> Signer:
         """The facility seal (مهر سازمانی), on a token or a PKCS#12 file; asked through the prompter."""
@@ -254,12 +324,13 @@ class Workstation:
 
     def signers(self) -> list[Signer]:
         """`[user, seal]`: what a prescription or a dispensing is signed with."""
-        return [self.user_signer(), self.seal()]
+        return [self.signing_user(), self.seal()]
 
     def use_signers(self, user: Signer | None = None, seal: Signer | None = None) -> None:
         """Put already-open signers in place (a token the desktop logged in at unlock)."""
         if user is not None:
             self._user = user
+            self._note_person(user)
         if seal is not None:
             self._seal = seal
             self._client = None
@@ -269,6 +340,7 @@ class Workstation:
         """Drop the user's signer (the desktop's lock): the next `user_signer()` logs in again, its PIN or
         passphrase asked through the prompter."""
         self._user = None
+        self._note_person(None)
 
     def _log_in_again(self, signer: Signer, purpose: str) -> None:
         """A kept token signer whose session was locked (idle lock, token pulled out and put back, logout)
@@ -298,14 +370,21 @@ class Workstation:
 
     @property
     def exchange_url(self) -> str:
-        """The exchange's base URL; raises `ConfigError` when none is set."""
+        """The exchange's base URL; raises `ConfigError` when none is set or the one set is not a valid
+        address (`check_exchange_url`; one stored before addresses were checked), saying how to set it."""
         url = self.setting("exchange.url", "NOSKHE_EXCHANGE_URL")
         if not url:
             raise ConfigError(
                 "No exchange address: `noskhe sync config --exchange URL`.",
                 "نشانی سامانهٔ تبادل تنظیم نشده است.",
             )
-        return url
+        try:
+            return check_exchange_url(url)
+        except ConfigError as exc:
+            raise ConfigError(
+                exc.en + " Set it again: `noskhe sync config --exchange URL`.",
+                exc.fa + " آن را دوباره تنظیم کنید.",
+            ) from None
 
     @property
     def client(self) -> ExchangeClient:
@@ -382,4 +461,4 @@ class Workstation:
         self.close()
 
 
-__all__ = ["SETTINGS", "USER_ROLE", "Workstation"]
+__all__ = ["SETTINGS", "USER_ROLE", "Workstation", "check_exchange_url"]

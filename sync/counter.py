@@ -246,7 +246,7 @@ def dispense(
     given = [ln.line for ln in lines]
     wanted = [*lines, *(open_lines(rx, but=given) if all_lines else [])]
     check_lines(ws.store, rx, wanted, reason)  # refused before a token or the exchange is asked anything
-    user, seal = ws.user_signer(), ws.seal()
+    user, seal = ws.signing_user(), ws.seal()
     if read is not None:
         rx = keep_paper(ws, read)
     secret: str | None = None

@@ -331,7 +331,7 @@ def cancel_prescription(ws: Workstation, rx_id: str, *, clock: Clock = system_cl
     payload = None
     if _reaches_exchange(store, rx):
         doc = cancellation_document(rx, clock().isoformat())
-        (sig,) = sign_with([ws.user_signer()], doc, required_roles(DocumentKind.CANCELLATION))
+        (sig,) = sign_with([ws.signing_user()], doc, required_roles(DocumentKind.CANCELLATION))
         payload = {
             "document": doc,
             "signature": {

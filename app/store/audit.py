@@ -41,11 +41,19 @@ class AuditLog:
         self.workstation = workstation_name()
 
     def record(
-        self, action: str, *, patient: str | None = None, obj: str | None = None, outcome: str = "ok"
+        self,
+        action: str,
+        *,
+        patient: str | None = None,
+        obj: str | None = None,
+        outcome: str = "ok",
+        as_person: Person | None = None,
     ) -> None:
         """Append one row: `action` (e.g. `prescription.read`), the patient (`kind:value`), the object
-        (e.g. `rx:<id>/<version>`), the outcome (`ok`, `not-found`). Joins the caller's transaction, so
-        the row commits or rolls back with the work it records."""
+        (e.g. `rx:<id>/<version>`), the outcome (`ok`, `not-found`), naming `as_person` (a shift's end,
+        written after the token is logged out) or else the person logged in. Joins the caller's
+        transaction, so the row commits or rolls back with the work it records."""
+        person = as_person or self.person
         with self.db.transaction() as c:
             last = c.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
             seq, prev = (int(last[0]) + 1, str(last[1])) if last else (1, GENESIS)
@@ -59,8 +67,8 @@ class AuditLog:
                 "patient": patient,
                 "object": obj,
                 "outcome": outcome,
-                "person": self.person.national_code if self.person else NO_PERSON,
-                "licence": (self.person.licence or "") if self.person else "",
+                "person": person.national_code if person else NO_PERSON,
+                "licence": (person.licence or "") if person else "",
                 "workstation": self.workstation,
             }
             new_hash = row_hash(prev, row)
