@@ -77,7 +77,11 @@ def statement(
     them: Jalali `1405/09/01` or Gregorian `2026-11-22`, see `app.dates.parse_user_date`; both included;
     by default from the first of this month to today). Raises `InvalidDate` (a `NoskheError`) for a
     date that is not one (before the exchange is asked), `ExchangeUnavailable` (no answer),
-    `ExchangeRefused`, and the seal's errors."""
+    `ExchangeRefused`, the seal's errors, and `NotPermitted` for a person whose role may not see
+    statements (`app.services.users`; asked before the exchange)."""
+    from app.services.users import STATEMENTS, require
+
+    require(ws, STATEMENTS)
     answer = ws.client.statement(_day(start), _day(end))
     lines = [
         StatementLine(
