@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from app.errors import ConfigError
-from app.workstation import SETTINGS
+from app.workstation import SETTINGS, check_exchange_url
 
 if TYPE_CHECKING:
     from app.workstation import Workstation
@@ -20,10 +20,15 @@ if TYPE_CHECKING:
 def configure(ws: Workstation, changes: Mapping[str, str | None]) -> dict[str, str]:
     """Store each setting of `changes` whose value is not None (an empty string clears it), then return
     every setting as stored, in `SETTINGS` order (`""` when unset). Keys are meta keys such as
-    `exchange.url` or `signing.facility_p12`. Raises `ConfigError` for a key that is not a setting."""
+    `exchange.url` or `signing.facility_p12`. Raises `ConfigError` for a key that is not a setting, or an
+    exchange address that is not one (`app.workstation.check_exchange_url`: http/https, a server, a port);
+    nothing is stored then."""
     unknown = sorted(set(changes) - set(SETTINGS))
     if unknown:
         raise ConfigError(f"Unknown setting {unknown[0]!r}.", f"تنظیم «{unknown[0]}» شناخته نیست.")
+    url = changes.get("exchange.url")
+    if url:
+        changes = {**changes, "exchange.url": check_exchange_url(url)}
     for key, value in changes.items():
         if value is not None:
             ws.store.set_meta(key, value)

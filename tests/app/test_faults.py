@@ -173,3 +173,40 @@ def test_impossible_quantities_are_refused_before_anything_is_signed() -> None:
     with pytest.raises(NoskheError, match="instructions"):
         ItemRequest.parse("101002:21:" + "x" * 10_000)
     assert ItemRequest.parse("101002:10000/30:هر ۸ ساعت").quantity == 10_000
+
+
+# ---- values at the edge (the exchange's address) ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url", ["' OR 1=1 --", "ftp://exchange", "http://", "http://a b", "http://x:0", "http://x:99999",
+            "http://x:abc", "http://user:pw@x", "http://x/?q=1", "javascript:alert(1)", "http://x_y"],
+)
+def test_a_malformed_exchange_address_is_refused_at_config_time(data_dir, url) -> None:
+    done = _cli(data_dir, "sync", "config", "--exchange", url)
+    assert done.returncode == 1, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "exchange address" in lines[0] and "سامانهٔ تبادل" in lines[0], lines
+    with Store.open(data_dir, PASSPHRASE) as s:
+        assert s.meta("exchange.url") is None  # nothing stored
+
+
+def test_good_exchange_addresses_are_kept_as_typed(data_dir) -> None:
+    for url, kept in (("https://exchange.example:8443/", "https://exchange.example:8443"),
+                      ("http://127.0.0.1:9", "http://127.0.0.1:9"), ("https://[::1]/api", "https://[::1]/api")):
+        done = _cli(data_dir, "sync", "config", "--exchange", url)
+        assert done.returncode == 0 and f"exchange.url = {kept}" in done.stdout, done.stderr
+
+
+def test_a_bad_address_stored_earlier_is_one_line_and_the_workstation_works_offline(store) -> None:
+    from app.prompter import FixedPrompter
+    from app.services.checking import Offline
+    from app.workstation import Workstation
+
+    store.set_meta("exchange.url", "' OR 1=1 --")
+    ws = Workstation(store, FixedPrompter(passphrases={"store": PASSPHRASE}))
+    with pytest.raises(NoskheError, match="not valid.*sync config --exchange"):
+        _ = ws.exchange_url
+    assert ws._ocsp_transport() is None  # certificates checked against the trust list's CRLs
+    with pytest.raises(Offline):
+        ws.national._client()
