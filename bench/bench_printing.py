@@ -21,7 +21,7 @@ from measure import rate
 
 from app.domain import Facility
 from app.signing import SignatureRole
-from printing.barcodes import make_qr, qr_info
+from printing.barcodes import forget_qr_symbols, qr_info
 from printing.paper import paper_payload, verify_text
 from printing.payload import payload_bytes
 from printing.prescription_pdf import render_prescription
@@ -82,7 +82,7 @@ def main() -> int:
         d = sample_dispensing(rx)
 
         def prescription() -> None:
-            make_qr.cache_clear()  # a new prescription: its QR symbol is built from scratch
+            forget_qr_symbols()  # a new prescription: its QR symbol is built from scratch
             render_prescription(rx, io.BytesIO(), facility=FACILITY, payload=text, signature=signature)
 
         def reprint() -> None:
