@@ -71,6 +71,16 @@ class SyncStatus:
         return dict(vars(self))
 
 
+def _sample_backlog(store: Store, counts: dict[str, int]) -> None:
+    """Keep a sample of the backlog for the dashboard's chart (`app.services.dashboard.record_backlog`)."""
+    from app.services.dashboard import record_backlog
+
+    try:
+        record_backlog(store, sum(n for s, n in counts.items() if s not in ("done", "acknowledged")))
+    except Exception:  # noqa: BLE001 — a lost sample is harmless; the status must still be read
+        pass
+
+
 def sync_status(store: Store) -> SyncStatus:
     """What the status bar and `noskhe sync status` show, read from the store (no network)."""
     ob = store.outbox
@@ -100,8 +110,10 @@ def sync_status(store: Store) -> SyncStatus:
         }
         for r in ob.attention()
     ]
+    counts = ob.counts()
+    _sample_backlog(store, counts)
     return SyncStatus(
-        counts=ob.counts(),
+        counts=counts,
         oldest_pending_age_s=_age(ob.oldest_pending_created_at(), now),
         last_success=store.meta("sync.last_success"),
         online=is_online(store),

@@ -108,4 +108,80 @@ def statement(
     )
 
 
-__all__ = ["Statement", "StatementLine", "statement"]
+@dataclass(frozen=True)
+class Totals:
+    """One group of a statement's lines: `key` (an insurer's code, `""` for lines whose patient had no
+    insurer or whose prescription is not held here; or an Iran day, ISO `YYYY-MM-DD`), how many lines,
+    and the insurer's and the patient's shares in rials."""
+
+    key: str
+    count: int
+    insurer: int
+    patient: int
+
+
+@dataclass(frozen=True)
+class StatementReport:
+    """A statement with its lines' insurers (prescription id → insurer code, from the prescriptions held
+    here) and its totals per insurer and per day; the groups of each add up to the statement's totals."""
+
+    statement: Statement
+    insurer_of: dict[str, str]
+    by_insurer: list[Totals]
+    by_day: list[Totals]
+
+
+def line_day(line: StatementLine) -> dt.date:
+    """The Iran day of a statement line (the exchange's time is ISO 8601, usually UTC)."""
+    from app.timefmt import iran_time
+
+    return iran_time(dt.datetime.fromisoformat(line.at)).date()
+
+
+def _group(lines: list[tuple[str, StatementLine]]) -> list[Totals]:
+    groups: dict[str, list[StatementLine]] = {}
+    for key, line in lines:
+        groups.setdefault(key, []).append(line)
+    return [
+        Totals(key, len(ls), sum(x.insurer for x in ls), sum(x.patient for x in ls))
+        for key, ls in sorted(groups.items())
+    ]
+
+
+def insurers_of(ws: Workstation, st: Statement) -> dict[str, str]:
+    """Prescription id → its patient's insurer code (`""`: uninsured) for every line of `st` whose
+    prescription this workstation holds (the exchange's statement does not name insurers)."""
+    from app.store import reports
+
+    docs = reports.prescriptions_by_id(ws.store, (x.prescription for x in st.lines))
+    return {
+        rx_id: str(((doc.get("patient") or {}).get("coverage") or {}).get("insurer_code") or "")
+        for rx_id, doc in docs.items()
+    }
+
+
+def report(
+    ws: Workstation, start: str | dt.date | None = None, end: str | dt.date | None = None
+) -> StatementReport:
+    """`statement(ws, start, end)` with its totals per insurer (codes from the prescriptions held here)
+    and per Iran day, both sorted by key. Raises what `statement` raises."""
+    st = statement(ws, start, end)
+    insurers = insurers_of(ws, st)
+    return StatementReport(
+        statement=st,
+        insurer_of=insurers,
+        by_insurer=_group([(insurers.get(x.prescription, ""), x) for x in st.lines]),
+        by_day=_group([(line_day(x).isoformat(), x) for x in st.lines]),
+    )
+
+
+__all__ = [
+    "Statement",
+    "StatementLine",
+    "StatementReport",
+    "Totals",
+    "insurers_of",
+    "line_day",
+    "report",
+    "statement",
+]

@@ -14,7 +14,7 @@ import pytest
 
 from app.domain import IRAN_TZ
 from app.lifecycle import RxState
-from app.store import Store
+from app.store import Store, reports
 from app.store.outbox import chain_of
 from app.store.packing import MARKER, pack, unpack
 from tests.conftest import make_patient, make_prescription
@@ -81,6 +81,7 @@ def _lists(store: Store) -> dict[str, Callable[[], object]]:
     value = rx.patient.id.value
     day = dt.datetime(2026, 1, 3, tzinfo=IRAN_TZ)
     p = store.prescriptions
+    month = dt.timedelta(days=30)
     return {
         "newest first": lambda: p.find(limit=500),
         "today's": lambda: p.find(since=day, until=day + dt.timedelta(days=1), limit=500),
@@ -103,6 +104,15 @@ def _lists(store: Store) -> dict[str, Callable[[], object]]:
         "outbox needing attention": lambda: store.outbox.attention(),
         "oldest pending": lambda: store.outbox.oldest_pending_created_at(),
         "audit by patient": lambda: store.audit.entries(patient=str(rx.patient.id), limit=100),
+        "report: prescriptions per day": lambda: reports.prescription_times(store, day, day + month),
+        "report: dispensings per day": lambda: reports.dispensing_times(store, day, day + month),
+        "report: prescriptions in a range": lambda: reports.prescriptions_between(store, day, day + month),
+        "report: by state in a range": lambda: reports.prescriptions_between(
+            store, day, day + month, states=(RxState.QUEUED.value,)
+        ),
+        "report: a patient's": lambda: reports.prescriptions_between(store, None, None, patient_value=value),
+        "report: dispensings in a range": lambda: reports.dispensings_between(store, day, day + month),
+        "report: a statement's prescriptions": lambda: reports.prescriptions_by_id(store, [rx.id, "x"]),
     }
 
 

@@ -1,0 +1,185 @@
+"""The counter list and its history: what this workstation did in a date range, filtered by state, insurer
+and patient — prescriptions written (a clinic) or dispensings recorded (a pharmacy), each with its
+patient, insurer and cost split in rials.
+
+    rows = history(ws, HistoryFilter(start=date(2026, 11, 30), end=date(2026, 11, 30), insurer="IHIO"))
+    totals(rows)  # {"count", "insurer", "patient"}
+
+Days are Iran days (Tehran time), both ends included; people type them Jalali (`app.dates.parse_user_date`).
+Nothing here waits for the network.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from app.costs import CostSplit
+from app.domain import IRAN_TZ, Dispensing, Prescription
+from app.errors import InvalidIdentifier
+from app.identifiers import guess_patient_id
+from app.lifecycle import RxState
+from app.store import reports
+from app.text import fold_for_search, normalize_code
+
+if TYPE_CHECKING:
+    from app.workstation import Workstation
+
+#: a dispensing's states, in the order a list offers them
+DISPENSING_STATES = ("draft", "signed", "queued", "registered", "conflict")
+
+
+@dataclass(frozen=True)
+class HistoryFilter:
+    """Which rows: Iran days `start`..`end` (both included; None: no bound), a state (an `RxState` value at
+    a clinic, a dispensing state at a pharmacy), an insurer code (`""`: the uninsured), and `patient` as
+    typed (an id in any digits, or part of a name)."""
+
+    start: dt.date | None = None
+    end: dt.date | None = None
+    state: str | None = None
+    insurer: str | None = None
+    patient: str = ""
+
+    @classmethod
+    def today(cls, today: dt.date | None = None) -> HistoryFilter:
+        """Today's counter list (Iran's today unless `today` is given)."""
+        day = today or dt.datetime.now(IRAN_TZ).date()
+        return cls(start=day, end=day)
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    """One line of the list: when (aware, Iran time), `kind` (`prescription` or `dispensing`), its id and
+    its prescription's id, the patient's name and id value, the insurer's code (`""` when none), the
+    state, the exchange's reference (tracking code or receipt, None before it answered), the insurer's
+    and the patient's shares in rials, and how many items."""
+
+    at: dt.datetime
+    kind: str
+    id: str
+    prescription_id: str
+    patient_name: str
+    patient_id: str
+    insurer: str
+    state: str
+    reference: str | None
+    insurer_share: int
+    patient_share: int
+    items: int
+
+
+def states_for(role: str) -> tuple[str, ...]:
+    """The states a list of `role` (`clinic` or `pharmacy`) filters by."""
+    return DISPENSING_STATES if role == "pharmacy" else tuple(s.value for s in RxState)
+
+
+def day_bounds(start: dt.date | None, end: dt.date | None) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """The Iran-time instants that bound the days `start`..`end` (end excluded: the next midnight)."""
+    since = dt.datetime.combine(start, dt.time(), IRAN_TZ) if start else None
+    until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), IRAN_TZ) if end else None
+    return since, until
+
+
+def _patient_value(text: str) -> str | None:
+    try:
+        return guess_patient_id(text).value if text.strip() else None
+    except InvalidIdentifier:
+        return None
+
+
+def _insurer_of(rx: dict[str, Any] | None) -> str:
+    coverage = ((rx or {}).get("patient") or {}).get("coverage") or {}
+    return str(coverage.get("insurer_code") or "")
+
+
+def _matches_patient(name: str, value: str, text: str) -> bool:
+    if not text.strip():
+        return True
+    folded, code = fold_for_search(text), normalize_code(text).strip()
+    return folded in fold_for_search(name) or (bool(code) and code in value)
+
+
+def history(ws: Workstation, f: HistoryFilter, *, limit: int = 1000) -> list[HistoryRow]:
+    """The rows of this workstation that pass `f`, newest first, at most `limit`: a clinic's prescriptions
+    (by when they were prescribed) or a pharmacy's dispensings (by when they were dispensed, with their
+    prescription's patient and insurer). Every read is audited; no network."""
+    since, until = day_bounds(f.start, f.end)
+    value = _patient_value(f.patient)
+    if ws.role == "pharmacy":
+        rows = _dispensings(ws, since, until)
+    else:
+        states = (f.state,) if f.state else ()
+        docs = reports.prescriptions_between(ws.store, since, until, states=states, patient_value=value)
+        rows = [_rx_row(Prescription.from_dict(d)) for d in docs]
+    out = []
+    for row in rows:
+        if f.state and row.state != f.state:
+            continue
+        if f.insurer is not None and row.insurer != f.insurer:
+            continue
+        if value is not None and row.patient_id != value:
+            continue
+        if value is None and not _matches_patient(row.patient_name, row.patient_id, f.patient):
+            continue
+        out.append(row)
+        if len(out) >= limit:
+            break
+    return out
+
+
+def _rx_row(rx: Prescription) -> HistoryRow:
+    cost = rx.cost
+    return HistoryRow(
+        at=rx.prescribed_at.astimezone(IRAN_TZ),
+        kind="prescription",
+        id=rx.id,
+        prescription_id=rx.id,
+        patient_name=rx.patient.full_name,
+        patient_id=rx.patient.id.value,
+        insurer=rx.patient.coverage.insurer_code if rx.patient.coverage else "",
+        state=rx.state.value,
+        reference=rx.tracking_code,
+        insurer_share=cost.insurer,
+        patient_share=cost.patient,
+        items=len(rx.items),
+    )
+
+
+def _dispensings(ws: Workstation, since: dt.datetime | None, until: dt.datetime | None) -> list[HistoryRow]:
+    docs = reports.dispensings_between(ws.store, since, until)
+    rxs = reports.prescriptions_by_id(ws.store, (str(d["prescription_id"]) for d in docs))
+    rows = []
+    for doc in docs:
+        d = Dispensing.from_dict(doc)
+        rx = rxs.get(d.prescription_id)
+        patient = (rx or {}).get("patient") or {}
+        name = f"{patient.get('first_name', '')} {patient.get('last_name', '')}".strip()
+        cost = d.cost
+        rows.append(
+            HistoryRow(
+                at=d.dispensed_at.astimezone(IRAN_TZ),
+                kind="dispensing",
+                id=d.id,
+                prescription_id=d.prescription_id,
+                patient_name=name,
+                patient_id=str((patient.get("id") or {}).get("value", "")),
+                insurer=_insurer_of(rx),
+                state=d.state,
+                reference=d.tracking_code or (rx or {}).get("tracking_code"),
+                insurer_share=cost.insurer,
+                patient_share=cost.patient,
+                items=len(d.items),
+            )
+        )
+    return rows
+
+
+def totals(rows: list[HistoryRow]) -> dict[str, int]:
+    """`{"count", "insurer", "patient"}` of `rows`, amounts in rials."""
+    split = CostSplit.sum(CostSplit(r.insurer_share, r.patient_share) for r in rows)
+    return {"count": len(rows), "insurer": split.insurer, "patient": split.patient}
+
+
+__all__ = ["DISPENSING_STATES", "HistoryFilter", "HistoryRow", "day_bounds", "history", "states_for", "totals"]
