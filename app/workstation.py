@@ -54,6 +54,7 @@ SETTINGS = (
     "signing.user_p12",
     "signing.facility_token",
     "signing.facility_p12",
+    "facility_national_id",  # the provider's national id (section 7-9 note 1), signed and printed
 )
 
 

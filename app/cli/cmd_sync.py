@@ -5,6 +5,7 @@ noskhe sync run [--batch N]        drain the outbox now, with a progress bar
 noskhe sync refresh                fetch reference data (catalog and prices, rules, trust list)
 noskhe sync attention [--json]     what needs a person; `sync ack ID` / `sync requeue ID` to act on it
 noskhe sync config [--exchange URL] [--user-token L] [--facility-token L | --facility-p12 FILE]
+                   [--facility-national-id ID]   the provider's national id, signed and printed (section 7)
 noskhe sync statement [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--json]
 """
 
@@ -24,6 +25,7 @@ SETTING_FLAGS = {
     "user_p12": "signing.user_p12",
     "facility_token": "signing.facility_token",
     "facility_p12": "signing.facility_p12",
+    "facility_national_id": "facility_national_id",
 }
 
 

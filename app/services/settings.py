@@ -22,13 +22,18 @@ def configure(ws: Workstation, changes: Mapping[str, str | None]) -> dict[str, s
     every setting as stored, in `SETTINGS` order (`""` when unset). Keys are meta keys such as
     `exchange.url` or `signing.facility_p12`. Raises `ConfigError` for a key that is not a setting, or an
     exchange address that is not one (`app.workstation.check_exchange_url`: http/https, a server, a port);
-    nothing is stored then."""
+    `InvalidIdentifier` for a provider's national id (`facility_national_id`) that is not one; nothing is
+    stored then."""
     unknown = sorted(set(changes) - set(SETTINGS))
     if unknown:
         raise ConfigError(f"Unknown setting {unknown[0]!r}.", f"تنظیم «{unknown[0]}» شناخته نیست.")
     url = changes.get("exchange.url")
     if url:
         changes = {**changes, "exchange.url": check_exchange_url(url)}
+    if changes.get("facility_national_id"):  # 11 digits with their check digit, or a national code
+        from app.legal import provider_national_id_of
+
+        changes = {**changes, "facility_national_id": provider_national_id_of(changes["facility_national_id"])}
     for key, value in changes.items():
         if value is not None:
             ws.store.set_meta(key, value)

@@ -1,0 +1,99 @@
+"""Section 7's legal data elements as typed at the edges (CLI, desktop), checked before anything is signed.
+
+Each reader takes what a person typed (any digits, spaces, dashes; empty for "not given") and returns the
+canonical value, or raises `InvalidIdentifier` / `NoskheError` with one line in Persian and English:
+
+    phone_of("+98 912 123 4567")          → "09121234567"        (7-2, 7-3: contact)
+    payment_fields("rrn-123456", "a1b2c3") → ("RRN123456", "A1B2C3")  (7-8, 7-9)
+    provider_national_id_of("10380284790") (7-9 note 1: the provider's national id)
+    service_time("1405/09/09 10:30")       → an aware datetime, Tehran time (7-7)
+    service_period(start, end, now=…)      → (start, end), end not before start, neither after now
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from app.errors import NoskheError
+from app.identifiers import PaymentId, PhoneNumber, PosTerminalId, ProviderNationalId
+from app.text import normalize_code, to_ascii_digits
+
+#: the offset of Iran's clocks (+03:30 all year since 2022), as `app.domain.IRAN_TZ`
+_IRAN = dt.timezone(dt.timedelta(hours=3, minutes=30), "IRST")
+_CLOCK = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
+
+
+def phone_of(text: str | None) -> str:
+    """A contact phone as kept: 11 digits from 0 (`app.identifiers.PhoneNumber`); "" when nothing typed.
+    Raises `InvalidIdentifier`."""
+    if not text or not str(text).strip():
+        return ""
+    return PhoneNumber.parse(text).value
+
+
+def payment_fields(payment_id: str | None, pos_terminal_id: str | None) -> tuple[str, str]:
+    """The patient's electronic payment id (7-8) and the POS terminal id (7-9) as kept ("" for one not
+    given). Raises `InvalidIdentifier` for one that is not 6-32 (payment) or 6-16 (terminal) Latin letters
+    or digits."""
+    pay = PaymentId.parse(payment_id).value if payment_id and str(payment_id).strip() else ""
+    pos = PosTerminalId.parse(pos_terminal_id).value if pos_terminal_id and str(pos_terminal_id).strip() else ""
+    return pay, pos
+
+
+def provider_national_id_of(text: str | None) -> str:
+    """The provider's national id (7-9 note 1): a legal entity's 11 digits or a person's national code;
+    "" when nothing typed. Raises `InvalidIdentifier`."""
+    if not text or not str(text).strip():
+        return ""
+    return ProviderNationalId.parse(text).value
+
+
+def service_time(text: str | None, *, today: dt.date | None = None) -> dt.datetime | None:
+    """A start or end of service as typed: ISO 8601 (`2026-11-30T10:30:00+03:30`; without an offset it
+    is Tehran time), a day and a time (`1405/09/09 10:30`, Jalali or Gregorian, any digits), or a time
+    alone (`10:30`, today in Tehran). None when nothing typed. Raises `NoskheError` for anything else."""
+    if not text or not str(text).strip():
+        return None
+    raw = to_ascii_digits(normalize_code(str(text))).strip()
+    try:
+        moment = dt.datetime.fromisoformat(raw)
+        return (moment if moment.tzinfo else moment.replace(tzinfo=_IRAN)).replace(microsecond=0)
+    except ValueError:
+        pass
+    day_text, _, clock = raw.rpartition(" ")
+    m = _CLOCK.fullmatch(clock)
+    if m and int(m.group(1)) < 24 and int(m.group(2)) < 60 and int(m.group(3) or 0) < 60:
+        if day_text.strip():
+            from app.dates import parse_user_date
+
+            day = parse_user_date(day_text.strip())
+        else:
+            day = today or dt.datetime.now(_IRAN).date()
+        return dt.datetime.combine(day, dt.time(int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)), _IRAN)
+    raise NoskheError(
+        f"Time {str(text)[:40]!r} is not a time: write 10:30, 1405/09/09 10:30 or 2026-11-30T10:30.",
+        f"زمان «{str(text)[:40]}» خوانده نشد: به شکل ۱۰:۳۰ یا ۱۴۰۵/۰۹/۰۹ ۱۰:۳۰ بنویسید.",
+    )
+
+
+def service_period(
+    start: dt.datetime | None, end: dt.datetime | None, *, now: dt.datetime
+) -> tuple[dt.datetime, dt.datetime]:
+    """The start and end of a service (7-7): each defaults to `now`; a start after the end, or either after
+    `now` (a minute's grace for clocks), is refused with `NoskheError`."""
+    start, end = start or (end if end and end < now else now), end or now
+    late = now + dt.timedelta(minutes=1)
+    if start > late or end > late:
+        raise NoskheError(
+            "The start or end of service cannot be in the future.",
+            "زمان آغاز یا پایان خدمت نمی‌تواند در آینده باشد.",
+        )
+    if end < start:
+        raise NoskheError(
+            "The end of service cannot be before its start.", "پایان خدمت نمی‌تواند پیش از آغاز آن باشد."
+        )
+    return start, end
+
+
+__all__ = ["payment_fields", "phone_of", "provider_national_id_of", "service_period", "service_time"]
