@@ -100,8 +100,10 @@ def cmd_audit_show(args: Any, ctx: Context) -> int:
 
     for e in audit_entries(ctx.workstation(), patient=args.patient, limit=args.limit):
         at = format_time(e["at"], ctx.lang, seconds=True)
-        print(f"{e['seq']:>6}  {at}  {e['user']}/{e['role']}@{e['facility']}  {e['action']}"
-              f"  {e['patient'] or '-'}  {e['object'] or '-'}  {e['outcome']}")
+        who = "no person logged in | کسی وارد نشده" if e.get("person") == "none" else (
+            f"{e.get('person')}/{e.get('licence') or '-'}" if e.get("person") else "-")
+        print(f"{e['seq']:>6}  {at}  {who}  {e.get('workstation') or '-'}  {e['user']}/{e['role']}@{e['facility']}"
+              f"  {e['action']}  {e['patient'] or '-'}  {e['object'] or '-'}  {e['outcome']}")
     return 0
 
 

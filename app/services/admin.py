@@ -65,7 +65,12 @@ def verify_audit(ws: Workstation) -> int:
 def audit_entries(ws: Workstation, *, patient: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
     """The latest audit rows first (each a dict: seq, at, user, role, facility, action, patient, object,
     outcome), at most `limit`, only those about `patient` (`kind:value`, or a bare id read by its shape,
-    in any digits) when given."""
+    in any digits) when given; each also names the person logged in (person, licence: `none` when
+    nobody was, None on rows from before schema 5) and the workstation. Once the facility keeps a users
+    list only a manager may read it (`app.services.users.AUDIT`; raises `NotPermitted`)."""
+    from app.services.users import AUDIT, require
+
+    require(ws, AUDIT)
     if patient:
         from app.errors import InvalidIdentifier
         from app.identifiers import guess_patient_id
