@@ -247,6 +247,7 @@ def write_prescription(
     draft behind. The rules then run as `sign_and_queue` runs them, `override_reason` letting overridable
     rejections through."""
     store = ws.store
+    check_notes(notes)
     priced = price_items(store, patient, items)  # an unknown drug is refused before anything is asked
     ws.signers()  # the tokens are asked now, before anything is saved
     prescriber = prescriber or prescriber_of(ws)
@@ -272,12 +273,11 @@ def write_prescription(
         def keep(_c: object) -> None:
             if admission.confirmed:
                 store.patients.save(admission.patient)
+            else:
+                _keep_as_record(store, rx.patient)
             store.results.keep(f"rx:{rx.id}", "eligibility", admission.to_dict())
 
         store.save_prescription(rx, action="prescription.admission", also=keep)
-    check_notes(notes)
-    begun = clock()
-    service_period(service_start or begun, service_end, now=begun)  # refused before a token is asked
         return sign_and_queue(ws, rx, action="prescription.create", override_reason=override_reason)
     except NoskheError as exc:
         exc.details["draft_id"] = rx.id
@@ -309,8 +309,7 @@ def edit_prescription(
     and `IllegalTransition` once the prescription is known to be dispensed or is cancelled."""
     store = ws.store
     rx = store.get_prescription(rx_id)
-            else:
-                _keep_as_record(store, rx.patient)
+    notes = check_notes(notes) if notes is not None else None
     rx.edit(items=price_items(store, rx.patient, items) if items is not None else None, notes=notes)
     return sign_and_queue(ws, rx, action="prescription.edit", override_reason=override_reason)
 
@@ -345,7 +344,6 @@ def cancel_prescription(ws: Workstation, rx_id: str, *, clock: Clock = system_cl
                 "signed_at": sig.signed_at.isoformat(),
             },
         }
-    notes = check_notes(notes) if notes is not None else None
 
     def queue(_conn: object) -> None:
         if payload is not None:
@@ -384,75 +382,6 @@ def parse_patient_id(text: str) -> PatientId:
     return PatientId.guess(text)
 
 
-def patient_from(
-    store: Store,
-    id_text: str,
-    *,
-    first_name: str | None = None,
-    last_name: str | None = None,
-    birth_date: str | None = None,
-    sex: str | None = None,
-    insurer: str | None = None,
-) -> Patient:
-    """The patient a prescription is written for, from plain values (section 7).
-
-    `id_text` as `parse_patient_id` reads it; `birth_date` as `parse_birth_date`; `sex` one of `female`,
-    `male`, `other`; `insurer` an insurer or scheme code the catalog knows (`coverage_for`). A new patient
-    needs both names (neither empty once line breaks and spaces are gone, nor over `MAX_NAME` characters).
-
-    A patient this store knows: without names, the kept record is used and what is typed completes it — a
-    birth date or sex it lacks is filled in, an insurer replaces the kept one (coverage changes) — but a
-    birth date or sex that contradicts the record is refused, naming the kept value (a typo, or the wrong
-    patient id); typing both names again corrects the record with what is typed. Either way what was not
-    typed is kept (phone, supplementary plan…). The prescription carries the result and
-    `write_prescription` keeps it as the patient's record. Raises `NoskheError` (bad id, missing or empty
-    names, bad date or sex, unknown insurer, a contradiction)."""
-    pid = parse_patient_id(id_text)
-    try:
-        known: Patient | None = store.get_patient(pid)
-    except NoskheError:
-        known = None
-    if known is not None and not (first_name or last_name):
-        _refuse_contradictions(known, born, sex_value)
-        changes: dict[str, Any] = {}
-        if born is not None:
-            changes["birth_date"] = born
-        if sex_value is not None:
-            changes["sex"] = sex_value
-        if coverage is not None and not _same_insurer(known.coverage, coverage):
-            changes["coverage"] = coverage
-        return replace(known, **changes) if changes else known
-    if first_name is None or last_name is None:
-        raise NoskheError(
-            "A new patient needs --first-name and --last-name.", "بیمار تازه نام و نام خانوادگی لازم دارد."
-        )
-    try:
-        kept = store.patients.get(patient.id)
-    except NoskheError:
-        return
-    if kept != patient:
-        store.patients.save(patient)
-
-
-def _refuse_contradictions(known: Patient, born: dt.date | None, sex: Sex | None) -> None:
-    """Typed without names, a birth date or sex must agree with the kept record (or fill it in)."""
-    from app.timefmt import format_date
-
-    if born is not None and known.birth_date is not None and born != known.birth_date:
-        kept_en, kept_fa = format_date(known.birth_date, "en"), format_date(known.birth_date, "fa")
-        raise NoskheError(
-            f"Patient {known.id.value} is kept with birth date {kept_en}, not {born.isoformat()}: check the "
-            "id, or give --first-name and --last-name too to correct the record.",
-            f"تاریخ تولد بیمار {known.id.value} در پرونده {kept_fa} است، نه {format_date(born, 'fa')}: شناسه "
-            "را بررسی کنید، یا برای اصلاح پرونده نام و نام خانوادگی را هم وارد کنید.",
-        )
-    if sex is not None and known.sex is not None and sex != known.sex:
-        raise NoskheError(
-            f"Patient {known.id.value} is kept as {known.sex.value}, not {sex.value}: check the id, or give "
-            "--first-name and --last-name too to correct the record.",
-            f"جنس بیمار {known.id.value} در پرونده متفاوت است: شناسه را بررسی کنید، یا برای اصلاح پرونده نام "
-            "و نام خانوادگی را هم وارد کنید.",
-        )
 #: the longest first or last name kept (a longer one is a paste gone wrong, or an attack)
 MAX_NAME = 100
 #: the longest note a prescription carries (printed on the A5 paper; 10,000 characters took minutes)
@@ -504,12 +433,54 @@ def _same_insurer(a: Coverage | None, b: Coverage) -> bool:
     return a is not None and (a.insurer_code, a.scheme or "") == (b.insurer_code, b.scheme or "")
 
 
+def patient_from(
+    store: Store,
+    id_text: str,
+    *,
+    first_name: str | None = None,
+    last_name: str | None = None,
+    birth_date: str | None = None,
+    sex: str | None = None,
+    insurer: str | None = None,
+) -> Patient:
+    """The patient a prescription is written for, from plain values (section 7).
+
+    `id_text` as `parse_patient_id` reads it; `birth_date` as `parse_birth_date`; `sex` one of `female`,
+    `male`, `other`; `insurer` an insurer or scheme code the catalog knows (`coverage_for`). A new patient
+    needs both names (neither empty once line breaks and spaces are gone, nor over `MAX_NAME` characters).
+
+    A patient this store knows: without names, the kept record is used and what is typed completes it — a
+    birth date or sex it lacks is filled in, an insurer replaces the kept one (coverage changes) — but a
+    birth date or sex that contradicts the record is refused, naming the kept value (a typo, or the wrong
+    patient id); typing both names again corrects the record with what is typed. Either way what was not
+    typed is kept (phone, supplementary plan…). The prescription carries the result and
+    `write_prescription` keeps it as the patient's record. Raises `NoskheError` (bad id, missing or empty
+    names, bad date or sex, unknown insurer, a contradiction)."""
+    pid = parse_patient_id(id_text)
+    try:
+        known: Patient | None = store.get_patient(pid)
+    except NoskheError:
+        known = None
     try:
         sex_value = Sex(sex) if sex else None
     except ValueError:
         raise NoskheError(f"Sex {sex!r} must be female, male or other.", f"جنس «{sex}» شناخته نیست.") from None
     born = parse_birth_date(birth_date)
     coverage = coverage_for(store, insurer) if insurer and insurer.strip() else None
+    if known is not None and not (first_name or last_name):
+        _refuse_contradictions(known, born, sex_value)
+        changes: dict[str, Any] = {}
+        if born is not None:
+            changes["birth_date"] = born
+        if sex_value is not None:
+            changes["sex"] = sex_value
+        if coverage is not None and not _same_insurer(known.coverage, coverage):
+            changes["coverage"] = coverage
+        return replace(known, **changes) if changes else known
+    if first_name is None or last_name is None:
+        raise NoskheError(
+            "A new patient needs --first-name and --last-name.", "بیمار تازه نام و نام خانوادگی لازم دارد."
+        )
     first, last = _name(first_name, "first name", "نام"), _name(last_name, "last name", "نام خانوادگی")
     if known is not None:
         same = coverage is None or _same_insurer(known.coverage, coverage)
@@ -528,3 +499,30 @@ def _same_insurer(a: Coverage | None, b: Coverage) -> bool:
 def _keep_as_record(store: Store, patient: Patient) -> None:
     """The patient as the GP typed him becomes the kept record when it differs from it (a birth date filled
     in, a new insurer, names corrected); a new patient's record is written by the prescription's save."""
+    try:
+        kept = store.patients.get(patient.id)
+    except NoskheError:
+        return
+    if kept != patient:
+        store.patients.save(patient)
+
+
+def _refuse_contradictions(known: Patient, born: dt.date | None, sex: Sex | None) -> None:
+    """Typed without names, a birth date or sex must agree with the kept record (or fill it in)."""
+    from app.timefmt import format_date
+
+    if born is not None and known.birth_date is not None and born != known.birth_date:
+        kept_en, kept_fa = format_date(known.birth_date, "en"), format_date(known.birth_date, "fa")
+        raise NoskheError(
+            f"Patient {known.id.value} is kept with birth date {kept_en}, not {born.isoformat()}: check the "
+            "id, or give --first-name and --last-name too to correct the record.",
+            f"تاریخ تولد بیمار {known.id.value} در پرونده {kept_fa} است، نه {format_date(born, 'fa')}: شناسه "
+            "را بررسی کنید، یا برای اصلاح پرونده نام و نام خانوادگی را هم وارد کنید.",
+        )
+    if sex is not None and known.sex is not None and sex != known.sex:
+        raise NoskheError(
+            f"Patient {known.id.value} is kept as {known.sex.value}, not {sex.value}: check the id, or give "
+            "--first-name and --last-name too to correct the record.",
+            f"جنس بیمار {known.id.value} در پرونده متفاوت است: شناسه را بررسی کنید، یا برای اصلاح پرونده نام "
+            "و نام خانوادگی را هم وارد کنید.",
+        )

@@ -18,7 +18,7 @@ from app.errors import DiskFull, EditConflict, NoskheError, StoreDamaged, printa
 from app.store import Store
 from app.store.backup import create_backup
 from app.store.db import DB_NAME, KEY_NAME
-from tests.conftest import PASSPHRASE, make_prescription
+from tests.conftest import PASSPHRASE, make_patient, make_prescription
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -210,3 +210,50 @@ def test_a_bad_address_stored_earlier_is_one_line_and_the_workstation_works_offl
     assert ws._ocsp_transport() is None  # certificates checked against the trust list's CRLs
     with pytest.raises(Offline):
         ws.national._client()
+
+
+# ---- values at the edge (the patient, the notes) --------------------------------------------------------
+
+
+def test_a_known_patients_typed_birth_date_and_insurer_are_not_ignored(store) -> None:
+    from app.services.prescribing import _keep_as_record, patient_from
+
+    kept = make_patient()  # no birth date, no insurer
+    store.patients.save(kept)
+    p = patient_from(store, kept.id.value, birth_date="1370/05/12", insurer="sso")
+    assert p.birth_date is not None and p.birth_date.year == 1991 and p.coverage.insurer_code == "SSO"
+    assert (p.first_name, p.last_name) == (kept.first_name, kept.last_name)
+    _keep_as_record(store, p)
+    assert store.get_patient(kept.id) == p  # the record now says what the GP typed
+    assert patient_from(store, kept.id.value, insurer="IHIO-RUR").coverage.scheme == "IHIO-RUR"
+    with pytest.raises(NoskheError, match="kept with birth date.*first-name"):
+        patient_from(store, kept.id.value, birth_date="1371/01/01")  # a typo or the wrong patient
+    fixed = patient_from(store, kept.id.value, first_name="مریم", last_name="احمدی", birth_date="1371/01/01")
+    assert fixed.birth_date.year == 1992 and fixed.coverage == p.coverage  # corrected, the rest kept
+
+
+def test_an_unknown_insurer_is_refused_with_the_known_codes(store) -> None:
+    from app.services.prescribing import patient_from
+
+    with pytest.raises(NoskheError, match="Unknown insurer 'ACME'; known codes: .*IHIO.*SSO"):
+        patient_from(store, "0012345679", first_name="a", last_name="b", insurer="ACME")
+
+
+@pytest.mark.parametrize("name", ["\r\n", "\n\n\n", " \t ", "\u200f\r\n", "x" * 101])
+def test_a_name_of_only_line_breaks_or_too_long_is_refused(store, name) -> None:
+    from app.services.prescribing import patient_from
+
+    with pytest.raises(NoskheError, match="first name is (empty|over 100)"):
+        patient_from(store, "0012345679", first_name=name, last_name="احمدی")
+
+
+def test_a_10000_character_note_is_refused_before_anything_is_asked(store) -> None:
+    from app.prompter import FixedPrompter
+    from app.services.prescribing import MAX_NOTES, ItemRequest, check_notes, write_prescription
+    from app.workstation import Workstation
+
+    ws = Workstation(store, FixedPrompter(passphrases={"store": PASSPHRASE}))  # no signer: never reached
+    with pytest.raises(NoskheError, match=f"10000 characters.*{MAX_NOTES} at most"):
+        write_prescription(ws, patient=make_patient(), items=[ItemRequest("101002", 21)], notes="x" * 10_000)
+    assert store.conn().execute("SELECT count(*) FROM prescriptions").fetchone()[0] == 0
+    assert check_notes("x" * MAX_NOTES) == "x" * MAX_NOTES
