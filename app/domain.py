@@ -28,6 +28,36 @@ def now() -> dt.datetime:
     return dt.datetime.now(IRAN_TZ).replace(microsecond=0)
 
 
+def provider_user_id(siam: str, person: str) -> str:
+    """The provider user id of section 7-5: one person's activity at one facility, written
+    `SIAM:PERSON` (the facility's SIAM id, the person's national code — or, when the certificate names
+    none, his council or licence number). "" when the person is not known."""
+    return f"{siam}:{person}" if person else ""
+
+
+def _moment(value: Any) -> dt.datetime | None:
+    """An ISO 8601 time as kept in a document (None stays None)."""
+    if value is None or isinstance(value, dt.datetime):
+        return value
+    return dt.datetime.fromisoformat(str(value))
+
+
+def legal_fields(entity: Any) -> dict[str, Any]:
+    """The legal data elements of section 7 a prescription or dispensing carries beside its content, as its
+    signed document names them — each only when set, so what was signed before they existed keeps its
+    bytes: `providerUserId` (7-5), `facilityNationalId` (7-9 note 1), `serviceStart`/`serviceEnd` (7-7)."""
+    out: dict[str, Any] = {}
+    for key, value in (
+        ("providerUserId", entity.provider_user_id),
+        ("facilityNationalId", entity.facility_national_id),
+        ("serviceStart", entity.service_start),
+        ("serviceEnd", entity.service_end),
+    ):
+        if value:
+            out[key] = value.isoformat() if isinstance(value, dt.datetime) else value
+    return out
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
@@ -260,6 +290,11 @@ class Prescription(_Entity):
     cost_basis: str = "estimate"
     #: units handed over per line (line → units), as far as this workstation knows (9-2-6)
     dispensed: dict[int, int] = field(default_factory=dict)
+    #: section 7's legal elements (see `legal_fields`); signed when set, None in what was signed before them
+    provider_user_id: str | None = None  # 7-5: `SIAM:national code` of the prescriber at this facility
+    facility_national_id: str | None = None  # 7-9 note 1: the provider's national id (tax)
+    service_start: dt.datetime | None = None  # 7-7: when the visit began
+    service_end: dt.datetime | None = None  # 7-7: when it ended (the signature, unless the GP says)
 
     def __post_init__(self) -> None:
         self.items = [replace(it, line=i + 1) if it.line == 0 else it for i, it in enumerate(self.items)]
@@ -315,6 +350,7 @@ class Prescription(_Entity):
             "cost": self.cost.to_dict(),
             # only when given, so what was signed without one keeps its bytes
             **({"overrideReason": self.override_reason} if self.override_reason else {}),
+            **legal_fields(self),
         }
 
     def _apply(self, event: RxEvent) -> None:
@@ -400,6 +436,8 @@ class Prescription(_Entity):
         d["items"] = [PrescriptionItem.from_dict(i) for i in d["items"]]
         d["state"] = RxState(d.get("state", "draft"))
         d["prescribed_at"] = dt.datetime.fromisoformat(d["prescribed_at"])
+        for key in ("service_start", "service_end"):
+            d[key] = _moment(d.get(key))
         if "dispensed" not in d and d.get("dispensed_lines"):  # kept before quantities were: whole lines
             full = {it.line: it.quantity for it in d["items"]}
             d["dispensed"] = {ln: full.get(ln, 0) for ln in d["dispensed_lines"]}
@@ -455,6 +493,11 @@ class Dispensing(_Entity):
     #: "exchange" when the split is the one the exchange's rules answered before signing, "estimate" when it
     #: was worked out here offline (the exchange's figure is adopted when it answers); signed
     cost_basis: str | None = None
+    #: section 7's legal elements (`legal_fields`); signed when set, absent from what was signed before them
+    provider_user_id: str | None = None  # 7-5: `SIAM:national code` of the pharmacist at this pharmacy
+    facility_national_id: str | None = None  # 7-9 note 1: the pharmacy's national id (tax)
+    service_start: dt.datetime | None = None  # 7-7: when the dispensing began
+    service_end: dt.datetime | None = None  # 7-7: when it ended (the signature)
 
     @property
     def cost(self) -> CostSplit:
@@ -474,4 +517,6 @@ class Dispensing(_Entity):
         d["pharmacist"] = Pharmacist.from_dict(d["pharmacist"])
         d["items"] = [DispensingItem.from_dict(i) for i in d["items"]]
         d["dispensed_at"] = dt.datetime.fromisoformat(d["dispensed_at"])
+        for key in ("service_start", "service_end"):
+            d[key] = _moment(d.get(key))
         return cls(**cls._kwargs(d))

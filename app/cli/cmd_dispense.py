@@ -1,7 +1,7 @@
 """Dispensing at the pharmacy:
 
     noskhe dispense RX --line LINE[:QTY[:CODE,CODE…]] … [--all] [--offline] [--json]
-                       [--no-ttac-reason TEXT [--no-ttac]]
+                       [--no-ttac-reason TEXT [--no-ttac]] [--payment-id ID] [--pos-terminal ID]
     noskhe dispense --paper QR_TEXT | --paper - | --paper-image FILE.png  --line … | --all [--json]
     noskhe dispense --release RX
 
@@ -63,6 +63,8 @@ def register(sub: Any) -> None:
         metavar="TEXT",
         help="why packs go without TTAC codes or checks; signed with the dispensing",
     )
+    p.add_argument("--payment-id", metavar="ID", help="the patient's electronic payment id (the bank's reference)")
+    p.add_argument("--pos-terminal", metavar="ID", help="the POS terminal's id (tax), 6-16 letters or digits")
     p.add_argument("--release", metavar="RX", help="give up this pharmacy's claim on a prescription")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_dispense)
@@ -81,6 +83,7 @@ def _paper(args: Any, ws: Workstation) -> Callable[[], Prescription] | None:
 
 
 def cmd_dispense(args: Any, ctx: Context) -> int:
+    from app.legal import payment_fields
     from app.services.dispensing import DispenseLine
     from sync.counter import dispense, release_claim
 
@@ -88,6 +91,7 @@ def cmd_dispense(args: Any, ctx: Context) -> int:
         print(json.dumps(release_claim(ctx.workstation(), args.release).answer, ensure_ascii=False))
         return 0
     lines = [DispenseLine.parse(t) for t in args.line]
+    payment, pos = payment_fields(args.payment_id, args.pos_terminal)  # refused before a PIN is asked
     ws = ctx.workstation()
     done = dispense(
         ws,
@@ -98,6 +102,8 @@ def cmd_dispense(args: Any, ctx: Context) -> int:
         offline=args.offline,
         ttac=not args.no_ttac,
         ttac_reason=args.no_ttac_reason,
+        payment_id=payment,
+        pos_terminal_id=pos,
     )
     from app.services.checking import dispensing_settlement
 

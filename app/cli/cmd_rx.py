@@ -1,6 +1,7 @@
 """Prescriptions at the clinic and the pharmacy:
 
-    noskhe rx create --patient ID [--first-name F --last-name L …] --item CODE:QTY[/DAYS]:"instructions" …
+    noskhe rx create --patient ID [--first-name F --last-name L --birth-date D --sex S --patient-phone P]
+                     --item CODE:QTY[/DAYS]:"instructions" … [--service-start T] [--service-end T]
                      [--override-reason TEXT] [--json]
     noskhe rx check  (the same options)             the rules and the split before signing; nothing saved
     noskhe rx sign ID [--override-reason TEXT]      sign a kept draft (the rules run again)
@@ -47,6 +48,7 @@ def register(sub: Any) -> None:
     p.add_argument("--last-name")
     p.add_argument("--birth-date", help="Jalali 1370/05/12 or Gregorian 1991-08-03, any digits")
     p.add_argument("--sex", choices=["female", "male", "other"])
+    p.add_argument("--patient-phone", metavar="PHONE", help="the patient's contact: 09121234567, +98…")
     p.add_argument("--insurer", help="insurer or scheme code (IHIO, SSO, …)")
     p.add_argument(
         "--item",
@@ -61,12 +63,19 @@ def register(sub: Any) -> None:
         metavar="TEXT",
         help="why to sign despite a rejection the rules allow to override; signed with the prescription",
     )
+    for edge in ("start", "end"):
+        p.add_argument(
+            f"--service-{edge}",
+            metavar="TIME",
+            help=f"when the visit {'began' if edge == 'start' else 'ended'} (10:30, 1405/09/09 10:30, ISO);"
+            f" default {'now' if edge == 'start' else 'the signature'}",
+        )
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_create)
 
     c = rx.add_parser("check", help="ask the insurance and clinical rules before signing (nothing is saved)")
     for action in p._actions:  # the same patient and item options as `create`
-        if action.dest not in ("help", "notes"):
+        if action.dest not in ("help", "notes", "service_start", "service_end"):
             c._add_action(action)
     c.set_defaults(handler=cmd_check)
 
@@ -128,6 +137,7 @@ def _patient(ctx: Context, args: Any) -> Patient:
         birth_date=args.birth_date,
         sex=args.sex,
         insurer=args.insurer,
+        phone=args.patient_phone,
     )
 
 
@@ -219,6 +229,7 @@ def _explain_draft(exc: NoskheError) -> None:
 
 
 def cmd_create(args: Any, ctx: Context) -> int:
+    from app.legal import service_time
     from app.services.prescribing import write_prescription
 
     try:
@@ -228,6 +239,8 @@ def cmd_create(args: Any, ctx: Context) -> int:
             items=_items(args) or [],
             notes=args.notes,
             override_reason=args.override_reason,
+            service_start=service_time(args.service_start),
+            service_end=service_time(args.service_end),
         )
     except NoskheError as exc:
         _explain_draft(exc)

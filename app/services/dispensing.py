@@ -14,15 +14,17 @@ reading a paper QR back is `printing.pharmacy`. Money is in rials.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from app.costs import pro_rata
-from app.domain import DispensedPack, Dispensing, DispensingItem, Pharmacist, Prescription
+from app.domain import DispensedPack, Dispensing, DispensingItem, Pharmacist, Prescription, provider_user_id
 from app.errors import NoskheError
 from app.identifiers import AuthenticityCode, TrackingCode
 from app.ids import read_id
+from app.legal import payment_fields, service_period
 from app.lifecycle import RxState
 from app.services import outbox
 from app.services.checking import Verdict, adopt_dispensing_verdict, dispensing_rules
@@ -194,6 +196,8 @@ def record_dispensing(
     ttac_reason: str | None = None,
     clock: Clock = system_clock,
     rules: Callable[[Prescription, Dispensing], Verdict] | None = None,
+    service_start: dt.datetime | None = None,
+    service_end: dt.datetime | None = None,
 ) -> Dispensing:
     """Sign and queue a dispensing of `lines` of prescription `rx_id` (kept in this store); returns it,
     state `queued`. A line's quantity defaults to what remains of it. Each line is costed from the local
@@ -208,10 +212,21 @@ def record_dispensing(
     `rules(rx, d)` answers the insurance rules before signing (9-2 step 5; default: the local engine on the
     cached rule set): its split is the one signed (`cost_basis` says whether it is the exchange's or an
     estimate) and a standing rejection raises `RulesRejected` before anything is signed.
+
+    Section 7's legal elements are signed with it: `payment_id` (the patient's electronic payment id, 7-8)
+    and `pos_terminal_id` (7-9) as typed — checked and made canonical (`app.legal.payment_fields`,
+    `InvalidIdentifier` for a wrong one); the provider user id (7-5: this pharmacy's SIAM id and the
+    pharmacist's national code), the pharmacy's national id (the `facility_national_id` setting, 7-9 note 1)
+    and the start and end of the service (7-7: `service_start`, default the moment this is called;
+    `service_end`, default the signature's time; `NoskheError` for an end before the start or a time to
+    come).
     Raises `NotFound` (no such prescription here), `NotDispensable` (cancelled, rejected or dispensed in
     full), `TtacReasonNeeded` (a line without pack codes and no reason), `NoskheError` (a line missing,
     named twice, with nothing left or more units than remain; no line chosen; a signature missing or
     refused by its token)."""
+    begun = clock()
+    payment_id, pos_terminal_id = payment_fields(payment_id, pos_terminal_id)
+    service_period(service_start or begun, service_end, now=begun)  # refused before anything is asked
     rx = store.get_prescription(rx_id)
     reason = ttac_reason_of(ttac_reason)
     d = Dispensing(
@@ -226,10 +241,14 @@ def record_dispensing(
         pos_terminal_id=pos_terminal_id,
         ttac_reason=reason,
         prescriber_council=rx.prescriber.medical_council_number or None,
+        provider_user_id=provider_user_id(store.facility_siam, pharmacist.national_code or pharmacist.licence)
+        or None,
+        facility_national_id=store.facility().national_id or None,
     )
     # 9-2 step 5, before signing: `rules` (the exchange's, online) or the local engine; the split signed is
     # the verdict's and the dispensing carries the rule-approval ids (9-2 step 6); a rejection stops here
     adopt_dispensing_verdict(d, rx, dispensing_rules(store, rules, rx, d))
+    d.service_start, d.service_end = service_period(service_start or begun, service_end, now=clock())
     signatures = sign_with(signers, d.document(), DISPENSING_ROLES)
     d.state = "queued"
     handed = {it.line: it.quantity for it in d.items}

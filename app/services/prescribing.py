@@ -35,8 +35,11 @@ from app.domain import (
     Prescription,
     PrescriptionItem,
     Sex,
+    now,
+    provider_user_id,
 )
 from app.errors import NoskheError
+from app.legal import phone_of, service_period
 from app.lifecycle import RxEvent, RxState, next_state
 from app.services import outbox
 from app.services.checking import (
@@ -193,6 +196,9 @@ def sign_and_queue(
     reason = override_reason if override_reason is not None else rx.override_reason
     verdict = rules_before_signing(ws, rx, reason)
     adopt_prescription_verdict(rx, verdict, reason)
+    if rx.service_start is not None:  # section 7-7: the service ends when it is signed, unless said
+        moment = max(now(), rx.service_start)  # a clock given to `write_prescription` may run ahead
+        rx.service_start, rx.service_end = service_period(rx.service_start, rx.service_end, now=moment)
     signatures = sign_with(ws.signers(), rx.document(), PRESCRIPTION_ROLES)
     rx.mark_signed()
     rx.mark_queued()
@@ -205,10 +211,24 @@ def sign_and_queue(
     return rx
 
 
+def specialty_of(ws: Workstation, council_number: str) -> str:
+    """The prescriber's specialty (section 7-3) as the medical council knows it: asked through the exchange
+    and kept (`app.services.council`), the kept answer when it cannot be asked; the specialty set on this
+    workstation (`prescriber.specialty`) when the council has none; GP when nothing is known. The
+    certificates carry no specialty. Never raises; the rules judge specialist-only drugs on it."""
+    from app.services.council import council_status
+
+    try:
+        said = council_status(ws, council_number).answer.specialty
+    except NoskheError:
+        said = ""
+    return said or ws.store.meta("prescriber.specialty") or "پزشک عمومی"
+
+
 def prescriber_of(ws: Workstation) -> Prescriber:
     """The prescriber as the user's signing certificate names him (section 7: name, medical council number,
-    national code) with the specialty set on this workstation (`prescriber.specialty`, default GP). Opens
-    the user's signer (asks its PIN). Raises `NoskheError` when the certificate has no council number."""
+    national code) with his specialty from the council's data (`specialty_of`). Opens the user's signer
+    (asks its PIN). Raises `NoskheError` when the certificate has no council number."""
     who = ws.user_signer().identity()
     if not who.medical_council_number:
         raise NoskheError(
@@ -217,7 +237,7 @@ def prescriber_of(ws: Workstation) -> Prescriber:
     return Prescriber(
         who.name,
         who.medical_council_number,
-        ws.store.meta("prescriber.specialty") or "پزشک عمومی",
+        specialty_of(ws, who.medical_council_number),
         national_code=who.national_code or "",
     )
 
@@ -232,8 +252,16 @@ def write_prescription(
     clock: Clock = system_clock,
     draft_id: str | None = None,
     override_reason: str | None = None,
+    service_start: dt.datetime | None = None,
+    service_end: dt.datetime | None = None,
 ) -> Prescription:
     """Create, sign and queue a new prescription (9-1 steps 2 to 5); returns it queued.
+
+    Section 7's legal elements are signed with it: the provider user id (7-5: this facility's SIAM id and
+    the prescriber's national code), the facility's national id (the `facility_national_id` setting, 7-9
+    note 1) and the start and end of the service (7-7): `service_start` defaults to when this is called,
+    `service_end` to the signature's time; an end before the start or a time to come is refused
+    (`NoskheError`) before any token is asked.
 
     The items are priced first (an unknown drug code is refused before any token is asked), then the
     signers are opened (PINs and passphrases through the prompter; a refusal there saves nothing). The
@@ -248,6 +276,8 @@ def write_prescription(
     rejections through."""
     store = ws.store
     check_notes(notes)
+    begun = clock()
+    service_period(service_start or begun, service_end, now=begun)  # refused before a token is asked
     priced = price_items(store, patient, items)  # an unknown drug is refused before anything is asked
     ws.signers()  # the tokens are asked now, before anything is saved
     prescriber = prescriber or prescriber_of(ws)
@@ -261,6 +291,12 @@ def write_prescription(
             rx = old
     if rx is None:
         rx = Prescription(patient, prescriber, store.facility_siam, priced, notes, prescribed_at=at)
+    rx.provider_user_id = (
+        provider_user_id(store.facility_siam, prescriber.national_code or prescriber.medical_council_number)
+        or None
+    )
+    rx.facility_national_id = store.facility().national_id or None
+    rx.service_start, rx.service_end = service_start or begun, service_end
     store.save_prescription(rx, action="prescription.draft")
     try:
         admission = admit(ws, patient, at)
@@ -365,11 +401,16 @@ def parse_birth_date(text: str | None) -> dt.date | None:
     Raises `InvalidDate` (a `NoskheError`) for anything else or a day after today. (Section 7: the
     patient's birth date or age.)"""
     from app.dates import parse_user_date
-    from app.domain import now
 
     if not text or not text.strip():
         return None
-    return parse_user_date(text, not_after=now().date())
+    born = parse_user_date(text, not_after=now().date())
+    if born.year < now().year - 130:
+        raise NoskheError(
+            f"Birth date {text.strip()[:20]!r} is more than 130 years ago.",
+            f"تاریخ تولد «{text.strip()[:20]}» بیش از ۱۳۰ سال پیش است.",
+        )
+    return born
 
 
 def parse_patient_id(text: str) -> PatientId:
@@ -442,12 +483,14 @@ def patient_from(
     birth_date: str | None = None,
     sex: str | None = None,
     insurer: str | None = None,
+    phone: str | None = None,
 ) -> Patient:
-    """The patient a prescription is written for, from plain values (section 7).
+    """The patient a prescription is written for, from plain values (section 7-2).
 
     `id_text` as `parse_patient_id` reads it; `birth_date` as `parse_birth_date`; `sex` one of `female`,
-    `male`, `other`; `insurer` an insurer or scheme code the catalog knows (`coverage_for`). A new patient
-    needs both names (neither empty once line breaks and spaces are gone, nor over `MAX_NAME` characters).
+    `male`, `other`; `insurer` an insurer or scheme code the catalog knows (`coverage_for`); `phone` the
+    patient's contact (`app.legal.phone_of`: 11 digits from 0, `+98` read as 0). A new patient needs both
+    names (neither empty once line breaks and spaces are gone, nor over `MAX_NAME` characters).
 
     A patient this store knows: without names, the kept record is used and what is typed completes it — a
     birth date or sex it lacks is filled in, an insurer replaces the kept one (coverage changes) — but a
@@ -466,6 +509,7 @@ def patient_from(
     except ValueError:
         raise NoskheError(f"Sex {sex!r} must be female, male or other.", f"جنس «{sex}» شناخته نیست.") from None
     born = parse_birth_date(birth_date)
+    contact = phone_of(phone)  # a new number replaces the kept one (people change numbers)
     coverage = coverage_for(store, insurer) if insurer and insurer.strip() else None
     if known is not None and not (first_name or last_name):
         _refuse_contradictions(known, born, sex_value)
@@ -476,6 +520,8 @@ def patient_from(
             changes["sex"] = sex_value
         if coverage is not None and not _same_insurer(known.coverage, coverage):
             changes["coverage"] = coverage
+        if contact:
+            changes["phone"] = contact
         return replace(known, **changes) if changes else known
     if first_name is None or last_name is None:
         raise NoskheError(
@@ -491,9 +537,10 @@ def patient_from(
             last_name=last,
             birth_date=born or known.birth_date,
             sex=sex_value or known.sex,
+            phone=contact or known.phone,
             coverage=kept_coverage,
         )
-    return Patient(pid, first, last, birth_date=born, sex=sex_value, coverage=coverage)
+    return Patient(pid, first, last, birth_date=born, sex=sex_value, phone=contact, coverage=coverage)
 
 
 def _keep_as_record(store: Store, patient: Patient) -> None:

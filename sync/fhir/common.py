@@ -32,6 +32,7 @@ SYS_SIAM = "urn:ir:siam"
 SYS_MC = "urn:ir:medical-council"
 SYS_PL = "urn:ir:pharmacist-licence"
 SYS_NC = "urn:ir:national-code"
+SYS_LEGAL_ID = "urn:ir:provider-national-id"
 SYS_INSURER = "urn:ir:insurer"
 SYS_KEY = "urn:noskhe:idempotency-key"
 SYS_ROLE = "urn:noskhe:signature-role"
@@ -78,6 +79,34 @@ def ext(name: str, **value: Any) -> dict[str, Any]:
 def find_ext(resource: dict[str, Any], name: str) -> dict[str, Any] | None:
     """The extension `urn:noskhe:fhir:<name>` of `resource` (the whole dict), or None."""
     return next((e for e in resource.get("extension", ()) if e.get("url") == NS + name), None)
+
+
+def legal_exts(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """The extensions carrying section 7's legal elements from `app.domain.legal_fields`' form: the
+    provider user id (`provider-user-id`, a string) and the start and end of the service (`service-start`,
+    `service-end`, FHIR dateTimes with their offset). The provider's national id travels on the
+    Organization (`organization_resource`)."""
+    out = []
+    if doc.get("providerUserId"):
+        out.append(ext("provider-user-id", valueString=doc["providerUserId"]))
+    for key, name in (("serviceStart", "service-start"), ("serviceEnd", "service-end")):
+        if doc.get(key):
+            out.append(ext(name, valueDateTime=doc[key]))
+    return out
+
+
+def read_legal_exts(resource: dict[str, Any]) -> dict[str, Any]:
+    """`legal_exts` back: `{"provider_user_id", "service_start", "service_end"}` (ISO 8601 text), None for
+    what the resource does not carry."""
+    found = {}
+    for name, key, kind in (
+        ("provider-user-id", "provider_user_id", "valueString"),
+        ("service-start", "service_start", "valueDateTime"),
+        ("service-end", "service_end", "valueDateTime"),
+    ):
+        e = find_ext(resource, name)
+        found[key] = e[kind] if e else None
+    return found
 
 
 def cost_ext(cost: dict[str, int]) -> dict[str, Any]:

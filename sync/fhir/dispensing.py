@@ -15,7 +15,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from app.domain import Dispensing, Pharmacist
+from app.domain import Dispensing, Pharmacist, legal_fields
 from app.signing import Signature
 from sync.fhir.common import (
     SYS_DISP,
@@ -38,13 +38,15 @@ from sync.fhir.common import (
     find_ext,
     find_ident,
     ident,
+    legal_exts,
     one,
     provenance,
     read_cost,
+    read_legal_exts,
     read_signatures,
     resources,
 )
-from sync.fhir.prescription import encounter_resource, organization_resource, urn
+from sync.fhir.prescription import encounter_resource, organization_resource, read_national_id, urn
 
 _PACK_FIELDS = ("authenticity_code", "gtin", "batch", "expiry")
 
@@ -72,7 +74,7 @@ def dispensing_bundle(d: Dispensing, signatures: Sequence[Signature | WireSignat
     refs = {"practitioner": urn(d.id, "pharmacist"), "organization": urn(d.id, "facility")}
     entries = [
         entry(refs["practitioner"], pharmacist_resource(d.pharmacist)),
-        entry(refs["organization"], organization_resource(d.facility_siam)),
+        entry(refs["organization"], organization_resource(d.facility_siam, d.facility_national_id)),
     ]
     if d.hid:
         refs["encounter"] = urn(d.id, "encounter", d.hid)
@@ -86,6 +88,7 @@ def dispensing_bundle(d: Dispensing, signatures: Sequence[Signature | WireSignat
             )
         )
     targets = []
+    legal = legal_fields(d)
     for it in d.to_dict()["items"]:
         extensions = [
             cost_ext(it.get("cost", {})),
@@ -103,6 +106,7 @@ def dispensing_bundle(d: Dispensing, signatures: Sequence[Signature | WireSignat
         ):
             if value:
                 extensions.append(ext(name, valueString=value))
+        extensions += legal_exts(legal)  # section 7: provider user id, start and end of the service
         res: dict[str, Any] = {
             "resourceType": "MedicationDispense",
             "extension": extensions,
@@ -188,6 +192,8 @@ def bundle_to_dispensing(bundle: dict[str, Any]) -> tuple[Dispensing, list[WireS
                 "prescriber_council": _ext_str(first, "prescriber") or None,
                 "rule_approval_id": _ext_str(first, "rule-approval") or None,
                 "cost_basis": _ext_str(first, "cost-basis") or None,
+                "facility_national_id": read_national_id(bundle),
+                **read_legal_exts(first),
             }
         )
     except (KeyError, IndexError, AttributeError, TypeError, ValueError):

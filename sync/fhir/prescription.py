@@ -22,6 +22,7 @@ from sync.fhir.common import (
     SYS_DRUG,
     SYS_HID,
     SYS_INSURER,
+    SYS_LEGAL_ID,
     SYS_MC,
     SYS_NC,
     SYS_RULE,
@@ -36,9 +37,11 @@ from sync.fhir.common import (
     find_ext,
     find_ident,
     ident,
+    legal_exts,
     one,
     provenance,
     read_cost,
+    read_legal_exts,
     read_signatures,
     resources,
 )
@@ -178,9 +181,19 @@ def read_prescriber(res: dict[str, Any]) -> Prescriber:
     )
 
 
-def organization_resource(siam: str) -> dict[str, Any]:
-    """The facility as a FHIR Organization identified by its SIAM id (section 8)."""
-    return {"resourceType": "Organization", "identifier": [ident(SYS_SIAM, siam)], "active": True}
+def organization_resource(siam: str, national_id: str | None = None) -> dict[str, Any]:
+    """The facility as a FHIR Organization identified by its SIAM id (section 8) and, when known, the
+    provider's national id (section 7-9 note 1, `SYS_LEGAL_ID`)."""
+    ids = [ident(SYS_SIAM, siam)]
+    if national_id:
+        ids.append(ident(SYS_LEGAL_ID, national_id))
+    return {"resourceType": "Organization", "identifier": ids, "active": True}
+
+
+def read_national_id(bundle: dict[str, Any]) -> str | None:
+    """The provider's national id on the Bundle's Organization, or None (none, or not one Organization)."""
+    orgs = resources(bundle, "Organization")
+    return find_ident(orgs[0].get("identifier"), SYS_LEGAL_ID) if len(orgs) == 1 else None
 
 
 def encounter_resource(hid: str, patient_ref: str) -> dict[str, Any]:
@@ -243,6 +256,8 @@ def _medication_request(
         res["note"] = [{"text": rx.notes}]
     if first and rx.override_reason:  # why the prescriber signs despite an overridable rejection
         res["extension"].append(ext("override-reason", valueString=rx.override_reason))
+    if first:  # section 7: provider user id, start and end of the service (only those set)
+        res["extension"] += legal_exts(rx.document())
     return res
 
 
@@ -256,7 +271,7 @@ def prescription_bundle(rx: Prescription, signatures: Sequence[Signature | WireS
     entries = [
         entry(refs["patient"], patient_resource(rx.patient)),
         entry(refs["practitioner"], practitioner_resource(rx.prescriber)),
-        entry(refs["organization"], organization_resource(rx.facility_siam)),
+        entry(refs["organization"], organization_resource(rx.facility_siam, rx.facility_national_id)),
     ]
     if rx.patient.coverage is not None:
         refs["coverage"] = urn(rx.id, "coverage")
@@ -326,6 +341,7 @@ def bundle_to_prescription(bundle: dict[str, Any]) -> tuple[Prescription, list[W
     extra = [c for c in resources(bundle, "Coverage") if is_supplementary_resource(c)]
     encs = resources(bundle, "Encounter")
     override = find_ext(first, "override-reason")
+    legal = read_legal_exts(first)
     try:
         facility = find_ext(first, "facility")["valueIdentifier"]["value"]  # type: ignore[index]
         rx = Prescription(
@@ -341,6 +357,10 @@ def bundle_to_prescription(bundle: dict[str, Any]) -> tuple[Prescription, list[W
             prescribed_at=dt.datetime.fromisoformat(first["authoredOn"]),
             hid=find_ident(encs[0].get("identifier"), SYS_HID) if encs else None,
             override_reason=override["valueString"] if override else "",
+            provider_user_id=legal["provider_user_id"],
+            facility_national_id=read_national_id(bundle),
+            service_start=dt.datetime.fromisoformat(legal["service_start"]) if legal["service_start"] else None,
+            service_end=dt.datetime.fromisoformat(legal["service_end"]) if legal["service_end"] else None,
         )
     except (KeyError, TypeError, ValueError):
         raise bad("the prescription's common parts are missing") from None
