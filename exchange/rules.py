@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from app.costs import Plans, choose_coverages, plan_code
@@ -92,11 +93,22 @@ def _reference(db: ExchangeDB, plans: Plans) -> Reference:
     return Reference(rule_set(db), lambda code: drug(db, code), plans)
 
 
+def council_specialty(db: ExchangeDB, rx: Prescription) -> Prescription:
+    """`rx` as the rules judge it: with the specialty the medical council keeps for its prescriber (the
+    authority, section 8-12) in place of the one the prescription states; unchanged for a prescriber the
+    council does not know."""
+    row = db.one("SELECT specialty FROM council WHERE number = ?", (rx.prescriber.medical_council_number,))
+    if row is None or not row[0] or row[0] == rx.prescriber.specialty:
+        return rx
+    return replace(rx, prescriber=replace(rx.prescriber, specialty=row[0]))
+
+
 def check_prescription(db: ExchangeDB, rx: Prescription, plans: Plans | None = None) -> RulesResult:
     """The rules on `rx` (9-1 step 4) under `plans` (default: `plans_for` its HID, else its coverage),
-    with the prescriber's override reason applied when the rules allow one."""
+    judged on the prescriber's specialty as the council knows it (`council_specialty`), with the
+    prescriber's override reason applied when the rules allow one."""
     plans = plans if plans is not None else plans_for(db, hid=rx.hid, patient=rx.patient)
-    return _check_prescription(rx, _reference(db, plans)).override(rx.override_reason)
+    return _check_prescription(council_specialty(db, rx), _reference(db, plans)).override(rx.override_reason)
 
 
 def check_dispensing(
