@@ -1,7 +1,8 @@
 """The paper prescription: one A5 page (more only for long prescriptions), print-ready, right to left.
 
-Top: facility, title, prescribing time (Jalali, Persian digits), the section-12 outage notice, patient and
-prescriber, items with instructions, quantities and cost split, totals, signer and signing time. Bottom of
+Top: facility (SIAM id, national id), title, prescribing time and the start and end of the service (Jalali,
+Persian digits), the section-12 outage notice, patient (id — a newborn as the mother's code and the birth
+order —, birth date, age, sex, phone) and prescriber (council number, specialty, provider user id), items with instructions, quantities and cost split, totals, signer and signing time. Bottom of
 page 1: the signed QR (left), the HID as a Code 128 barcode with its digits (or «HID pending» and the
 patient's id as the barcode), and the prescription's own id — the tracking code once registered — as a
 full-width barcode with its digits.
@@ -24,7 +25,7 @@ from reportlab.pdfgen.canvas import Canvas
 from app.domain import Facility, Prescription, now
 from app.signing import Signature
 from printing.barcodes import QUIET_MODULES, QrInfo, code128_modules, draw_code128, draw_qr, make_qr
-from printing.jalali import jalali_datetime
+from printing.jalali import jalali_date, jalali_datetime
 from printing.layout import (
     ID_KIND_FA,
     OUTAGE_NOTICE,
@@ -93,12 +94,18 @@ def _header(cur: Cursor, rx: Prescription, facility: Facility | None, printed_at
     right = Cursor(cur.canvas, cur.left + cur.width / 2, cur.right, top, cur.bottom)
     right.line((facility.name if facility else "") or "مرکز ارائه خدمت", 12, bold=True)
     right.line(f"شناسه سیام: {fa_num(rx.facility_siam)}", 8.5)
+    national_id = rx.facility_national_id or (facility.national_id if facility else "")
+    if national_id:  # the provider's national id (section 7-9 note 1)
+        right.line(f"شناسه ملی: {fa_num(national_id)}", 8)
     if facility and facility.phone:
         right.line(f"تلفن: {fa_num(facility.phone)}", 8)
     left = Cursor(cur.canvas, cur.left, cur.left + cur.width / 2, top, cur.bottom)
     left.line("نسخه کاغذی اضطراری", 11.5, bold=True, align="left")
     left.line("Emergency paper prescription", 7, align="left")
     left.line(f"تاریخ و ساعت تجویز: {jalali_datetime(rx.prescribed_at)}", 8.5, align="left")
+    if rx.service_start:  # section 7-7: the start and end of the service
+        end = f" تا {jalali_datetime(rx.service_end)}" if rx.service_end else ""
+        left.line(f"خدمت: {jalali_datetime(rx.service_start)}{end}", 7, align="left")
     left.line(
         f"چاپ: {jalali_datetime(printed_at, seconds=False)} · نسخه {fa_num(rx.version)}", 7, align="left"
     )
@@ -127,8 +134,14 @@ def _parties(cur: Cursor, rx: Prescription, insurer_name: str | None) -> None:
     p, top = rx.patient, cur.y
     right = Cursor(cur.canvas, cur.left + cur.width / 2, cur.right, top, cur.bottom)
     right.line(f"بیمار: {p.full_name}", 9.5, bold=True)
-    right.line(f"{ID_KIND_FA.get(p.id.kind, p.id.kind)}: {fa_num(p.id.value)}", 8.5)
+    if p.id.kind == "newborn":  # a newborn before registration: the mother's national code and the order
+        mother, _, order = p.id.value.partition("-")
+        right.line(f"نوزاد — کد ملی مادر: {fa_num(mother)} — فرزند {fa_num(order)}", 8.5)
+    else:
+        right.line(f"{ID_KIND_FA.get(p.id.kind, p.id.kind)}: {fa_num(p.id.value)}", 8.5)
     details = []
+    if p.birth_date:
+        details.append(f"تولد: {jalali_date(p.birth_date)}")
     age = p.age(rx.prescribed_at.date())
     if age is not None:
         details.append(f"سن: {fa_num(age)} سال")
@@ -136,6 +149,8 @@ def _parties(cur: Cursor, rx: Prescription, insurer_name: str | None) -> None:
         details.append(f"جنس: {SEX_FA[p.sex]}")
     if details:
         right.line(" — ".join(details), 8.5)
+    if p.phone:
+        right.line(f"تلفن: {fa_num(p.phone)}", 8.5)
     insurer = insurer_name or (p.coverage.insurer_code if p.coverage else None)
     right.line(f"بیمه: {insurer or 'آزاد (بدون بیمه)'}", 8.5)
     left = Cursor(cur.canvas, cur.left, cur.left + cur.width / 2 - 4, top, cur.bottom)
@@ -143,6 +158,10 @@ def _parties(cur: Cursor, rx: Prescription, insurer_name: str | None) -> None:
     left.line(f"شماره نظام پزشکی: {fa_num(rx.prescriber.medical_council_number)}", 8.5)
     if rx.prescriber.specialty:
         left.line(f"تخصص: {rx.prescriber.specialty}", 8.5)
+    if rx.prescriber.phone:
+        left.line(f"تلفن: {fa_num(rx.prescriber.phone)}", 8.5)
+    if rx.provider_user_id:  # section 7-5: the prescriber's activity at this facility
+        left.line(f"شناسه کاربری: {fa_num(rx.provider_user_id)}", 8)
     cur.y = min(right.y, left.y)
     cur.rule()
 

@@ -1,6 +1,7 @@
 """The pharmacy receipt: an 80 mm thermal-roll strip as long as its content, or an A5 page.
 
-It shows the pharmacy, the pharmacist, the dispensing time (Jalali), the prescription it served, every item
+It shows the pharmacy (SIAM id, national id), the pharmacist, the dispensing time (Jalali), the provider user
+id and the start and end of the service, the prescription it served, every item
 with the TTAC authenticity code of every pack, the insurer and patient shares (the exchange's once it
 answered, else the estimate made offline, marked as such), the payment id and POS
 terminal, and the dispensing's tracking reference (the tracking code once registered, else its own id
@@ -69,6 +70,18 @@ class _Flow:
         return self.cur
 
 
+def _legal_pairs(d: Dispensing) -> list[tuple[str, str]]:
+    """Section 7's elements of the dispensing a receipt shows: the provider user id (7-5) and the start and
+    end of the service (7-7), those it carries."""
+    pairs = []
+    if d.provider_user_id:
+        pairs.append(("شناسه کاربری", fa_num(d.provider_user_id)))
+    if d.service_start:
+        end = f" تا {jalali_datetime(d.service_end)}" if d.service_end else ""
+        pairs.append(("خدمت", f"{jalali_datetime(d.service_start)}{end}"))
+    return pairs
+
+
 def _draw(
     flow: _Flow,
     d: Dispensing,
@@ -82,6 +95,9 @@ def _draw(
     cur = flow.cur
     cur.line(facility.name if facility else "داروخانه", st.title, bold=True, align="center")
     cur.line(f"شناسه سیام: {fa_num(d.facility_siam)}", st.small, align="center")
+    national_id = d.facility_national_id or (facility.national_id if facility else "")
+    if national_id:  # the provider's national id (section 7-9 note 1)
+        cur.line(f"شناسه ملی: {fa_num(national_id)}", st.small, align="center")
     if facility and facility.phone:
         cur.line(f"تلفن: {fa_num(facility.phone)}", st.small, align="center")
     cur.line("رسید نسخه‌پیچی — Pharmacy receipt", st.body, bold=True, align="center")
@@ -91,6 +107,7 @@ def _draw(
             ("تاریخ و ساعت", jalali_datetime(d.dispensed_at)),
             ("داروساز", f"{d.pharmacist.name} (نظام پزشکی {fa_num(d.pharmacist.licence)})"),
             ("نسخه", ltr((rx.tracking_code if rx and rx.tracking_code else None) or d.prescription_id)),
+            *_legal_pairs(d),
         ],
         st.body,
     )
