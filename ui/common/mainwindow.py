@@ -106,6 +106,9 @@ class MainWindow(QMainWindow):
         from ui.pharmacy import PharmacyDesk
 
         self.desk: Any = ClinicDesk(self) if ws.role == "clinic" else PharmacyDesk(self)
+        from ui.common.users import UsersMenu
+
+        self.users = UsersMenu(self)  # users, shifts and the audit log, for managers
         self.menus["menu_rx"].menuAction().setVisible(bool(self.menus["menu_rx"].actions()))
         self.tabs.setCurrentIndex(0)
 
@@ -315,6 +318,7 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Stop the schedules and the scanner; let running work finish (its results still arrive)."""
+        self.users.close()  # the open shift ends
         self.sync.stop()
         self.session.idle.stop()
         app = QApplication.instance()
