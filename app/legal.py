@@ -96,4 +96,41 @@ def service_period(
     return start, end
 
 
-__all__ = ["payment_fields", "phone_of", "provider_national_id_of", "service_period", "service_time"]
+
+
+def legal_problems(entity: object) -> list[tuple[str, str]]:
+    """What is wrong with the legal elements a received prescription or dispensing carries (the exchange's
+    acceptance): a payment id, POS terminal, provider's national id or phone that is not one, an end of
+    service before its start. Each problem as (English, Persian); [] when all is well or absent."""
+    from app.errors import InvalidIdentifier
+
+    problems: list[tuple[str, str]] = []
+    checks = (
+        (PaymentId, getattr(entity, "payment_id", "")),
+        (PosTerminalId, getattr(entity, "pos_terminal_id", "")),
+        (ProviderNationalId, getattr(entity, "facility_national_id", "")),
+        (PhoneNumber, getattr(getattr(entity, "patient", None), "phone", "")),
+    )
+    for kind, value in checks:
+        if value:
+            try:
+                if kind.parse(value).value != value:
+                    raise InvalidIdentifier(f"{kind.name_en} {value!r} is not as kept.", f"{kind.name_fa} نادرست است.")
+            except InvalidIdentifier as exc:
+                problems.append((exc.en, exc.fa))
+    start, end = getattr(entity, "service_start", None), getattr(entity, "service_end", None)
+    if start and end and end < start:
+        problems.append(
+            ("The end of service is before its start.", "پایان خدمت پیش از آغاز آن است.")
+        )
+    return problems
+
+
+__all__ = [
+    "legal_problems",
+    "payment_fields",
+    "phone_of",
+    "provider_national_id_of",
+    "service_period",
+    "service_time",
+]

@@ -29,7 +29,7 @@ from exchange.db import ExchangeDB, utcnow
 from exchange.errors import ExchangeError, already_dispensed, not_found
 from exchange.idempotency import Answer, body_hash, passing, run_once
 from exchange.lookup import Lookup
-from exchange.prescriptions import parse
+from exchange.prescriptions import parse, refuse_wrong_legal_fields
 from exchange.rules import check_dispensing
 from exchange.verify import Verifier
 from sync import fhir
@@ -130,6 +130,7 @@ class Dispensary:
                     "The dispensing names another facility.",
                     "مرکز نسخه‌پیچی با مرکز فرستنده یکی نیست.",
                 )
+            refuse_wrong_legal_fields(d)  # section 7: payment id, POS terminal, national id, service times
             self._suspended_prescriber(c, d)
             self._open_or_conflict(c, d.prescription_id, "Dispensing refused", "نسخه‌پیچی پذیرفته نشد")
             self._units_free(c, d)  # a line dispensed elsewhere is final; a claim elsewhere may still pass

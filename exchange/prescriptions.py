@@ -29,6 +29,17 @@ def parse(body: Any, reader: Any) -> Any:
         raise malformed(exc.en.removeprefix("Malformed exchange message: ").rstrip(".")) from None
 
 
+def refuse_wrong_legal_fields(entity: Any) -> None:
+    """422 `legal-fields` when the legal elements a prescription or dispensing carries (section 7) are not
+    well formed (`app.legal.legal_problems`): the first problem, in both languages."""
+    from app.legal import legal_problems
+
+    problems = legal_problems(entity)
+    if problems:
+        en, fa = problems[0]
+        raise ExchangeError(422, "legal-fields", en, fa)
+
+
 class Registry:
     def __init__(self, db: ExchangeDB, verifier: Verifier) -> None:
         self.db, self.verifier = db, verifier
@@ -44,6 +55,7 @@ class Registry:
                 f"The prescription names facility {rx.facility_siam}, the sender is {facility}.",
                 "مرکز نسخه با مرکز فرستنده یکی نیست.",
             )
+        refuse_wrong_legal_fields(rx)  # section 7: phone, national id, service times
         self.verifier.signers(
             DocumentKind.PRESCRIPTION, rx.document(), sigs, named=parties_of_prescription(rx), sender=facility
         )
