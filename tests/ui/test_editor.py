@@ -171,3 +171,101 @@ def test_english_words_and_no_new_button_at_a_pharmacy(qtbot, tmp_path, tokens, 
         window.shutdown()
     finally:
         ws.close()
+
+
+# ---- what a new user found (the price list not loaded yet, numbers typed in the item table) ----------------
+
+
+def test_costs_say_pending_until_the_price_list_is_loaded(qtbot, clinic_ws, clinic_store, open_window):
+    """A drug with no price yet is not free: its line and the total say the cost is pending, not 0."""
+    window = open_window(clinic_ws)
+    window.browse()
+    editor = new_editor(qtbot, window)
+    add_amoxicillin(qtbot, editor, quantity=2)
+    assert clinic_store.catalog.get(editor.items.codes[0]).price == 0  # no price list yet
+    assert [editor.items.item(0, c).text() for c in (COL_INSURER, COL_PATIENT)] == ["در انتظار قیمت"] * 2
+    assert "در انتظار فهرست قیمت‌ها" in editor.total.text() and "۰" not in editor.total.text()
+    code = editor.items.codes[0]
+    clinic_store.catalog.load([{**clinic_store.catalog.get(code).to_dict(), "price": 1500}], replace=False)
+    editor.items.quantity(0).setValue(3)  # repriced: the price list has it now
+    assert [editor.items.item(0, c).text() for c in (COL_INSURER, COL_PATIENT)] == ["۰", "۴٬۵۰۰"]
+    assert "۴٬۵۰۰" in editor.total.text() and "انتظار" not in editor.total.text()
+
+
+def _type(box, text):
+    """Keys into a number box as a person types them (any script), the box's text selected first as a
+    tab into it leaves it."""
+    from PySide6.QtCore import QEvent, Qt
+    from PySide6.QtGui import QKeyEvent
+    from PySide6.QtWidgets import QApplication
+
+    box.setFocus()
+    box.selectAll()
+    for ch in text:
+        for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+            QApplication.sendEvent(box, QKeyEvent(kind, ord(ch), Qt.KeyboardModifier.NoModifier, ch))
+
+
+def test_days_take_typed_digits_latin_and_persian_and_repeats_say_their_limit(qtbot, ws, open_window):
+    from PySide6.QtCore import QEvent, Qt
+    from PySide6.QtGui import QKeyEvent
+    from PySide6.QtWidgets import QApplication
+
+    window = open_window(ws)
+    window.browse()
+    editor = new_editor(qtbot, window)
+    add_amoxicillin(qtbot, editor)
+    days = editor.items.days(0)
+    assert days.text() == "—"  # not given yet
+    days.setFocus()
+    days.lineEdit().end(False)  # the cursor after the dash, as a click leaves it
+    for ch in "۱۰":  # Persian digits, typed over the dash
+        for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+            QApplication.sendEvent(days, QKeyEvent(kind, ord(ch), Qt.KeyboardModifier.NoModifier, ch))
+    qtbot.waitUntil(lambda: days.value() == 10)  # (the scanner detector holds keys for a moment)
+    assert days.text() == "۱۰"
+    _type(days, "14")  # Latin digits in a Persian window
+    qtbot.waitUntil(lambda: days.value() == 14)
+    assert days.text() == "۱۴"
+    assert editor.items.requests()[0].days == 14
+    repeats = editor.items.repeats(0)
+    _type(repeats, "15")  # past the limit: kept at the limit, and the limit said
+    qtbot.waitUntil(lambda: repeats.value() == 12)
+    assert not editor.hint.isHidden() and "۱۲" in editor.hint.text() and "تکرار" in editor.hint.text()
+    window.host.set_language("en")
+    assert days.text() == "14" and repeats.text() == "12"
+    _type(days, "۷")  # Persian digits in an English window too
+    qtbot.waitUntil(lambda: days.value() == 7)
+    assert days.text() == "7"
+
+
+def test_a_scan_right_after_typing_is_taken_out_of_the_field_and_routed(qtbot, ws, open_window):
+    """The GP types into the drug search and scans the patient's card a moment later (the first key of
+    the burst within a person's key gap): what was typed stays, the card fills the patient."""
+    import time
+
+    from PySide6.QtCore import QEvent, Qt
+    from PySide6.QtGui import QKeyEvent
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    window = open_window(ws)
+    window.browse()
+    editor = new_editor(qtbot, window)
+    field = editor.search.search
+    field.setFocus()
+
+    def key(ch):
+        for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+            QApplication.sendEvent(field, QKeyEvent(kind, ord(ch), Qt.KeyboardModifier.NoModifier, ch))
+
+    for ch in "amo":  # a person: 80 ms a key
+        key(ch)
+        QTest.qWait(80) if ch != "o" else time.sleep(0.01)  # the scan starts 10 ms after the last key
+    for ch in "0012345679":
+        key(ch)
+    QTest.keyClick(field, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: editor.patient.patient_id is not None)
+    assert editor.patient.patient_id.value == "0012345679"
+    qtbot.waitUntil(lambda: field.text() == "amo")  # what was typed stays, and nothing of the card
+    assert editor.items.rowCount() == 0  # the scan's Enter did not pick a drug

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialogButtonBox,
@@ -60,6 +60,11 @@ class PrescriptionEditor(QWidget):
         self.search = DrugSearch(host)
         self.items = ItemTable(host)
         self.total = QLabel()
+        self.hint = QLabel(wordWrap=True)  # a number typed past its limit: the limit, said
+        self.hint.setStyleSheet("color: #8a5300")
+        self.hint.hide()
+        self._hint_timer = QTimer(self, singleShot=True, interval=10000)
+        self._hint_timer.timeout.connect(self.hint.hide)
         self.notes = QLineEdit()
         self.findings = FindingsPanel(host)
         self.error = QLabel(wordWrap=True)
@@ -91,6 +96,7 @@ class PrescriptionEditor(QWidget):
         self.notes_label = QLabel()
         notes_row.addWidget(self.notes_label)
         notes_row.addWidget(self.notes, 1)
+        layout.addWidget(self.hint)
         layout.addWidget(self.total)
         layout.addLayout(notes_row)
         layout.addWidget(self.findings)
@@ -99,6 +105,7 @@ class PrescriptionEditor(QWidget):
 
         self.search.picked.connect(self.add_drug)
         self.items.changed.connect(self._content_changed)
+        self.items.notice.connect(self.show_hint)
         self.patient.changed.connect(self._content_changed)
         self.patient.changed.connect(self.title_changed)
         self.patient.coverage_changed.connect(self.reprice)
@@ -167,10 +174,22 @@ class PrescriptionEditor(QWidget):
         except NoskheError as exc:
             self.total.setText(w.message(exc))
         else:
-            self.items.set_costs(priced)
-            total = total_of(priced)
-            self.total.setText(w("rx_total", insurer=w.rials(total.insurer), patient=w.rials(total.patient)))
+            pending = {row for row, code in enumerate(self.items.codes) if not self._priced(code)}
+            self.items.set_costs(priced, pending)
+            total = total_of(it for row, it in enumerate(priced) if row not in pending)
+            money = {"insurer": w.rials(total.insurer), "patient": w.rials(total.patient)}
+            if pending and len(pending) == len(priced):
+                self.total.setText(w("rx_total_pending"))
+            elif pending:
+                self.total.setText(w("rx_total_some_pending", n=len(pending), **money))
+            else:
+                self.total.setText(w("rx_total", **money))
         self._update_buttons()
+
+    def _priced(self, code: str) -> bool:
+        """Whether the price list has a price for drug `code` (none before the first reference refresh)."""
+        drug = self.host.ws.store.catalog.get(code)
+        return drug is not None and drug.price > 0
 
     def _update_buttons(self) -> None:
         ready = self.patient.ready and bool(self.items.codes) and not self.busy
@@ -278,6 +297,12 @@ class PrescriptionEditor(QWidget):
     def _busy(self, busy: bool) -> None:
         self.busy = busy
         self._update_buttons()
+
+    def show_hint(self, text: str) -> None:
+        """A note about what was just typed (a number past its limit), shown for a few seconds."""
+        self.hint.setText(text)
+        self.hint.show()
+        self._hint_timer.start()
 
     def show_error(self, text: str) -> None:
         self.error.setText(text)

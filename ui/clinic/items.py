@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QLocale, Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor, QFocusEvent, QKeyEvent
+from PySide6.QtGui import QBrush, QColor, QFocusEvent, QKeyEvent, QValidator
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from app.services.admin import search_catalog
 from app.services.prescribing import ItemRequest
+from app.text import to_ascii_digits, to_persian_digits
 from ui.common.tables import leading
 
 if TYPE_CHECKING:
@@ -61,7 +62,68 @@ PRESETS = (
     "در صورت درد",
     "در صورت تب",
 )
+MAX_QUANTITY, MAX_REPEATS, MAX_DAYS = 9999, 12, 366
 FINDING_COLOURS = {"rejection": "#ffcdd2", "warning": "#fff3cd", "advisory": "#e3f2fd"}
+
+
+class NumberBox(QSpinBox):
+    """A whole number typed in any digits — Latin, Persian or Arabic-Indic, whatever the window's language
+    — and shown in the window's digits. Typing over the "not given" dash (`specialValueText`) starts a
+    number; typing past the maximum keeps the maximum and says so (`over_limit(maximum)`), never silently."""
+
+    over_limit = Signal(int)
+
+    def __init__(self, minimum: int, maximum: int, value: int, persian: bool) -> None:
+        self.persian = persian
+        super().__init__()
+        self.setRange(minimum, maximum)
+        self.setValue(value)
+        self.set_persian(persian)
+
+    def set_persian(self, persian: bool) -> None:
+        """Show Persian digits (or Latin ones); what is typed may be either."""
+        self.persian = persian
+        self.setLocale(
+            QLocale(QLocale.Language.Persian, QLocale.Country.Iran) if persian else QLocale.c()
+        )
+        self.setSpecialValueText(self.specialValueText())  # shows the value again in these digits
+
+    def _digits(self, text: str) -> str:
+        special = self.specialValueText()
+        if special:
+            text = text.replace(special, "")
+        return to_ascii_digits(text).replace(",", "").replace("٬", "").strip()
+
+    def textFromValue(self, value: int) -> str:
+        return to_persian_digits(str(value)) if self.persian else str(value)
+
+    def valueFromText(self, text: str) -> int:
+        digits = self._digits(text)
+        if not digits.isdigit():
+            return self.minimum()
+        return min(int(digits), self.maximum())
+
+    def validate(self, text: str, pos: int) -> object:
+        special = self.specialValueText()
+        if special and text == special:
+            return QValidator.State.Acceptable, text, pos
+        digits = self._digits(text)
+        if not digits:
+            return QValidator.State.Intermediate, text, pos
+        if not digits.isdigit():
+            return QValidator.State.Invalid, text, pos
+        if int(digits) > self.maximum():
+            self.over_limit.emit(self.maximum())
+            shown = self.textFromValue(self.maximum())
+            return QValidator.State.Acceptable, shown, len(shown)
+        shown = self.textFromValue(int(digits)) if digits == str(int(digits)) else text
+        if special and special in text:  # the first digit typed over the dash
+            return QValidator.State.Acceptable, shown, len(shown)
+        return QValidator.State.Acceptable, shown, min(pos, len(shown))
+
+    def fixup(self, text: str) -> str:
+        digits = self._digits(text)
+        return self.textFromValue(self.valueFromText(text)) if digits.isdigit() else text
 
 
 class DrugSearch(QWidget):
@@ -140,6 +202,8 @@ class ItemTable(QTableWidget):
     """The lines; `changed` on any edit of a quantity, repeats or instructions, or a line added/removed."""
 
     changed = Signal()
+    #: something the GP should know about what was just typed (a number past its limit)
+    notice = Signal(str)
 
     def __init__(self, host: Host) -> None:
         super().__init__(0, len(COLUMNS))
@@ -156,6 +220,10 @@ class ItemTable(QTableWidget):
     def retranslate(self) -> None:
         w = self.host.words
         self.setHorizontalHeaderLabels([w(k) if k else "" for k in COLUMNS])
+        for row in range(self.rowCount()):
+            for box in (self.quantity(row), self.repeats(row), self.days(row)):
+                if isinstance(box, NumberBox):
+                    box.set_persian(w.lang == "fa")
 
     # ---- lines ------------------------------------------------------------------------------------
 
@@ -177,14 +245,15 @@ class ItemTable(QTableWidget):
         drug.setFlags(Qt.ItemFlag.ItemIsEnabled)  # shown, never edited
         drug.setTextAlignment(leading())
         self.setItem(row, COL_DRUG, drug)
-        qty = QSpinBox(minimum=1, maximum=9999, value=quantity)
-        repeat = QSpinBox(minimum=0, maximum=12, value=repeats)
-        lasts = QSpinBox(minimum=0, maximum=366, value=days or 0)
+        persian = w.lang == "fa"  # Persian digits in the number boxes too
+        qty = NumberBox(1, MAX_QUANTITY, quantity, persian)
+        repeat = NumberBox(0, MAX_REPEATS, repeats, persian)
+        lasts = NumberBox(0, MAX_DAYS, days or 0, persian)
         lasts.setSpecialValueText("—")  # 0: not given
-        for spin in (qty, repeat, lasts):
-            if w.lang == "fa":  # Persian digits in the spin boxes too
-                spin.setLocale(QLocale(QLocale.Language.Persian, QLocale.Country.Iran))
+        lasts.set_persian(persian)
+        for spin, limit_key in ((qty, "quantity_limit"), (repeat, "repeats_limit"), (lasts, "days_limit")):
             spin.valueChanged.connect(self.changed)
+            spin.over_limit.connect(lambda n, k=limit_key: self.notice.emit(self.host.words(k, n=n)))
         instr = QComboBox(editable=True)
         instr.addItems(PRESETS)
         instr.setCurrentText(instructions)
@@ -238,11 +307,13 @@ class ItemTable(QTableWidget):
             for r, code in enumerate(self.codes)
         ]
 
-    def set_costs(self, priced: list[PrescriptionItem]) -> None:
+    def set_costs(self, priced: list[PrescriptionItem], pending: set[int] | None = None) -> None:
+        """Each line's split in rials; the rows in `pending` (no price yet) say so instead of 0."""
         w = self.host.words
         for row, item in enumerate(priced):
-            self.item(row, COL_INSURER).setText(w.rials(item.cost.insurer))
-            self.item(row, COL_PATIENT).setText(w.rials(item.cost.patient))
+            waiting = row in (pending or ())
+            self.item(row, COL_INSURER).setText(w("cost_pending") if waiting else w.rials(item.cost.insurer))
+            self.item(row, COL_PATIENT).setText(w("cost_pending") if waiting else w.rials(item.cost.patient))
 
     def mark(self, findings: list[dict[str, object]]) -> None:
         """Colour the lines the rules' findings name (1-based `line`), the finding as the tooltip."""
@@ -278,4 +349,4 @@ class ItemTable(QTableWidget):
             target.setFocus(event.reason())
 
 
-__all__ = ["COLUMNS", "PRESETS", "DrugSearch", "ItemTable"]
+__all__ = ["COLUMNS", "MAX_DAYS", "MAX_QUANTITY", "MAX_REPEATS", "PRESETS", "DrugSearch", "ItemTable", "NumberBox"]

@@ -3,7 +3,8 @@
 A scanner types its code as fast key presses ending with Enter. `ScanDetector` watches every key press of
 the program: printable keys are held for a moment (`gap_ms`); keys that keep coming faster than a person
 types, end with Enter and read as a code (`read_scan`) are a scan, taken out of the typing and handed to
-`scanned` — so a burst never lands in whichever field (or combo box) had the focus. Keys a person types,
+`scanned` — so a burst never lands in whichever field (or combo box) had the focus, even one a person was
+typing into a moment before (the keys typed before the burst stay in that field). Keys a person types,
 and a fast burst that reads as nothing, are given back to the field they were typed into, in order, after
 that moment (too short to notice). While a dialog is being answered (a file name, a PIN), its keys are
 left alone.
@@ -85,7 +86,6 @@ class ScanDetector(QObject):
         self.recognise: Callable[[str], bool] = lambda text: bool(read_scan(text))
         self._keys: list[tuple[QWidget, int, Qt.KeyboardModifier, str, float]] = []
         self._secret: list[float] = []  # when each key of a PIN or passphrase was typed
-        self._fast = True
         self._replaying = False
         self._flush = QTimer(self, singleShot=True, interval=gap_ms)
         self._flush.timeout.connect(self.give_back)
@@ -104,10 +104,11 @@ class ScanDetector(QObject):
         key, text = event.key(), event.text()
         now = time.monotonic()
         if key in _ENTER and self._keys:
-            burst = "".join(k[3] for k in self._keys)
-            if self._is_scan(now) and self.recognise(burst):
-                self._keys.clear()
-                self._flush.stop()
+            start = self._scan_start(now)
+            if start is not None:
+                burst = "".join(k[3] for k in self._keys[start:])
+                self._keys = self._keys[:start]
+                self.give_back()  # what a person typed just before the scan stays where it was typed
                 self.scanned.emit(burst)
                 return True
             self.give_back()  # a person's Enter (or a burst that reads as nothing): typed, then Enter
@@ -116,12 +117,7 @@ class ScanDetector(QObject):
             if self._keys:
                 self.give_back()
             return False
-        target = obj
-        if self._keys and now - self._keys[-1][4] > self.gap_ms / 1000:
-            self._fast = False
-        if not self._keys:
-            self._fast = True
-        self._keys.append((target, key, event.modifiers(), text, now))
+        self._keys.append((obj, key, event.modifiers(), text, now))
         self._flush.start()
         return True
 
@@ -147,12 +143,21 @@ class ScanDetector(QObject):
             self._secret.append(now)
         return False
 
-    def _is_scan(self, now: float) -> bool:
-        return (
-            self._fast
-            and len(self._keys) >= self.min_length
-            and now - self._keys[-1][4] <= self.gap_ms / 1000
-        )
+    def _scan_start(self, now: float) -> int | None:
+        """Where a scan begins among the held keys, this Enter ending it: the earliest key from which
+        every key (and the Enter) came faster than a person types, at least `min_length` keys that read
+        as a code. Keys a person typed just before (even within `gap_ms` of the burst) are not part of
+        it when the rest reads as a code without them. None: no scan."""
+        keys, gap = self._keys, self.gap_ms / 1000
+        if len(keys) < self.min_length or now - keys[-1][4] > gap:
+            return None
+        first = len(keys) - 1
+        while first > 0 and keys[first][4] - keys[first - 1][4] <= gap:
+            first -= 1
+        for start in range(first, len(keys) - self.min_length + 1):
+            if self.recognise("".join(k[3] for k in keys[start:])):
+                return start
+        return None
 
     def give_back(self) -> None:
         """Deliver the held keys to the widgets they were typed into, in order."""
