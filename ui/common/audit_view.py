@@ -126,9 +126,11 @@ class AuditView(QWidget):
         from app.services.admin import verify_audit
 
         ws = self.host.ws
-        Op(lambda: verify_audit(ws)).success(
-            lambda n: (self.status.setStyleSheet(""), self.status.setText(self.host.words("audit_intact", n=n)))
-        ).failure(self._failed).run(self.host)
+        Op(lambda: verify_audit(ws)).success(self._intact).failure(self._failed).run(self.host)
+
+    def _intact(self, count: int) -> None:
+        self.status.setStyleSheet("")
+        self.status.setText(self.host.words("audit_intact", n=count))
 
 
 __all__ = ["AuditView"]

@@ -245,6 +245,10 @@ class ShiftRecorder(QObject):
                 pass
 
 
+def _is_a(kind: type[QWidget]) -> Any:
+    return lambda page: isinstance(page, kind)
+
+
 class UsersMenu(QObject):
     """The View menu's entries for the users page and the audit log, shown to whoever may use them
     (`users.may`: managers, or anyone before there is a users list), and the shift recorder."""
@@ -267,8 +271,9 @@ class UsersMenu(QObject):
         self.audit_action.setVisible(audit)
         from ui.common.audit_view import AuditView
 
-        for page, allowed in ((UsersPage, manage), (AuditView, audit)):
-            found = self.window.find_page(lambda p, kind=page: isinstance(p, kind))
+        kinds: tuple[tuple[type[QWidget], bool], ...] = ((UsersPage, manage), (AuditView, audit))
+        for kind, allowed in kinds:
+            found = self.window.find_page(_is_a(kind))
             if found is not None and not allowed:
                 self.window.close_page(found)
 
