@@ -93,6 +93,22 @@ def _write_private(out: str | Path | BinaryIO, sink: BinaryIO) -> None:
         write_atomic(Path(out), sink.getvalue(), mode=0o600)
 
 
+def _as_answered(store: Store, rx: Prescription) -> Prescription:
+    """`rx` with each line's split as the exchange answered at registration, when it did (a reprint shows
+    the exchange's split, not the estimate signed offline); unchanged otherwise."""
+    from dataclasses import replace
+
+    from app.costs import CostSplit
+
+    answer = store.results.get(f"rx:{rx.id}", "registration") or {}
+    lines = answer.get("itemCosts") if answer.get("version") in (None, rx.version) else None
+    if not isinstance(lines, dict) or not lines:
+        return rx
+    costs = {int(k): CostSplit.from_dict(v) for k, v in lines.items()}
+    items = [replace(it, cost=costs.get(it.line, it.cost)) for it in rx.items]
+    return replace(rx, items=items, cost_basis="exchange")
+
+
 def print_prescription(
     store: Store,
     rx_id: str,
@@ -124,7 +140,7 @@ def print_prescription(
             store.put_blob(PAYLOAD_BLOB.format(id=rx.id, version=rx.version), payload.encode("ascii"))
     sink = _private_sink(out)
     printed = render_prescription(
-        rx,
+        _as_answered(store, rx),
         sink,
         facility=_facility(store, rx.facility_siam),
         payload=payload,

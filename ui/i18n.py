@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from app.text import to_persian_digits
+from app.text import to_ascii_digits, to_persian_digits
 from ui.strings import STRINGS
 
 LRI, RLI, PDI = "\u2066", "\u2067", "\u2069"  # left-to-right / right-to-left isolate … pop (Unicode 6.3)
@@ -21,6 +21,13 @@ _RTL_RUN = re.compile(rf"[{_ARABIC}][{_ARABIC}\u200c\u200d]*(?:[ \t]+[{_ARABIC}]
 _TOKEN = r"[A-Za-z0-9۰-۹٠-٩/~.][A-Za-z0-9۰-۹٠-٩.,٫/%+µ_:-]*"
 _LATIN_RUN = re.compile(rf"{_TOKEN}(?:[ \t]+{_TOKEN})*")
 _LATIN_LETTER = re.compile(r"[A-Za-z]")
+
+
+def isolate_path(path: object) -> str:
+    """A file path as a line of either direction shows it: one left-to-right isolate, its digits as
+    written ("/home/dr/keys/gp-1.p12" never turns into "p12.gp-1/keys/…" in a right-to-left line)."""
+    text = str(path)
+    return f"{LRI}{text}{PDI}" if text else text
 
 
 def ltr(text: str) -> str:
@@ -87,6 +94,19 @@ class Words:
         English)."""
         return persian_text(value) if self.lang == "fa" else rtl_runs(value)
 
+    def instructions(self, value: str) -> str:
+        """A dose instruction as this language shows it: every digit Persian in Persian ("1 cap every 8h"
+        → "۱ cap every ۸h"), every digit Latin in English; the Latin run isolated left-to-right so
+        "۵۰۰ mg" reads right in a right-to-left line (Persian runs isolated in English)."""
+        if not value:
+            return value
+        if self.lang == "fa":
+            return ltr(to_persian_digits(value))
+        latin = to_ascii_digits(value)
+        if _RTL_RUN.search(latin) and not _LATIN_LETTER.search(latin):
+            return f"{RLI}{latin}{PDI}"  # a Persian instruction whole, its numbers in their places
+        return rtl_runs(latin)
+
     def number(self, value: object) -> str:
         return to_persian_digits(str(value)) if self.lang == "fa" else str(value)
 
@@ -150,4 +170,15 @@ def apply_language(lang: str) -> None:
         app.installTranslator(_installed)  # type: ignore[arg-type]
 
 
-__all__ = ["LRI", "PDI", "RLI", "Words", "apply_language", "ltr", "persian_text", "qt_translator", "rtl_runs"]
+__all__ = [
+    "LRI",
+    "PDI",
+    "RLI",
+    "Words",
+    "apply_language",
+    "isolate_path",
+    "ltr",
+    "persian_text",
+    "qt_translator",
+    "rtl_runs",
+]

@@ -289,7 +289,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "local estimate: insurer {insurer} rials, patient {patient} rials",
     ),
     "cost_same_as_estimate": ("همان برآورد محلی", "the same as the local estimate"),
-    "exchange_cancelled": ("ابطال در سامانه ثبت شد.", "Cancelled at the exchange."),
+    "exchange_cancelled": ("سامانه ابطال نسخه را پذیرفت.", "Cancelled at the exchange."),
     "cancel_queued": (
         "ابطال شد؛ ابطال در صف ارسال به سامانه است.",
         "Cancelled here; the cancellation is queued for the exchange.",

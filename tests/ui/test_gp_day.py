@@ -154,3 +154,68 @@ def test_the_gps_day(qtbot, day_ws, exchange, open_window, logged_in, tmp_path, 
     qtbot.waitUntil(lambda: store.get_prescription(rx2.id).state == RxState.CANCELLED, timeout=15000)
     qtbot.waitUntil(lambda: store.outbox.counts().get("pending", 0) == 0, timeout=20000)
     assert exchange.stats()  # the exchange is still there for the record
+
+
+def _pdf_text(path):
+    import subprocess
+
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True).stdout
+
+
+def test_costs_pending_then_the_exchanges_split_on_the_page_and_the_reprint_and_a_cancelled_state(
+    qtbot, day_ws, exchange, open_window, logged_in, tmp_path, monkeypatch
+):
+    """Signed before the price list came (the exchange down since the start): the page says the cost is
+    pending, and so does the paper; once the exchange registers it, the page shows the exchange's split
+    (the estimate beside it) and a reprint prints the exchange's split. Cancelled, the page says so —
+    never "registered"."""
+    from ui.clinic.items import COL_INSURER, COL_PATIENT
+
+    store = day_ws.store
+    exchange.faults(outage=True)
+    window = logged_in(open_window(day_ws), GP_SECRET)
+    qtbot.waitUntil(lambda: window.sync.state == "offline", timeout=15000)
+    editor = window.desk.new_prescription()
+    person = seeded(2)
+    editor.patient.patient_code.setText(person["value"])
+    editor.patient.first_name.setText(person["first_name"])
+    editor.patient.last_name.setText(person["last_name"])
+    add_amoxicillin(qtbot, editor, quantity=14)
+    assert editor.items.item(0, COL_PATIENT).text() == "در انتظار قیمت"
+    editor.sign()
+    qtbot.waitUntil(lambda: editor.prescription is not None, timeout=15000)
+    rx = editor.prescription
+    detail = window.current_page()
+    assert isinstance(detail, PrescriptionDetail) and detail.rx_id == rx.id
+    qtbot.waitUntil(lambda: detail.record is not None and detail.cost is not None)
+    assert "در انتظار فهرست قیمت‌ها" in detail.cost_label.text()
+    assert detail.items.item(0, 5).text() == "در انتظار قیمت"
+    first_print = tmp_path / "first.pdf"
+    monkeypatch.setattr(paper.SaveDialog, "ask", classmethod(lambda cls, *a: first_print))
+    detail.save_button.click()
+    qtbot.waitUntil(first_print.exists, timeout=15000)
+    assert "pending" in _pdf_text(first_print)
+
+    exchange.faults(outage=False)  # back: the price list comes, the queue drains, the exchange prices it
+    qtbot.waitUntil(lambda: store.get_prescription(rx.id).state == RxState.REGISTERED, timeout=30000)
+    qtbot.waitUntil(lambda: "اعلام سامانه" in detail.cost_label.text(), timeout=10000)
+    answer = store.results.get(f"rx:{rx.id}", "registration")
+    split = answer["cost"]
+    assert split["patient"] > 0
+    w = window.host.words
+    assert w.rials(split["patient"]) in detail.cost_label.text()
+    assert "برآورد محلی" in detail.cost_label.text()  # the estimate beside it
+    assert detail.items.item(0, 6).text() == w.rials(split["patient"])  # the line: the exchange's split
+    assert "ثبت‌شده" in detail.heading.text() and w("exchange_registered") in detail.exchange.text()
+    reprint = tmp_path / "reprint.pdf"
+    monkeypatch.setattr(paper.SaveDialog, "ask", classmethod(lambda cls, *a: reprint))
+    detail.save_button.click()
+    qtbot.waitUntil(reprint.exists, timeout=15000)
+    text = _pdf_text(reprint)
+    assert "pending" not in text and "estimate" not in text  # the exchange's split, not an estimate
+
+    monkeypatch.setattr(type(window.desk), "confirm_cancel", lambda self, rx: True)
+    window.desk.cancel_prescription(store.get_prescription(rx.id))
+    qtbot.waitUntil(lambda: "ابطال‌شده" in detail.heading.text(), timeout=15000)
+    qtbot.waitUntil(lambda: w("exchange_cancelled") in detail.exchange.text(), timeout=20000)
+    assert w("exchange_registered") not in detail.exchange.text()

@@ -17,6 +17,7 @@ from ui.common.prescriptions import state_name
 from ui.common.tables import fill, leading, read_only_table
 
 if TYPE_CHECKING:
+    from app.domain import PrescriptionItem
     from app.services.records import PrescriptionRecord
     from ui.common.host import Host
 
@@ -48,11 +49,14 @@ class PrescriptionDetail(QWidget):
         super().__init__()
         self.host, self.rx_id, self.prescriber = host, rx_id, prescriber
         self.record: PrescriptionRecord | None = None
+        self.cost: ops.CostShown | None = None
         self.heading = QLabel(wordWrap=True)
         self.heading.setStyleSheet("font-weight: bold")
         self.fields = QFormLayout()
         self.items = read_only_table(len(ITEM_COLUMNS))
         self.exchange = QLabel(wordWrap=True)
+        self.cost_label = QLabel(wordWrap=True)
+        self.cost_label.setStyleSheet("font-weight: bold")
         self.history = read_only_table(len(OUTBOX_COLUMNS))
         self.history_label = QLabel()
         buttons = QDialogButtonBox()
@@ -68,6 +72,7 @@ class PrescriptionDetail(QWidget):
         layout.addWidget(self.heading)
         layout.addLayout(self.fields)
         layout.addWidget(self.items, 1)
+        layout.addWidget(self.cost_label)
         layout.addWidget(self.exchange)
         layout.addWidget(self.history_label)
         layout.addWidget(self.history, 1)
@@ -115,7 +120,28 @@ class PrescriptionDetail(QWidget):
             self.refresh()
 
     def refresh(self) -> None:
+        ops.prescription_cost(self.host.ws, self.rx_id).success(self._show_cost).run(self.host)
         ops.show_prescription(self.host.ws, self.rx_id).success(self._show).run(self.host)
+
+    def _show_cost(self, cost: ops.CostShown) -> None:
+        self.cost = cost
+        if self.record is not None:
+            self._show(self.record)
+
+    def _cost_text(self, cost: ops.CostShown) -> str:
+        """The split shown: the exchange's once it answered (with the estimate beside it when they
+        differ), else the local estimate — or "pending" while a line has no price yet."""
+        w, s = self.host.words, cost.settlement
+        if s.exchange is None:
+            if cost.pending:
+                return w("rx_total_pending")
+            return w("cost_estimate", insurer=w.rials(s.estimate.insurer), patient=w.rials(s.estimate.patient))
+        text = w("cost_exchange", insurer=w.rials(s.exchange.insurer), patient=w.rials(s.exchange.patient))
+        if s.differs:
+            was = w("cost_estimate_was", insurer=w.rials(s.estimate.insurer), patient=w.rials(s.estimate.patient))
+        else:
+            was = w("cost_same_as_estimate")
+        return f"{text} ({was})"
 
     def _show(self, record: PrescriptionRecord) -> None:
         self.record = record
@@ -147,13 +173,13 @@ class PrescriptionDetail(QWidget):
                     w.number(it.quantity),
                     w.number(it.repeats),
                     w.number(it.days) if it.days else "—",
-                    w.text(it.instructions),
-                    w.rials(it.cost.insurer),
-                    w.rials(it.cost.patient),
+                    w.instructions(it.instructions),
+                    *self._line_cost(it),
                 ]
                 for it in rx.items
             ],
         )
+        self.cost_label.setText(self._cost_text(self.cost) if self.cost is not None else "")
         self.exchange.setText(self._exchange_text(record))
         fill(
             self.history,
@@ -174,6 +200,13 @@ class PrescriptionDetail(QWidget):
         self.print_button.setEnabled(rx.state is not RxState.CANCELLED and rx.state is not RxState.DRAFT)
         self.save_button.setEnabled(self.print_button.isEnabled())
         self.title_changed.emit()
+
+    def _line_cost(self, item: PrescriptionItem) -> list[str]:
+        w, cost = self.host.words, self.cost
+        if cost is not None and item.line in cost.pending:
+            return [w("cost_pending"), w("cost_pending")]
+        split = cost.lines.get(item.line, item.cost) if cost is not None else item.cost
+        return [w.rials(split.insurer), w.rials(split.patient)]
 
     def _exchange_text(self, record: PrescriptionRecord) -> str:
         """Eligibility (the HID, or why it is pending), the rules (whose, what they found, the split) and
@@ -210,9 +243,22 @@ class PrescriptionDetail(QWidget):
                 parts.append(
                     f"{w('level_' + str(f.get('level', 'advisory')))}: {w.pick(f.get('fa'), f.get('en'))}{mark}"
                 )
-        if record.registration:
-            parts.append(w("exchange_registered"))
-        return "\n".join(parts) if parts else w("exchange_no_answer")
+        parts.append(self._state_line(record))
+        return "\n".join(p for p in parts if p) or w("exchange_no_answer")
+
+    def _state_line(self, record: PrescriptionRecord) -> str:
+        """Where the prescription stands, following its state (never "registered" once cancelled)."""
+        w, state = self.host.words, record.prescription.state
+        if state is RxState.CANCELLED:
+            sent = [line for line in record.outbox if line.op == "cancel"]
+            if any(line.state == "done" for line in sent):
+                return w("exchange_cancelled")
+            return w("cancel_queued") if sent else w("cancelled_here")
+        if state is RxState.REGISTERED:
+            return w("exchange_registered")
+        if state in (RxState.DRAFT, RxState.SIGNED, RxState.QUEUED):
+            return ""  # nothing from the exchange yet (said when nothing else is known)
+        return w("state_now", state=state_name(w, state))
 
 
 __all__ = ["PrescriptionDetail"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,7 @@ from ui.common.operations import Changes, Op
 from ui.common.taskman import Lane
 
 if TYPE_CHECKING:
+    from app.costs import CostSplit, Settlement
     from app.services.prescribing import ItemRequest
     from app.services.records import PrescriptionRecord
     from app.workstation import Workstation
@@ -90,6 +92,35 @@ def show_prescription(ws: Workstation, rx_id: str) -> Op[PrescriptionRecord]:
     return Op(lambda: records.show_prescription(ws, rx_id))
 
 
+@dataclass(frozen=True)
+class CostShown:
+    """A prescription's cost as the detail page shows it: the whole (`settlement`: the estimate and the
+    exchange's split once it answered) and each line's split (line → the exchange's when it answered per
+    line, else as signed), in rials; `pending` are the lines with no price yet (0 rials, no answer)."""
+
+    settlement: Settlement
+    lines: dict[int, CostSplit]
+    pending: frozenset[int]
+
+
+def prescription_cost(ws: Workstation, rx_id: str) -> Op[CostShown]:
+    """The estimate and the exchange's split of `rx_id` (`app.services.checking.prescription_settlement`)."""
+    from app.costs import CostSplit
+    from app.services.checking import prescription_settlement
+
+    def work() -> CostShown:
+        rx = ws.store.get_prescription(rx_id)
+        settlement = prescription_settlement(ws.store, rx)
+        registration = ws.store.results.get(f"rx:{rx.id}", "registration") or {}
+        answered = {int(k): CostSplit.from_dict(v) for k, v in (registration.get("itemCosts") or {}).items()}
+        lines = {it.line: answered.get(it.line, it.cost) for it in rx.items}
+        known = settlement.exchange is not None
+        pending = frozenset(ln for ln, c in lines.items() if not c.total and not known)
+        return CostShown(settlement, lines, pending)
+
+    return Op(work)
+
+
 def find_by_code(ws: Workstation, code: str) -> Op[Prescription | None]:
     """The prescription kept here with this tracking code or id, or None."""
     from app.errors import NotFound
@@ -136,6 +167,7 @@ __all__ = [
     "find_by_code",
     "known_patient",
     "print_to_pdf",
+    "prescription_cost",
     "show_prescription",
     "write_prescription",
 ]
