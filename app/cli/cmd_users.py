@@ -101,6 +101,8 @@ def cmd_shifts(args: Any, ctx: Context) -> int:
 
     for s in shifts(ctx.workstation(), limit=args.limit):
         end = format_time(s.ended_at, ctx.lang) if s.ended_at else "open | باز"
-        print(f"{s.national_code}  {s.name or '-'}  {s.workstation}  {format_time(s.started_at, ctx.lang)} → {end}"
-              f"  {s.ended_by or ''}".rstrip())
+        print(
+            f"{s.national_code}  {s.name or '-'}  {s.workstation}  {format_time(s.started_at, ctx.lang)} → {end}"
+            f"  {s.ended_by or ''}".rstrip()
+        )
     return 0

@@ -105,7 +105,9 @@ class Shift:
 
 def person_of(who: SignerIdentity) -> Person:
     """The audit log's `Person` for a certificate's identity: national code, council or licence number."""
-    return Person(who.national_code or "?", who.medical_council_number or who.pharmacist_licence or "", who.name)
+    return Person(
+        who.national_code or "?", who.medical_council_number or who.pharmacist_licence or "", who.name
+    )
 
 
 def table(ws: Workstation) -> UserTable:
@@ -291,7 +293,9 @@ def start_shift(ws: Workstation, who: SignerIdentity) -> None:
 def end_shift(ws: Workstation, who: SignerIdentity, reason: str) -> None:
     """Record that `who`'s shift ended here (`reason`: `manual` lock, `idle`, `removed` token, `logout`,
     `quit`): a `shift.end` audit row naming them."""
-    ws.store.audit.record("shift.end", obj=f"user:{who.national_code or '?'}", outcome=reason, as_person=person_of(who))
+    ws.store.audit.record(
+        "shift.end", obj=f"user:{who.national_code or '?'}", outcome=reason, as_person=person_of(who)
+    )
 
 
 def shifts(ws: Workstation, *, limit: int = 200) -> list[Shift]:
@@ -308,7 +312,15 @@ def shifts(ws: Workstation, *, limit: int = 200) -> list[Shift]:
                 out[open_[code]] = _closed(out[open_[code]], row["at"], "?")
             open_[code] = len(out)
             out.append(
-                Shift(code, names.get(code, ""), row.get("licence") or "", row.get("workstation") or "", row["at"], None, "")
+                Shift(
+                    code,
+                    names.get(code, ""),
+                    row.get("licence") or "",
+                    row.get("workstation") or "",
+                    row["at"],
+                    None,
+                    "",
+                )
             )
         elif code in open_:
             i = open_.pop(code)

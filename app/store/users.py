@@ -45,7 +45,9 @@ class UserTable:
 
     def all(self) -> list[FacilityUser]:
         """Every user, active first, then by name."""
-        cur = self.db.conn().execute(f"SELECT {_COLUMNS} FROM users ORDER BY active DESC, name, national_code")
+        cur = self.db.conn().execute(
+            f"SELECT {_COLUMNS} FROM users ORDER BY active DESC, name, national_code"
+        )
         return [_user(r) for r in cur]
 
     def count(self, *, active_only: bool = False, role: str | None = None) -> int:
@@ -60,9 +62,11 @@ class UserTable:
 
     def get(self, national_code: str) -> FacilityUser | None:
         """The user of `national_code`, or None."""
-        row = self.db.conn().execute(
-            f"SELECT {_COLUMNS} FROM users WHERE national_code = ?", (national_code,)
-        ).fetchone()
+        row = (
+            self.db.conn()
+            .execute(f"SELECT {_COLUMNS} FROM users WHERE national_code = ?", (national_code,))
+            .fetchone()
+        )
         return _user(row) if row else None
 
     def add(self, user: FacilityUser) -> FacilityUser:
@@ -82,7 +86,8 @@ class UserTable:
         """Change the role of `national_code` (an existing user)."""
         with self.db.transaction() as c:
             c.execute(
-                "UPDATE users SET role = ?, updated_at = ? WHERE national_code = ?", (role, now_iso(), national_code)
+                "UPDATE users SET role = ?, updated_at = ? WHERE national_code = ?",
+                (role, now_iso(), national_code),
             )
             self.audit.record("user.role", obj=f"user:{national_code}", outcome=role)
 
@@ -93,7 +98,9 @@ class UserTable:
                 "UPDATE users SET active = ?, updated_at = ? WHERE national_code = ?",
                 (1 if active else 0, now_iso(), national_code),
             )
-            self.audit.record("user.active", obj=f"user:{national_code}", outcome="active" if active else "inactive")
+            self.audit.record(
+                "user.active", obj=f"user:{national_code}", outcome="active" if active else "inactive"
+            )
 
 
 __all__ = ["FacilityUser", "UserTable"]

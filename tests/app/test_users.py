@@ -27,7 +27,7 @@ from app.services.statements import statement
 from app.workstation import Workstation
 from exchange import devworld
 from tests.sync import harness
-from tests.sync.fixtures import tokens  # noqa: F401
+from tests.sync.fixtures import clinic_ws, exchange, tokens  # noqa: F401
 
 GP_CODE = devworld.GP.national_code
 #: the suspended GP's certificate, used here as a second person of the clinic (a receptionist)
@@ -138,6 +138,33 @@ def test_a_technician_may_not_sign_a_dispensing(tmp_path, tokens):  # noqa: F811
         ws.close()
 
 
+def test_a_technician_is_refused_at_the_counter_before_anything_is_written(tmp_path, tokens, exchange, clinic_ws):  # noqa: F811
+    from app.services.dispensing import DispenseLine
+    from sync.counter import dispense
+    from sync.retrieve import retrieve_prescriptions
+
+    (rx,) = harness.write_many(clinic_ws, 1)
+    assert clinic_ws.sync.drainer.drain().done == 1
+    rx = clinic_ws.store.get_prescription(rx.id)
+    ws = harness.new_workstation(tmp_path / "pharmacy", devworld.PHARMACY, tokens, exchange.url)
+    try:
+        retrieve_prescriptions(ws, key="tracking", value=rx.tracking_code)
+        users.add_user(ws, TECH_CODE, "تکنسین آزمایشی", "technician")  # the pharmacist becomes manager
+        as_person(ws, tokens, TECH)
+        with pytest.raises(users.NotPermitted) as refused:
+            dispense(ws, ref=rx.id, lines=[DispenseLine(1)], offline=True, ttac_reason="test")
+        assert "may not sign dispensings" in refused.value.en and "تکنسین" in refused.value.fa
+        as_person(ws, tokens, devworld.PHARMACY.user_token)
+        done = dispense(ws, ref=rx.id, lines=[DispenseLine(1)], offline=True, ttac_reason="test")
+        assert done.dispensing.state == "queued"  # the line was left whole by the refusal
+        saved = [r for r in ws.store.audit.entries(limit=100) if r["action"].startswith("dispensing.")]
+        assert saved and {r["person"] for r in saved} == {
+            next(i.national_code for i in devworld.IDENTITIES if i.label == devworld.PHARMACY.user_token)
+        }
+    finally:
+        ws.close()
+
+
 def test_rows_say_when_nobody_is_logged_in_and_shifts_pair_up(clinic, tokens):  # noqa: F811
     clinic.forget_user()
     rx = _write(clinic)  # logs the GP in on the way
@@ -164,11 +191,25 @@ def _cli(tmp_path, monkeypatch, capsys, *argv: str) -> tuple[int, str]:
 
 
 def test_the_cli_manages_users_and_its_audit_rows_name_the_person(clinic, tmp_path, monkeypatch, capsys):
+    rx = _write(clinic)
     clinic.close()
+    code, out = _cli(tmp_path, monkeypatch, capsys, "rx", "show", rx.id)  # a read: no token logged in
+    assert code == 0, out
+    code, out = _cli(tmp_path, monkeypatch, capsys, "audit", "show", "--limit", "1")
+    assert code == 0 and "prescription.read" in out and "no person logged in" in out
     code, out = _cli(tmp_path, monkeypatch, capsys, "users", "list")
     assert code == 0 and "No users list yet" in out
     code, out = _cli(
-        tmp_path, monkeypatch, capsys, "users", "add", "۰" + OTHER_CODE[1:], "--name", "Receptionist", "--role", "receptionist"
+        tmp_path,
+        monkeypatch,
+        capsys,
+        "users",
+        "add",
+        "۰" + OTHER_CODE[1:],
+        "--name",
+        "Receptionist",
+        "--role",
+        "receptionist",
     )
     assert code == 0, out
     code, out = _cli(tmp_path, monkeypatch, capsys, "users", "list", "--json")
@@ -185,7 +226,7 @@ def test_the_cli_manages_users_and_its_audit_rows_name_the_person(clinic, tmp_pa
 
 
 def test_a_store_of_the_previous_release_migrates_and_its_old_rows_verify(tmp_path, tokens):  # noqa: F811
-    release = sorted(p for p in FIXTURES.glob("store-v*") if (p / "manifest.json").exists())[-1]
+    release = max(p for p in FIXTURES.glob("store-v*") if (p / "manifest.json").exists())
     copy = tmp_path / release.name
     shutil.copytree(release, copy)
     passphrase = json.loads((copy / "manifest.json").read_text(encoding="utf-8"))["passphrase"]
@@ -198,7 +239,10 @@ def test_a_store_of_the_previous_release_migrates_and_its_old_rows_verify(tmp_pa
         assert users.roster(ws) == []  # no list yet: works as before
         ws.store.set_meta("signing.user_p12", str(tokens.p12(devworld.CLINIC.user_token)))
         users.add_user(ws, OTHER_CODE, "Receptionist", "receptionist")
-        assert {u.national_code: u.role for u in users.roster(ws)} == {GP_CODE: "manager", OTHER_CODE: "receptionist"}
+        assert {u.national_code: u.role for u in users.roster(ws)} == {
+            GP_CODE: "manager",
+            OTHER_CODE: "receptionist",
+        }
         count, problem = ws.store.audit.verify()
         assert problem is None and count > old
         rows = ws.store.audit.entries(limit=count)

@@ -56,9 +56,7 @@ def test_the_manager_adds_a_user_sees_shifts_and_the_audit_log(qtbot, clinic_ws,
     qtbot.waitUntil(lambda: "سالم" in audit.status.text(), timeout=10000)
 
     window.session.lock("manual")
-    qtbot.waitUntil(
-        lambda: any(s.ended_by == "manual" for s in users.shifts(clinic_ws)), timeout=10000
-    )
+    qtbot.waitUntil(lambda: any(s.ended_by == "manual" for s in users.shifts(clinic_ws)), timeout=10000)
     clinic_ws.store.audit.record("prescription.list")  # a read while locked names nobody
     assert clinic_ws.store.audit.entries(limit=1)[0]["person"] == NO_PERSON
     ended = users.shifts(clinic_ws)[0]

@@ -36,7 +36,13 @@ if TYPE_CHECKING:
 
 ERROR_STYLE = "color: #b00020"
 USER_COLUMNS = ("users_col_code", "users_col_name", "users_col_role", "users_col_licence", "users_col_state")
-SHIFT_COLUMNS = ("shift_col_person", "shift_col_start", "shift_col_end", "shift_col_how", "shift_col_workstation")
+SHIFT_COLUMNS = (
+    "shift_col_person",
+    "shift_col_start",
+    "shift_col_end",
+    "shift_col_how",
+    "shift_col_workstation",
+)
 
 
 def role_name(host: Host, role: str) -> str:
@@ -133,7 +139,9 @@ class UsersPage(QWidget):
             self.shifts,
             [
                 [
-                    w.text(f"{s.name or ''} ({s.national_code})".strip()) if s.name else w.number(s.national_code),
+                    w.text(f"{s.name or ''} ({s.national_code})".strip())
+                    if s.name
+                    else w.number(s.national_code),
                     w.datetime(s.started_at),
                     w.datetime(s.ended_at) if s.ended_at else w("shift_open"),
                     w(f"shift_end_{s.ended_by}") if s.ended_by in _ENDS else w.text(s.ended_by),
@@ -147,7 +155,9 @@ class UsersPage(QWidget):
     def _selected(self) -> None:
         w = self.host.words
         user = self.selected()
-        self.active_button.setText(w("users_activate") if user is not None and not user.active else w("users_deactivate"))
+        self.active_button.setText(
+            w("users_activate") if user is not None and not user.active else w("users_deactivate")
+        )
         self.role_button.setEnabled(user is not None)
         self.active_button.setEnabled(user is not None)
 
@@ -241,7 +251,7 @@ class ShiftRecorder(QObject):
             who, self.on_shift = self.on_shift, None
             try:
                 users.end_shift(self.window.host.ws, who, "quit")
-            except Exception:  # noqa: BLE001 — closing must not fail on a disk or store problem
+            except Exception:  # noqa: BLE001, S110 — closing must not fail on a disk or store problem
                 pass
 
 
@@ -257,8 +267,12 @@ class UsersMenu(QObject):
         super().__init__(window)
         self.window = window
         self.shifts = ShiftRecorder(window)
-        self.users_action: QAction = window.action("users_page", self.open_users, "Ctrl+Shift+U", menu="menu_view")
-        self.audit_action: QAction = window.action("audit_page", self.open_audit, "Ctrl+Shift+A", menu="menu_view")
+        self.users_action: QAction = window.action(
+            "users_page", self.open_users, "Ctrl+Shift+U", menu="menu_view"
+        )
+        self.audit_action: QAction = window.action(
+            "audit_page", self.open_audit, "Ctrl+Shift+A", menu="menu_view"
+        )
         window.session.changed.connect(self.update)
         window.host.changes.changed.connect(lambda _c: self.update())
         self.update()
