@@ -22,7 +22,7 @@ through the workstation (`ws.client`, `ws.sync`). Money is in rials.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from app.domain import Dispensing, Prescription
@@ -307,13 +307,15 @@ def preview_dispensing(
     code), before anything is signed (9-2 step 5): the exchange's findings and split online (the local
     engine's, saying why, when it cannot answer or does not hold the prescription — a paper one), the
     local engine's and an estimate with `offline`. Nothing is written; a standing rejection is a finding
-    here, not an error. Raises `NotFound`, `NotDispensable`, `NoskheError` (the lines, as `check_lines`)."""
+    here, not an error. The pharmacist is the one whose signer is open (asked through the prompter
+    otherwise). Raises `NotFound`, `NotDispensable`, `NoskheError` (the lines, as `check_lines`)."""
     rx = kept_prescription(ws.store, ref)
-    d = draft_dispensing(ws.store, rx, lines)
+    d = draft_dispensing(ws.store, rx, lines, pharmacist_of(ws.user_signer()))
     try:
         return dispensing_verdict(ws, online=not offline and bool(rx.tracking_code))(rx, d)
-    except (ExchangeUnavailable, Offline):
-        return dispensing_verdict(ws, online=False)(rx, d)
+    except (ExchangeUnavailable, ExchangeRefused, Offline) as exc:
+        local = dispensing_verdict(ws, online=False)(rx, d)
+        return replace(local, reason_en=exc.en, reason_fa=exc.fa)
 
 
 @dataclass(frozen=True)

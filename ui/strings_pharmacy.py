@@ -1,5 +1,148 @@
-"""The window's texts for the pharmacy screens: key → (Persian, English), merged into `ui.strings.STRINGS`."""
+"""The window's texts for the pharmacy screens: key → (Persian, English), merged into `ui.strings.STRINGS`.
+Every key here starts with `ph_`, so the other screens' tables never collide with it."""
 
 from __future__ import annotations
 
-PHARMACY: dict[str, tuple[str, str]] = {}
+PHARMACY: dict[str, tuple[str, str]] = {
+    # ---- retrieving ----
+    "ph_tab_retrieve": ("دریافت نسخه", "Retrieve"),
+    "ph_retrieve_by_national-code": ("کد ملی بیمار", "Patient's national code"),
+    "ph_retrieve_by_fida": ("فیدا (اتباع)", "FIDA (foreign nationals)"),
+    "ph_retrieve_by_unique-id": ("شناسهٔ یکتا", "Unique id"),
+    "ph_retrieve_by_newborn": ("نوزاد (کد ملی مادر)", "Newborn (mother's code)"),
+    "ph_retrieve_by_hid": ("شناسهٔ شباد (HID)", "HID"),
+    "ph_retrieve_by_tracking": ("کد رهگیری نسخه", "Tracking code"),
+    "ph_retrieve_placeholder": ("کد را بنویسید یا کارت را اسکن کنید", "Type the code or scan the card"),
+    "ph_retrieve": ("دریافت از سامانه", "Retrieve"),
+    "ph_retrieve_hint": (
+        "یا کد QR نسخهٔ کاغذی را اسکن کنید: بدون اینترنت، با امضای پزشک سنجیده می‌شود.",
+        "Or scan the paper prescription's QR code: it is verified offline, by the prescriber's signature.",
+    ),
+    "ph_retrieving": ("در حال دریافت نسخه از سامانه…", "Retrieving from the exchange…"),
+    "ph_retrieved_n": (
+        "{n} نسخهٔ باز یافت شد و امضای آن سنجیده شد.",
+        "{n} open prescription(s) found and verified.",
+    ),
+    "ph_retrieved_none": ("نسخهٔ بازی برای این کد نیست.", "No open prescription for this code."),
+    "ph_retrieve_refused": ("پذیرفته نشد: {why}", "Refused: {why}"),
+    "ph_open_counter": ("باز کردن در پیشخوان", "Open at the counter"),
+    "ph_col_prescriber": ("پزشک", "Prescriber"),
+    "ph_col_council": ("شمارهٔ نظام", "Council no."),
+    "ph_col_specialty": ("تخصص", "Specialty"),
+    "ph_col_prescribed": ("تاریخ تجویز", "Prescribed"),
+    "ph_col_dispensed": ("پیچیده‌شده", "Dispensed"),
+    "ph_prescriber_line": (
+        "پزشک: {name} — شمارهٔ نظام {council} — {specialty}",
+        "Prescriber: {name} — council no. {council} — {specialty}",
+    ),
+    "ph_paper_verifying": ("در حال سنجش نسخهٔ کاغذی…", "Verifying the paper prescription…"),
+    "ph_paper_verdict_valid": (
+        "نسخهٔ کاغذی معتبر است: امضای پزشک درست است و نسخه نگه داشته شد.",
+        "Paper prescription valid: the prescriber's signature verifies; it is kept for dispensing.",
+    ),
+    "ph_paper_verdict_tampered": (
+        "نسخهٔ کاغذی دست‌کاری شده یا آسیب دیده است؛ نپیچید.",
+        "The paper prescription was tampered with or is damaged; do not dispense it.",
+    ),
+    "ph_paper_verdict_unknown_signer": (
+        "امضاکنندهٔ این نسخه شناخته نیست؛ نپیچید.",
+        "Unknown signer: this workstation's trust list does not know it; do not dispense it.",
+    ),
+    "ph_paper_verdict_prescriber_suspended": (
+        "پروانهٔ پزشک این نسخه تعلیق شده است؛ نپیچید.",
+        "The prescriber is suspended by the medical council; do not dispense it.",
+    ),
+    "ph_paper_verdict_already_dispensed": (
+        "این نسخه پیش‌تر در همین داروخانه به‌طور کامل پیچیده شده است.",
+        "Already dispensed here, in full.",
+    ),
+    "ph_paper_verdict_refused": ("نسخهٔ کاغذی پذیرفته نیست.", "The paper prescription is not accepted."),
+    # ---- the counter ----
+    "ph_counter": ("پیشخوان", "Counter"),
+    "ph_source_exchange": ("دریافت‌شده از سامانه", "Retrieved from the exchange"),
+    "ph_source_paper": ("از نسخهٔ کاغذی، سنجیده بدون اینترنت", "From paper, verified offline"),
+    "ph_col_line": ("ردیف", "Line"),
+    "ph_col_prescribed_qty": ("تجویز", "Prescribed"),
+    "ph_col_remaining": ("مانده", "Remaining"),
+    "ph_col_now": ("تحویل اکنون", "Now"),
+    "ph_col_packs": ("بسته‌ها", "Packs"),
+    "ph_pack_scan": ("کد اصالت بسته:", "Pack code:"),
+    "ph_pack_scan_hint": (
+        "کد ۱۶ رقمی یا بارکد GS1 بسته را اسکن کنید (برای ردیف انتخاب‌شده)",
+        "Scan the 16-digit code or the pack's GS1 barcode (for the selected line)",
+    ),
+    "ph_pack_remove": ("حذف بسته", "Remove pack"),
+    "ph_pack_twice": ("بستهٔ {code} پیش‌تر اسکن شده است.", "Pack {code} is already scanned."),
+    "ph_pack_no_line": ("ردیفی برای این بسته نمانده است.", "No line left for this pack."),
+    "ph_pack_gs1": (
+        "GTIN {gtin}، سری {batch}، انقضا {expiry}",
+        "GTIN {gtin}, batch {batch}, expires {expiry}",
+    ),
+    "ph_pack_checking": ("در حال استعلام…", "checking…"),
+    "ph_pack_genuine": ("اصالت تأیید شد (تیتک)", "genuine (TTAC)"),
+    "ph_pack_queued": ("استعلام در صف (بدون اینترنت)", "check queued (offline)"),
+    "ph_pack_refused": ("رد شد: {why}", "refused: {why}"),
+    "ph_ttac_reason": ("دلیل نبود کد اصالت", "Reason, no pack code"),
+    "ph_ttac_reason_hint": (
+        "فقط برای ردیف بدون کد اصالت؛ با نسخه‌پیچی امضا می‌شود",
+        "Only for a line without pack codes; signed with the dispensing",
+    ),
+    "ph_payment_id": ("شناسهٔ پرداخت", "Payment id"),
+    "ph_pos_terminal": ("پایانهٔ کارت‌خوان", "POS terminal"),
+    "ph_cost_split": ("سهم‌ها", "Cost split"),
+    "ph_cost_estimate": ("برآورد", "estimate"),
+    "ph_cost_exchange": ("به حساب سامانه", "the exchange's"),
+    "ph_counter_rules_local": ("قواعد محلی (برآورد): {reason}", "Local rules (an estimate): {reason}"),
+    "ph_counter_rules_block": (
+        "با این رد، نسخه‌پیچی امضا نمی‌شود.",
+        "This rejection stops the dispensing from being signed.",
+    ),
+    "ph_sign_dispense": ("امضا و نسخه‌پیچی", "Sign and dispense"),
+    "ph_nothing_to_dispense": ("تعداد تحویل همهٔ ردیف‌ها صفر است.", "Every line's quantity is zero."),
+    "ph_packs_still_checking": ("استعلام بسته‌ها هنوز تمام نشده است.", "The packs are still being checked."),
+    "ph_dispensing": ("در حال امضا و ثبت نسخه‌پیچی…", "Signing and recording the dispensing…"),
+    "ph_dispensed_result": (
+        "ردیف‌های {lines} پیچیده شد ({state}) — سهم بیمه {insurer} و سهم بیمار {patient} ریال ({basis})",
+        "Lines {lines} dispensed ({state}) — insurer {insurer}, patient {patient} rials ({basis})",
+    ),
+    "ph_disp_queued": ("در صف ارسال", "queued"),
+    "ph_disp_registered": ("ثبت‌شده در سامانه", "registered"),
+    "ph_disp_conflict": ("تعارض", "conflict"),
+    "ph_disp_rejected": ("ردشده", "rejected"),
+    "ph_ttac_checked": ("کد اصالت بسته‌ها استعلام شد.", "The packs were checked with TTAC."),
+    "ph_ttac_queued": (
+        "استعلام کد اصالت در صف است: سامانه هنگام دریافت بررسی می‌کند.",
+        "TTAC check queued: the exchange checks the packs when it receives the dispensing.",
+    ),
+    "ph_ttac_skipped": ("بدون استعلام کد اصالت (با دلیل امضاشده).", "No TTAC check (for the reason signed)."),
+    "ph_dispensed_offline": ("بدون اتصال ادامه یافت: {reason}", "Dispensed offline: {reason}"),
+    "ph_dispense_needs_attention": (
+        "سامانه این نسخه‌پیچی را نپذیرفت؛ «نیازمند رسیدگی» را ببینید.",
+        'The exchange refused this dispensing; see "needs attention".',
+    ),
+    "ph_receipt_roll": ("رول ۸۰ میلی‌متری", "80 mm roll"),
+    "ph_receipt_a5": ("کاغذ A5", "A5"),
+    "ph_print_receipt": ("چاپ رسید", "Print receipt"),
+    "ph_save_receipt": ("ذخیرهٔ رسید (PDF)", "Save receipt (PDF)"),
+    # ---- needs attention ----
+    "ph_attention_panel": ("نیازمند رسیدگی", "Needs attention"),
+    "ph_col_what": ("چه شد", "What happened"),
+    "ph_col_first_pharmacy": ("داروخانهٔ نخست", "Dispensed first by"),
+    "ph_col_when": ("کی", "When"),
+    "ph_col_lines": ("ردیف‌ها", "Lines"),
+    "ph_conflict_already_dispensed": ("پیش‌تر جای دیگر پیچیده شده", "dispensed elsewhere first"),
+    "ph_conflict_who": (
+        "این نسخه را پیش‌تر «{pharmacy}» (سیام {siam}) در {when} پیچیده است؛ ردیف‌ها: {lines}.",
+        "{pharmacy} (SIAM {siam}) dispensed it first, at {when}; lines: {lines}.",
+    ),
+    "ph_what_to_do": ("چه باید کرد", "What to do"),
+    "ph_conflict_default_action": (
+        "داروها را از بیمار پس بگیرید یا با داروخانهٔ نخست هماهنگ کنید، سپس «دیدم» را بزنید.",
+        "Take the drugs back from the patient or settle it with the first pharmacy, then acknowledge.",
+    ),
+    # ---- the desk ----
+    "ph_scan_pack_no_counter": (
+        "کد بسته خوانده شد؛ نخست نسخه را در پیشخوان باز کنید.",
+        "A pack was scanned; open a prescription at the counter first.",
+    ),
+}

@@ -332,14 +332,16 @@ def check_lines(
     _items(store, rx, lines, ttac_reason_of(ttac_reason))
 
 
-def draft_dispensing(store: Store, rx: Prescription, lines: Sequence[DispenseLine]) -> Dispensing:
-    """An unsigned dispensing of `lines` of `rx` by nobody yet, for the rules to look at before the
+def draft_dispensing(
+    store: Store, rx: Prescription, lines: Sequence[DispenseLine], pharmacist: Pharmacist
+) -> Dispensing:
+    """An unsigned dispensing of `lines` of `rx` by `pharmacist`, for the rules to look at before the
     pharmacist signs (9-2 step 5: the counter shows their findings and the split while packs are still
     being scanned); packs are not required yet. Nothing is written. Raises as `check_lines` does, except
     `TtacReasonNeeded`."""
     return Dispensing(
         prescription_id=rx.id,
-        pharmacist=Pharmacist("", ""),
+        pharmacist=pharmacist,
         facility_siam=store.facility_siam,
         items=_items(store, rx, lines, packs_needed=False),
         hid=rx.hid,

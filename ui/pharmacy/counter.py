@@ -1,0 +1,580 @@
+"""The counter for one prescription (national rules 9-2): the rules' findings before dispensing, each
+line with what was dispensed and what remains, the packs scanned for it (the 16-digit TTAC code or a GS1
+DataMatrix / Code 128 string) with TTAC's verdict — or "check queued" offline — an expired pack refused,
+how many units to hand over now (the rest stays for later), the cost split (an estimate offline, the
+exchange's when it answered), the payment id and POS terminal; then sign (the pharmacist's token and the
+pharmacy's seal, asked through the workstation), and print the receipt (80 mm roll or A5, or a PDF).
+
+Nothing here decides: the rules, the packs' check and the dispensing are `sync.counter`'s; the screen
+collects what the pharmacist scanned and typed, and shows what came back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSpinBox,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.errors import NoskheError
+from ui.common.operations import Changes
+from ui.common.prescriptions import state_name
+from ui.common.tables import leading, read_only_table
+from ui.pharmacy import operations as ops
+from ui.pharmacy.receipt import print_receipt, save_receipt
+from ui.pharmacy.retrieve import prescriber_text
+
+if TYPE_CHECKING:
+    from app.domain import Prescription
+    from app.packs import PackScan
+    from app.services.checking import Verdict
+    from sync.counter import DispenseResult, PackCheck
+    from ui.common.host import Host
+
+LINE_COLUMNS = (
+    "ph_col_line",
+    "col_drug",
+    "ph_col_prescribed_qty",
+    "ph_col_dispensed",
+    "ph_col_remaining",
+    "ph_col_now",
+    "ph_col_packs",
+)
+LEVEL_STYLE = {"rejection": "color: #b00020", "warning": "color: #8a6d00", "advisory": "color: #1565c0"}
+PACK_STYLE = {"genuine": "#2e7d32", "queued": "#8a6d00"}
+ERROR_STYLE = "color: #b00020"
+
+
+@dataclass
+class ScannedPack:
+    """A pack scanned for `line`: what was read and, once back, TTAC's verdict (None while it is asked)."""
+
+    line: int
+    scan: PackScan
+    check: PackCheck | None = None
+
+    @property
+    def accepted(self) -> bool:
+        return self.check is not None and not self.check.refused
+
+
+@dataclass
+class CounterState:
+    """What the pharmacist has done on this screen so far."""
+
+    packs: list[ScannedPack] = field(default_factory=list)
+    last: DispenseResult | None = None
+
+
+class CounterView(QWidget):
+    close_requested = Signal()
+    title_changed = Signal()
+
+    def __init__(self, host: Host, rx_id: str) -> None:
+        super().__init__()
+        self.host, self.rx_id = host, rx_id
+        self.rx: Prescription | None = None
+        self.verdict: Verdict | None = None
+        self.state = CounterState()
+        self.busy = False
+        self.heading = QLabel(wordWrap=True)
+        self.heading.setStyleSheet("font-weight: bold; font-size: 15px")
+        self.prescriber = QLabel(wordWrap=True)
+        self.source = QLabel(wordWrap=True)
+        self.source.setStyleSheet("color: #616161")
+        self.findings = QFrame()
+        self.findings.setFrameShape(QFrame.Shape.StyledPanel)
+        self.rules_summary = QLabel(wordWrap=True)
+        self.rules_list = QLabel(wordWrap=True)
+        box = QVBoxLayout(self.findings)
+        box.addWidget(self.rules_summary)
+        box.addWidget(self.rules_list)
+        self.lines = read_only_table(len(LINE_COLUMNS))
+        self.lines.setMinimumHeight(120)
+        self.pack_field = QLineEdit()
+        self.pack_field.returnPressed.connect(lambda: self.scan_pack(self.pack_field.text()))
+        self.pack_label = QLabel()
+        self.remove_pack = QPushButton()
+        self.remove_pack.clicked.connect(self._remove_pack)
+        pack_row = QHBoxLayout()
+        pack_row.addWidget(self.pack_label)
+        pack_row.addWidget(self.pack_field, 1)
+        pack_row.addWidget(self.remove_pack)
+        self.pack_list = QListWidget()
+        self.pack_list.setMaximumHeight(110)
+        self.form = QFormLayout()
+        self.ttac_reason = QLineEdit()
+        self.payment_id = QLineEdit()
+        self.pos_terminal = QLineEdit()
+        self.cost = QLabel(wordWrap=True)
+        self.cost.setStyleSheet("font-weight: bold")
+        self.form.addRow("", self.ttac_reason)
+        self.form.addRow("", self.payment_id)
+        self.form.addRow("", self.pos_terminal)
+        self.form.addRow("", self.cost)
+        self.error = QLabel(wordWrap=True)
+        self.error.setStyleSheet(ERROR_STYLE)
+        self.error.hide()
+        self.result = QLabel(wordWrap=True)
+        self.result.setStyleSheet("color: #2e7d32")
+        self.result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.dispense_button = QPushButton()
+        self.dispense_button.setDefault(True)
+        self.dispense_button.clicked.connect(self.dispense)
+        self.paper_size = QComboBox()
+        self.paper_size.addItem("", True)
+        self.paper_size.addItem("", False)
+        self.print_button = QPushButton()
+        self.print_button.clicked.connect(self.print_receipt)
+        self.save_button = QPushButton()
+        self.save_button.clicked.connect(self.save_receipt)
+        self.close_button = QPushButton()
+        self.close_button.clicked.connect(self.close_requested)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.dispense_button)
+        buttons.addStretch()
+        for b in (self.paper_size, self.print_button, self.save_button, self.close_button):
+            buttons.addWidget(b)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.heading)
+        layout.addWidget(self.prescriber)
+        layout.addWidget(self.source)
+        layout.addWidget(self.findings)
+        layout.addWidget(self.lines, 1)
+        layout.addLayout(pack_row)
+        layout.addWidget(self.pack_list)
+        layout.addLayout(self.form)
+        layout.addWidget(self.error)
+        layout.addWidget(self.result)
+        layout.addLayout(buttons)
+        self._preview_timer = QTimer(self, singleShot=True, interval=300)
+        self._preview_timer.timeout.connect(self.check_rules)
+        for keys, slot in (("Ctrl+Return", self.dispense), ("Ctrl+P", self.print_receipt)):
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(slot)
+        host.changes.changed.connect(self._on_changes)
+        host.language_changed.connect(self.retranslate)
+        self.retranslate()
+        self._update_buttons()
+        self.refresh()
+
+    # ---- words --------------------------------------------------------------------------------------
+
+    def retranslate(self) -> None:
+        w = self.host.words
+        self.lines.setHorizontalHeaderLabels([w(k) for k in LINE_COLUMNS])
+        self.pack_label.setText(w("ph_pack_scan"))
+        self.pack_field.setPlaceholderText(w("ph_pack_scan_hint"))
+        self.remove_pack.setText(w("ph_pack_remove"))
+        for row, key in enumerate(("ph_ttac_reason", "ph_payment_id", "ph_pos_terminal", "ph_cost_split")):
+            item = self.form.itemAt(row, QFormLayout.ItemRole.LabelRole)
+            if item is not None and isinstance(item.widget(), QLabel):
+                item.widget().setText(w(key))  # type: ignore[union-attr]
+        self.ttac_reason.setPlaceholderText(w("ph_ttac_reason_hint"))
+        self.dispense_button.setText(w("ph_sign_dispense") + " (Ctrl+Enter)")
+        self.paper_size.setItemText(0, w("ph_receipt_roll"))
+        self.paper_size.setItemText(1, w("ph_receipt_a5"))
+        self.print_button.setText(w("ph_print_receipt") + " (Ctrl+P)")
+        self.save_button.setText(w("ph_save_receipt"))
+        self.close_button.setText(w("close"))
+        if self.rx is not None:
+            self._show_rx(self.rx, keep_quantities=True)
+        self._show_verdict()
+        self._show_packs()
+
+    @property
+    def tab_title(self) -> str:
+        w = self.host.words
+        return w.text(f"{w('ph_counter')}: {self.rx.patient.full_name}") if self.rx else w("ph_counter")
+
+    # ---- the prescription ---------------------------------------------------------------------------
+
+    def _on_changes(self, changes: Changes) -> None:
+        if changes.touches(self.rx_id) and not self.busy:
+            self.refresh()
+
+    def refresh(self) -> None:
+        ops.open_prescription(self.host.ws, self.rx_id).success(self._loaded).failure(self._failed).run(
+            self.host
+        )
+
+    def _failed(self, exc: Exception) -> None:
+        self._error(self.host.words.message(exc))
+
+    def _loaded(self, rx: Prescription) -> None:
+        first = self.rx is None
+        changed = first or rx.dispensed != self.rx.dispensed or rx.state != self.rx.state  # type: ignore[union-attr]
+        self.rx_id = rx.id
+        self._show_rx(rx, keep_quantities=not changed)
+        if changed:
+            self.check_rules()
+
+    @property
+    def offline(self) -> bool:
+        """Dispense without the exchange: a paper copy it never registered, or the window is offline."""
+        sync = self.host.sync
+        online = sync is not None and sync.state == "online"
+        return not online or self.rx is None or not self.rx.tracking_code
+
+    def _show_rx(self, rx: Prescription, *, keep_quantities: bool) -> None:
+        w = self.host.words
+        old = {ln: q for ln, q in self.quantities().items()} if keep_quantities else {}
+        self.rx = rx
+        self.heading.setText(
+            w.text(
+                f"{rx.patient.full_name} — {w('id_' + rx.patient.id.kind)} {rx.patient.id.value} — "
+                f"{state_name(w, rx.state)}"
+            )
+        )
+        self.prescriber.setText(prescriber_text(w, rx))
+        where = w("ph_source_exchange") if rx.tracking_code else w("ph_source_paper")
+        codes = [where]
+        if rx.tracking_code:
+            codes.append(f"{w('col_tracking')}: {w.number(rx.tracking_code)}")
+        if rx.hid:
+            codes.append(f"{w('hid')}: {w.number(rx.hid)}")
+        codes.append(f"{w('ph_col_prescribed')}: {w.datetime(rx.prescribed_at)}")
+        self.source.setText(" — ".join(codes))
+        self.lines.blockSignals(True)
+        self.lines.setRowCount(len(rx.items))
+        align = leading()
+        for r, it in enumerate(rx.items):
+            left = rx.remaining(it.line)
+            cells = [
+                w.number(it.line),
+                w.text(it.drug_name),
+                w.number(it.quantity),
+                w.number(rx.dispensed_of(it.line)),
+                w.number(left),
+            ]
+            for c, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setTextAlignment(align)
+                if c == 0:
+                    item.setData(Qt.ItemDataRole.UserRole, it.line)
+                self.lines.setItem(r, c, item)
+            spin = QSpinBox()
+            spin.setRange(0, left)
+            spin.setValue(min(old.get(it.line, left), left))
+            spin.setEnabled(left > 0)
+            spin.valueChanged.connect(lambda _v: self._preview_timer.start())
+            self.lines.setCellWidget(r, 5, spin)
+            self.lines.setItem(r, 6, QTableWidgetItem(""))
+        self.lines.blockSignals(False)
+        open_rows = [r for r, it in enumerate(rx.items) if rx.remaining(it.line) > 0]
+        if open_rows and self.lines.currentRow() < 0:
+            self.lines.selectRow(open_rows[0])
+        self._show_packs()
+        self._update_buttons()
+        self.title_changed.emit()
+
+    def quantities(self) -> dict[int, int]:
+        """Line → units to hand over now, as set on the screen."""
+        out = {}
+        for r in range(self.lines.rowCount()):
+            item, spin = self.lines.item(r, 0), self.lines.cellWidget(r, 5)
+            if item is not None and isinstance(spin, QSpinBox):
+                out[int(item.data(Qt.ItemDataRole.UserRole))] = spin.value()
+        return out
+
+    def set_quantity(self, line: int, units: int) -> None:
+        """Hand over `units` of `line` now (the rest stays for a later dispensing)."""
+        spin = self.lines.cellWidget(self._row_of(line), 5)
+        assert isinstance(spin, QSpinBox)
+        spin.setValue(units)
+
+    def _row_of(self, line: int) -> int:
+        for r in range(self.lines.rowCount()):
+            item = self.lines.item(r, 0)
+            if item is not None and item.data(Qt.ItemDataRole.UserRole) == line:
+                return r
+        return -1
+
+    def select_line(self, line: int) -> None:
+        self.lines.selectRow(self._row_of(line))
+
+    def selected_line(self) -> int | None:
+        """The line the next pack is for: the selected row, else the first line with units left."""
+        r = self.lines.currentRow()
+        item = self.lines.item(r, 0) if r >= 0 else None
+        if item is not None:
+            return int(item.data(Qt.ItemDataRole.UserRole))
+        left = [it.line for it in self.rx.items if self.rx.remaining(it.line) > 0] if self.rx else []
+        return left[0] if left else None
+
+    def dispense_lines(self) -> list[Any]:
+        """What the signature will cover: each line handed over now, its units and accepted packs."""
+        from app.services.dispensing import DispenseLine
+
+        out = []
+        for line, units in self.quantities().items():
+            if units > 0:
+                packs = tuple(p.scan.pack() for p in self.state.packs if p.line == line and p.accepted)
+                out.append(DispenseLine(line, units, packs))
+        return out
+
+    # ---- the rules before signing -------------------------------------------------------------------
+
+    def check_rules(self) -> None:
+        lines = self.dispense_lines()
+        if self.rx is None or not lines:
+            self.verdict = None
+            self._show_verdict()
+            return
+        ops.preview(self.host.ws, self.rx_id, lines, offline=self.offline).success(self._previewed).failure(
+            self._preview_failed
+        ).run(self.host)
+
+    def _previewed(self, verdict: Verdict) -> None:
+        self.verdict = verdict
+        self._show_verdict()
+
+    def _preview_failed(self, exc: Exception) -> None:
+        self.verdict = None
+        self.rules_summary.setText(self.host.words.message(exc))
+        self.rules_summary.setStyleSheet(ERROR_STYLE)
+        self.rules_list.setText("")
+
+    def _show_verdict(self) -> None:
+        w, v = self.host.words, self.verdict
+        if v is None:
+            self.rules_summary.setText(w("rules_not_checked"))
+            self.rules_summary.setStyleSheet("color: #757575")
+            self.rules_list.setText("")
+            self.cost.setText("—")
+            return
+        findings = v.result.findings
+        if not v.online:
+            summary = w("ph_counter_rules_local", reason=w.pick(v.reason_fa, v.reason_en))
+            self.rules_summary.setStyleSheet("color: #8a6d00")
+        elif findings:
+            summary = w("rules_found", n=len(findings))
+            self.rules_summary.setStyleSheet("")
+        else:
+            summary = w("rules_clear")
+            self.rules_summary.setStyleSheet("color: #2e7d32")
+        if v.result.rejected:
+            summary += " " + w("ph_counter_rules_block")
+        self.rules_summary.setText(summary)
+        rows = []
+        for f in findings:
+            where = w("finding_line", n=f.line) if f.line else w("finding_whole")
+            color = LEVEL_STYLE.get(f.level, "").replace("color: ", "")
+            rows.append(
+                f"<span style='color:{color}'>{w('level_' + f.level)} — {where}: {w.pick(f.fa, f.en)}</span>"
+            )
+        self.rules_list.setText("<br>".join(rows))
+        total = v.result.total
+        basis = w("ph_cost_exchange") if v.online else w("ph_cost_estimate")
+        self.cost.setText(
+            w("rules_total", insurer=w.rials(total.insurer), patient=w.rials(total.patient)) + f" ({basis})"
+        )
+
+    # ---- packs --------------------------------------------------------------------------------------
+
+    def scan_pack(self, text: str, line: int | None = None) -> None:
+        """A pack's code as scanned or typed (16 digits, or a GS1 string): read, then checked for `line`
+        (default: the selected line) — refused at once when expired, TTAC's verdict online, queued offline."""
+        from app.packs import read_pack
+
+        self.pack_field.clear()
+        if not text.strip() or self.rx is None:
+            return
+        try:
+            scan = read_pack(text)
+        except NoskheError as exc:
+            self._error(self.host.words.message(exc))
+            return
+        if any(p.scan.code == scan.code for p in self.state.packs):
+            self._error(self.host.words("ph_pack_twice", code=scan.code))
+            return
+        line = line if line is not None else self.selected_line()
+        if line is None:
+            self._error(self.host.words("ph_pack_no_line"))
+            return
+        drug = next(it.drug_code for it in self.rx.items if it.line == line)
+        pack = ScannedPack(line, scan)
+        self.state.packs.append(pack)
+        self.error.hide()
+        self._show_packs()
+        ops.check_pack(self.host.ws, scan, drug, offline=self.offline).success(
+            lambda check, p=pack: self._checked(p, check)
+        ).failure(lambda exc, p=pack: self._check_failed(p, exc)).run(self.host)
+
+    def _checked(self, pack: ScannedPack, check: PackCheck) -> None:
+        # TTAC named the drug: a pack of another line of this prescription goes to that line
+        drug = check.answer.get("drug") if check.status == "wrong-drug" else None
+        other = next((it.line for it in self.rx.items if it.drug_code == drug), None) if self.rx else None
+        if other is not None:
+            pack.line = other
+            check = type(check)(check.scan, "genuine", check.answer)
+        pack.check = check
+        self._show_packs()
+        self._preview_timer.start()
+
+    def _check_failed(self, pack: ScannedPack, exc: Exception) -> None:
+        self.state.packs.remove(pack)
+        self._show_packs()
+        self._error(self.host.words.message(exc))
+
+    def _remove_pack(self) -> None:
+        row = self.pack_list.currentRow()
+        if 0 <= row < len(self.state.packs):
+            del self.state.packs[row]
+            self._show_packs()
+            self._preview_timer.start()
+
+    def _pack_text(self, p: ScannedPack) -> str:
+        w, s = self.host.words, p.scan
+        parts = [w("finding_line", n=p.line), w.number(s.code)]
+        if s.source == "gs1":
+            parts.append(
+                w(
+                    "ph_pack_gs1",
+                    gtin=s.gtin,
+                    batch=s.batch or "—",
+                    expiry=w.datetime(s.expiry.isoformat()).split(" ")[0] if s.expiry else "—",
+                )
+            )
+        if p.check is None:
+            parts.append(w("ph_pack_checking"))
+        elif p.check.refused:
+            parts.append(w("ph_pack_refused", why=w.pick(p.check.fa, p.check.en)))
+        else:
+            parts.append(w("ph_pack_" + p.check.status))
+        return " — ".join(parts)
+
+    def _show_packs(self) -> None:
+        self.pack_list.clear()
+        for p in self.state.packs:
+            item = QListWidgetItem(self._pack_text(p))
+            status = p.check.status if p.check is not None else ""
+            if p.check is not None:
+                item.setForeground(
+                    Qt.GlobalColor.darkGreen
+                    if status == "genuine"
+                    else Qt.GlobalColor.darkYellow
+                    if status == "queued"
+                    else Qt.GlobalColor.red
+                )
+            self.pack_list.addItem(item)
+        w = self.host.words
+        for r in range(self.lines.rowCount()):
+            item = self.lines.item(r, 0)
+            if item is None:
+                continue
+            line = int(item.data(Qt.ItemDataRole.UserRole))
+            mine = [p for p in self.state.packs if p.line == line]
+            ok = sum(1 for p in mine if p.accepted)
+            self.lines.setItem(r, 6, QTableWidgetItem(w.number(f"{ok}/{len(mine)}") if mine else "—"))
+
+    # ---- signing ------------------------------------------------------------------------------------
+
+    def dispense(self) -> None:
+        """Sign and queue what the screen holds (sent at once online)."""
+        if self.rx is None or self.busy:
+            return
+        w = self.host.words
+        lines = self.dispense_lines()
+        if not lines:
+            self._error(w("ph_nothing_to_dispense"))
+            return
+        if any(p.check is None for p in self.state.packs):
+            self._error(w("ph_packs_still_checking"))
+            return
+        self.busy = True
+        self.error.hide()
+        self.result.setText(w("ph_dispensing"))
+        ops.dispense(
+            self.host.ws,
+            self.rx_id,
+            lines,
+            offline=self.offline,
+            ttac_reason=self.ttac_reason.text().strip() or None,
+            payment_id=self.payment_id.text().strip(),
+            pos_terminal_id=self.pos_terminal.text().strip(),
+        ).success(self._dispensed).failure(self._dispense_failed).with_progress(w("ph_dispensing")).run(
+            self.host
+        )
+
+    def _dispensed(self, done: DispenseResult) -> None:
+        self.busy = False
+        self.state = CounterState(last=done)
+        w, d = self.host.words, done.dispensing
+        settlement_basis = w("ph_cost_exchange") if d.cost_basis == "exchange" else w("ph_cost_estimate")
+        text = w(
+            "ph_dispensed_result",
+            lines=w.number("، ".join(str(i.line) for i in d.items)),
+            state=w("ph_disp_" + d.state) if ("ph_disp_" + d.state) in _keys() else d.state,
+            insurer=w.rials(d.cost.insurer),
+            patient=w.rials(d.cost.patient),
+            basis=settlement_basis,
+        )
+        text += "\n" + w("ph_ttac_" + done.ttac)
+        if done.offline is not None:
+            text += "\n" + w("ph_dispensed_offline", reason=w.pick(done.offline.fa, done.offline.en))
+        if done.needs_attention:
+            self.result.setStyleSheet(ERROR_STYLE)
+            text += "\n" + w("ph_dispense_needs_attention")
+        else:
+            self.result.setStyleSheet("color: #2e7d32")
+        self.result.setText(text)
+        self.ttac_reason.clear()
+        self._show_rx(done.prescription, keep_quantities=False)
+        self.check_rules()
+
+    def _dispense_failed(self, exc: Exception) -> None:
+        self.busy = False
+        self.result.setText("")
+        self._error(self.host.words.message(exc))
+
+    def _error(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.show()
+
+    def _update_buttons(self) -> None:
+        open_units = bool(self.rx and not self.rx.fully_dispensed)
+        self.dispense_button.setEnabled(open_units)
+        printable = self.state.last is not None
+        for b in (self.print_button, self.save_button, self.paper_size):
+            b.setEnabled(printable)
+
+    # ---- the receipt --------------------------------------------------------------------------------
+
+    @property
+    def roll(self) -> bool:
+        return bool(self.paper_size.currentData())
+
+    def print_receipt(self) -> None:
+        if self.state.last is not None:
+            print_receipt(self.host, self.state.last.dispensing.id, self, roll=self.roll)
+
+    def save_receipt(self) -> None:
+        if self.state.last is not None:
+            save_receipt(self.host, self.state.last.dispensing.id, self, roll=self.roll)
+
+
+def _keys() -> set[str]:
+    from ui.strings import STRINGS
+
+    return set(STRINGS)
+
+
+__all__ = ["CounterView", "ScannedPack"]

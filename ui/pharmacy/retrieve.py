@@ -1,0 +1,228 @@
+"""Retrieving a prescription at the counter (national rules 9-2-3): by the patient's national code, FIDA,
+unique id, a newborn's mother's code, the visit's HID or the tracking code — online, through
+`sync.retrieve` — or from a paper prescription's QR, verified offline (section 12) with its verdict shown:
+valid, tampered, unknown signer, prescriber suspended, already dispensed here. Each prescription found
+shows its prescriber's name, council number and specialty; opening one takes it to the counter."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ui.common.prescriptions import state_name
+from ui.common.tables import fill, read_only_table, row_key
+from ui.pharmacy import operations as ops
+
+if TYPE_CHECKING:
+    from app.domain import Prescription
+    from printing.pharmacy import PaperVerdict
+    from sync.retrieve import Retrieved
+    from ui.common.host import Host
+
+KEYS = ("national-code", "fida", "unique-id", "newborn", "hid", "tracking")
+COLUMNS = (
+    "col_patient",
+    "ph_col_prescriber",
+    "ph_col_council",
+    "ph_col_specialty",
+    "ph_col_prescribed",
+    "col_state",
+    "ph_col_dispensed",
+    "col_tracking",
+)
+VERDICT_STYLE = {"valid": "color: #2e7d32; font-weight: bold"}
+REFUSED_STYLE = "color: #b00020; font-weight: bold"
+
+
+def dispensed_text(words: Any, rx: Prescription) -> str:
+    """`۱۵/۲۰، ۰/۱۰`: what was dispensed of each line, as far as this store knows."""
+    return words.number("، ".join(f"{rx.dispensed_of(it.line)}/{it.quantity}" for it in rx.items))
+
+
+def prescriber_text(words: Any, rx: Prescription) -> str:
+    """The prescriber's name, council number and specialty in one line."""
+    p = rx.prescriber
+    return words(
+        "ph_prescriber_line",
+        name=p.name,
+        council=p.medical_council_number or "—",
+        specialty=p.specialty or "—",
+    )
+
+
+class RetrieveView(QWidget):
+    """`open_requested(rx_id)` when the pharmacist takes a prescription to the counter."""
+
+    open_requested = Signal(str)
+
+    def __init__(self, host: Host) -> None:
+        super().__init__()
+        self.host = host
+        self.found: list[Prescription] = []
+        self.verdict: PaperVerdict | None = None
+        self.busy = False
+        self.key = QComboBox()
+        for key in KEYS:
+            self.key.addItem("", key)
+        self.value = QLineEdit()
+        self.value.returnPressed.connect(self.retrieve)
+        self.retrieve_button = QPushButton()
+        self.retrieve_button.clicked.connect(self.retrieve)
+        row = QHBoxLayout()
+        row.addWidget(self.key)
+        row.addWidget(self.value, 1)
+        row.addWidget(self.retrieve_button)
+        self.hint = QLabel(wordWrap=True)
+        self.hint.setStyleSheet("color: #616161")
+        self.paper = QFrame()
+        self.paper.setFrameShape(QFrame.Shape.StyledPanel)
+        self.verdict_label = QLabel(wordWrap=True)
+        self.verdict_detail = QLabel(wordWrap=True)
+        paper = QVBoxLayout(self.paper)
+        paper.addWidget(self.verdict_label)
+        paper.addWidget(self.verdict_detail)
+        self.paper.hide()
+        self.status = QLabel(wordWrap=True)
+        self.table = read_only_table(len(COLUMNS))
+        self.table.doubleClicked.connect(lambda _i: self.open_selected())
+        self.open_button = QPushButton()
+        self.open_button.clicked.connect(self.open_selected)
+        buttons = QHBoxLayout()
+        buttons.addStretch()
+        buttons.addWidget(self.open_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        layout.addWidget(self.hint)
+        layout.addWidget(self.paper)
+        layout.addWidget(self.status)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(buttons)
+        host.language_changed.connect(self.retranslate)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        w = self.host.words
+        for i, key in enumerate(KEYS):
+            self.key.setItemText(i, w("ph_retrieve_by_" + key))
+        self.value.setPlaceholderText(w("ph_retrieve_placeholder"))
+        self.retrieve_button.setText(w("ph_retrieve") + " (Enter)")
+        self.hint.setText(w("ph_retrieve_hint"))
+        self.open_button.setText(w("ph_open_counter"))
+        self.table.setHorizontalHeaderLabels([w(k) for k in COLUMNS])
+        self._show_found()
+        if self.verdict is not None:
+            self._show_verdict(self.verdict)
+
+    @property
+    def tab_title(self) -> str:
+        return self.host.words("ph_tab_retrieve")
+
+    # ---- online, by a key ---------------------------------------------------------------------------
+
+    def set_key(self, key: str, value: str) -> None:
+        """Put `value` in the field as a `key` (a scanned card or code) and retrieve."""
+        self.key.setCurrentIndex(max(0, KEYS.index(key) if key in KEYS else 0))
+        self.value.setText(value)
+        self.retrieve()
+
+    def retrieve(self) -> None:
+        value = self.value.text().strip()
+        if not value or self.busy:
+            return
+        self.busy = True
+        self.status.setStyleSheet("")
+        self.status.setText(self.host.words("ph_retrieving"))
+        ops.retrieve(self.host.ws, str(self.key.currentData()), value).success(self._retrieved).failure(
+            self._failed
+        ).with_progress(self.host.words("ph_retrieving")).run(self.host)
+
+    def _retrieved(self, got: Retrieved) -> None:
+        self.busy = False
+        w = self.host.words
+        self.found = list(got.prescriptions)
+        self.paper.hide()
+        text = w("ph_retrieved_n", n=len(self.found)) if self.found else w("ph_retrieved_none")
+        for r in got.refused:
+            text += "\n" + w("ph_retrieve_refused", why=w.pick(r.get("fa"), r.get("en")))
+        self.status.setStyleSheet(REFUSED_STYLE if got.refused else "")
+        self.status.setText(text)
+        self._show_found()
+        if len(self.found) == 1:
+            self.table.setCurrentCell(0, 0)
+
+    def _failed(self, exc: Exception) -> None:
+        self.busy = False
+        self.status.setStyleSheet(REFUSED_STYLE)
+        self.status.setText(self.host.words.message(exc))
+
+    def _show_found(self) -> None:
+        w = self.host.words
+        fill(
+            self.table,
+            [
+                [
+                    w.text(rx.patient.full_name),
+                    w.text(rx.prescriber.name),
+                    w.number(rx.prescriber.medical_council_number or "—"),
+                    w.text(rx.prescriber.specialty or "—"),
+                    w.datetime(rx.prescribed_at),
+                    state_name(w, rx.state),
+                    dispensed_text(w, rx),
+                    w.number(rx.tracking_code or "—"),
+                ]
+                for rx in self.found
+            ],
+            [rx.id for rx in self.found],
+        )
+
+    def open_selected(self) -> None:
+        key = row_key(self.table)
+        if key is not None:
+            self.open_requested.emit(str(key))
+
+    # ---- offline, from a paper QR -------------------------------------------------------------------
+
+    def scan_paper(self, text: str) -> None:
+        """A paper prescription's QR as the scanner read it: verified offline, its verdict shown."""
+        self.status.setText(self.host.words("ph_paper_verifying"))
+        self.status.setStyleSheet("")
+        ops.scan_paper(self.host.ws, [text]).success(self._show_verdict).failure(self._failed).run(self.host)
+
+    def _show_verdict(self, verdict: PaperVerdict) -> None:
+        self.verdict = verdict
+        w = self.host.words
+        self.paper.show()
+        self.status.setText("")
+        self.verdict_label.setText(w("ph_paper_verdict_" + verdict.verdict.replace("-", "_")))
+        self.verdict_label.setStyleSheet(VERDICT_STYLE.get(verdict.verdict, REFUSED_STYLE))
+        rx = verdict.prescription
+        lines = []
+        if rx is not None:
+            lines.append(w.text(f"{w('col_patient')}: {rx.patient.full_name}"))
+            lines.append(prescriber_text(w, rx))
+            council = verdict.kept.council if verdict.kept is not None else None
+            if council is not None:
+                lines.append(w.text(council.describe(w.lang)))
+            lines.append(f"{w('ph_col_prescribed')}: {w.datetime(rx.prescribed_at)}")
+            lines.append(f"{w('ph_col_dispensed')}: {dispensed_text(w, rx)}")
+            self.found = [rx]
+            self._show_found()
+            self.table.setCurrentCell(0, 0)
+        if verdict.en or verdict.fa:
+            lines.append(w.pick(verdict.fa, verdict.en))
+        self.verdict_detail.setText("\n".join(lines))
+        self.verdict_detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+
+__all__ = ["KEYS", "RetrieveView", "dispensed_text", "prescriber_text"]
