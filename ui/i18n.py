@@ -23,11 +23,15 @@ _LATIN_RUN = re.compile(rf"{_TOKEN}(?:[ \t]+{_TOKEN})*")
 _LATIN_LETTER = re.compile(r"[A-Za-z]")
 
 
-def isolate_path(path: object) -> str:
+class Verbatim(str):
+    """A value put into a text exactly as it is (`Words.__call__` leaves its digits and direction alone)."""
+
+
+def isolate_path(path: object) -> Verbatim:
     """A file path as a line of either direction shows it: one left-to-right isolate, its digits as
     written ("/home/dr/keys/gp-1.p12" never turns into "p12.gp-1/keys/…" in a right-to-left line)."""
     text = str(path)
-    return f"{LRI}{text}{PDI}" if text else text
+    return Verbatim(f"{LRI}{text}{PDI}" if text else text)
 
 
 def ltr(text: str) -> str:
@@ -81,8 +85,10 @@ class Words:
     def __call__(self, key: str, **kw: object) -> str:
         fa, en = STRINGS[key]
         if self.lang == "fa":  # Persian digits, Latin runs isolated left-to-right
-            return fa.format(**{k: persian_text(str(v)) for k, v in kw.items()})
-        return en.format(**{k: rtl_runs(v) if isinstance(v, str) else v for k, v in kw.items()})
+            return fa.format(**{k: v if isinstance(v, Verbatim) else persian_text(str(v)) for k, v in kw.items()})
+        return en.format(
+            **{k: rtl_runs(v) if isinstance(v, str) and not isinstance(v, Verbatim) else v for k, v in kw.items()}
+        )
 
     def pick(self, fa: str | None, en: str | None) -> str:
         """The one of two texts (a message, a name) in this language, the other when it is missing."""
@@ -174,6 +180,7 @@ __all__ = [
     "LRI",
     "PDI",
     "RLI",
+    "Verbatim",
     "Words",
     "apply_language",
     "isolate_path",

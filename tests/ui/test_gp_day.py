@@ -7,6 +7,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
 from app.lifecycle import RxState
 from exchange import devworld, seed
@@ -219,3 +220,45 @@ def test_costs_pending_then_the_exchanges_split_on_the_page_and_the_reprint_and_
     qtbot.waitUntil(lambda: "ابطال‌شده" in detail.heading.text(), timeout=15000)
     qtbot.waitUntil(lambda: w("exchange_cancelled") in detail.exchange.text(), timeout=20000)
     assert w("exchange_registered") not in detail.exchange.text()
+
+
+def _has_focus(qtbot, window, widget):
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is widget, timeout=5000)
+
+
+def test_a_wrong_pin_gives_the_focus_back_to_the_pin_field_at_login_and_at_the_lock(
+    qtbot, token_ws, token_module, open_window
+):
+    from tests.ui.conftest import UI_PIN
+
+    window = open_window(token_ws("ui-gp-2"))
+    window.activateWindow()
+    login = window.login
+    for pin in ("000000", UI_PIN):
+        login.secret.setFocus()
+        login.secret.setText(pin)
+        QTest.keyClick(login.secret, Qt.Key.Key_Return)  # as the GP presses Enter
+        qtbot.waitUntil(lambda: not window.session.busy, timeout=15000)
+        if pin != UI_PIN:
+            assert window.session.state == "out" and "رمز نادرست" in login.error.text()
+            _has_focus(qtbot, window, login.secret)  # the next try is typed straight away
+    assert window.session.state == "in"
+    window.session.lock("manual")
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is login)
+    login.secret.setText("111111")
+    QTest.keyClick(login.secret, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not window.session.busy and bool(login.error.text()), timeout=15000)
+    assert window.session.state == "locked"
+    _has_focus(qtbot, window, login.secret)
+
+
+def test_the_key_files_path_reads_left_to_right_as_written(qtbot, clinic_ws, open_window):
+    from ui.i18n import LRI, PDI
+
+    window = open_window(clinic_ws)
+    path = clinic_ws.store.meta("signing.user_p12")
+    assert path and any(ch.isdigit() for ch in path)
+    assert f"{LRI}{path}{PDI}" in window.login.prompt.text()  # one isolate, its digits as written
+    window.host.set_language("en")
+    assert f"{LRI}{path}{PDI}" in window.login.prompt.text()

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBox
 
 from app.text import to_ascii_digits
 from ui.common.session import credential_of
+from ui.i18n import isolate_path
 
 if TYPE_CHECKING:
     from ui.common.host import Host
@@ -89,9 +90,12 @@ class LoginScreen(QWidget):
         elif cred[0] == "token":
             self.prompt.setText(w("login_token_prompt", label=cred[1]))
         else:
-            self.prompt.setText(w("login_key_prompt", path=cred[1]))
+            self.prompt.setText(w("login_key_prompt", path=isolate_path(cred[1])))
         usable = cred is not None and not s.busy
+        came_back = usable and not self.secret.isEnabled()
         self.secret.setEnabled(usable)
+        if came_back and s.state != "in" and self.isVisible():
+            self.secret.setFocus()  # a wrong PIN: the field again, ready for the next try
         self.login_button.setEnabled(usable)
         self.login_button.setText(w("unlock") if locked else w("login"))
         self.settings_button.setText(w("settings") + "…")
@@ -113,6 +117,7 @@ class LoginScreen(QWidget):
         self.session.log_in(secret)
 
     def show_error(self, text: str) -> None:
+        """A failed try: why, and the focus back in the PIN field (enabled again once the try ends)."""
         self.error.setText(text)
         self.secret.setFocus()
 

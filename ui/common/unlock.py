@@ -58,6 +58,7 @@ class UnlockDialog(QDialog):
             )
         except NoskheError as exc:
             self.passphrase.selectAll()
+            self.passphrase.setFocus()  # the next try types over the wrong one
             self.error.setText(exc.message(self.w.lang))
             self.error.show()
             return
