@@ -81,7 +81,7 @@ def read_pack(text: str) -> PackScan:
         raise _error(text, "is neither a 16-digit authenticity code nor a GS1 pack code",
                      "نه کد اصالت ۱۶ رقمی است و نه بارکد GS1 بسته")  # fmt: skip
     fields = _gs1_fields(raw, text)
-    serial = fields.get("21", "")
+    serial = str(fields.get("21", ""))
     if not serial:
         raise _error(text, "carries no serial number (AI 21), so TTAC cannot check it",
                      "شمارهٔ سریال (AI 21) ندارد و استعلام اصالت آن ممکن نیست")  # fmt: skip
@@ -92,9 +92,9 @@ def read_pack(text: str) -> PackScan:
     return PackScan(
         AuthenticityCode.parse(serial).value,
         source="gs1",
-        gtin=fields.get("01", ""),
+        gtin=str(fields.get("01", "")),
         serial=serial,
-        batch=fields.get("10", ""),
+        batch=str(fields.get("10", "")),
         expiry=expiry if isinstance(expiry, dt.date) else None,
     )
 

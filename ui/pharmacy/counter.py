@@ -414,9 +414,16 @@ class CounterView(QWidget):
         self.state.packs.append(pack)
         self.error.hide()
         self._show_packs()
-        ops.check_pack(self.host.ws, scan, drug, offline=self.offline).success(
-            lambda check, p=pack: self._checked(p, check)
-        ).failure(lambda exc, p=pack: self._check_failed(p, exc)).run(self.host)
+
+        def checked(check: PackCheck) -> None:
+            self._checked(pack, check)
+
+        def failed(exc: Exception) -> None:
+            self._check_failed(pack, exc)
+
+        ops.check_pack(self.host.ws, scan, drug, offline=self.offline).success(checked).failure(failed).run(
+            self.host
+        )
 
     def _checked(self, pack: ScannedPack, check: PackCheck) -> None:
         # TTAC named the drug: a pack of another line of this prescription goes to that line
@@ -477,10 +484,10 @@ class CounterView(QWidget):
             self.pack_list.addItem(item)
         w = self.host.words
         for r in range(self.lines.rowCount()):
-            item = self.lines.item(r, 0)
-            if item is None:
+            first = self.lines.item(r, 0)
+            if first is None:
                 continue
-            line = int(item.data(Qt.ItemDataRole.UserRole))
+            line = int(first.data(Qt.ItemDataRole.UserRole))
             mine = [p for p in self.state.packs if p.line == line]
             ok = sum(1 for p in mine if p.accepted)
             self.lines.setItem(r, 6, QTableWidgetItem(w.number(f"{ok}/{len(mine)}") if mine else "—"))
