@@ -19,3 +19,29 @@ def rate(fn: Callable[[], object], seconds: float) -> float:
 def percentile(values: list[float], p: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+#: set by `run_all.py`: each figure with a goal is also appended here, one JSON object a line, for its table
+FIGURES_ENV = "NOSKHE_BENCH_FIGURES"
+
+
+def figure(name: str, now: float, goal: float, unit: str, *, higher_is_better: bool = False, digits: int = 1) -> str:
+    """Print one of the issue's figures with its goal and the ratio (≤ 1 meets the goal: now / goal, or
+    goal / now for a figure where more is better); returns the line. Under `run_all.py` it is also kept for
+    the summary table."""
+    import json
+    import os
+
+    ratio = (goal / now if now else float("inf")) if higher_is_better else now / goal
+    sign = "≥" if higher_is_better else "≤"
+    line = (
+        f"{name:<52}{f'{now:.{digits}f} {unit}':>14}{f'{sign} {goal:g} {unit}':>14}{ratio:>8.2f}  "
+        + ("met" if ratio <= 1 else "NOT met")
+    )
+    print(line, flush=True)
+    path = os.environ.get(FIGURES_ENV)
+    if path:
+        with open(path, "a", encoding="utf-8") as fh:
+            record = {"name": name, "now": now, "goal": goal, "unit": unit, "sign": sign, "ratio": ratio}
+            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+    return line

@@ -12,23 +12,39 @@ from pathlib import Path
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, pkcs12
 from pyhanko.sign.signers import SimpleSigner
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from app.signing import Signature, SignatureRole, SignerIdentity
-from smartcard.cms import pss_sha256, sign_detached
+from smartcard.cms import SignerCertificate, build_detached, pss_sha256, sign_detached
 from smartcard.errors import KeyFileError
-from smartcard.identity import DEFAULT_MAPPING, IdentityMapping, check_certificate
+from smartcard.identity import DEFAULT_MAPPING, IdentityMapping
 from smartcard.signer import utc_now
+from smartcard.signing_checks import CertificateChecks
 from smartcard.status import StatusSourceLike
 from smartcard.trustlist import TrustList
 
 
+def _raw_signer(key: object, algorithm: str) -> Callable[[bytes], bytes] | None:
+    """The key's signature over the signed attributes for pyHanko's choice of `algorithm` (its
+    `signature_algo`), or None for a key this does not know (then pyHanko signs)."""
+    sha256 = hashes.SHA256()
+    if isinstance(key, ec.EllipticCurvePrivateKey) and algorithm == "ecdsa":
+        return lambda tbs: key.sign(tbs, ec.ECDSA(sha256))
+    if isinstance(key, rsa.RSAPrivateKey) and algorithm == "rsassa_pkcs1v15":
+        return lambda tbs: key.sign(tbs, padding.PKCS1v15(), sha256)
+    if isinstance(key, rsa.RSAPrivateKey) and algorithm == "rsassa_pss":  # the parameters of pss_sha256()
+        return lambda tbs: key.sign(tbs, padding.PSS(padding.MGF1(sha256), 32), sha256)
+    return None
+
+
 class P12Signer:
-    """The core's `Signer` over a PKCS#12 file; same certificate checks as `TokenSigner`, its own
-    certificate's revocation asked of `revocation` before every signature (OCSP online, the CRL offline)."""
+    """The core's `Signer` over a PKCS#12 file; same certificate checks as `TokenSigner` (all of them
+    before the first signature and whenever the trust list changes, the validity and the revocation —
+    asked of `revocation`: OCSP online, the CRL offline — before every one, `smartcard.signing_checks`)."""
 
     def __init__(
         self,
@@ -72,12 +88,17 @@ class P12Signer:
             signature_mechanism=pss_sha256() if rsa_pss and isinstance(key, rsa.RSAPrivateKey) else None,
             embed_roots=False,
         )
+        self._algorithm = self._signer.get_signature_mechanism_for_digest("sha256")
+        self._parts = SignerCertificate.of(cert.public_bytes(Encoding.DER))
+        self._raw = _raw_signer(key, self._algorithm.signature_algo)
+        self._checks = CertificateChecks()
 
     def __repr__(self) -> str:
         return f"<P12Signer {self.role.value} {self.path.name}>"
 
     def identity(self) -> SignerIdentity:
-        return check_certificate(
+        """The holder this signer would sign as now (raises what `sign` would raise for the certificate)."""
+        return self._checks.check(
             self.certificate,
             role=self.role,
             trust=self.trust,
@@ -88,8 +109,10 @@ class P12Signer:
         )
 
     def sign(self, data: bytes) -> Signature:
+        """A detached CAdES-BES signature over `data` (`smartcard.cms.build_detached`), after the
+        certificate checks; raises `CertificateRefused` when the certificate may not sign now."""
         now = self.clock().replace(microsecond=0)  # the CMS signing-time has whole seconds
-        who = check_certificate(
+        who = self._checks.check(
             self.certificate,
             role=self.role,
             trust=self.trust,
@@ -98,6 +121,8 @@ class P12Signer:
             mapping=self.mapping,
             revocation=self.revocation,
         )
-        return Signature(
-            role=self.role, cms=sign_detached(self._signer, data, signing_time=now), signer=who, signed_at=now
-        )
+        if self._raw is None:
+            cms = sign_detached(self._signer, data, signing_time=now)
+        else:
+            cms = build_detached(self._parts, self._algorithm, self._raw, data, signing_time=now)
+        return Signature(role=self.role, cms=cms, signer=who, signed_at=now)

@@ -1,7 +1,7 @@
 """`TokenSigner`: the core's `Signer`, backed by a certificate and key on a logged-in PKCS#11 token.
 
-The CMS structure is built by pyHanko on the caller's thread; only the raw signature goes to the token
-thread. The mechanism follows what the token offers (`slot.get_mechanisms()`): the combined hash-and-sign
+The CMS structure is assembled on the caller's thread (`smartcard.cms.build_detached`, the bytes pyHanko
+would make); only the raw signature goes to the token thread. The mechanism follows what the token offers (`slot.get_mechanisms()`): the combined hash-and-sign
 mechanism when listed, otherwise the raw one over a digest computed here (SoftHSM2, for one, offers only
 raw CKM_ECDSA).
 """
@@ -12,6 +12,7 @@ import asyncio
 import datetime as dt
 import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from asn1crypto import algos
@@ -28,10 +29,11 @@ from pyhanko.sign.pkcs11 import (
 from pyhanko.sign.signers import Signer as CmsSigner
 
 from app.signing import Signature, SignatureRole, SignerIdentity
-from smartcard.cms import pss_sha256, sign_detached
+from smartcard.cms import SignerCertificate, build_detached, pss_sha256
 from smartcard.errors import CertificateRefused, NoSigningKey
-from smartcard.identity import DEFAULT_MAPPING, IdentityMapping, check_certificate
+from smartcard.identity import DEFAULT_MAPPING, IdentityMapping
 from smartcard.session import Credential, TokenSession
+from smartcard.signing_checks import CertificateChecks
 from smartcard.status import StatusSourceLike
 from smartcard.trustlist import TrustList
 
@@ -94,10 +96,23 @@ class _TokenCmsSigner(CmsSigner):
         return spec.post_sign_transform(raw) if spec.post_sign_transform is not None else raw
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    """What signing with one credential repeats, worked out once per login: the certificate's DER pieces,
+    the signature algorithm and how the token is asked for it."""
+
+    credential: Credential
+    parts: SignerCertificate
+    algorithm: algos.SignedDigestAlgorithm
+    operation: PKCS11SignatureOperationSpec
+
+
 class TokenSigner:
     """Signs as `role` with the token's certificate, after refusing any certificate that is expired,
     not yet valid, revoked or untrusted per `trust`, not for signing, of another role, or not `expected`'s.
-    Revocation is asked of `revocation` before every signature (OCSP online, the CRL offline; default: the CRL).
+    Every check runs before the first signature of a login and again when the trust list changes; the
+    validity and the revocation — asked of `revocation`: OCSP online, the CRL offline; default the CRL —
+    before every signature (`smartcard.signing_checks`).
 
     Thread-safe: many threads may call `sign()`; their raw signatures queue on the token thread.
     A removal mid-signature raises TokenRemoved/LoginRequired and returns nothing.
@@ -123,6 +138,8 @@ class TokenSigner:
         self.rsa_pss = rsa_pss
         self.clock = clock
         self.revocation = revocation  # revocation: OCSP when online, the CRL offline (checked before each signature)
+        self._checks = CertificateChecks()
+        self._prepared: dict[int, _Prepared] = {}
 
     def __repr__(self) -> str:
         return f"<TokenSigner {self.role.value} on {self.session.label!r}>"
@@ -131,7 +148,7 @@ class TokenSigner:
         refusal: CertificateRefused | None = None
         for credential in self.session.credentials():
             try:
-                who = check_certificate(
+                who = self._checks.check(
                     credential.certificate,
                     role=self.role,
                     trust=self.trust,
@@ -150,10 +167,38 @@ class TokenSigner:
         """The holder this signer would sign as now (raises what `sign` would raise for the certificate)."""
         return self._select(self.clock())[1]
 
+    def _prepare(self, credential: Credential) -> _Prepared:
+        kept = self._prepared.get(id(credential))
+        if kept is not None and kept.credential is credential:
+            return kept
+        algorithm = _TokenCmsSigner(
+            self.session, credential, rsa_pss=self.rsa_pss
+        ).get_signature_mechanism_for_digest("sha256")
+        kept = _Prepared(
+            credential,
+            SignerCertificate.of(credential.certificate.public_bytes(Encoding.DER)),
+            algorithm,
+            choose_operation(algorithm, self.session.mechanisms, "sha256"),
+        )
+        if len(self._prepared) >= 8:  # a login brings new credentials: forget the old ones
+            self._prepared = {}
+        self._prepared[id(credential)] = kept
+        return kept
+
     def sign(self, data: bytes) -> Signature:
+        """A detached CAdES-BES signature over `data` (`smartcard.cms.build_detached`), its raw signature
+        made on the token thread; raises `CertificateRefused` when the certificate may not sign now,
+        TokenRemoved/LoginRequired when the token went away (then nothing was signed)."""
         now = self.clock().replace(microsecond=0)  # the CMS signing-time has whole seconds
         credential, who = self._select(now)
-        cms = sign_detached(
-            _TokenCmsSigner(self.session, credential, rsa_pss=self.rsa_pss), data, signing_time=now
-        )
+        prepared = self._prepare(credential)
+        op = prepared.operation
+
+        def sign_raw(to_be_signed: bytes) -> bytes:
+            if op.pre_sign_transform is not None:
+                to_be_signed = op.pre_sign_transform(to_be_signed)
+            raw = self.session.submit_sign(credential, to_be_signed, op.sign_kwargs).result()
+            return op.post_sign_transform(raw) if op.post_sign_transform is not None else raw
+
+        cms = build_detached(prepared.parts, prepared.algorithm, sign_raw, data, signing_time=now)
         return Signature(role=self.role, cms=cms, signer=who, signed_at=now)
