@@ -348,7 +348,21 @@ class Workstation:
         is logged in again, its PIN asked through the prompter; a PKCS#12 signer needs nothing."""
         session = getattr(signer, "session", None)
         if session is not None and session.state.value != "ready":
-            session.login(self.prompter.pin(session.label, pin_pad=bool(session.info.pin_pad), purpose=purpose))
+            self._log_in(session, session.label, purpose)
+
+    def _log_in(self, session: Any, label: str, purpose: str) -> None:
+        """Log in to a token session with the PIN asked through the prompter. Wrong PINs are counted per
+        token beside the store, across processes (`smartcard.pins`); a login that would be the token's last
+        try is asked for confirmation first (`prompter.confirm`) and refused without it, before any PIN is
+        asked. Raises `WrongPin` (tries left), `PinLocked`, the token's errors."""
+        from smartcard import pins
+
+        pins.keep_counts_in(self.store.data_dir)
+        config = getattr(getattr(session, "module", None), "config", None)
+        question = pins.last_try_question(session.info, config.pin_try_limit) if config is not None else None
+        if question is not None and self.prompter.confirm(question):
+            pins.allow_last_try(session.serial)
+        session.login(self.prompter.pin(label, pin_pad=bool(session.info.pin_pad), purpose=purpose))
 
     def _p12_signer(self, path: str, purpose: str, role: SignatureRole) -> Signer:
         from smartcard.p12 import P12Signer
@@ -364,7 +378,7 @@ class Workstation:
 
         session = Pkcs11Module.load(SmartcardConfig.from_env()).session(label=label)
         if session.state.value != "ready":
-            session.login(self.prompter.pin(label, pin_pad=bool(session.info.pin_pad), purpose=purpose))
+            self._log_in(session, label, purpose)
         return TokenSigner(session, role, self.trust, revocation=self.certificate_status)
 
     # ---- the exchange -----------------------------------------------------------------------------

@@ -175,7 +175,7 @@ class TokenSession:
         self._notify("ready")
 
     def _wrong_pin(self) -> TokenError:
-        count = pins.record_failure(self.serial)
+        count = pins.record_failure(self.serial, self.label)
         log.info("wrong PIN for token %r (%d counted)", self.label, count)
         try:
             after = token_info(*self._find())

@@ -72,10 +72,17 @@ def _wrapped(module, flags: int) -> Pkcs11Module:
 
 
 def test_token_reporting_final_try(module):
+    from smartcard import pins
+
     session = _wrapped(module, TokenFlag.USER_PIN_FINAL_TRY).session("pin-4")
+    with pytest.raises(PinLocked) as refused:  # the last try is not made without a confirmation
+        session.login(BAD)
+    assert refused.value.details["last_try"] and "one try left" in refused.value.en
+    pins.allow_last_try(session.serial)
     with pytest.raises(WrongPin) as err:
         session.login(BAD)
     assert err.value.details["tries_left"] == 1 and "ONE try left" in err.value.en
+    pins.forget_failures(session.serial)
 
 
 def test_token_reporting_locked_is_refused_before_trying(module):
