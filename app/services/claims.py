@@ -167,7 +167,8 @@ def claim_list(ws: Workstation, insurer: str, month: str) -> ClaimList:
     if found is None:
         codes = ", ".join(i.code for i in ws.store.catalog.insurers())
         raise UnknownInsurer(
-            f"No insurer {insurer!r}; the insurers are {codes}.", f"بیمه‌ای با کد «{insurer}» نیست؛ بیمه‌ها: {codes}."
+            f"No insurer {insurer!r}; the insurers are {codes}.",
+            f"بیمه‌ای با کد «{insurer}» نیست؛ بیمه‌ها: {codes}.",
         )
     key, first, last = month_range(month)
     rep = report(ws, first, last)

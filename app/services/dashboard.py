@@ -83,7 +83,9 @@ def record_backlog(store: Store, count: int | None = None, at: dt.datetime | Non
     """Keep a sample of the sync backlog (`count`, by default `queued(store)`, at `at`, by default now),
     unless the last one is younger than `SAMPLE_EVERY` and the same. True when a sample was kept."""
     now = at or dt.datetime.now(dt.UTC)
-    return reports.add_backlog_sample(store, now, queued(store) if count is None else count, every=SAMPLE_EVERY)
+    return reports.add_backlog_sample(
+        store, now, queued(store) if count is None else count, every=SAMPLE_EVERY
+    )
 
 
 def _day_counts(times: list[str]) -> Counter[dt.date]:
@@ -126,8 +128,10 @@ def dashboard(ws: Workstation, *, days: int = 14, today: dt.date | None = None) 
             code,
             names[code].name_fa if code in names else ("آزاد" if not code else code),
             names[code].name_en if code in names else ("uninsured" if not code else code),
-            n, ins, pat,
-        )  # fmt: skip
+            n,
+            ins,
+            pat,
+        )
         for code, (n, ins, pat) in sorted(groups.items(), key=lambda kv: (-kv[1][1] - kv[1][2], kv[0]))
     ]
     record_backlog(store)
@@ -147,4 +151,4 @@ def _add(groups: dict[str, list[int]], code: str, insurer: int, patient: int) ->
     g[2] += patient
 
 
-__all__ = ["DayCount", "Dashboard", "InsurerTotal", "dashboard", "queued", "record_backlog"]
+__all__ = ["Dashboard", "DayCount", "InsurerTotal", "dashboard", "queued", "record_backlog"]

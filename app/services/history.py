@@ -182,4 +182,12 @@ def totals(rows: list[HistoryRow]) -> dict[str, int]:
     return {"count": len(rows), "insurer": split.insurer, "patient": split.patient}
 
 
-__all__ = ["DISPENSING_STATES", "HistoryFilter", "HistoryRow", "day_bounds", "history", "states_for", "totals"]
+__all__ = [
+    "DISPENSING_STATES",
+    "HistoryFilter",
+    "HistoryRow",
+    "day_bounds",
+    "history",
+    "states_for",
+    "totals",
+]

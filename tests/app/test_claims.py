@@ -63,7 +63,9 @@ def test_statement_totals_per_insurer_and_day_equal_the_exchanges(pharmacy, disp
         assert st.count == count and st.to_dict()["totals"] == st.totals()
         for groups in (rep.by_insurer, rep.by_day):
             assert sum(t.count for t in groups) == st.count
-            assert sum(t.insurer for t in groups) == st.insurer and sum(t.patient for t in groups) == st.patient
+            assert (
+                sum(t.insurer for t in groups) == st.insurer and sum(t.patient for t in groups) == st.patient
+            )
         assert {t.key for t in rep.by_insurer} == {"IHIO", "IKRF"}
         today = dt.datetime.now(IRAN_TZ).date().isoformat()
         assert [t.key for t in rep.by_day] == [today]
@@ -97,7 +99,10 @@ def test_claim_lists_export_to_csv_and_xlsx_and_read_back(pharmacy, dispensed, t
     body, last = rows[1:-1], rows[-1]
     keys = [k for k, _fa, _en in cl.COLUMNS]
     assert [int(r[keys.index("insurer")]) for r in body] == [x.insurer for x in ihio.lines]
-    assert int(last[keys.index("insurer")]) == ihio.totals()["insurer"] and last[keys.index("patient_name")] == "جمع"
+    assert (
+        int(last[keys.index("insurer")]) == ihio.totals()["insurer"]
+        and last[keys.index("patient_name")] == "جمع"
+    )
     assert {r[keys.index("prescription")] for r in body} == {x.prescription for x in ihio.lines}
 
     path = cl.export(ihio, tmp_path / "ihio.xlsx", lang="en")

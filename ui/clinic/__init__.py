@@ -21,6 +21,7 @@ from ui.clinic.editor import PrescriptionEditor
 from ui.common import paper
 from ui.common.catalog import CatalogView
 from ui.common.prescriptions import PrescriptionsView
+from ui.common.statements import add_report_pages
 from ui.common.scanner import Scanned
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ class ClinicDesk(QObject):
         self.catalog = CatalogView(host)
         host_window.add_page(self.prescriptions, "tab_prescriptions", closable=False)
         host_window.add_page(self.catalog, "tab_catalog", closable=False)
+        self.reports = add_report_pages(window, self.open_prescription)  # history, statement, dashboard
         self.prescriptions.open_requested.connect(self.open_prescription)
 
         self.new_action = window.action(

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QWidget
 from ui.common.catalog import CatalogView
 from ui.common.prescriptions import PrescriptionsView
 from ui.common.scanner import Scanned
+from ui.common.statements import add_report_pages
 from ui.pharmacy.attention import AttentionPanel
 from ui.pharmacy.counter import CounterView
 from ui.pharmacy.retrieve import RetrieveView
@@ -38,6 +39,7 @@ class PharmacyDesk(QObject):
         window.add_page(self.retrieve, "ph_tab_retrieve", closable=False)
         window.add_page(self.prescriptions, "tab_prescriptions", closable=False)
         window.add_page(self.catalog, "tab_catalog", closable=False)
+        self.reports = add_report_pages(window, self.open_prescription)  # history, statement, dashboard
         self.retrieve.open_requested.connect(self.open_prescription)
         self.prescriptions.open_requested.connect(self.open_prescription)
         window.action("ph_tab_retrieve", lambda: self.show_retrieve(), "Ctrl+R", menu="menu_rx")
