@@ -33,7 +33,9 @@ def _wire(obj: dict) -> dict:
     return json.loads(json.dumps(obj))
 
 
-@pytest.mark.parametrize("variant", ["plain", "full", "no-hid-notes", "foreign", "newborn", "no-specialty"])
+@pytest.mark.parametrize(
+    "variant", ["plain", "full", "no-hid-notes", "foreign", "newborn", "no-specialty", "legal", "armed-forces"]
+)
 def test_prescription_round_trip_is_exact(variant: str) -> None:
     patient = None
     if variant == "full":
@@ -52,7 +54,14 @@ def test_prescription_round_trip_is_exact(variant: str) -> None:
         )
     elif variant == "newborn":
         patient = Patient(PatientId.parse("newborn", "0012345679-2"), "نوزاد", "احمدی", sex=Sex.FEMALE)
+    elif variant == "armed-forces":
+        patient = Patient(PatientId.parse("armed-forces-newborn", "12345678"), "نوزاد", "کریمی")
     rx = make_prescription(patient, n_items=3 if variant == "full" else 1)
+    if variant == "legal":  # section 7: provider user id, the provider's national id, start and end of service
+        rx.provider_user_id, rx.facility_national_id = "10000001:0012345679", "10380284790"
+        rx.service_start = dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.UTC)
+        rx.service_end = dt.datetime(2026, 11, 30, 9, 12, 30, tzinfo=dt.UTC)
+        rx.prescriber = Prescriber("دکتر", "42", "متخصص داخلی", "0012345679", "09121234567")
     if variant != "no-hid-notes":
         rx.notes = "یادداشت پزشک"
         rx.hid = "1000000000000007"
@@ -64,6 +73,23 @@ def test_prescription_round_trip_is_exact(variant: str) -> None:
     assert back.document() == rx.document()
     assert back.hid == rx.hid
     assert sigs == [SIG]
+    if variant == "legal":
+        doc = back.document()
+        assert doc["providerUserId"] == "10000001:0012345679" and doc["facilityNationalId"] == "10380284790"
+        assert doc["serviceStart"] == "2026-11-30T09:00:00+00:00" and doc["serviceEnd"].endswith("09:12:30+00:00")
+        assert doc["prescriber"]["specialty"] == "متخصص داخلی"
+
+
+def test_a_document_signed_before_the_legal_fields_keeps_its_bytes() -> None:
+    """Section 7's new elements are optional: a prescription or dispensing without them has the document
+    (and so the signature) it had before they existed, and reads back without them."""
+    rx = make_prescription()
+    doc = rx.document()
+    assert not {"providerUserId", "facilityNationalId", "serviceStart", "serviceEnd"} & set(doc)
+    back = type(rx).from_dict(json.loads(json.dumps(rx.to_dict())))
+    assert back.document() == doc and back.service_start is None
+    d = Dispensing("01ABCDEFGHJKMNPQRSTVWXYZ01", Pharmacist("x", "98765"), "20000002", [DispensingItem(1, "1", 1)])
+    assert not {"provider_user_id", "facility_national_id", "service_start", "service_end"} & set(d.document())
 
 
 def test_same_prescription_gives_same_bytes() -> None:
@@ -101,11 +127,16 @@ def test_dispensing_round_trip_is_exact() -> None:
         tracking_code="100000000007",
         payment_id="PAY-1",
         pos_terminal_id="POS9",
+        provider_user_id="20000002:0023456781",
+        facility_national_id="10101888555",
+        service_start=dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.UTC),
+        service_end=dt.datetime(2026, 11, 30, 9, 3, tzinfo=dt.UTC),
     )
     bundle = fhir.dispensing_bundle(d, [SIG])
     fhir.validate(bundle)
     back, sigs = fhir.bundle_to_dispensing(_wire(bundle))
     assert back.document() == d.document()
+    assert back.service_end == d.service_end and back.facility_national_id == "10101888555"
     assert sigs == [SIG]
 
 
