@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import shiboken6
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from app.audit import NO_PERSON
@@ -93,6 +94,8 @@ class AuditView(QWidget):
         return w.text(f"{name} ({w.number(person)})") if name else w.number(person)
 
     def _show(self, rows: list[dict[str, Any]]) -> None:
+        if not shiboken6.isValid(self):  # the tab was closed while the rows were read
+            return
         w = self.host.words
         self.rows = rows
         fill(
@@ -116,6 +119,8 @@ class AuditView(QWidget):
         self.status.setText(w("audit_rows", n=w.number(len(rows))))
 
     def _failed(self, exc: Exception) -> None:
+        if not shiboken6.isValid(self):
+            return
         self.rows = []
         self.table.setRowCount(0)
         self.status.setStyleSheet(ERROR_STYLE)
@@ -129,6 +134,8 @@ class AuditView(QWidget):
         Op(lambda: verify_audit(ws)).success(self._intact).failure(self._failed).run(self.host)
 
     def _intact(self, count: int) -> None:
+        if not shiboken6.isValid(self):
+            return
         self.status.setStyleSheet("")
         self.status.setText(self.host.words("audit_intact", n=count))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import shiboken6
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import (
     QComboBox,
@@ -203,16 +204,21 @@ class UsersPage(QWidget):
 
     def _run(self, work: Any, text: Any, *, clear: bool = False) -> None:
         def done(result: Any) -> None:
+            if not shiboken6.isValid(self):  # the tab was closed meanwhile
+                return
             if clear:
                 for field in (self.code, self.name, self.licence):
                     field.clear()
             self._show(text(result))
 
+        self.message.clear()
         Op(work, changes=Changes(settings=True)).success(done).failure(
             lambda exc: self._show(self.host.words.message(exc), error=True)
         ).run(self.host)
 
     def _show(self, text: str, *, error: bool = False) -> None:
+        if not shiboken6.isValid(self):
+            return
         self.message.setStyleSheet(ERROR_STYLE if error else "")
         self.message.setText(text)
 
