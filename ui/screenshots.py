@@ -182,7 +182,9 @@ def render_demo(
         world = world_factory(Path(tmp))
         try:
             world.start_exchange()
-            state: dict[str, Any] = {}
+            state: dict[str, Any] = {
+                "ttac_sample": lambda drug: world.admin(f"/admin/ttac-sample?drug={drug}&n=1")["codes"]
+            }  # genuine packs from the demo exchange's shelf, for the counter's screen
             for spec in (devworld.CLINIC, devworld.PHARMACY):
                 if not screens_for(spec.role):
                     continue
@@ -283,6 +285,7 @@ def _print_preview(shots: Shots) -> QWidget | None:
     wait(lambda: bool(made))
     if not made:
         return None
+    shots.state["paper_pdf"] = made[0]  # the pharmacy's paper verdict reads its QR back
     preview = paper.preview_pdf(Path(made[0]), window)
     preview.resize(760, 900)
     return preview
@@ -310,6 +313,11 @@ def _lock(shots: Shots) -> QWidget | None:
 
 
 # ---- the pharmacy's screens (append below) -----------------------------------------------------------
+
+from ui.pharmacy.screens import PHARMACY_SCREENS  # its functions take Shots, defined above
+
+for _name, _render in PHARMACY_SCREENS:
+    screen(_name, role="pharmacy")(_render)
 
 
 __all__ = ["SCREENS", "Screen", "Shots", "render", "render_demo", "screen", "screens_for", "settle", "wait"]

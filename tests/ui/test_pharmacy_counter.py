@@ -247,5 +247,59 @@ def test_the_pharmacists_day(
     assert conflict.prescription_id == rx2.id and conflict.at
     detail = panel.detail.text()
     assert devworld.PHARMACY_2.name in detail and "۱۴۰" in detail  # a Jalali year, Persian digits
+    assert "پس بگیرید" in detail  # what to do, at this end
     panel.open_button.click()
     assert window.current_page() is paper_counter
+
+
+def test_the_pharmacy_screens_render(
+    qtbot, pharmacy_ws, others, exchange, tokens, tmp_path, monkeypatch, request
+):
+    """Retrieve, a paper's verdict, the counter with a pack scanned, the receipt, and a conflict in the
+    needs-attention panel, rendered to PNGs (`NOSKHE_SCREENS_DIR` keeps them, e.g. for docs/)."""
+    import os
+    import shutil
+
+    from PIL import Image
+
+    from printing.paper import print_prescription
+    from sync.counter import dispense
+    from sync.retrieve import retrieve_prescriptions
+    from ui.common.mainwindow import MainWindow
+    from ui.pharmacy.screens import PHARMACY_SCREENS
+    from ui.screenshots import render
+
+    monkeypatch.setattr(MainWindow, "confirm_quit", lambda self: True)
+    clinic, other = others["clinic"], others["pharmacy-2"]
+    rx1, rx2 = harness.write_many(clinic, 2)
+    assert clinic.sync.drainer.drain().done == 2
+    paper_pdf = tmp_path / "paper.pdf"
+    print_prescription(clinic.store, rx1.id, paper_pdf, signer=clinic.user_signer)
+    # a double dispensing: the second pharmacy first, online; this one from its copy, offline
+    tracking2 = clinic.store.get_prescription(rx2.id).tracking_code
+    for ws in (other, pharmacy_ws):
+        retrieve_prescriptions(ws, key="tracking", value=tracking2)
+    dispense(other, ref=rx2.id, all_lines=True, ttac_reason="بسته بدون برچسب")
+    dispense(pharmacy_ws, ref=rx2.id, all_lines=True, offline=True, ttac_reason="بسته بدون برچسب")
+    assert pharmacy_ws.sync.drainer.drain().conflicts == 1
+
+    names = [name for name, _ in PHARMACY_SCREENS]
+    out = tmp_path / "shots"
+    p = rx1.patient
+    files = render(
+        pharmacy_ws, out, secret=PHARMACIST_SECRET, names=names,
+        patient=(p.id.kind, p.id.value, p.first_name, p.last_name),
+        state={"paper_pdf": paper_pdf, "ttac_sample": lambda drug: exchange.ttac_codes(drug, 1)},
+    )  # fmt: skip
+    assert [f.stem for f in files] == [f"ui-{n}" for n in names]
+    for f in files:
+        with Image.open(f) as im:
+            assert im.width > 300 and len(im.convert("L").getcolors(1 << 16) or []) > 8, f
+    # what the screens showed: a genuine pack, the dispensing registered, the conflict with who was first
+    kept = pharmacy_ws.store.get_prescription(rx1.id)
+    assert kept.dispensed_of(1) and kept.remaining(1)  # part of line 1, the rest kept for later
+    assert pharmacy_ws.store.get_prescription(rx2.id).state == RxState.DISPENSED
+    keep = os.environ.get("NOSKHE_SCREENS_DIR")
+    if keep:
+        for f in files:
+            shutil.copy(f, keep)

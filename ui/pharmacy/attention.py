@@ -141,9 +141,13 @@ class AttentionPanel(QWidget):
                 )
             )
         parts.append(f"{w('col_reason')}: {w.pick(c.reason_fa, c.reason_en)}")
-        parts.append(
-            f"{w('ph_what_to_do')}: {w.pick(c.action_fa, c.action_en) or w('ph_conflict_default_action')}"
-        )
+        if (
+            c.code == "already-dispensed" and c.dispensing_id
+        ):  # the exchange's advice is written for both ends
+            todo = w("ph_conflict_default_action")
+        else:
+            todo = w.pick(c.action_fa, c.action_en) or w("ph_conflict_default_action")
+        parts.append(f"{w('ph_what_to_do')}: {todo}")
         self.detail.setText("\n".join(parts))
 
     def _open(self) -> None:

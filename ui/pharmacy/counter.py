@@ -56,6 +56,7 @@ LINE_COLUMNS = (
     "ph_col_now",
     "ph_col_packs",
 )
+FORM_LABELS = ("ph_ttac_reason", "ph_payment_id", "ph_pos_terminal", "ph_cost_split")
 LEVEL_STYLE = {"rejection": "color: #b00020", "warning": "color: #8a6d00", "advisory": "color: #1565c0"}
 PACK_STYLE = {"genuine": "#2e7d32", "queued": "#8a6d00"}
 ERROR_STYLE = "color: #b00020"
@@ -124,10 +125,11 @@ class CounterView(QWidget):
         self.pos_terminal = QLineEdit()
         self.cost = QLabel(wordWrap=True)
         self.cost.setStyleSheet("font-weight: bold")
-        self.form.addRow("", self.ttac_reason)
-        self.form.addRow("", self.payment_id)
-        self.form.addRow("", self.pos_terminal)
-        self.form.addRow("", self.cost)
+        self.form_labels = {key: QLabel() for key in FORM_LABELS}
+        for key, widget in zip(
+            FORM_LABELS, (self.ttac_reason, self.payment_id, self.pos_terminal, self.cost)
+        ):
+            self.form.addRow(self.form_labels[key], widget)
         self.error = QLabel(wordWrap=True)
         self.error.setStyleSheet(ERROR_STYLE)
         self.error.hide()
@@ -183,10 +185,8 @@ class CounterView(QWidget):
         self.pack_label.setText(w("ph_pack_scan"))
         self.pack_field.setPlaceholderText(w("ph_pack_scan_hint"))
         self.remove_pack.setText(w("ph_pack_remove"))
-        for row, key in enumerate(("ph_ttac_reason", "ph_payment_id", "ph_pos_terminal", "ph_cost_split")):
-            item = self.form.itemAt(row, QFormLayout.ItemRole.LabelRole)
-            if item is not None and isinstance(item.widget(), QLabel):
-                item.widget().setText(w(key))  # type: ignore[union-attr]
+        for key, label in self.form_labels.items():
+            label.setText(w(key))
         self.ttac_reason.setPlaceholderText(w("ph_ttac_reason_hint"))
         self.dispense_button.setText(w("ph_sign_dispense") + " (Ctrl+Enter)")
         self.paper_size.setItemText(0, w("ph_receipt_roll"))

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSizeF
 from PySide6.QtGui import QPageSize
-from PySide6.QtPrintSupport import QPrinter
+from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
 from PySide6.QtWidgets import QWidget
 
 from ui.common import paper
@@ -64,4 +64,15 @@ def save_receipt(host: Host, dispensing_id: str, parent: QWidget, *, roll: bool)
         ops.receipt_pdf(host.ws, dispensing_id, roll=roll, out=out).run(host)
 
 
-__all__ = ["ROLL_MM", "print_pdf", "print_receipt", "roll_printer", "save_receipt"]
+def preview_pdf(pdf: Path, parent: QWidget | None, *, roll: bool) -> QPrintPreviewDialog:
+    """A print preview of the receipt `pdf` on its paper (shown, not modal)."""
+    images = paper.page_images(pdf, dpi=203 if roll else 150)
+    printer = roll_printer(images) if roll else paper.a5_printer()
+    dialog = QPrintPreviewDialog(printer, parent)
+    dialog.printer_ = printer  # type: ignore[attr-defined]  # the dialog keeps only a pointer to it
+    dialog.paintRequested.connect(lambda target: paper.paint(target, images))
+    dialog.open()
+    return dialog
+
+
+__all__ = ["ROLL_MM", "preview_pdf", "print_pdf", "print_receipt", "roll_printer", "save_receipt"]
