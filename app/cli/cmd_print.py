@@ -104,7 +104,7 @@ class _PrescriberSigner:
 
     def __call__(self) -> Signer:
         if not (self.args.p12 or self.args.token) and self._configured():
-            return self.ctx.workstation().user_signer()  # the token or key file `sync config` named
+            return self.ctx.workstation().signing_user()  # the token or key file `sync config` named
         trust = trust_list(self.args, self.ctx)
         if self.args.p12:
             from smartcard.p12 import P12Signer

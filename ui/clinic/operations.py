@@ -141,7 +141,7 @@ def print_to_pdf(ws: Workstation, rx_id: str, out: Path | None = None) -> Op[Pat
 
     def work() -> Path:
         path = out or Path(tempfile.mkstemp(prefix=f"noskhe-{rx_id[-8:]}-", suffix=".pdf")[1])
-        print_prescription(ws.store, rx_id, path, signer=ws.user_signer)
+        print_prescription(ws.store, rx_id, path, signer=ws.signing_user)
         return path
 
     return Op(work, lane=Lane.NETWORK, changes=Changes.of_prescription(rx_id, outbox=False))
