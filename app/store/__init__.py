@@ -37,7 +37,17 @@ from app.signing import Signature
 from app.store.audit import AuditLog
 from app.store.catalog import CatalogTables
 from app.store.council import CouncilAnswers
-from app.store.db import DB_NAME, KEY_NAME, ROLES, Connection, Database, damaged, default_user, now_iso
+from app.store.db import (
+    DB_NAME,
+    KEY_NAME,
+    ROLES,
+    Connection,
+    Database,
+    damaged,
+    default_user,
+    now_iso,
+    user_error,
+)
 from app.store.dispensings import DispensingRepository
 from app.store.keyfile import DEFAULT_LOG2_N, KeyFile
 from app.store.meta import BlobRepository, MetaRepository
@@ -145,8 +155,9 @@ class Store:
     @classmethod
     def open(cls, data_dir: Path, passphrase: str) -> Store:
         """The existing store in `data_dir`, migrated to this program's schema. Raises `StoreError` (no
-        store there, a database that does not match its key file, a newer schema) or `WrongPassphrase`; a
-        wrong passphrase never modifies any file."""
+        store there, a database that does not match its key file, a newer schema; `DiskFull` or
+        `StoreDamaged` when migrating or checking it fails for the disk's or the file's sake) or
+        `WrongPassphrase`; a wrong passphrase never modifies any file."""
         data_dir = Path(data_dir)
         db_file, keyfile = data_dir / DB_NAME, KeyFile(data_dir / KEY_NAME)
         if keyfile.exists() and (not db_file.exists() or db_file.stat().st_size == 0):
@@ -166,8 +177,12 @@ class Store:
             if store.db.full_check_due(store.metadata.get("integrity.checked_at")):
                 store.db.check_fully()
                 store.metadata.set("integrity.checked_at", now_iso())
-        except BaseException:
+        except BaseException as exc:
             store.close()
+            # a full disk or a damaged file: named as every front end names it
+            named = user_error(exc, data_dir)
+            if named is not None:
+                raise named from exc
             raise
         store._set_actor()
         return store

@@ -36,10 +36,28 @@ class Host(QObject):
         self.last_error: str | None = None
         self.sync: SyncController | None = None  # set by the main window
 
+    def named(self, exc: BaseException) -> BaseException:
+        """`exc` as the command line names it when it is a failure of the disk or the database file
+        (`app.store.db.user_error`: "Disk full: free space in DIR", a damaged store and the way out), else
+        `exc` itself. Every op's failure passes through here before its handler sees it."""
+        from app.store.db import user_error
+
+        try:
+            named = user_error(exc, self.ws.store.data_dir)
+        except Exception:  # noqa: BLE001 — naming a failure must not become a second one
+            return exc
+        if named is None:
+            return exc
+        log.warning("%s: %s", type(exc).__name__, exc)
+        named.__cause__ = exc
+        return named
+
     def show_error(self, exc: BaseException) -> None:
-        """One message in the user's language, never a traceback (unexpected errors are logged)."""
+        """One message in the user's language, never a traceback (unexpected errors are logged); a full disk
+        or a damaged store in the same words as the command line (`named`)."""
         from app.errors import NoskheError
 
+        exc = self.named(exc)
         if not isinstance(exc, NoskheError):
             log.error("unexpected error in the window", exc_info=exc)
         self.last_error = text = self.words.message(exc)

@@ -128,7 +128,7 @@ class Op(Generic[T]):
             if exc is not None:
                 if not isinstance(exc, Exception):
                     future.result()  # KeyboardInterrupt, SystemExit: not ours to swallow
-                (self._failure or host.show_error)(exc)  # type: ignore[arg-type]
+                (self._failure or host.show_error)(host.named(exc))  # type: ignore[arg-type]
                 return
             result = future.result()
             try:
