@@ -19,6 +19,11 @@ items that need attention (`noskhe sync attention`). A line without codes, or `-
 check), needs `--no-ttac-reason TEXT`, which is signed with the dispensing and seen by the exchange.
 A prescription this workstation knows as cancelled, rejected or fully dispensed is refused at once.
 
+Section 7's legal elements are signed with every dispensing: `--payment-id` (the patient's electronic
+payment id) and `--pos-terminal` (the POS terminal's id) when given — checked before any PIN is asked —,
+and by itself the provider user id (this pharmacy's SIAM id and the pharmacist's national code), the
+pharmacy's national id (`noskhe sync config --facility-national-id`) and the start and end of the service.
+
 `--paper` dispenses from a paper prescription's signed QR (its text, `-` for standard input, or
 `--paper-image` for a scan read with zbarimg): the payload is verified offline against the trust list (a
 tampered, cut or unknown-signer payload is refused in one line and nothing is written), the prescription is
@@ -137,6 +142,8 @@ def _show(done: DispenseResult, as_json: bool, settlement: Settlement | None = N
     shown = ", ".join(f"{it.line}: {rx.dispensed_of(it.line)}/{it.quantity}" for it in rx.items)
     print(f"prescription {rx.id}: {rx.state.value}; dispensed {shown}")
     print(TTAC_SAID[done.ttac] + (f"; reason: {d.ttac_reason}" if d.ttac_reason else ""))
+    if d.payment_id or d.pos_terminal_id:  # section 7-8, 7-9
+        print(f"payment id {d.payment_id or '-'}, POS terminal {d.pos_terminal_id or '-'} | شناسه پرداخت و پایانه")
     if settlement is not None:
         en, fa = settlement.describe()
         print(f"cost: {en} | {fa}")

@@ -330,6 +330,7 @@ def _print_record(record: PrescriptionRecord) -> None:
     print(
         f"patient: {rx.patient.full_name} ({rx.patient.id}); prescriber: {rx.prescriber.name} ({rx.prescriber.medical_council_number})"
     )
+    _print_legal(rx)
     for it in rx.items:
         done = rx.dispensed_of(it.line)  # units handed over: 15/20 while a line is dispensed in parts
         mark = (" ✓" if done >= it.quantity else "") + (f" {done}/{it.quantity}" if done else "")
@@ -350,6 +351,24 @@ def _print_record(record: PrescriptionRecord) -> None:
         print(line + (f" — {r.reason_en} | {r.reason_fa}" if r.needs_attention else ""))
         if r.action_en and OutboxState(r.state).needs_attention:
             print(f"      → {r.action_en}")
+
+
+def _print_legal(rx: Prescription) -> None:
+    """Section 7's elements `rx show` adds: the patient's birth date, sex and phone, the specialty, the
+    provider user id and national id, the start and end of the service (those it carries)."""
+    p, parts = rx.patient, []
+    if p.birth_date:
+        parts.append(f"born {p.birth_date.isoformat()} (age {p.age(rx.prescribed_at.date())})")
+    parts += [f"sex {p.sex.value}"] if p.sex else []
+    parts += [f"phone {p.phone}"] if p.phone else []
+    parts += [f"specialty {rx.prescriber.specialty}"] if rx.prescriber.specialty else []
+    parts += [f"provider user {rx.provider_user_id}"] if rx.provider_user_id else []
+    parts += [f"provider national id {rx.facility_national_id}"] if rx.facility_national_id else []
+    if rx.service_start:
+        end = rx.service_end.isoformat() if rx.service_end else "…"
+        parts.append(f"service {rx.service_start.isoformat()} → {end}")
+    if parts:
+        print("  " + "; ".join(parts))
 
 
 def cmd_show(args: Any, ctx: Context) -> int:
