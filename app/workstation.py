@@ -16,7 +16,7 @@ Settings (store meta, overridden by the environment for automation):
 | setting (meta key)        | environment override          | meaning                                           |
 |---------------------------|-------------------------------|---------------------------------------------------|
 | `exchange.url`            | `NOSKHE_EXCHANGE_URL`         | the national exchange's base URL                  |
-| `signing.user_token`      | `NOSKHE_TOKEN_LABEL`          | the GP's / pharmacist's token                     |
+| `signing.user_token`      | `NOSKHE_TOKEN_LABEL`          | the GP's / pharmacist's token (`*`: whoever's is in) |
 | `signing.user_p12`        | —                             | or a PKCS#12 file                                 |
 | `signing.facility_token`  | `NOSKHE_FACILITY_TOKEN`       | the facility seal's token                         |
 | `signing.facility_p12`    | `NOSKHE_FACILITY_P12`         | or its PKCS#12 file                               |
@@ -46,6 +46,8 @@ if TYPE_CHECKING:
     from sync.ocsp import OcspClient
     from sync.engine import SyncEngine
 
+#: `signing.user_token` meaning "whichever person's token is inserted" (not the seal's): shared workstations
+ANY_TOKEN = "*"
 #: the person at the keyboard signs in this role, by workstation role
 USER_ROLE = {"clinic": SignatureRole.PRESCRIBER, "pharmacy": SignatureRole.PHARMACIST}
 SETTINGS = (
@@ -281,9 +283,33 @@ class Workstation:
                         "No signing token is configured: `noskhe sync config --user-token LABEL`.",
                         "توکن امضا تنظیم نشده است.",
                     )
+                if label == ANY_TOKEN:
+                    label = self._inserted_token()
                 self._user = self._token_signer(label, role, "user")
             self._note_person(self._user)
         return self._user
+
+    def _inserted_token(self) -> str:
+        """The label of the one token present that is not the facility seal's (`signing.user_token` set
+        to `*`: each person of the facility logs in with their own token). Raises `TokenNotFound` when
+        there is none, or several."""
+        from smartcard.config import SmartcardConfig
+        from smartcard.errors import TokenNotFound
+        from smartcard.tokens import Pkcs11Module
+
+        seal = self.setting("signing.facility_token", "NOSKHE_FACILITY_TOKEN")
+        labels = [t.label for t in Pkcs11Module.load(SmartcardConfig.from_env()).tokens() if t.label != seal]
+        if len(labels) != 1:
+            raise TokenNotFound(
+                "Insert your own token (one, besides the facility seal's) to log in."
+                if not labels
+                else f"Several personal tokens are present ({', '.join(labels)}): leave only yours.",
+                "توکن شخصی خود را وصل کنید (یکی، جز توکن مهر مرکز)."
+                if not labels
+                else f"چند توکن شخصی وصل است ({'، '.join(labels)}): فقط توکن خود را وصل نگه دارید.",
+                labels=labels,
+            )
+        return labels[0]
 
     def signing_user(self) -> Signer:
         """`user_signer()`, once the person it names may sign here (`app.services.users.require_signing`:

@@ -45,6 +45,21 @@ USERS: dict[str, tuple[str, str]] = {
     "shift_end_quit": ("بستن برنامه", "quit"),
     "shift_end_logout": ("خروج", "log out"),
     "shift_end_?": ("نامعلوم", "unknown"),
+    # logging in and out
+    "users_login_own_token": (
+        "توکن خود را وصل کنید و رمز (PIN) آن را وارد کنید:",
+        "Insert your own token and enter its PIN:",
+    ),
+    "users_log_out": ("خروج (پایان نوبت کاری)", "Log out (end of shift)"),
+    "users_switch_person": ("ورود کاربر دیگر", "Another person"),
+    "users_switch_has_work": (
+        "کار امضانشده‌ای باز است: {name} باید پنجره را باز کند و آن را امضا کند یا ببندد.",
+        "Unsigned work is open: {name} must unlock the window and sign or close it first.",
+    ),
+    "users_log_out_has_work": (
+        "نخست کارهای امضانشده را امضا کنید یا ببندید.",
+        "Sign or close the unsigned work first.",
+    ),
     # the audit view
     "audit_col_time": ("زمان", "Time"),
     "audit_col_person": ("کاربر", "Person"),

@@ -85,3 +85,46 @@ def test_a_receptionist_is_not_offered_the_managers_pages_and_may_not_sign(
     )
     started = clinic_ws.store.audit.entries(actions=("shift.start",), limit=1)
     assert started[0]["person"] == OTHER_CODE
+
+
+def test_log_out_ends_the_shift_and_another_person_may_take_a_locked_window(
+    qtbot, clinic_ws, open_window, logged_in
+):
+    window = logged_in(open_window(clinic_ws))
+    qtbot.waitUntil(lambda: len(users.shifts(clinic_ws)) == 1, timeout=10000)
+    window.users.log_out_action.trigger()
+    assert window.session.state == "out" and window.stack.currentWidget() is window.login
+    qtbot.waitUntil(lambda: users.shifts(clinic_ws)[0].ended_by == "logout", timeout=10000)
+    with pytest.raises(Exception, match="locked"):
+        clinic_ws.user_signer().sign(b"x")  # signing needs a login again
+    assert users.logged_in(clinic_ws) is None
+
+    logged_in(window)  # the next shift
+    qtbot.waitUntil(lambda: users.shifts(clinic_ws)[0].ended_at is None, timeout=10000)
+    window.session.lock("idle")
+    assert window.login.switch_button.isVisible()
+    window.login.switch_button.click()  # another person at the locked window
+    assert window.session.state == "out" and not window.login.switch_button.isVisible()
+    assert [s.ended_by for s in users.shifts(clinic_ws)][:2] == ["idle", "logout"]
+
+
+def test_each_person_logs_in_with_the_token_inserted(qtbot, token_ws, token_module, open_window):
+    from tests.ui.conftest import UI_PIN
+
+    ws = token_ws("ui-gp-5")
+    ws.store.set_meta("signing.user_token", "*")  # whoever's token is in
+    _module, faults = token_module
+    for label in ("ui-gp-1", "ui-gp-2", "ui-gp-3", "ui-gp-4", "ui-gp-6", "ui-seal"):
+        faults.hidden.add(label)
+    window = open_window(ws)
+    assert "توکن خود" in window.login.prompt.text()
+    faults.hidden.discard("ui-gp-6")  # two personal tokens in: which one is unclear
+    window.login.secret.setText(UI_PIN)
+    window.login.submit()
+    qtbot.waitUntil(lambda: not window.session.busy, timeout=15000)
+    assert window.session.state == "out" and "چند توکن" in window.login.error.text()
+    faults.hidden.add("ui-gp-6")
+    window.login.secret.setText(UI_PIN)
+    window.login.submit()
+    qtbot.waitUntil(lambda: window.session.state == "in", timeout=15000)
+    assert users.logged_in(ws).national_code == GP_CODE

@@ -73,6 +73,8 @@ class AuditView(QWidget):
         self.refresh()
 
     def _on_changes(self, changes: Changes) -> None:
+        if getattr(self.host.tasks, "_closed", False):  # the window is closing: nothing to read for
+            return
         if changes.session or changes.settings or changes.prescriptions or changes.every_prescription:
             self.refresh()
 

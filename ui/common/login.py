@@ -26,6 +26,7 @@ class LoginScreen(QWidget):
 
     settings_requested = Signal()
     browse_requested = Signal()
+    switch_requested = Signal()  # another person at a locked window
 
     def __init__(self, host: Host, session: UserSession) -> None:
         super().__init__()
@@ -43,6 +44,7 @@ class LoginScreen(QWidget):
         self.error.setStyleSheet(ERROR_STYLE)
         self.settings_button = QPushButton()
         self.browse_button = QPushButton()
+        self.switch_button = QPushButton()
         form = QHBoxLayout()
         form.addStretch()
         form.addWidget(self.secret)
@@ -52,6 +54,7 @@ class LoginScreen(QWidget):
         extra.addStretch()
         extra.addWidget(self.settings_button)
         extra.addWidget(self.browse_button)
+        extra.addWidget(self.switch_button)
         extra.addStretch()
         layout = QVBoxLayout(self)
         layout.addStretch(2)
@@ -66,6 +69,7 @@ class LoginScreen(QWidget):
         self.login_button.clicked.connect(self.submit)
         self.settings_button.clicked.connect(self.settings_requested)
         self.browse_button.clicked.connect(self.browse_requested)
+        self.switch_button.clicked.connect(self.switch_requested)
         session.changed.connect(self.refresh)
         session.login_failed.connect(self.show_error)
         host.language_changed.connect(self.refresh)
@@ -87,6 +91,8 @@ class LoginScreen(QWidget):
             self.who.setText("")
         if cred is None:
             self.prompt.setText(w("login_not_configured"))
+        elif cred[0] == "token" and cred[1] == "*":  # each person's own token
+            self.prompt.setText(w("users_login_own_token"))
         elif cred[0] == "token":
             self.prompt.setText(w("login_token_prompt", label=cred[1]))
         else:
@@ -102,6 +108,8 @@ class LoginScreen(QWidget):
         self.browse_button.setText(w("browse_without_signing"))
         self.browse_button.setVisible(cred is None and not locked)
         self.settings_button.setVisible(not locked)
+        self.switch_button.setText(w("users_switch_person"))
+        self.switch_button.setVisible(locked and not s.busy)
         if s.state == "in":
             self.error.clear()
 

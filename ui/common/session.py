@@ -215,6 +215,21 @@ class UserSession(QObject):
         self.changed.emit()
         self.host.changes.publish(Changes(session=True))
 
+    def log_out(self, reason: str = "logout") -> None:
+        """End this person's session (the end of a shift, or another person at a locked window): the token
+        logged out, signing refused, the login screen open to anyone (`app.services.users` records it)."""
+        if self.state == "out" or self.busy:
+            return
+        log.info("logged out (%s)", reason)
+        signer, self.signer = self.signer, None
+        self.idle.stop()
+        self.state, self.reason, self.identity = "out", reason, None
+        self._relock()
+        if signer is not None:
+            log_out_token(signer, reason).failure(lambda _exc: None).run(self.host)
+        self.changed.emit()
+        self.host.changes.publish(Changes(session=True))
+
     def _relock(self) -> None:
         self.host.ws.use_signers(user=LockedSigner(self.host.ws.user_role, self.identity))  # type: ignore[arg-type]
 

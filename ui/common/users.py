@@ -235,9 +235,12 @@ class ShiftRecorder(QObject):
         self.window = window
         self.session = window.session
         self.on_shift: SignerIdentity | None = None
+        self.closed = False
         self.session.changed.connect(self._changed)
 
     def _changed(self) -> None:
+        if self.closed:
+            return
         s, ws = self.session, self.window.host.ws
         if s.state == "in" and s.identity is not None and self.on_shift is None:
             who = self.on_shift = s.identity
@@ -253,6 +256,7 @@ class ShiftRecorder(QObject):
 
     def close(self) -> None:
         """The window closes: end the open shift now (on this thread, before the lanes stop)."""
+        self.closed = True
         if self.on_shift is not None:
             who, self.on_shift = self.on_shift, None
             try:
@@ -279,6 +283,10 @@ class UsersMenu(QObject):
         self.audit_action: QAction = window.action(
             "audit_page", self.open_audit, "Ctrl+Shift+A", menu="menu_view"
         )
+        self.log_out_action: QAction = window.action(
+            "users_log_out", self.log_out, "Ctrl+Shift+L", menu="menu_file"
+        )
+        window.login.switch_requested.connect(self.switch_person)
         window.session.changed.connect(self.update)
         window.host.changes.changed.connect(lambda _c: self.update())
         self.update()
@@ -286,6 +294,7 @@ class UsersMenu(QObject):
     def update(self) -> None:
         """Show the entries to those who may use them (and close the pages of those who may not)."""
         ws = self.window.host.ws
+        self.log_out_action.setEnabled(self.window.session.state == "in")
         manage, audit = users.may(ws, users.USERS), users.may(ws, users.AUDIT)
         self.users_action.setVisible(manage)
         self.audit_action.setVisible(audit)
@@ -314,6 +323,34 @@ class UsersMenu(QObject):
             found = self.window.add_page(AuditView(self.window.host), "audit_page")
         self.window.show_page(found)
         return found
+
+    def log_out(self) -> bool:
+        """End the shift: refused while unsigned work is open; else the pages opened are closed and the
+        window waits for anyone's login. Returns whether it logged out."""
+        window = self.window
+        if window.desk.pages_with_work():
+            window.statusBar().showMessage(window.host.words("users_log_out_has_work"), 10000)
+            return False
+        self._close_pages()
+        window.session.log_out("logout")
+        return True
+
+    def switch_person(self) -> bool:
+        """Another person at a locked window: the locked person's session ends (the shift ended at the
+        lock) unless they left unsigned work open, which only they may sign or close."""
+        window, session = self.window, self.window.session
+        if window.desk.pages_with_work():
+            name = session.identity.name if session.identity is not None else ""
+            window.login.show_error(window.host.words("users_switch_has_work", name=name))
+            return False
+        self._close_pages()
+        session.log_out("logout")
+        return True
+
+    def _close_pages(self) -> None:
+        for page in self.window.pages():
+            if self.window._closable.get(id(page), True):
+                self.window.close_page(page)
 
     def close(self) -> None:
         """The window closes: the open shift ends."""
