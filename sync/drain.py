@@ -2,7 +2,9 @@
 
 Each round takes the chain heads that are due (one row per prescription at most, so create → edit → cancel
 and eligibility → registration keep their order), sends them as one batch (or one by one when the batch
-size is 1), and applies every answer in one local transaction together with its row's new state.
+size is 1), and applies every answer in one local transaction together with its row's new state. Rounds
+overlap: the next round is picked (never a row of a chain with a row in flight) and sent while the answers
+of the one before are applied, so the exchange and this workstation work at the same time.
 
 - No answer (refused connection, timeout, dropped connection): every row of the round is retried later
   with the *same* idempotency key; after a few such rounds the drain stops and the workstation is offline.
@@ -17,6 +19,7 @@ resend after a restart replays the stored answer at the exchange.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import fcntl
 import random
@@ -99,6 +102,18 @@ def drain_lock(store: Store) -> Iterator[bool]:
         _process_lock.release()
 
 
+@dataclass
+class _Flight:
+    """A round sent: its calls and the answers to come (from the sender thread)."""
+
+    outgoing: list[messages.Outgoing]
+    answers: concurrent.futures.Future[list[tuple[messages.Outgoing, int, Any]]]
+
+    @property
+    def ids(self) -> set[str]:
+        return {o.row.id for o in self.outgoing}
+
+
 def _entry_status(text: str) -> int:
     try:
         return int(str(text).split()[0])
@@ -135,26 +150,48 @@ class Drainer:
     ) -> DrainReport:
         """Send what is due until nothing is (waiting up to `patience` s for backoffs), the exchange is
         unreachable `max_unreachable` rounds in a row, or `deadline` (a clock value) passes. No row is sent
-        more than `max_sends_per_drain` times in one drain, so a drain always ends."""
+        more than `max_sends_per_drain` times in one drain, so a drain always ends.
+
+        Rounds overlap: while the exchange works on one round, the answers of the round before are applied
+        here (two rounds at most, never two rows of one chain: a row in flight holds back its chain)."""
         report = DrainReport()
         start = time.monotonic()
         with drain_lock(self.store) as mine:
             if not mine:
                 report.busy = True
                 return report
-            unreachable = 0
-            sends: dict[str, int] = {}
-            troubled = is_online(self.store) is False  # last seen down or failing as a whole
-            while deadline is None or self.clock() < deadline:
+            with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="noskhe-drain") as sender:
+                self._rounds(sender, report, progress, deadline)
+        report.remaining = self.outbox.counts()["pending"]
+        report.elapsed = time.monotonic() - start
+        return report
+
+    def _rounds(
+        self,
+        sender: concurrent.futures.Executor,
+        report: DrainReport,
+        progress: Callable[[DrainReport], None] | None,
+        deadline: float | None,
+    ) -> None:
+        """The drain's loop: pick the next round's heads and send it, then settle the round before."""
+        unreachable = 0
+        sends: dict[str, int] = {}
+        flying: _Flight | None = None  # sent, its answers not applied yet
+        stop = False
+        troubled = is_online(self.store) is False  # last seen down or failing as a whole
+        while True:
+            flight = None
+            if not stop and (deadline is None or self.clock() < deadline):
                 now = self.clock()
                 capped = {k for k, n in sends.items() if n >= self.max_sends}
-                heads = [
-                    h for h in self.outbox.heads(now, self.batch_size + len(capped)) if h.id not in capped
-                ]
+                skip = capped | (flying.ids if flying else set())
+                heads = [h for h in self.outbox.heads(now, self.batch_size + len(skip)) if h.id not in skip]
                 heads = heads[: self.batch_size]
                 for h in heads:
                     sends[h.id] = sends.get(h.id, 0) + 1
-                if not heads:
+                if heads:
+                    flight = self._send(heads, report, sender)
+                elif flying is None:
                     if capped:
                         break
                     due = self.outbox.next_due()
@@ -162,43 +199,39 @@ class Drainer:
                         break
                     time.sleep(max(0.0, min(due - now, self.patience)))
                     continue
-                try:
-                    replies = self._round(heads, report)
-                except ExchangeUnavailable as exc:  # no answer, or the login failed on the server
-                    self._later(heads, item_failure=False, reason=exc)
-                    report.retried += len(heads)
-                    report.offline, report.error = True, exc.en
-                    mark_offline(self.store, exc.en)
+            else:
+                stop = True
+            if flying is not None:
+                outcome, statuses = self._settle(flying, report)
+                if outcome == "unreachable":
                     unreachable += 1
                     troubled = True
-                    if unreachable >= self.max_unreachable:
-                        break
-                    continue
-                except ExchangeRefused as exc:  # the login itself: unknown facility, refused certificate
-                    report.error = f"{exc.en} | {exc.fa}"
-                    mark_offline(self.store, exc.en)
-                    break
-                unreachable = 0
-                report.offline, report.error = False, None
-                self._apply(replies, report)  # marks the exchange online in the same transaction
-                statuses = [status for _, status, _ in replies]
-                whole = len(statuses) > 1 or statuses[:1] == [503]
-                if statuses and whole and all(s >= 500 for s in statuses):  # failing as a whole
-                    mark_offline(self.store, f"the exchange answered {statuses[0]}")
-                    troubled = True
-                elif troubled and any(200 <= s < 300 for s in statuses):
-                    troubled = False  # it is back: the outage, not the rows, was the problem
-                    self.outbox.due_now()
-                if progress is not None:
-                    report.remaining = self.outbox.counts()["pending"]
-                    progress(report)
-        report.remaining = self.outbox.counts()["pending"]
-        report.elapsed = time.monotonic() - start
-        return report
+                    stop = stop or unreachable >= self.max_unreachable
+                elif outcome == "refused":
+                    stop = True
+                else:
+                    unreachable = 0
+                    whole = len(statuses) > 1 or statuses[:1] == [503]
+                    if statuses and whole and all(s >= 500 for s in statuses):  # failing as a whole
+                        mark_offline(self.store, f"the exchange answered {statuses[0]}")
+                        troubled = True
+                    elif troubled and any(200 <= s < 300 for s in statuses):
+                        troubled = False  # it is back: the outage, not the rows, was the problem
+                        self.outbox.due_now()
+                    if progress is not None:
+                        report.remaining = self.outbox.counts()["pending"]
+                        progress(report)
+            flying = flight
+            if stop and flying is None:
+                break
 
     # ---- one round -----------------------------------------------------------------------------------
 
-    def _round(self, heads: list[OutboxRow], report: DrainReport) -> list[tuple[messages.Outgoing, int, Any]]:
+    def _send(
+        self, heads: list[OutboxRow], report: DrainReport, sender: concurrent.futures.Executor
+    ) -> _Flight | None:
+        """Build the calls for `heads` (a row that cannot be built is quarantined), count the attempt, and
+        hand the request to the sender thread; None when nothing was left to send."""
         outgoing: list[messages.Outgoing] = []
         for row in heads:
             try:
@@ -208,10 +241,35 @@ class Drainer:
                 self.outbox.hold(row, QUARANTINED, err, action=results.DEFAULT_ACTION[QUARANTINED])
                 report.quarantined += 1
         if not outgoing:
-            return []
-        self.outbox.mark_sent([o.row for o in outgoing])
+            return None
+        self.outbox.mark_sent([o.row for o in outgoing])  # committed before the request leaves
         report.sent += len(outgoing)
         report.requests += 1
+        return _Flight(outgoing, sender.submit(self._call, outgoing))
+
+    def _settle(self, flight: _Flight, report: DrainReport) -> tuple[str, list[int]]:
+        """Wait for a round's answers and apply them: ("ok", the HTTP status of each answer), or
+        ("unreachable", []) (every row retried later, the workstation offline) or ("refused", []) (the
+        login itself was refused)."""
+        rows = [o.row for o in flight.outgoing]
+        try:
+            replies = flight.answers.result()
+        except ExchangeUnavailable as exc:  # no answer, or the login failed on the server
+            self._later(rows, item_failure=False, reason=exc)
+            report.retried += len(rows)
+            report.offline, report.error = True, exc.en
+            mark_offline(self.store, exc.en)
+            return "unreachable", []
+        except ExchangeRefused as exc:  # the login itself: unknown facility, refused certificate
+            report.error = f"{exc.en} | {exc.fa}"
+            mark_offline(self.store, exc.en)
+            return "refused", []
+        report.offline, report.error = False, None
+        self._apply(replies, report)  # marks the exchange online in the same transaction
+        return "ok", [status for _, status, _ in replies]
+
+    def _call(self, outgoing: list[messages.Outgoing]) -> list[tuple[messages.Outgoing, int, Any]]:
+        """The request for one round and its answer per call (on the sender thread: HTTP only)."""
         if len(outgoing) == 1 or self.batch_size == 1:
             o = outgoing[0]
             reply = self.client.call(o.method, o.path, body=o.body, headers=o.headers())
@@ -244,14 +302,16 @@ class Drainer:
                 self.outbox.retry_later(row, at, item_failure=item_failure, reason=reason)
 
     def _apply(self, replies: list[tuple[messages.Outgoing, int, Any]], report: DrainReport) -> None:
-        """Every answer of a round, and that the exchange answered, in one local transaction."""
+        """Every answer of a round, that the exchange answered, and the rows done, in one local
+        transaction."""
+        done: list[tuple[OutboxRow, dict[str, Any] | None]] = []
         with self.store.transaction():
             mark_online(self.store)
             for o, status, body in replies:
                 row = o.row
                 try:
                     with self.store.savepoint("answer"):  # what a failed answer wrote is undone, alone
-                        self._apply_one(row, status, body, report)
+                        self._apply_one(row, status, body, report, done)
                 except Exception as exc:  # noqa: BLE001 — an answer we cannot apply must not stop the others
                     err = NoskheError(
                         f"The exchange's answer could not be applied ({type(exc).__name__}: {exc}).",
@@ -259,10 +319,18 @@ class Drainer:
                     )
                     self.outbox.hold(row, QUARANTINED, err, action=results.DEFAULT_ACTION[QUARANTINED])
                     report.quarantined += 1
+            self.outbox.finish_many(done)
 
-    def _apply_one(self, row: OutboxRow, status: int, body: Any, report: DrainReport) -> None:
+    def _apply_one(
+        self,
+        row: OutboxRow,
+        status: int,
+        body: Any,
+        report: DrainReport,
+        done: list[tuple[OutboxRow, dict[str, Any] | None]],
+    ) -> None:
         if 200 <= status < 300:
-            self.outbox.finish(row, results.applied(self.store, row, body))
+            done.append((row, results.applied(self.store, row, body)))  # finished with the round's others
             report.done += 1
             report.by_op[row.op] = report.by_op.get(row.op, 0) + 1
             return

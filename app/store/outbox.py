@@ -297,6 +297,23 @@ class OutboxRepository:
                 (DONE.value, now, now, json_dumps(result) if result is not None else None, row.id),
             )
 
+    def finish_many(self, done: Sequence[tuple[OutboxRow, dict[str, Any] | None]]) -> None:
+        """`finish` for each (row, summary) of a drain round, in one statement (inside the caller's
+        transaction, the one that applied their answers)."""
+        if not done:
+            return
+        now = _iso_now()
+        with self.db.transaction() as c:
+            c.executemany(
+                "UPDATE outbox SET state = ?, finished_at = ?, updated_at = ?, result = ?,"
+                " reason_code = NULL, reason_en = NULL, reason_fa = NULL, action_en = NULL, action_fa = NULL"
+                " WHERE id = ?",
+                [
+                    (DONE.value, now, now, json_dumps(result) if result is not None else None, row.id)
+                    for row, result in done
+                ],
+            )
+
     def hold(
         self,
         row: OutboxRow,
