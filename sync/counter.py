@@ -323,7 +323,7 @@ class PackCheck:
     """One pack scanned for a line: `status` is `genuine` (TTAC vouches for it, of the line's drug),
     `queued` (the exchange could not be asked: it checks the code when the dispensing reaches it, 9-2-7)
     or a refusal — `expired` (by the date on the pack, or TTAC's answer), `dispensed`, `unknown`,
-    `wrong-drug`; `answer` is TTAC's reply when it was asked; `en`/`fa` say why a pack is refused."""
+    `wrong-drug`, `gtin-mismatch` (a GS1 scan whose GTIN is not the one TTAC has for its code); `answer` is TTAC's reply when it was asked; `en`/`fa` say why a pack is refused."""
 
     scan: PackScan
     status: str
@@ -365,6 +365,17 @@ def check_pack(
     except PackRefused as exc:
         status = str(answer.get("status"))
         return PackCheck(scan, status if status != "genuine" else "wrong-drug", answer, exc.en, exc.fa)
+    known = str(answer.get("gtin") or "").lstrip("0")
+    if scan.gtin and known and scan.gtin.lstrip("0") != known:  # the code was copied onto another product
+        return PackCheck(
+            scan,
+            "gtin-mismatch",
+            answer,
+            f"Pack {scan.code}: the barcode's GTIN {scan.gtin} is not the one TTAC has for this code "
+            f"({answer.get('gtin')}); it must not be handed out.",
+            f"بستهٔ {scan.code}: GTIN بارکد ({scan.gtin}) با آنچه تیتک برای این کد دارد ({answer.get('gtin')}) "
+            "یکی نیست؛ نباید تحویل شود.",
+        )
     return PackCheck(scan, "genuine", answer)
 
 

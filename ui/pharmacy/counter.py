@@ -280,7 +280,7 @@ class CounterView(QWidget):
         self.lines.blockSignals(False)
         open_rows = [r for r, it in enumerate(rx.items) if rx.remaining(it.line) > 0]
         if open_rows and self.lines.currentRow() < 0:
-            self.lines.selectRow(open_rows[0])
+            self.lines.setCurrentCell(open_rows[0], 0)
         self._show_packs()
         self._update_buttons()
         self.title_changed.emit()
@@ -308,7 +308,7 @@ class CounterView(QWidget):
         return -1
 
     def select_line(self, line: int) -> None:
-        self.lines.selectRow(self._row_of(line))
+        self.lines.setCurrentCell(self._row_of(line), 0)
 
     def selected_line(self) -> int | None:
         """The line the next pack is for: the selected row, else the first line with units left."""
@@ -409,11 +409,15 @@ class CounterView(QWidget):
         if line is None:
             self._error(self.host.words("ph_pack_no_line"))
             return
-        drug = next(it.drug_code for it in self.rx.items if it.line == line)
         pack = ScannedPack(line, scan)
         self.state.packs.append(pack)
         self.error.hide()
         self._show_packs()
+        self._run_check(pack)
+
+    def _run_check(self, pack: ScannedPack) -> None:
+        assert self.rx is not None
+        drug = next(it.drug_code for it in self.rx.items if it.line == pack.line)
 
         def checked(check: PackCheck) -> None:
             self._checked(pack, check)
@@ -421,17 +425,18 @@ class CounterView(QWidget):
         def failed(exc: Exception) -> None:
             self._check_failed(pack, exc)
 
-        ops.check_pack(self.host.ws, scan, drug, offline=self.offline).success(checked).failure(failed).run(
-            self.host
-        )
+        ops.check_pack(self.host.ws, pack.scan, drug, offline=self.offline).success(checked).failure(
+            failed
+        ).run(self.host)
 
     def _checked(self, pack: ScannedPack, check: PackCheck) -> None:
-        # TTAC named the drug: a pack of another line of this prescription goes to that line
+        # TTAC named another line's drug: the pack goes to that line, and is checked for it
         drug = check.answer.get("drug") if check.status == "wrong-drug" else None
         other = next((it.line for it in self.rx.items if it.drug_code == drug), None) if self.rx else None
-        if other is not None:
+        if other is not None and other != pack.line and pack in self.state.packs:
             pack.line = other
-            check = type(check)(check.scan, "genuine", check.answer)
+            self._run_check(pack)
+            return
         pack.check = check
         self._show_packs()
         self._preview_timer.start()

@@ -81,6 +81,11 @@ def _counter(shots: Shots) -> QWidget | None:
     counter.select_line(first.line)
     counter.scan_pack(sample(first.drug_code)[0] if sample else EXPIRED_PACK)
     _settled(shots, counter)
+    if sample and len(counter.rx.items) > 1:  # the second line's pack as its GS1 DataMatrix reads
+        second = counter.rx.items[1]
+        counter.select_line(second.line)
+        counter.scan_pack(_gs1_of(shots, sample(second.drug_code)[0]))
+        _settled(shots, counter)
     if first.quantity > 1:
         counter.set_quantity(first.line, first.quantity - first.quantity // 3)
     counter.payment_id.setText("PAY2026113001")
@@ -88,6 +93,14 @@ def _counter(shots: Shots) -> QWidget | None:
     shots.settle(0.5)
     shots.wait(lambda: counter.verdict is not None, 10)
     return window
+
+
+def _gs1_of(shots: Shots, code: str) -> str:
+    """The GS1 element string printed on the pack with authenticity code `code`, as TTAC knows it."""
+    answer = shots.ws.client.ttac(code)
+    batch = answer.get("batch") or {}
+    expiry = str(batch.get("expirationDate") or "2099-12-31").replace("-", "")[2:]
+    return f"01{str(answer.get('gtin') or '').zfill(14)}17{expiry}10{batch.get('lotNumber') or 'LOT1'}<GS>21{code}"
 
 
 def _settled(shots: Shots, counter: CounterView) -> None:
