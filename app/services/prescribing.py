@@ -211,15 +211,16 @@ def sign_and_queue(
     return rx
 
 
-def specialty_of(ws: Workstation, council_number: str) -> str:
-    """The prescriber's specialty (section 7-3) as the medical council knows it: asked through the exchange
-    and kept (`app.services.council`), the kept answer when it cannot be asked; the specialty set on this
-    workstation (`prescriber.specialty`) when the council has none; GP when nothing is known. The
-    certificates carry no specialty. Never raises; the rules judge specialist-only drugs on it."""
+def specialty_of(ws: Workstation, council_number: str, *, online: bool = False) -> str:
+    """The prescriber's specialty (section 7-3) as the medical council knows it: with `online`, asked
+    through the exchange and kept (`app.services.council`); else, or when it cannot be asked, the answer
+    kept from the last inquiry; the specialty set on this workstation (`prescriber.specialty`) when the
+    council said none; GP when nothing is known. The certificates carry no specialty. Never raises; the
+    rules judge specialist-only drugs on it."""
     from app.services.council import council_status
 
     try:
-        said = council_status(ws, council_number).answer.specialty
+        said = council_status(ws, council_number, online=online).answer.specialty
     except NoskheError:
         said = ""
     return said or ws.store.meta("prescriber.specialty") or "پزشک عمومی"
@@ -227,8 +228,9 @@ def specialty_of(ws: Workstation, council_number: str) -> str:
 
 def prescriber_of(ws: Workstation) -> Prescriber:
     """The prescriber as the user's signing certificate names him (section 7: name, medical council number,
-    national code) with his specialty from the council's data (`specialty_of`). Opens the user's signer
-    (asks its PIN). Raises `NoskheError` when the certificate has no council number."""
+    national code) with his specialty as the council's last answer kept here says (`specialty_of`; nothing
+    waits for the network — `write_prescription` asks the council again once the exchange answered). Opens
+    the user's signer (asks its PIN). Raises `NoskheError` when the certificate has no council number."""
     who = ws.user_signer().identity()
     if not who.medical_council_number:
         raise NoskheError(
@@ -257,11 +259,12 @@ def write_prescription(
 ) -> Prescription:
     """Create, sign and queue a new prescription (9-1 steps 2 to 5); returns it queued.
 
-    Section 7's legal elements are signed with it: the provider user id (7-5: this facility's SIAM id and
-    the prescriber's national code), the facility's national id (the `facility_national_id` setting, 7-9
-    note 1) and the start and end of the service (7-7): `service_start` defaults to when this is called,
-    `service_end` to the signature's time; an end before the start or a time to come is refused
-    (`NoskheError`) before any token is asked.
+    Section 7's legal elements are signed with it: the prescriber's specialty (7-3; the council asked again
+    when the exchange answers eligibility, else its kept answer), the provider user id (7-5: this
+    facility's SIAM id and the prescriber's national code), the facility's national id (the
+    `facility_national_id` setting, 7-9 note 1) and the start and end of the service (7-7):
+    `service_start` defaults to when this is called, `service_end` to the signature's time; an end before
+    the start or a time to come is refused (`NoskheError`) before any token is asked.
 
     The items are priced first (an unknown drug code is refused before any token is asked), then the
     signers are opened (PINs and passphrases through the prompter; a refusal there saves nothing). The
@@ -276,10 +279,12 @@ def write_prescription(
     rejections through."""
     store = ws.store
     check_notes(notes)
+    check_patient(store, patient)
     begun = clock()
     service_period(service_start or begun, service_end, now=begun)  # refused before a token is asked
     priced = price_items(store, patient, items)  # an unknown drug is refused before anything is asked
     ws.signers()  # the tokens are asked now, before anything is saved
+    asked_council = prescriber is None
     prescriber = prescriber or prescriber_of(ws)
     at = clock()
     rx = None
@@ -300,6 +305,9 @@ def write_prescription(
     store.save_prescription(rx, action="prescription.draft")
     try:
         admission = admit(ws, patient, at)
+        if admission.confirmed and asked_council:  # the exchange answers: the council's specialty now
+            specialty = specialty_of(ws, prescriber.medical_council_number, online=True)
+            rx.prescriber = replace(rx.prescriber, specialty=specialty)
         if admission.confirmed:  # priced again under the coverage eligibility found
             rx.patient, rx.hid = admission.patient, admission.hid
             rx.items = [
@@ -453,6 +461,17 @@ def _name(text: str, en: str, fa: str) -> str:
             f"The patient's {en} is over {MAX_NAME} characters.", f"{fa} بیمار بیش از {MAX_NAME} نویسه است."
         )
     return kept
+
+
+def check_patient(store: Store, patient: Patient) -> None:
+    """Refuse (`NoskheError`, before any token is asked) a patient whatever front end built him from: a
+    first or last name empty once line breaks, controls and spaces are gone, or over `MAX_NAME`
+    characters; an insurer or scheme the catalog does not know (the known codes named)."""
+    _name(patient.first_name, "first name", "نام")
+    _name(patient.last_name, "last name", "نام خانوادگی")
+    cov = patient.coverage
+    if cov is not None:
+        coverage_for(store, cov.scheme or cov.insurer_code)
 
 
 def coverage_for(store: Store, code: str) -> Coverage:

@@ -257,3 +257,29 @@ def test_a_10000_character_note_is_refused_before_anything_is_asked(store) -> No
         write_prescription(ws, patient=make_patient(), items=[ItemRequest("101002", 21)], notes="x" * 10_000)
     assert store.conn().execute("SELECT count(*) FROM prescriptions").fetchone()[0] == 0
     assert check_notes("x" * MAX_NOTES) == "x" * MAX_NOTES
+
+
+def test_the_desktops_path_refuses_the_same_patients_and_notes(store) -> None:
+    """The desktop builds the patient from its fields and calls `write_prescription` itself: the service
+    refuses what `patient_from` refuses for the command line, before any token is asked."""
+    from app.domain import Coverage, Patient, PatientId
+    from app.prompter import FixedPrompter
+    from app.services.prescribing import ItemRequest, write_prescription
+    from app.services.settings import configure
+    from app.workstation import Workstation
+
+    ws = Workstation(store, FixedPrompter(passphrases={"store": PASSPHRASE}))  # no signer: never reached
+    pid = PatientId.parse("national-code", "0012345679")
+    for patient, said in (
+        (Patient(pid, "\r\n", "احمدی"), "first name is empty"),
+        (Patient(pid, "مریم", "x" * 101), "last name is over 100"),
+        (Patient(pid, "مریم", "احمدی", coverage=Coverage("ACME")), "Unknown insurer 'ACME'"),
+    ):
+        with pytest.raises(NoskheError, match=said):
+            write_prescription(ws, patient=patient, items=[ItemRequest("101002", 21)])
+    with pytest.raises(NoskheError, match="at most"):
+        write_prescription(ws, patient=make_patient(), items=[ItemRequest("101002", 21)], notes="x" * 10_000)
+    assert store.conn().execute("SELECT count(*) FROM prescriptions").fetchone()[0] == 0
+    with pytest.raises(NoskheError, match="exchange address"):  # the settings dialog saves through this
+        configure(ws, {"exchange.url": "' OR 1=1 --"})
+    assert store.meta("exchange.url") is None
