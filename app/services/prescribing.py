@@ -194,6 +194,10 @@ def sign_and_queue(
         raise NoskheError("A prescription needs at least one item.", "نسخه باید دست‌کم یک قلم داشته باشد.")
     next_state(rx.state, RxEvent.SIGN)  # refuse before asking the token for anything
     reason = override_reason if override_reason is not None else rx.override_reason
+    if reason and len(reason) > MAX_REASON:  # signed and printed with the prescription
+        raise NoskheError(
+            f"The override reason is over {MAX_REASON} characters.", f"دلیل نادیده‌گرفتن بیش از {MAX_REASON} نویسه است."
+        )
     verdict = rules_before_signing(ws, rx, reason)
     adopt_prescription_verdict(rx, verdict, reason)
     if rx.service_start is not None:  # section 7-7: the service ends when it is signed, unless said
@@ -435,6 +439,8 @@ def parse_patient_id(text: str) -> PatientId:
 MAX_NAME = 100
 #: the longest note a prescription carries (printed on the A5 paper; 10,000 characters took minutes)
 MAX_NOTES = 2000
+#: the longest reason to sign despite an overridable rejection (signed and printed with it)
+MAX_REASON = 500
 
 
 def check_notes(notes: str) -> str:
