@@ -14,7 +14,7 @@ sockets and faults).
 | GET  /prescriptions?{national-code|fida|unique-id|newborn|hid|tracking}=X | searchset Bundle (open ones) |     |
 | GET  /prescriptions/{id or tracking code}  | status: state, dispensed lines, who and when, conflicts|     |
 | POST /prescriptions/$status                | {"ids": […]} → the status of each (at most 500)       |     |
-| POST /prescriptions/{ref}/$claim|$release  | claim secret (409 with who/when) / release             |     |
+| POST /prescriptions/{ref}/$claim|$release  | claim secret (409 with who/when) / release (pharmacies)|     |
 | POST /dispensings                          | dispensing Bundle (+ X-Claim) → Task (receipt); 409    | yes |
 | GET  /ttac/{code}                          | Medication with status genuine/dispensed/expired; 404  |     |
 | GET  /reference/{kind}, GET /statement     | see `exchange.reference`                               |     |
@@ -22,6 +22,12 @@ sockets and faults).
 | GET  /sepas/records/{seq}                  | the document SEPAS keeps for one record                |     |
 | GET  /council/{number}                     | medical council inquiry → Practitioner (`exchange.council`); 404; no login |  |
 | POST /batch                                | Bundle(batch) of keyed calls above → batch-response    | per entry |
+
+Retrieval is scoped by the caller's kind of facility: a pharmacy finds and reads any open prescription (it
+retrieves to dispense); any other facility (a clinic) finds and reads only the prescriptions it issued — a
+search returns its own only, the status of another's is 403 `not-yours`, `$status` leaves others' out as
+unknown. Claims, releases and dispensings are for pharmacies only (403 `wrong-role`). A body nested too deep
+for the parser is 400 `too-deep`.
 
 The key is the `Idempotency-Key` header (`exchange.idempotency`). Replays answer 200 with the stored body
 and the header `Idempotent-Replayed: true`.
@@ -100,6 +106,13 @@ class ExchangeApi:
             return answer
         except ExchangeError as exc:
             return Answer(exc.status, exc.body())
+        except RecursionError:
+            return Answer(
+                400,
+                ExchangeError(
+                    400, "too-deep", "The body is nested too deeply.", "بدنهٔ درخواست بیش از حد تودرتو است."
+                ).body(),
+            )
         except Exception as exc:
             log.exception("internal error on %s %s", req.method, req.path)
             return Answer(
@@ -153,12 +166,13 @@ class ExchangeApi:
                 raise malformed(
                     "search by exactly one of national-code, fida, unique-id, newborn, hid, tracking"
                 )
-            return Answer(200, self.lookup.search(facility, *fields[0]))
+            return Answer(200, self.lookup.search(facility, *fields[0], own_only=not self._pharmacy(facility)))
         if m == "POST" and p == "/prescriptions/$status":
             ids = (req.json() or {}).get("ids") or []
             if not isinstance(ids, list) or len(ids) > 500:
                 raise malformed("ids: a list of at most 500 prescription ids")
-            return Answer(200, {"statuses": self.lookup.statuses([str(i) for i in ids])})
+            issuer = None if self._pharmacy(facility) else facility
+            return Answer(200, {"statuses": self.lookup.statuses([str(i) for i in ids], issuer=issuer)})
         if m == "POST" and p == "/rules/$check":
             # under the HID's plans when it has one, else the coverage it states; nothing is kept
             rx, _ = parse(req.json(), fhir.bundle_to_prescription)
@@ -168,11 +182,15 @@ class ExchangeApi:
         if mt := re.fullmatch(r"/prescriptions/([^/]+)/\$(claim|release)", p):
             if m != "POST":
                 raise ExchangeError(405, "method", "Use POST.", "از POST استفاده کنید.")
+            self._pharmacy_only(facility)
             if mt.group(2) == "claim":
                 return Answer(200, self.dispensary.claim(facility, mt.group(1)))
             return Answer(200, self.dispensary.release(facility, mt.group(1), req.headers.get("x-claim")))
         if (mt := re.fullmatch(r"/prescriptions/([^/$]+)", p)) and m == "GET":
-            return Answer(200, self.lookup.status(self.lookup.resolve(mt.group(1))))
+            rx_id = self.lookup.resolve(mt.group(1))
+            if not self._pharmacy(facility):
+                self.lookup.own(facility, rx_id)
+            return Answer(200, self.lookup.status(rx_id))
         if (mt := re.fullmatch(r"/ttac/([0-9]{16})", p)) and m == "GET":
             return Answer(200, self.dispensary.ttac(mt.group(1)))
         if (mt := re.fullmatch(r"/reference/([a-z]+)", p)) and m == "GET":
@@ -190,6 +208,20 @@ class ExchangeApi:
             )
         raise ExchangeError(404, "no-route", f"No such call: {m} {p}.", f"چنین درخواستی وجود ندارد: {m} {p}.")
 
+    def _pharmacy(self, facility: str) -> bool:
+        """True when `facility` is a pharmacy (it may retrieve any open prescription, claim and dispense)."""
+        row = self.db.one("SELECT kind FROM facilities WHERE siam = ?", (facility,))
+        return row is not None and row[0] == "pharmacy"
+
+    def _pharmacy_only(self, facility: str) -> None:
+        if not self._pharmacy(facility):
+            raise ExchangeError(
+                403,
+                "wrong-role",
+                "Only a pharmacy may claim or dispense a prescription.",
+                "فقط داروخانه می‌تواند نسخه را برای پیچیدن بردارد یا بپیچد.",
+            )
+
     def _keyed(
         self, m: str, p: str, facility: str, body: Any, key: str | None, claim: str | None
     ) -> Answer | None:
@@ -203,6 +235,7 @@ class ExchangeApi:
         elif (mt := re.fullmatch(r"/prescriptions/([^/]+)/\$cancel", p)) and m == "POST":
             (status, out), replay = self.registry.cancel(facility, mt.group(1), body, key)
         elif m == "POST" and p == "/dispensings":
+            self._pharmacy_only(facility)
             (status, out), replay = self.dispensary.dispense(facility, body, key, claim)
         else:
             return None

@@ -209,6 +209,7 @@ def output_dir(out: Path | None) -> Path:
     stamp = time.strftime("%Y%m%d-%H%M%S")
     if out is None:
         return Path(tempfile.mkdtemp(prefix=f"noskhe-demo-{stamp}-"))
+    out = Path(out).expanduser().resolve()  # children (the exchange) run elsewhere: never a relative path
     if out.exists() and not out.is_dir():
         raise ConfigError(f"{out} is not a directory.", f"{out} پوشه نیست.")
     if not out.exists() or not any(out.iterdir()):

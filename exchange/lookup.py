@@ -131,10 +131,27 @@ class Lookup:
         items = self.db.all("SELECT line, rule_approval_id FROM rx_items WHERE client_id = ?", (rx_id,))
         return {"ruleApprovalId": row[0] if row else None, "itemRuleApprovalIds": {str(k): v for k, v in items}}
 
-    def statuses(self, ids: list[str]) -> list[dict[str, Any]]:
-        """The status of each known prescription among `ids` (unknown ids are left out)."""
-        known = [i for i in ids if self.db.one("SELECT 1 FROM prescriptions WHERE client_id = ?", (i,))]
+    def statuses(self, ids: list[str], issuer: str | None = None) -> list[dict[str, Any]]:
+        """The status of each known prescription among `ids` (unknown ids are left out); with `issuer`, only
+        those that facility issued (the others are left out as unknown)."""
+        known = [
+            i
+            for i in ids
+            if (row := self.db.one("SELECT facility FROM prescriptions WHERE client_id = ?", (i,)))
+            and (issuer is None or row[0] == issuer)
+        ]
         return [self.status(i) for i in known]
+
+    def own(self, facility: str, rx_id: str) -> None:
+        """Raise `ExchangeError` 403 `not-yours` unless `facility` issued prescription `rx_id`."""
+        row = self.db.one("SELECT facility FROM prescriptions WHERE client_id = ?", (rx_id,))
+        if row is None or row[0] != facility:
+            raise ExchangeError(
+                403,
+                "not-yours",
+                "This prescription was issued by another facility.",
+                "این نسخه را مرکز دیگری صادر کرده است.",
+            )
 
     def resolve(self, ref: str) -> str:
         """A client prescription id from an id or a tracking code."""
@@ -145,12 +162,15 @@ class Lookup:
             raise not_found("prescription", "نسخه", ref)
         return row[0]
 
-    def search(self, facility: str, field: str, value: str) -> dict[str, Any]:
-        """A searchset Bundle of open prescriptions (registered, partly dispensed) matching one key."""
+    def search(self, facility: str, field: str, value: str, *, own_only: bool = False) -> dict[str, Any]:
+        """A searchset Bundle of open prescriptions (registered, partly dispensed) matching one key; with
+        `own_only` (a clinic asking), only those `facility` issued. Every search is logged (`access_log`)."""
         where = {"hid": "hid = ?", "tracking": "tracking_code = ?"}.get(field)
         args: tuple[Any, ...] = (value,)
         if where is None:
             where, args = "patient_kind = ? AND patient_value = ?", (field, value)
+        if own_only:
+            where, args = f"{where} AND facility = ?", (*args, facility)
         rows = self.db.all(
             f"SELECT client_id, bundle FROM prescriptions WHERE {where} AND state IN (?, ?)"
             " ORDER BY registered_at",

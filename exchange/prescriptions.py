@@ -119,9 +119,16 @@ class Registry:
 
         def work(c: sqlite3.Connection) -> Answer:
             existing = c.execute(
-                "SELECT body_hash FROM prescriptions WHERE client_id = ?", (rx.id,)
+                "SELECT body_hash, facility FROM prescriptions WHERE client_id = ?", (rx.id,)
             ).fetchone()
             if existing is not None:
+                if existing[1] != facility:  # another facility's prescription: nothing of it is told
+                    raise ExchangeError(
+                        403,
+                        "not-yours",
+                        "This prescription was issued by another facility.",
+                        "این نسخه را مرکز دیگری صادر کرده است.",
+                    )
                 if existing[0] != digest:
                     raise ExchangeError(
                         409,

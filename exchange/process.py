@@ -23,7 +23,9 @@ class ExchangeProcess:
     """Start, wait until it listens (it writes `DATA/server.json`), stop. Port 0 picks a free one."""
 
     def __init__(self, data: Path, trust_list: Path, port: int = 0, extra: tuple[str, ...] = ()) -> None:
-        self.data, self.trust_list, self.port, self.extra = Path(data), Path(trust_list), port, extra
+        # the child runs in the project's folder: relative paths are made absolute here, in the caller's
+        self.data, self.trust_list = Path(data).resolve(), Path(trust_list).resolve()
+        self.port, self.extra = port, extra
         self.url = f"http://127.0.0.1:{port}"
         self.proc: subprocess.Popen[bytes] | None = None
         self.listening_at: float | None = None  # time.monotonic() when it answered
