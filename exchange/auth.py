@@ -10,16 +10,18 @@ Services pattern (a signed assertion buys an access token) with CMS in place of 
 keys live on PKCS#11 tokens that already make CMS. The login is refused when the signature does not verify,
 the certificate is not a facility certificate, its SIAM id differs from the one claimed, the facility is
 unknown or inactive, the time is more than five minutes off, or the nonce was seen before (replay).
-In production the channel is TLS (`noskhe exchange serve --tls-cert/--tls-key`), which keeps tokens secret.
+Tokens (as SHA-256 digests) and the nonces seen are kept in the exchange's database, so every worker process
+of the server knows every token and refuses every replay. In production the channel is TLS (`noskhe exchange serve --tls-cert/--tls-key`), which keeps tokens secret.
 """
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import json
 import secrets
-import threading
+import sqlite3
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -37,6 +39,11 @@ TOKEN_TTL = 900
 SKEW = dt.timedelta(minutes=5)
 
 
+def _digest(token: str) -> str:
+    """What the database keeps of a bearer token: its SHA-256, hex (a copy of the database logs nobody in)."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
 def refused(code: str, en: str, fa: str, status: int = 401) -> ExchangeError:
     return ExchangeError(status, code, en, fa)
 
@@ -52,9 +59,6 @@ class Authenticator:
     ) -> None:
         self.db, self.trust, self.ttl = db, trust, ttl
         self.revocation = revocation  # the seal's certificate status: the exchange's own OCSP, else the CRL
-        self._tokens: dict[str, tuple[str, float]] = {}
-        self._nonces: dict[str, float] = {}
-        self._lock = threading.Lock()
 
     def login(self, body: bytes, signature_b64: str | None) -> dict[str, Any]:
         """A bearer token for the facility whose seal signed `body` (the login claim); the seal is verified
@@ -108,16 +112,24 @@ class Authenticator:
                 "The login's time is more than five minutes off; check the workstation clock.",
                 "زمان درخواست ورود بیش از پنج دقیقه اختلاف دارد؛ ساعت رایانه را بررسی کنید.",
             )
-        with self._lock:
-            t = time.time()
-            self._nonces = {n: exp for n, exp in self._nonces.items() if exp > t}
-            if nonce in self._nonces:
-                raise refused(
-                    "replay", "This login was already used.", "این درخواست ورود پیش‌تر استفاده شده است."
+        t = time.time()
+        token = secrets.token_urlsafe(32)
+        try:
+            with self.db.write() as c:
+                c.execute("DELETE FROM auth_nonces WHERE expires <= ?", (t,))
+                c.execute("DELETE FROM auth_tokens WHERE expires <= ?", (t,))
+                c.execute(
+                    "INSERT INTO auth_nonces (nonce, expires) VALUES (?, ?)",
+                    (nonce, t + 2 * SKEW.total_seconds()),
                 )
-            self._nonces[nonce] = t + 2 * SKEW.total_seconds()
-            token = secrets.token_urlsafe(32)
-            self._tokens[token] = (siam, t + self.ttl)
+                c.execute(
+                    "INSERT INTO auth_tokens (token_hash, facility, expires) VALUES (?, ?, ?)",
+                    (_digest(token), siam, t + self.ttl),
+                )
+        except sqlite3.IntegrityError:
+            raise refused(
+                "replay", "This login was already used.", "این درخواست ورود پیش‌تر استفاده شده است."
+            ) from None
         return {"access_token": token, "token_type": "Bearer", "expires_in": self.ttl, "facility": siam}
 
     def facility(self, authorization: str | None) -> str:
@@ -128,8 +140,9 @@ class Authenticator:
                 "Authentication required: log in with the facility certificate.",
                 "ورود با گواهی سازمانی مرکز لازم است.",
             )
-        with self._lock:
-            found = self._tokens.get(authorization[7:].strip())
+        found = self.db.one(
+            "SELECT facility, expires FROM auth_tokens WHERE token_hash = ?", (_digest(authorization[7:].strip()),)
+        )
         if found is None or found[1] < time.time():
             raise refused(
                 "token-expired",

@@ -1,8 +1,11 @@
 """The exchange's own SQLite database (plain SQLite: it is a reference server, not a workstation).
 
-Writes are serialised by one lock and one transaction each (`write()`), so an idempotency check and the
-change it guards can never interleave with another request's. WAL with synchronous=NORMAL survives a killed
-process, which is all a reference server needs.
+Writes are serialised by one lock and one transaction each (`write()`, BEGIN IMMEDIATE), so an idempotency
+check and the change it guards can never interleave with another request's — across threads by the lock,
+across the server's worker processes by SQLite's own write lock (WAL, a 30 s busy timeout). Everything the
+workers share lives here: bearer tokens and login nonces (`exchange.auth`), the fault switch
+(`exchange.faults`), the OCSP responder's revocations. WAL with synchronous=NORMAL survives a killed process,
+which is all a reference server needs.
 """
 
 from __future__ import annotations
@@ -66,6 +69,10 @@ CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, at TEXT NOT NULL, fa
 CREATE INDEX IF NOT EXISTS events_kind ON events (kind, subject);
 CREATE TABLE IF NOT EXISTS access_log (seq INTEGER PRIMARY KEY, at TEXT NOT NULL, facility TEXT NOT NULL,
     query TEXT NOT NULL, found INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS auth_tokens (token_hash TEXT PRIMARY KEY, facility TEXT NOT NULL, expires REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS auth_nonces (nonce TEXT PRIMARY KEY, expires REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS fault_switch (id INTEGER PRIMARY KEY CHECK (id = 1), settings TEXT NOT NULL,
+    rolls INTEGER NOT NULL DEFAULT 0);
 """
 
 
@@ -103,10 +110,18 @@ class ExchangeDB:
         c = getattr(self._local, "conn", None)
         if c is None:
             c = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False, timeout=30)
+            c.execute("PRAGMA busy_timeout = 30000")
             c.execute("PRAGMA journal_mode = WAL")
             c.execute("PRAGMA synchronous = NORMAL")
             self._local.conn = c
         return c
+
+    def close(self) -> None:
+        """Close this thread's connection (before a server forks its workers: no connection crosses a fork)."""
+        c = getattr(self._local, "conn", None)
+        if c is not None:
+            c.close()
+            self._local.conn = None
 
     @contextlib.contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:

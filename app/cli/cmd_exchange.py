@@ -1,6 +1,7 @@
 """The reference exchange (development, tests, demo):
 
 noskhe exchange serve --host 127.0.0.1 --port 8700 --data DIR [--trust-list FILE] [--facility SIAM:KIND:NAME]…
+                      [--workers N]   (gunicorn worker processes; default one per core, 2 to 4)
 noskhe exchange fault --data DIR [--latency-ms N] [--error-rate R] [--drop-rate R] [--outage on|off]
 noskhe exchange stats --data DIR
 noskhe exchange revoke --data DIR --certificate FILE.pem | --serial HEX [--reason R]   (its OCSP responder)
@@ -40,6 +41,7 @@ def register(sub: Any) -> None:
         "--ocsp-key",
         help="answer OCSP for the CA with this private key (PEM; default: ca-key.pem beside the trust list)",
     )
+    p.add_argument("--workers", type=int, help="worker processes (default: one per core, 2 to 4)")
     p.set_defaults(handler=cmd_serve)
 
     p = ex.add_parser("fault", help="change fault injection on a running exchange")
@@ -85,6 +87,7 @@ def cmd_serve(args: Any, ctx: Any) -> int:
         facilities=facilities,
         tls=(Path(args.tls_cert), Path(args.tls_key)) if args.tls_cert else None,
         ocsp_key=Path(args.ocsp_key) if args.ocsp_key else None,
+        workers=args.workers,
     )
     return 0
 
