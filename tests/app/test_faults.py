@@ -283,3 +283,16 @@ def test_the_desktops_path_refuses_the_same_patients_and_notes(store) -> None:
     with pytest.raises(NoskheError, match="exchange address"):  # the settings dialog saves through this
         configure(ws, {"exchange.url": "' OR 1=1 --"})
     assert store.meta("exchange.url") is None
+
+
+def test_an_override_reason_of_10000_characters_is_refused_before_anything_is_signed(store) -> None:
+    from app.prompter import FixedPrompter
+    from app.services.prescribing import MAX_REASON, sign_and_queue
+    from app.workstation import Workstation
+
+    ws = Workstation(store, FixedPrompter(passphrases={"store": PASSPHRASE}))  # no signer: never reached
+    rx = make_prescription()
+    store.save_prescription(rx)
+    with pytest.raises(NoskheError, match=f"override reason is over {MAX_REASON}"):
+        sign_and_queue(ws, rx, action="prescription.sign", override_reason="x" * 10_000)
+    assert store.get_prescription(rx.id).state.value == "draft"
