@@ -300,9 +300,12 @@ def final_drain(path: Path) -> None:
         raise RuntimeError("the last drain failed")
 
 
-def run(cycles: int, *, seed: int = 1, max_delay: float = 0.8, workdir: Path | None = None) -> Figures:
+def run(
+    cycles: int, *, seed: int = 1, max_delay: float = 0.8, workdir: Path | None = None, progress: int = 0
+) -> Figures:
     """Set up a clinic and an exchange in `workdir` (a new temporary folder by default) and run `cycles`
-    kill cycles, then the last drain; returns the figures."""
+    kill cycles, then the last drain; returns the figures. `progress`: a line on stderr every so many
+    cycles (0: none)."""
     # what the children use, imported once here so that each fork starts warm
     import app.services.prescribing  # noqa: F401
     import smartcard.p12  # noqa: F401
@@ -327,6 +330,13 @@ def run(cycles: int, *, seed: int = 1, max_delay: float = 0.8, workdir: Path | N
             figures.cycles = i + 1
             figures.kills[one_cycle(path, rng, max_delay, saved)] += 1
             check(path, ex, saved, figures)
+            if progress and figures.cycles % progress == 0:
+                took = time.monotonic() - start
+                print(
+                    f"  {figures.cycles} cycles, lost {figures.lost}, duplicates {figures.duplicates}, "
+                    f"damaged {figures.damaged} ({took:.0f} s)",
+                    file=sys.stderr, flush=True,
+                )
         final_drain(path)
         check(path, ex, saved, figures, final=True)
         figures.saves_reported = len(saved)
@@ -349,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
     if not shutil.which("softhsm2-util"):
         print("bench_crash: SoftHSM2 is not installed (apt install softhsm2); skipped")
         return 0
-    f = run(args.cycles, seed=args.seed, max_delay=args.max_delay, workdir=args.keep)
+    f = run(args.cycles, seed=args.seed, max_delay=args.max_delay, workdir=args.keep, progress=0 if args.json else 50)
     if args.json:
         print(json.dumps(f.to_dict(), ensure_ascii=False))
     else:
