@@ -319,5 +319,10 @@ from ui.pharmacy.screens import PHARMACY_SCREENS  # its functions take Shots, de
 for _name, _render in PHARMACY_SCREENS:
     screen(_name, role="pharmacy")(_render)
 
+from ui.common.history_screens import REPORT_SCREENS  # the counter list, statement and dashboard
+
+for _name, _render in REPORT_SCREENS:
+    screen(_name, role="pharmacy")(_render)
+
 
 __all__ = ["SCREENS", "Screen", "Shots", "render", "render_demo", "screen", "screens_for", "settle", "wait"]

@@ -55,8 +55,8 @@ REPORTS: dict[str, tuple[str, str]] = {
     "rep_per_day": ("جمع به تفکیک روز", "Totals per day"),
     "rep_lines": ("ردیف‌های صورت‌حساب", "Statement lines"),
     "rep_statement_total": (
-        "صورت‌حساب {start} تا {end}: {count} مورد — سهم بیمه {insurer} ریال — سهم بیمار {patient} ریال",
-        "Statement {start} to {end}: {count} lines — insurer {insurer} rials — patient {patient} rials",
+        "صورت‌حساب از {start} تا {end} — {count} مورد — سهم بیمه {insurer} ریال — سهم بیمار {patient} ریال",
+        "Statement from {start} to {end} — {count} lines — insurer {insurer} rials — patient {patient} rials",
     ),
     "rep_not_fetched": (
         "صورت‌حساب را سامانهٔ ملی می‌دهد: «دریافت صورت‌حساب» را بزنید (به اینترنت نیاز دارد).",

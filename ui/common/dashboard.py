@@ -49,7 +49,8 @@ def _short_day(words: Words, day: dt.date) -> str:
 def _chart(words: Words) -> QChart:
     chart = QChart()
     chart.setAnimationOptions(QChart.AnimationOption.NoAnimation)
-    chart.setMargins(QMargins(4, 4, 4, 4))
+    # Persian digits are measured narrower than they are drawn: room on the left for the value labels
+    chart.setMargins(QMargins(28 if words.lang == "fa" else 4, 4, 4, 4))
     chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
     chart.setLocalizeNumbers(True)
     chart.setLocale(
@@ -68,11 +69,16 @@ def _view() -> QChartView:
     return view
 
 
-def _nice(top: float) -> float:
-    """A round upper bound for an axis at least `top` (and at least 1)."""
-    top = max(1.0, float(top))
-    step = 10 ** (len(str(int(top))) - 1)
-    return float(-(-top // step) * step)
+def _value_axis(top: float) -> QValueAxis:
+    """A count or amount axis from 0 to a round bound at least `top`, whole numbers on its 5 ticks ("%d"
+    draws nothing when the chart localizes its numbers; "%.0f" does)."""
+    top = max(4.0, float(top))
+    step = 4 * 10 ** max(0, len(str(int(top / 4))) - 1)
+    axis = QValueAxis()
+    axis.setRange(0, float(-(-top // step) * step))
+    axis.setTickCount(5)
+    axis.setLabelFormat("%.0f")
+    return axis
 
 
 class DashboardView(QWidget):
@@ -88,6 +94,7 @@ class DashboardView(QWidget):
         self.summary.setWordWrap(True)
         self.updated = QLabel()
         self.error = QLabel()
+        self.error.hide()
         self.per_day_view, self.insurers_view, self.backlog_view = _view(), _view(), _view()
         top = QHBoxLayout()
         top.addWidget(self.period_label)
@@ -151,11 +158,13 @@ class DashboardView(QWidget):
         self.figures = figures
         self.computed += 1
         self.error.clear()
+        self.error.hide()
         self._done()
         self._draw()
 
     def _failed(self, exc: Exception) -> None:
         self.error.setText(self.host.words.message(exc))
+        self.error.show()
         self._done()
 
     def _done(self) -> None:
@@ -208,9 +217,7 @@ class DashboardView(QWidget):
         chart.addSeries(series)
         x = QBarCategoryAxis()
         x.append([_short_day(w, x.day) for x in d.days])
-        y = QValueAxis()
-        y.setLabelFormat("%d")
-        y.setRange(0, _nice(max([1, *(max(x.prescriptions, x.dispensings) for x in d.days)])))
+        y = _value_axis(max([1, *(max(x.prescriptions, x.dispensings) for x in d.days)]))
         chart.addAxis(x, Qt.AlignmentFlag.AlignBottom)
         chart.addAxis(y, Qt.AlignmentFlag.AlignLeft)
         series.attachAxis(x)
@@ -232,9 +239,7 @@ class DashboardView(QWidget):
         chart.addSeries(series)
         x = QBarCategoryAxis()
         x.append([w.pick(i.name_fa, i.name_en)[:28] or "—" for i in d.insurers] or ["—"])
-        y = QValueAxis()
-        y.setLabelFormat("%d")
-        y.setRange(0, _nice(max([1, *(max(i.insurer, i.patient) / 1000 for i in d.insurers)])))
+        y = _value_axis(max([1, *(max(i.insurer, i.patient) / 1000 for i in d.insurers)]))
         chart.addAxis(x, Qt.AlignmentFlag.AlignBottom)
         chart.addAxis(y, Qt.AlignmentFlag.AlignLeft)
         series.attachAxis(x)
@@ -263,9 +268,7 @@ class DashboardView(QWidget):
             if i % step == 0:
                 x.append(_short_day(w, day), hours(dt.datetime.combine(day, dt.time(), IRAN_TZ)))
         x.setRange(0, hours(end))
-        y = QValueAxis()
-        y.setLabelFormat("%d")
-        y.setRange(0, _nice(max([1, *(n for _m, n in d.backlog)])))
+        y = _value_axis(max([1, *(n for _m, n in d.backlog)]))
         chart.addAxis(x, Qt.AlignmentFlag.AlignBottom)
         chart.addAxis(y, Qt.AlignmentFlag.AlignLeft)
         series.attachAxis(x)

@@ -190,6 +190,7 @@ class StatementView(QWidget):
         )
         self.days_table.setHorizontalHeaderLabels([w("rep_col_day"), *(w(k) for k in TOTAL_COLUMNS)])
         self.lines_table.setHorizontalHeaderLabels([w(k) for k in LINE_COLUMNS])
+        self.lines_table.setColumnHidden(LINE_COLUMNS.index("rep_col_state"), role == "pharmacy")
         self._fill_insurers()
         self._show()
 
