@@ -318,7 +318,9 @@ class ProviderNationalId(Identifier):
             try:
                 NationalCode.parse(value)
             except InvalidIdentifier as exc:
-                raise type(exc)(f"{cls.name_en}: {exc.en}", f"{cls.name_fa}: {exc.fa}", kind=cls.kind) from None
+                raise type(exc)(
+                    f"{cls.name_en}: {exc.en}", f"{cls.name_fa}: {exc.fa}", kind=cls.kind
+                ) from None
             return
         if len(set(value)) == 1:
             cls._fail(raw, "is not a real id", "معتبر نیست")
@@ -388,7 +390,11 @@ class PhoneNumber(Identifier):
     @classmethod
     def _validate(cls, raw: str, value: str) -> None:
         if not (value.isascii() and value.isdigit()):
-            cls._fail(raw, "must be digits (09121234567 or 02112345678)", "باید رقم باشد (۰۹۱۲۱۲۳۴۵۶۷ یا ۰۲۱۱۲۳۴۵۶۷۸)")
+            cls._fail(
+                raw,
+                "must be digits (09121234567 or 02112345678)",
+                "باید رقم باشد (۰۹۱۲۱۲۳۴۵۶۷ یا ۰۲۱۱۲۳۴۵۶۷۸)",
+            )
         if len(value) != 11 or not value.startswith("0") or value.startswith("00"):
             cls._fail(
                 raw,

@@ -37,7 +37,9 @@ def payment_fields(payment_id: str | None, pos_terminal_id: str | None) -> tuple
     given). Raises `InvalidIdentifier` for one that is not 6-32 (payment) or 6-16 (terminal) Latin letters
     or digits."""
     pay = PaymentId.parse(payment_id).value if payment_id and str(payment_id).strip() else ""
-    pos = PosTerminalId.parse(pos_terminal_id).value if pos_terminal_id and str(pos_terminal_id).strip() else ""
+    pos = (
+        PosTerminalId.parse(pos_terminal_id).value if pos_terminal_id and str(pos_terminal_id).strip() else ""
+    )
     return pay, pos
 
 
@@ -70,7 +72,9 @@ def service_time(text: str | None, *, today: dt.date | None = None) -> dt.dateti
             day = parse_user_date(day_text.strip())
         else:
             day = today or dt.datetime.now(_IRAN).date()
-        return dt.datetime.combine(day, dt.time(int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)), _IRAN)
+        return dt.datetime.combine(
+            day, dt.time(int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)), _IRAN
+        )
     raise NoskheError(
         f"Time {str(text)[:40]!r} is not a time: write 10:30, 1405/09/09 10:30 or 2026-11-30T10:30.",
         f"زمان «{str(text)[:40]}» خوانده نشد: به شکل ۱۰:۳۰ یا ۱۴۰۵/۰۹/۰۹ ۱۰:۳۰ بنویسید.",
@@ -96,8 +100,6 @@ def service_period(
     return start, end
 
 
-
-
 def legal_problems(entity: object) -> list[tuple[str, str]]:
     """What is wrong with the legal elements a received prescription or dispensing carries (the exchange's
     acceptance): a payment id, POS terminal, provider's national id or phone that is not one, an end of
@@ -115,14 +117,14 @@ def legal_problems(entity: object) -> list[tuple[str, str]]:
         if value:
             try:
                 if kind.parse(value).value != value:
-                    raise InvalidIdentifier(f"{kind.name_en} {value!r} is not as kept.", f"{kind.name_fa} نادرست است.")
+                    raise InvalidIdentifier(
+                        f"{kind.name_en} {value!r} is not as kept.", f"{kind.name_fa} نادرست است."
+                    )
             except InvalidIdentifier as exc:
                 problems.append((exc.en, exc.fa))
     start, end = getattr(entity, "service_start", None), getattr(entity, "service_end", None)
     if start and end and end < start:
-        problems.append(
-            ("The end of service is before its start.", "پایان خدمت پیش از آغاز آن است.")
-        )
+        problems.append(("The end of service is before its start.", "پایان خدمت پیش از آغاز آن است."))
     return problems
 
 

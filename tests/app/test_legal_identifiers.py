@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from app.domain import PatientId
-from app.errors import InvalidIdentifier
+from app.errors import InvalidIdentifier, NoskheError
 from app.identifiers import (
     PATIENT_ID_KINDS,
     NewbornId,
@@ -55,7 +55,11 @@ def test_provider_national_id_is_a_legal_entity_id_or_a_national_code() -> None:
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("+98 912 123 4567", "09121234567"), ("۰۹۱۲-۱۲۳-۴۵۶۷", "09121234567"), ("(021) 1234 5678", "02112345678")],
+    [
+        ("+98 912 123 4567", "09121234567"),
+        ("۰۹۱۲-۱۲۳-۴۵۶۷", "09121234567"),
+        ("(021) 1234 5678", "02112345678"),
+    ],
 )
 def test_phone_numbers_are_kept_as_eleven_digits(text: str, value: str) -> None:
     assert parse_identifier("phone", text).value == value
@@ -75,3 +79,28 @@ def test_payment_and_pos_terminal_ids() -> None:
     for kind, bad in (("payment-id", "12"), ("pos-terminal", "1234"), ("pos-terminal", "AB_123456")):
         with pytest.raises(InvalidIdentifier):
             parse_identifier(kind, bad)
+
+
+def test_times_of_service_as_typed() -> None:
+    import datetime as dt
+
+    from app.domain import IRAN_TZ
+    from app.legal import service_period, service_time
+
+    day = dt.date(2026, 11, 30)
+    assert service_time("۱۴۰۵/۰۹/۰۹ ۱۰:۳۰") == dt.datetime(2026, 11, 30, 10, 30, tzinfo=IRAN_TZ)
+    assert service_time("10:30:15", today=day) == dt.datetime(2026, 11, 30, 10, 30, 15, tzinfo=IRAN_TZ)
+    assert service_time("2026-11-30T10:30") == dt.datetime(2026, 11, 30, 10, 30, tzinfo=IRAN_TZ)
+    assert service_time("  ") is None
+    for bad in ("tomorrow", "25:00", "1405/13/01 10:00"):
+        with pytest.raises(NoskheError) as exc:
+            service_time(bad)
+        assert "\n" not in str(exc.value)
+    now = dt.datetime(2026, 11, 30, 12, 0, tzinfo=IRAN_TZ)
+    start = now - dt.timedelta(minutes=30)
+    assert service_period(start, None, now=now) == (start, now)
+    assert service_period(None, None, now=now) == (now, now)
+    with pytest.raises(NoskheError, match="before its start"):
+        service_period(now - dt.timedelta(minutes=5), start, now=now)
+    with pytest.raises(NoskheError, match="future"):
+        service_period(start, now + dt.timedelta(hours=1), now=now)

@@ -50,7 +50,9 @@ def _refused(done: Any) -> str:
     return str(err)
 
 
-def _site(tmp_path: Path, tokens: Any, ex: Any, spec: devworld.Workstation, national_id: str) -> dict[str, str]:
+def _site(
+    tmp_path: Path, tokens: Any, ex: Any, spec: devworld.Workstation, national_id: str
+) -> dict[str, str]:
     pins = {"clinic": ("111111", "333333"), "pharmacy": ("222222", "444444")}[spec.role]
     data = str(tmp_path / spec.user_token)
     env = harness.cli_env(tokens, NOSKHE_DATA_DIR=data, NOSKHE_PIN=pins[0], NOSKHE_FACILITY_PIN=pins[1])
@@ -164,7 +166,9 @@ def test_each_legal_field_is_signed_kept_by_the_exchange_printed_and_on_the_rece
     code = ex.ttac_codes("101002", 1)[0]
     wrong = noskhe(pharmacy, "dispense", shown["tracking_code"], "--line", f"1::{code}", "--payment-id", "12")
     assert "Payment id" in _refused(wrong)
-    wrong = noskhe(pharmacy, "dispense", shown["tracking_code"], "--line", f"1::{code}", "--pos-terminal", "A_1")
+    wrong = noskhe(
+        pharmacy, "dispense", shown["tracking_code"], "--line", f"1::{code}", "--pos-terminal", "A_1"
+    )
     assert "POS" in _refused(wrong)
     done = json.loads(
         _ok(
@@ -193,7 +197,10 @@ def test_each_legal_field_is_signed_kept_by_the_exchange_printed_and_on_the_rece
     assert d_doc["provider_user_id"] == PHARMACIST_USER and d_doc["facility_national_id"] == PHARMACY_ID
     assert d.service_start is not None and d.service_end is not None and d.service_start <= d.service_end
     md = _exts(resources(d_bundle, "MedicationDispense")[0])
-    assert md["payment-id"]["valueString"] == "RRN123456789012" and md["pos-terminal-id"]["valueString"] == "A1B2C3"
+    assert (
+        md["payment-id"]["valueString"] == "RRN123456789012"
+        and md["pos-terminal-id"]["valueString"] == "A1B2C3"
+    )
     assert md["provider-user-id"]["valueString"] == PHARMACIST_USER and "service-end" in md
 
     receipt = tmp_path / "receipt.pdf"
@@ -217,7 +224,9 @@ def test_wrong_legal_fields_are_refused_in_one_line_before_anything_is_signed(wo
     refusal = _refused(_create(clinic, person, "--service-start", later, "--service-end", earlier))
     assert "before its start" in refusal
     assert "Time" in _refused(_create(clinic, person, "--service-end", "tomorrow"))
-    assert "national id" in _refused(noskhe(clinic, "sync", "config", "--facility-national-id", "10380284791"))
+    assert "national id" in _refused(
+        noskhe(clinic, "sync", "config", "--facility-national-id", "10380284791")
+    )
     status = json.loads(_ok(noskhe(clinic, "sync", "status", "--json")))
     assert status["counts"]["pending"] == 0  # nothing signed, nothing queued
     kept = _ok(noskhe(clinic, "sync", "config"))
