@@ -133,7 +133,7 @@ PHARMACY: dict[str, tuple[str, str]] = {
     "ph_conflict_already_dispensed": ("پیش‌تر جای دیگر پیچیده شده", "dispensed elsewhere first"),
     "ph_conflict_who": (
         "این نسخه را پیش‌تر «{pharmacy}» (سیام {siam}) در {when} پیچیده است؛ ردیف‌ها: {lines}.",
-        "{pharmacy} (SIAM {siam}) dispensed it first, at {when}; lines: {lines}.",
+        "Dispensed first by {pharmacy} (SIAM {siam}), at {when}; lines: {lines}.",
     ),
     "ph_what_to_do": ("چه باید کرد", "What to do"),
     "ph_conflict_default_action": (

@@ -15,6 +15,7 @@ from ui.common import sync as sync_ops
 from ui.common.operations import Changes
 from ui.common.tables import fill, read_only_table, row_key
 from ui.pharmacy import operations as ops
+from ui.pharmacy.retrieve import sep
 
 if TYPE_CHECKING:
     from sync.counter import CounterConflict
@@ -40,7 +41,6 @@ class AttentionPanel(QWidget):
         self.detail = QLabel(wordWrap=True)
         self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.detail.setMinimumHeight(90)
-        self.detail.setAlignment(Qt.AlignmentFlag.AlignTop)
         self.open_button = QPushButton()
         self.ack_button = QPushButton()
         self.sync_button = QPushButton()
@@ -76,6 +76,8 @@ class AttentionPanel(QWidget):
         self.sync_button.setText(w("sync_panel"))
         self.close_button.setText(w("close"))
         self.table.setHorizontalHeaderLabels([w(k) for k in COLUMNS])
+        side = Qt.AlignmentFlag.AlignRight if w.rtl else Qt.AlignmentFlag.AlignLeft
+        self.detail.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignAbsolute | side)
         self._show()
 
     def _on_changes(self, changes: Changes) -> None:
@@ -108,7 +110,7 @@ class AttentionPanel(QWidget):
                     else w("outbox_" + c.state),
                     w.text(self._first(c)),
                     w.datetime(c.at) if c.at else "—",
-                    w.number("، ".join(map(str, c.lines))) if c.lines else "—",
+                    w.number(sep(w).join(map(str, c.lines))) if c.lines else "—",
                 ]
                 for c in self.items
             ],
@@ -137,7 +139,7 @@ class AttentionPanel(QWidget):
                     pharmacy=self._first(c),
                     siam=c.facility or "—",
                     when=w.datetime(c.at) if c.at else "—",
-                    lines=w.number("، ".join(map(str, c.lines))) if c.lines else "—",
+                    lines=w.number(sep(w).join(map(str, c.lines))) if c.lines else "—",
                 )
             )
         parts.append(f"{w('col_reason')}: {w.pick(c.reason_fa, c.reason_en)}")

@@ -38,7 +38,7 @@ from ui.common.prescriptions import state_name
 from ui.common.tables import leading, read_only_table
 from ui.pharmacy import operations as ops
 from ui.pharmacy.receipt import print_receipt, save_receipt
-from ui.pharmacy.retrieve import prescriber_text
+from ui.pharmacy.retrieve import prescriber_text, sep
 
 if TYPE_CHECKING:
     from app.domain import Prescription
@@ -533,7 +533,7 @@ class CounterView(QWidget):
         settlement_basis = w("ph_cost_exchange") if d.cost_basis == "exchange" else w("ph_cost_estimate")
         text = w(
             "ph_dispensed_result",
-            lines=w.number("، ".join(str(i.line) for i in d.items)),
+            lines=w.number(sep(w).join(str(i.line) for i in d.items)),
             state=w("ph_disp_" + d.state) if ("ph_disp_" + d.state) in _keys() else d.state,
             insurer=w.rials(d.cost.insurer),
             patient=w.rials(d.cost.patient),

@@ -45,9 +45,14 @@ VERDICT_STYLE = {"valid": "color: #2e7d32; font-weight: bold"}
 REFUSED_STYLE = "color: #b00020; font-weight: bold"
 
 
+def sep(words: Any) -> str:
+    """A list's separator in the window's language: the Persian comma, or an English one."""
+    return "، " if getattr(words, "lang", "fa") == "fa" else ", "
+
+
 def dispensed_text(words: Any, rx: Prescription) -> str:
     """`۱۵/۲۰، ۰/۱۰`: what was dispensed of each line, as far as this store knows."""
-    return words.number("، ".join(f"{rx.dispensed_of(it.line)}/{it.quantity}" for it in rx.items))
+    return words.number(sep(words).join(f"{rx.dispensed_of(it.line)}/{it.quantity}" for it in rx.items))
 
 
 def prescriber_text(words: Any, rx: Prescription) -> str:
@@ -225,4 +230,4 @@ class RetrieveView(QWidget):
         self.verdict_detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
 
-__all__ = ["KEYS", "RetrieveView", "dispensed_text", "prescriber_text"]
+__all__ = ["KEYS", "RetrieveView", "dispensed_text", "prescriber_text", "sep"]
