@@ -76,4 +76,18 @@ USERS: dict[str, tuple[str, str]] = {
     "audit_verify": ("بررسی زنجیرهٔ گزارش", "Check the log's chain"),
     "audit_intact": ("گزارش ممیزی سالم است: {n} ردیف.", "The audit log is intact: {n} rows."),
     "audit_rows": ("{n} ردیف", "{n} rows"),
+    # what a row did (`audit_action_` + the row's action; others are shown as they are)
+    "audit_action_prescription.save": ("ذخیرهٔ نسخه", "prescription saved"),
+    "audit_action_prescription.read": ("خواندن نسخه", "prescription read"),
+    "audit_action_prescription.list": ("فهرست نسخه‌ها", "prescriptions listed"),
+    "audit_action_dispensing.save": ("ذخیرهٔ تحویل دارو", "dispensing saved"),
+    "audit_action_dispensing.read": ("خواندن تحویل دارو", "dispensing read"),
+    "audit_action_patient.save": ("ذخیرهٔ بیمار", "patient saved"),
+    "audit_action_patient.read": ("خواندن بیمار", "patient read"),
+    "audit_action_report.read": ("خواندن گزارش", "report read"),
+    "audit_action_user.add": ("افزودن کاربر", "user added"),
+    "audit_action_user.role": ("تغییر نقش کاربر", "user's role changed"),
+    "audit_action_user.active": ("فعال/غیرفعال کردن کاربر", "user (de)activated"),
+    "audit_action_shift.start": ("آغاز نوبت کاری", "shift started"),
+    "audit_action_shift.end": ("پایان نوبت کاری", "shift ended"),
 }

@@ -105,7 +105,9 @@ def test_log_out_ends_the_shift_and_another_person_may_take_a_locked_window(
     assert window.login.switch_button.isVisible()
     window.login.switch_button.click()  # another person at the locked window
     assert window.session.state == "out" and not window.login.switch_button.isVisible()
-    assert [s.ended_by for s in users.shifts(clinic_ws)][:2] == ["idle", "logout"]
+    qtbot.waitUntil(
+        lambda: [s.ended_by for s in users.shifts(clinic_ws)][:2] == ["idle", "logout"], timeout=10000
+    )
 
 
 def test_each_person_logs_in_with_the_token_inserted(qtbot, token_ws, token_module, open_window):

@@ -19,6 +19,7 @@ from app.services import users
 from app.text import to_ascii_digits
 from ui.common.operations import Changes, Op
 from ui.common.tables import fill, read_only_table
+from ui.strings import STRINGS
 
 if TYPE_CHECKING:
     from ui.common.host import Host
@@ -95,6 +96,18 @@ class AuditView(QWidget):
         name = row.get("name") or ""
         return w.text(f"{name} ({w.number(person)})") if name else w.number(person)
 
+    def _action(self, action: str) -> str:
+        key = f"audit_action_{action}"
+        return self.host.words(key) if key in STRINGS else self.host.words.text(action)
+
+    def _outcome(self, row: dict[str, Any]) -> str:
+        outcome, w = str(row["outcome"]), self.host.words
+        if row["action"] in ("user.add", "user.role") and outcome in users.ROLE_NAMES:
+            return w.pick(*users.ROLE_NAMES[outcome])
+        if row["action"] == "shift.end" and f"shift_end_{outcome}" in STRINGS:
+            return w(f"shift_end_{outcome}")
+        return w.text(outcome)
+
     def _show(self, rows: list[dict[str, Any]]) -> None:
         if not shiboken6.isValid(self):  # the tab was closed while the rows were read
             return
@@ -108,10 +121,10 @@ class AuditView(QWidget):
                     self._who(r),
                     w.number(r.get("licence") or "—"),
                     w.text(r.get("workstation") or "—"),
-                    w.text(r["action"]),
+                    self._action(r["action"]),
                     w.number(r.get("patient") or "—"),
                     w.number(r.get("object") or "—"),
-                    w.text(r["outcome"]),
+                    self._outcome(r),
                 ]
                 for r in rows
             ],
