@@ -226,6 +226,12 @@ def add_user(ws: Workstation, national_code: str, name: str, role: str, licence:
     users = table(ws)
     if not has_roster(ws):
         me = identify(ws)
+        if not NationalCode.is_valid(me.national_code):
+            raise NoskheError(
+                "The certificate logged in names no national code: log in with your own token to become the "
+                "manager.",
+                "گواهی واردشده کد ملی ندارد: برای مدیر شدن با توکن شخصی خود وارد شوید.",
+            )
         mine = me.national_code == code
         if mine and role != MANAGER:
             raise NoskheError(
