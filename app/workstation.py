@@ -40,6 +40,7 @@ from app.signing import SignatureRole, Signer
 if TYPE_CHECKING:
     from app.services.checking import NationalServices
     from app.store import Store
+    from smartcard.session import TokenSession
     from smartcard.status import StatusChecker
     from smartcard.trustlist import TrustList
     from sync.client import ExchangeClient, PublicExchange
@@ -376,7 +377,7 @@ class Workstation:
         if session is not None and session.state.value != "ready":
             self._log_in(session, session.label, purpose)
 
-    def _log_in(self, session: Any, label: str, purpose: str) -> None:
+    def _log_in(self, session: TokenSession, label: str, purpose: str) -> None:
         """Log in to a token session with the PIN asked through the prompter. Wrong PINs are counted per
         token beside the store, across processes (`smartcard.pins`); a login that would be the token's last
         try is asked for confirmation first (`prompter.confirm`) and refused without it, before any PIN is
