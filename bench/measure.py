@@ -45,3 +45,28 @@ def figure(name: str, now: float, goal: float, unit: str, *, higher_is_better: b
             record = {"name": name, "now": now, "goal": goal, "unit": unit, "sign": sign, "ratio": ratio}
             fh.write(json.dumps(record, ensure_ascii=False) + "\n")
     return line
+
+
+def tree_cpu_seconds(pid: int) -> float | None:
+    """CPU seconds (user + system) used so far by process `pid` and every live descendant (an exchange
+    and its worker processes); None where /proc cannot tell (not Linux, the process gone)."""
+    import os
+
+    tick = os.sysconf("SC_CLK_TCK")
+    total, todo, seen = 0.0, [pid], set()
+    while todo:
+        p = todo.pop()
+        if p in seen:
+            continue
+        seen.add(p)
+        try:
+            with open(f"/proc/{p}/stat", encoding="ascii") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children", encoding="ascii") as fh:
+                    todo += [int(c) for c in fh.read().split()]
+        except (OSError, ValueError, IndexError):
+            if p == pid:
+                return None
+    return total
