@@ -46,7 +46,9 @@ AMOUNTS = ("total", "insurer", "patient")
 def _cell(key: str, value: object) -> str:
     if key in AMOUNTS:
         return fa_num(int(value), group=True)  # type: ignore[call-overload]
-    return to_persian_digits(str(value))
+    text = str(value)
+    # a code with Latin letters (MC-123456, IHIO-…) keeps its digits as written
+    return text if any("a" <= ch.lower() <= "z" for ch in text) else to_persian_digits(text)
 
 
 def _fit(text: str, width: float, bold: bool = False) -> str:

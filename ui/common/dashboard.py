@@ -252,6 +252,7 @@ class DashboardView(QWidget):
         chart.setTitle(w("rep_dash_backlog"))
         series = QLineSeries()
         series.setName(w("rep_dash_queued"))
+        series.setPointsVisible(True)  # a flat, empty queue still shows its samples
         start = dt.datetime.combine(d.start, dt.time(), IRAN_TZ)
         end = dt.datetime.combine(d.end + dt.timedelta(days=1), dt.time(), IRAN_TZ)
 

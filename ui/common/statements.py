@@ -40,6 +40,7 @@ from ui.common.tables import fill, read_only_table
 
 if TYPE_CHECKING:
     from app.services.claims import ClaimList
+    from app.workstation import Workstation
     from ui.common.host import Host
     from ui.common.mainwindow import MainWindow
 
@@ -63,12 +64,12 @@ class ClaimsSaveDialog:
         return Path(path) if path else None
 
 
-def fetch_report(ws: Any, start: dt.date | None, end: dt.date | None) -> Op[StatementReport]:
+def fetch_report(ws: Workstation, start: dt.date | None, end: dt.date | None) -> Op[StatementReport]:
     """The statement with its totals, asked of the exchange on the network lane."""
     return Op(lambda: report(ws, start, end), lane=Lane.NETWORK)
 
 
-def save_claims(ws: Any, insurer: str, month: str, target: Path, lang: str) -> Op[ClaimList]:
+def save_claims(ws: Workstation, insurer: str, month: str, target: Path, lang: str) -> Op[ClaimList]:
     """The insurer's claim list for the Jalali `month`, written to `target` (.xlsx, .csv or .pdf)."""
 
     def work() -> ClaimList:
@@ -388,7 +389,7 @@ class ReportPages(QObject):
     """The counter list and history, the statement and the dashboard in a main window, with View-menu
     entries; rows of the history open in `open_prescription(rx_id)`."""
 
-    def __init__(self, window: MainWindow, open_prescription: Any) -> None:
+    def __init__(self, window: MainWindow, open_prescription: Callable[[str], object]) -> None:
         super().__init__(window)
         from ui.common.dashboard import DashboardView
         from ui.common.history import HistoryView
@@ -412,7 +413,7 @@ class ReportPages(QObject):
         return lambda: window.show_page(page)
 
 
-def add_report_pages(window: MainWindow, open_prescription: Any) -> ReportPages:
+def add_report_pages(window: MainWindow, open_prescription: Callable[[str], object]) -> ReportPages:
     """Add the reports' pages to `window` (see `ReportPages`)."""
     return ReportPages(window, open_prescription)
 
