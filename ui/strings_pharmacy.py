@@ -120,6 +120,10 @@ PHARMACY: dict[str, tuple[str, str]] = {
         "سامانه این نسخه‌پیچی را نپذیرفت؛ «نیازمند رسیدگی» را ببینید.",
         'The exchange refused this dispensing; see "needs attention".',
     ),
+    "ph_claim_refused": (
+        "این نسخه در دست «{pharmacy}» است یا آنجا پیچیده شده است (از {when}).",
+        "Held or dispensed by {pharmacy} (since {when}).",
+    ),
     "ph_receipt_roll": ("رول ۸۰ میلی‌متری", "80 mm roll"),
     "ph_receipt_a5": ("کاغذ A5", "A5"),
     "ph_print_receipt": ("چاپ رسید", "Print receipt"),

@@ -555,7 +555,15 @@ class CounterView(QWidget):
     def _dispense_failed(self, exc: Exception) -> None:
         self.busy = False
         self.result.setText("")
-        self._error(self.host.words.message(exc))
+        w = self.host.words
+        text = w.message(exc)
+        details = getattr(exc, "details", None) or {}
+        who = details.get("facility_name") or details.get("facility")
+        if who:  # the claim refused: another pharmacy holds or dispensed it — who, and since when
+            when = w.datetime(str(details["at"])) if details.get("at") else "—"
+            text += "\n" + w("ph_claim_refused", pharmacy=str(who), when=when)
+        self._error(text)
+        self.refresh()  # a refusal the exchange explained is remembered here (cancelled, dispensed)
 
     def _error(self, text: str) -> None:
         self.error.setText(text)
