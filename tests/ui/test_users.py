@@ -39,6 +39,7 @@ def test_the_manager_adds_a_user_sees_shifts_and_the_audit_log(qtbot, clinic_ws,
     qtbot.waitUntil(lambda: page.table.rowCount() == 2, timeout=10000)
     roles = {u.national_code: u.role for u in users.roster(clinic_ws)}
     assert roles == {GP_CODE: "manager", OTHER_CODE: "receptionist"}
+    qtbot.waitUntil(lambda: "مدیر" in window.user_label.text(), timeout=10000)  # the role, in the status bar
     texts = [page.table.item(r, 2).text() for r in range(2)]
     assert sorted(texts) == sorted(["مدیر", "منشی"])
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import shiboken6
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -288,7 +288,10 @@ class UsersMenu(QObject):
         )
         window.login.switch_requested.connect(self.switch_person)
         window.session.changed.connect(self.update)
-        window.host.changes.changed.connect(lambda _c: self.update())
+        # after the window's own title and status bar words (queued): the role beside the person's name
+        window.session.changed.connect(self.show_role, Qt.ConnectionType.QueuedConnection)
+        window.host.language_changed.connect(self.show_role, Qt.ConnectionType.QueuedConnection)
+        window.host.changes.changed.connect(self._on_changes)
         self.update()
 
     def update(self) -> None:
@@ -305,6 +308,22 @@ class UsersMenu(QObject):
             found = self.window.find_page(_is_a(kind))
             if found is not None and not allowed:
                 self.window.close_page(found)
+
+    def _on_changes(self, _changes: Changes) -> None:
+        self.update()
+        self.show_role()
+
+    def show_role(self) -> None:
+        """The status bar names the person logged in with their role here, when the facility keeps a list."""
+        session, ws = self.window.session, self.window.host.ws
+        if session.state != "in" or session.identity is None or not shiboken6.isValid(self.window.user_label):
+            return
+        user = users.user_of(ws, users.logged_in(ws))
+        if user is not None:
+            w = self.window.host.words
+            self.window.user_label.setText(
+                f"{w('user_label', name=session.identity.name)} — {role_name(self.window.host, user.role)}"
+            )
 
     def open_users(self) -> UsersPage:
         """The users page (one tab)."""
