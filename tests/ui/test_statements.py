@@ -176,3 +176,20 @@ def test_the_clinics_history_filters_prescriptions_by_state(qtbot, sites, host_o
     assert view.table.rowCount() == 4
     view.state.setCurrentIndex(view.state.findData("cancelled"))
     qtbot.waitUntil(lambda: view.table.rowCount() == 0, timeout=10000)
+
+
+def test_the_clinics_statement_shows_its_prescriptions_states_in_persian(qtbot, sites, host_of) -> None:
+    from app.lifecycle import STATE_FA, RxState
+    from ui.common.statements import LINE_COLUMNS, StatementView
+
+    clinic, _pharmacy = sites
+    view = StatementView(host_of(clinic))
+    qtbot.addWidget(view)
+    assert "۹-۱-۸" in view.title.text()
+    view.fetch_button.click()
+    qtbot.waitUntil(lambda: view.report is not None, timeout=20000)
+    assert view.report.statement.count == 4 and view.report.statement.kind == "clinic"
+    states = set(_cells(view.lines_table, LINE_COLUMNS.index("rep_col_state")))
+    assert states and states <= {STATE_FA[s] for s in RxState}
+    biggest = max(view.report.by_insurer, key=lambda t: t.insurer)
+    assert view.claim_insurer.currentData() == biggest.key

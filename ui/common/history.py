@@ -75,7 +75,10 @@ def state_label(words: Words, role: str, state: str) -> str:
         return words(f"disp_state_{state}") if f"disp_state_{state}" in _keys() else state
     from ui.common.prescriptions import state_name
 
-    return state_name(words, state)
+    try:
+        return state_name(words, state)
+    except ValueError:  # a state the exchange names that this program does not know
+        return words.text(state)
 
 
 def _keys() -> set[str]:

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 from app.domain import Insurer
 from app.errors import InvalidDate
 from app.services.statements import StatementReport, Totals, report
-from ui.common.history import DateField, insurer_label, iran_today
+from ui.common.history import DateField, insurer_label, iran_today, state_label
 from ui.common.operations import Lane, Op, query
 from ui.common.tables import fill, read_only_table
 
@@ -233,6 +233,9 @@ class StatementView(QWidget):
         self._busy(False)
         self.error.clear()
         self.report = rep
+        biggest = max(rep.by_insurer, key=lambda t: t.insurer, default=None)
+        if biggest is not None and self.claim_insurer.findData(biggest.key) >= 0:
+            self.claim_insurer.setCurrentIndex(self.claim_insurer.findData(biggest.key))  # its claim first
         self._show()
 
     def _show(self) -> None:
@@ -265,7 +268,7 @@ class StatementView(QWidget):
                     w.datetime(x.at),
                     w.number(x.reference or "—"),
                     self._insurer_name(rep.insurer_of.get(x.prescription)),
-                    w.text(x.state or "—"),
+                    state_label(w, "clinic", x.state) if x.state else "—",
                     w.rials(x.insurer),
                     w.rials(x.patient),
                 ]
