@@ -152,8 +152,8 @@ class MainWindow(QMainWindow):
         self.toolbar.setWindowTitle(w("toolbar"))
         for act, key in self._actions:
             act.setText(w(key))
-        for i in range(self.tabs.count()):
-            self._retitle(self.tabs.widget(i))
+        for page in self.pages():
+            self._retitle(page)
         facility = self.host.ws.store.facility()
         self.facility_label.setText(w.text(f"{w('facility')}: {facility.name or ''} ({facility.siam_id})"))
         self._update_title()
@@ -201,7 +201,7 @@ class MainWindow(QMainWindow):
             )
 
     def pages(self) -> list[QWidget]:
-        return [self.tabs.widget(i) for i in range(self.tabs.count())]
+        return [p for p in (self.tabs.widget(i) for i in range(self.tabs.count())) if p is not None]
 
     def find_page(self, predicate: Callable[[QWidget], bool]) -> QWidget | None:
         return next((p for p in self.pages() if predicate(p)), None)
