@@ -86,6 +86,7 @@ def test_figures_are_computed_off_the_ui_thread_and_redrawn_on_changes(qtbot, ho
     _fill(ws.store)
     view = page.DashboardView(host)
     qtbot.addWidget(view)
+    view.show()
     qtbot.waitUntil(lambda: view.computed >= 1, timeout=10000)
 
     def slow(ws, **kw):
@@ -104,3 +105,14 @@ def test_figures_are_computed_off_the_ui_thread_and_redrawn_on_changes(qtbot, ho
     timer.stop()
     assert len(ticks) >= 15  # the UI thread kept turning while the figures were computed
     assert _values(view.per_day_series, 0)[-1] == 6.0
+
+    # a page nobody looks at computes nothing; it catches up when shown
+    monkeypatch.setattr(page, "dashboard", service.dashboard)
+    view.hide()
+    ws.store.save_prescription(make_prescription())
+    host.changes.publish(Changes(every_prescription=True))
+    qtbot.wait(600)
+    assert view.computed == 2 and view.stale
+    view.show()
+    qtbot.waitUntil(lambda: view.computed == 3, timeout=10000)
+    assert _values(view.per_day_series, 0)[-1] == 7.0

@@ -23,7 +23,7 @@ from PySide6.QtCharts import (
     QValueAxis,
 )
 from PySide6.QtCore import QLocale, QMargins, Qt, QTimer
-from PySide6.QtGui import QPainter
+from PySide6.QtGui import QPainter, QShowEvent
 from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from app.domain import IRAN_TZ
@@ -115,6 +115,7 @@ class DashboardView(QWidget):
         self.computing = False
         self.computed = 0
         self._again = False
+        self.stale = False
         self.pause = QTimer(self)
         self.pause.setSingleShot(True)
         self.pause.setInterval(400)
@@ -141,7 +142,16 @@ class DashboardView(QWidget):
 
     def _on_changes(self, changes: Changes) -> None:
         if changes.any_prescription or changes.outbox or changes.connection:
-            self.pause.start()  # a burst of changes (a drain) is drawn once
+            if self.isVisible():
+                self.pause.start()  # a burst of changes (a drain) is drawn once
+            else:
+                self.stale = True  # computed when the page is shown: no work nobody looks at
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self.stale:
+            self.stale = False
+            self.refresh()
 
     def refresh(self) -> None:
         """Compute the figures again on the store lane (once more after this one when already busy)."""

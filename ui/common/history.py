@@ -9,6 +9,7 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -133,6 +134,7 @@ class HistoryView(QWidget):
         self.insurers: dict[str, Insurer] = {}
         self.rows: list[HistoryRow] = []
         self.loaded = 0
+        self.stale = False
         self.start.set_date(iran_today())
         self.end.set_date(iran_today())
         self.show_button.clicked.connect(self.refresh)
@@ -194,6 +196,15 @@ class HistoryView(QWidget):
 
     def _on_changes(self, changes: Changes) -> None:
         if changes.any_prescription or changes.outbox:
+            if self.isVisible():
+                self.refresh()
+            else:
+                self.stale = True  # read again when the page is shown
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self.stale:
+            self.stale = False
             self.refresh()
 
     def show_today(self) -> None:
