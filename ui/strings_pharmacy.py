@@ -124,6 +124,16 @@ PHARMACY: dict[str, tuple[str, str]] = {
         "این نسخه در دست «{pharmacy}» است یا آنجا پیچیده شده است (از {when}).",
         "Held or dispensed by {pharmacy} (since {when}).",
     ),
+    "ph_release_claim": ("رها کردن نسخه", "Release the claim"),
+    "ph_release_claim_hint": (
+        "بیمار دارو را نبرد: نسخه برای داروخانهٔ دیگری آزاد شود",
+        "The patient left without the drugs: let another pharmacy dispense it",
+    ),
+    "ph_claim_released": (
+        "نسخه رها شد؛ داروخانهٔ دیگری می‌تواند آن را بپیچد.",
+        "Claim released; another pharmacy may dispense it.",
+    ),
+    "ph_no_claim": ("این داروخانه این نسخه را در دست نداشت.", "This pharmacy held no claim on it."),
     "ph_receipt_roll": ("رول ۸۰ میلی‌متری", "80 mm roll"),
     "ph_receipt_a5": ("کاغذ A5", "A5"),
     "ph_print_receipt": ("چاپ رسید", "Print receipt"),

@@ -40,6 +40,15 @@ def test_a_claim_held_elsewhere_is_refused_with_who_holds_it(qtbot, tmp_path, to
         qtbot.waitUntil(lambda: not counter.busy and not counter.error.isHidden(), timeout=15000)
         assert devworld.PHARMACY_2.name in counter.error.text() and "۱۴۰" in counter.error.text()
         assert counter.state.last is None and here.store.get_prescription(rx.id).dispensed_of(1) == 0
+
+        # the patient comes here after all: the other pharmacy lets go, this one claims, then lets go too
+        from sync.counter import release_claim
+
+        assert release_claim(other, rx.id).released
+        claim(here, here.store.get_prescription(rx.id))
+        counter.release_button.click()
+        qtbot.waitUntil(lambda: "رها شد" in counter.result.text(), timeout=15000)
+        claim(other, other.store.get_prescription(rx.id))  # free for another pharmacy again
         host.tasks.shutdown()
     finally:
         for ws in sites.values():

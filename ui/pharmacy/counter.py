@@ -148,8 +148,11 @@ class CounterView(QWidget):
         self.save_button.clicked.connect(self.save_receipt)
         self.close_button = QPushButton()
         self.close_button.clicked.connect(self.close_requested)
+        self.release_button = QPushButton()
+        self.release_button.clicked.connect(self.release)
         buttons = QHBoxLayout()
         buttons.addWidget(self.dispense_button)
+        buttons.addWidget(self.release_button)
         buttons.addStretch()
         for b in (self.paper_size, self.print_button, self.save_button, self.close_button):
             buttons.addWidget(b)
@@ -194,6 +197,8 @@ class CounterView(QWidget):
         self.print_button.setText(w("ph_print_receipt") + " (Ctrl+P)")
         self.save_button.setText(w("ph_save_receipt"))
         self.close_button.setText(w("close"))
+        self.release_button.setText(w("ph_release_claim"))
+        self.release_button.setToolTip(w("ph_release_claim_hint"))
         if self.rx is not None:
             self._show_rx(self.rx, keep_quantities=True)
         self._show_verdict()
@@ -565,6 +570,23 @@ class CounterView(QWidget):
         self._error(text)
         self.refresh()  # a refusal the exchange explained is remembered here (cancelled, dispensed)
 
+    def release(self) -> None:
+        """Give up this pharmacy's claim (the patient left without the drugs): another pharmacy may
+        dispense it now."""
+        if self.rx is None or self.busy:
+            return
+        ops.release(self.host.ws, self.rx_id).success(self._released).failure(self._dispense_failed).run(
+            self.host
+        )
+
+    def _released(self, answer: Any) -> None:
+        w = self.host.words
+        self.error.hide()
+        self.result.setStyleSheet("")
+        self.result.setText(
+            w("ph_claim_released") if getattr(answer, "released", False) else w("ph_no_claim")
+        )
+
     def _error(self, text: str) -> None:
         self.error.setText(text)
         self.error.show()
@@ -572,6 +594,7 @@ class CounterView(QWidget):
     def _update_buttons(self) -> None:
         open_units = bool(self.rx and not self.rx.fully_dispensed)
         self.dispense_button.setEnabled(open_units)
+        self.release_button.setEnabled(open_units and bool(self.rx and self.rx.tracking_code))
         printable = self.state.last is not None
         for b in (self.print_button, self.save_button, self.paper_size):
             b.setEnabled(printable)
