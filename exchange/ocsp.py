@@ -224,6 +224,64 @@ class OcspResponder:
         return 200, self.respond(raw)
 
 
+class ResponderStatus:
+    """The exchange's own certificate status source for the signatures and logins it checks: the verdict its
+    OCSP responder would give (`OcspResponder.revoked`: revoked here first, else by a published CRL), read
+    directly — no OCSP request built, signed and parsed again for every signature — with the source `ocsp`,
+    as `smartcard.status.StatusChecker` over `LocalOcsp` gave it. A certificate of a CA the responder does not
+    answer for gets the CRL's verdict with the note StatusChecker writes. Revocation is read for every
+    signature: nothing is remembered, so a certificate revoked in any worker is refused by all at once."""
+
+    def __init__(self, responder: OcspResponder) -> None:
+        self.responder = responder
+        self._issuers: dict[tuple[bytes, bytes], x509.Certificate | None] = {}
+
+    def _issuer(self, cert: x509.Certificate, trust: TrustList) -> x509.Certificate | None:
+        """`smartcard.status.issuer_of`, remembered per (certificate, trust list version)."""
+        from smartcard.status import issuer_of
+
+        key = (cert.fingerprint(hashes.SHA256()), str(trust.version).encode())
+        if key not in self._issuers:
+            if len(self._issuers) > 4096:
+                self._issuers.clear()
+            self._issuers[key] = issuer_of(cert, trust)
+        return self._issuers[key]
+
+    def status(self, cert: x509.Certificate, trust: TrustList, now: dt.datetime | None = None) -> Any:
+        """The `CertificateStatus` of `cert` at `now` (see the class docstring)."""
+        from app.certificate_status import CertificateStatus, StatusSource, Verdict
+        from smartcard.status import crl_status
+
+        now = now or dt.datetime.now(dt.UTC)
+        issuer = self._issuer(cert, trust)
+        if issuer is None:
+            return crl_status(
+                cert, trust, now, note="its CA is not in the trust list", note_fa="مرجع صدور آن در فهرست نیست"
+            )
+        if self.responder._signer(issuer) is None:
+            return crl_status(
+                cert,
+                trust,
+                now,
+                note="the OCSP answer was not believed (unsuccessful)",
+                note_fa="پاسخ OCSP پذیرفتنی نبود",
+            )
+        at = now.replace(microsecond=0)
+        serial = format(cert.serial_number, "x")
+        revoked = self.responder.revoked(issuer, cert.serial_number)
+        if revoked is None:
+            return CertificateStatus(Verdict.GOOD, StatusSource.OCSP, at, serial=serial)
+        when = revoked[0] if revoked[0].tzinfo else revoked[0].replace(tzinfo=dt.UTC)
+        return CertificateStatus(
+            Verdict.REVOKED,
+            StatusSource.OCSP,
+            at,
+            revoked_at=when.replace(microsecond=0),
+            reason=revoked[1].value,
+            serial=serial,
+        )
+
+
 class LocalOcsp:
     """The exchange asking its own responder, in process (how it checks the signatures it receives)."""
 
@@ -235,4 +293,4 @@ class LocalOcsp:
         return self.responder.respond(request)
 
 
-__all__ = ["CONTENT_TYPE", "LocalOcsp", "OcspResponder", "dev_ca_key"]
+__all__ = ["CONTENT_TYPE", "LocalOcsp", "OcspResponder", "ResponderStatus", "dev_ca_key"]

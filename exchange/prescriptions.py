@@ -22,11 +22,17 @@ from sync.fhir.common import SYS_RX, task
 
 
 def parse(body: Any, reader: Any) -> Any:
+    """`reader(body)` after the exchange's light check of the message (`exchange.wire.check`); a message
+    the check or the reader refuses is `ExchangeError` 400 `malformed`."""
+    from exchange.wire import check
+
+    check(body)
     try:
-        fhir.validate(body)
         return reader(body)
     except fhir.FhirError as exc:
         raise malformed(exc.en.removeprefix("Malformed exchange message: ").rstrip(".")) from None
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+        raise malformed("a part of the message is missing or of the wrong kind") from None
 
 
 def refuse_wrong_legal_fields(entity: Any) -> None:

@@ -36,7 +36,7 @@ from exchange.errors import ExchangeError
 from exchange.faults import FaultSwitch
 from exchange.lookup import Lookup
 from exchange.ocsp import CONTENT_TYPE as OCSP_CONTENT_TYPE
-from exchange.ocsp import LocalOcsp, OcspResponder
+from exchange.ocsp import OcspResponder, ResponderStatus
 from exchange.prescriptions import Registry
 from exchange.verify import Verifier
 
@@ -123,15 +123,13 @@ class ExchangeApp:
     """The WSGI application over DIR (made ready by `prepare`): one per worker process."""
 
     def __init__(self, data_dir: Path, *, ocsp_key: Path | None = None) -> None:
-        from smartcard.status import StatusChecker
-
         self.data_dir = Path(data_dir)
         self.db = ExchangeDB(self.data_dir / "exchange.db")
         trust = TrustSource(self.db)
         # OCSP for the CA whose key is `ocsp_key`; the exchange checks what it receives with it too, so a
         # certificate revoked here is refused at once, before any CRL lists it
         self.ocsp = OcspResponder(self.db, trust, ocsp_key)
-        revocation = StatusChecker(LocalOcsp(self.ocsp), remember=dt.timedelta(0))
+        revocation = ResponderStatus(self.ocsp)  # what the responder would answer, read for every signature
         verifier = Verifier(trust, revocation)
         lookup = Lookup(self.db)
         self.api = ExchangeApi(
