@@ -3,12 +3,14 @@
 1. drain throughput, prescriptions per second, batched vs one by one, over the same queued prescriptions;
 2. time from reconnection to an empty outbox: N prescriptions queued while the exchange is down, the engine
    running its schedules (probe every second); the exchange comes up; how long until every prescription is
-   registered (probe detection + drain).
+   registered (probe detection + drain);
+3. the exchange's registrations per second with 1 / 4 / 16 clients at once (each a process draining its own
+   stores, batched), with one worker process and with the default number (`--exchange-only` runs just this).
 
 Each prescription is two outbox rows (eligibility for the visit's HID, then the registration), each a signed
 FHIR bundle verified by the exchange (prescriber + facility CMS).
 
-    python bench/bench_sync.py [--n 1000] [--batch 50] [--json]
+    python bench/bench_sync.py [--n 1000] [--batch 50] [--json] [--exchange-only] [--clients 1,4,16]
 """
 
 from __future__ import annotations
@@ -161,16 +163,100 @@ def reconnection(
     }
 
 
+def _client(paths: list[str], url: str, tokens: Any, trust: TrustList, ready: Any, go: Any, out: Any) -> None:
+    """One client process of `exchange_rate` (forked): log in, wait for the start, drain each store."""
+    client = ExchangeClient(
+        url, signer(tokens, trust, "noskhe-clinic"), siam=devworld.CLINIC.siam, timeout=(5.0, 120.0)
+    )
+    client.login()
+    ready.wait()
+    go.wait()
+    done = 0
+    for path in paths:
+        with Store.open(Path(path), PASSPHRASE) as store:
+            report = Drainer(store, client, batch_size=50, backoff=Backoff(0.05, 1.0), patience=5.0).drain()
+            done += report.done
+    out.put(done)
+
+
+def exchange_rate(
+    stores: list[Path], work: Path, tokens: Any, trust: TrustList, clients: int, workers: int, n: int
+) -> dict[str, Any]:
+    """Registrations per second at an exchange with `workers` worker processes while `clients` processes
+    drain copies of `stores` (split between them) at once; every store's prescriptions are `n` in all."""
+    import multiprocessing as mp
+
+    run = work / f"rate-{clients}-{workers}"
+    copies = []
+    for i, src in enumerate(stores):
+        shutil.copytree(src, run / f"store-{i}")
+        copies.append(str(run / f"store-{i}"))
+    ex = Exchange(run / "exchange", tokens.trust_list, free_port(), extra=("--workers", str(workers)))
+    ex.start()
+    ctx = mp.get_context("fork")
+    ready, go, out = ctx.Barrier(clients + 1), ctx.Barrier(clients + 1), ctx.Queue()
+    procs = [
+        ctx.Process(
+            target=_client,
+            args=(copies[i::clients], ex.url, tokens, trust, ready, go, out),
+        )
+        for i in range(clients)
+    ]
+    try:
+        for p in procs:
+            p.start()
+        ready.wait(120)
+        start = time.monotonic()
+        go.wait(10)
+        rows = sum(out.get(timeout=600) for _ in procs)
+        seconds = time.monotonic() - start
+        for p in procs:
+            p.join(30)
+    finally:
+        ex.stop()
+    assert rows == 2 * n, rows
+    return {
+        "clients": clients,
+        "workers": workers,
+        "seconds": round(seconds, 2),
+        "registrations_per_s": round(n / seconds, 1),
+    }
+
+
+def rates(work: Path, tokens: Any, trust: TrustList, n: int, clients: list[int]) -> list[dict[str, Any]]:
+    """`exchange_rate` for each number of clients, with one worker and with the default number."""
+    from exchange.http import default_workers
+
+    per = max(1, n // max(clients))
+    stores = [work / f"rate-template-{i}" for i in range(max(clients))]
+    for path in stores:
+        write_queue(path, tokens, trust, per)
+    total = per * len(stores)
+    out = []
+    for workers in sorted({1, default_workers()}):
+        for k in clients:
+            out.append(exchange_rate(stores, work, tokens, trust, k, workers, total))
+    return out
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--n", type=int, default=1000)
     p.add_argument("--batch", type=int, default=50)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--exchange-only", action="store_true", help="only the registrations per second")
+    p.add_argument("--clients", default="1,4,16", help="numbers of clients at once (comma-separated)")
+    p.add_argument("--rate-n", type=int, default=480, help="prescriptions registered per rate run")
     args = p.parse_args()
+    clients = [int(k) for k in args.clients.split(",")]
     with tempfile.TemporaryDirectory(prefix="noskhe-bench-sync-") as tmp:
         work = Path(tmp)
         tokens = devtoken.init(work / "tokens", devworld.IDENTITIES)
         trust = TrustList.from_file(tokens.trust_list)
+        measured = rates(work, tokens, trust, args.rate_n, clients)
+        if args.exchange_only:
+            _print_rates(measured, args.json)
+            return 0
         written = write_queue(work / "template", tokens, trust, args.n)
         batched = drain_rate(work / "template", work, tokens, trust, args.n, args.batch)
         single = drain_rate(work / "template", work, tokens, trust, args.n, 1)
@@ -182,10 +268,12 @@ def main() -> int:
         "one_by_one": single,
         "speedup": round(batched["prescriptions_per_s"] / single["prescriptions_per_s"], 2),
         "reconnection": reconnect,
+        "exchange_rates": measured,
     }
     if args.json:
         print(json.dumps(out, indent=1))
         return 0
+    _print_rates(measured, False)
     print(
         f"{args.n} prescriptions written and signed offline in {out['write_and_sign_s']} s "
         "(prescriber + facility CMS each)"
@@ -208,6 +296,17 @@ def main() -> int:
     figure(f"{args.n} queued prescriptions → outbox empty (loopback)", batched["seconds"], GOAL_S * args.n / 1000, "s")
     figure("drain batched vs one by one", out["speedup"], GOAL_SPEEDUP, "×", higher_is_better=True, digits=2)
     return 0
+
+
+def _print_rates(measured: list[dict[str, Any]], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps({"exchange_rates": measured}, indent=1))
+        return
+    for r in measured:
+        print(
+            f"exchange, {r['workers']} worker(s), {r['clients']:>2} client(s) at once: "
+            f"{r['registrations_per_s']:>6} registrations/s ({r['seconds']} s)"
+        )
 
 
 if __name__ == "__main__":
