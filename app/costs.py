@@ -298,3 +298,12 @@ def visit_cost(price: int, insurer: Insurer | None) -> CostSplit:
     if insurer is None:
         return CostSplit(0, price)
     return CostSplit.of(price, insurer_percent(insurer.rules, "visit_outpatient"))
+
+
+def service_cost(tariff: int, quantity: int, kind: str, plans: Plans) -> CostSplit:
+    """The split of `quantity` units of a non-drug service (7-6, 8-1; a visit, 9-1-7) at `tariff` rials
+    each, in rials: `line_cost` under the plans' `<kind>_outpatient` percent when the basic plan names one
+    (`lab_outpatient`…), else their outpatient visit percent (`visit_outpatient`). No ATC exclusion applies."""
+    named = f"{kind}_outpatient"
+    use = named if plans.basic is not None and named in plans.basic else "visit_outpatient"
+    return line_cost(tariff, quantity, "", plans, use)
