@@ -104,14 +104,20 @@ def _matches_patient(name: str, value: str, text: str) -> bool:
 def history(ws: Workstation, f: HistoryFilter, *, limit: int = 1000) -> list[HistoryRow]:
     """The rows of this workstation that pass `f`, newest first, at most `limit`: a clinic's prescriptions
     (by when they were prescribed) or a pharmacy's dispensings (by when they were dispensed, with their
-    prescription's patient and insurer). Every read is audited; no network."""
+    prescription's patient and insurer). Filters the store cannot apply by an index (insurer, part of a
+    name) look at the newest `20 × limit` rows of the range only. Every read is audited; no network."""
     since, until = day_bounds(f.start, f.end)
     value = _patient_value(f.patient)
+    # rows filtered here (insurer, a name) are read in a bounded batch, newest first
+    sifted = f.insurer is not None or (value is None and f.patient.strip()) or ws.role == "pharmacy"
+    read = limit * 20 if sifted else limit
     if ws.role == "pharmacy":
-        rows = _dispensings(ws, since, until)
+        rows = _dispensings(ws, since, until, read)
     else:
         states = (f.state,) if f.state else ()
-        docs = reports.prescriptions_between(ws.store, since, until, states=states, patient_value=value)
+        docs = reports.prescriptions_between(
+            ws.store, since, until, states=states, patient_value=value, limit=read
+        )
         rows = [_rx_row(Prescription.from_dict(d)) for d in docs]
     out = []
     for row in rows:
@@ -147,8 +153,10 @@ def _rx_row(rx: Prescription) -> HistoryRow:
     )
 
 
-def _dispensings(ws: Workstation, since: dt.datetime | None, until: dt.datetime | None) -> list[HistoryRow]:
-    docs = reports.dispensings_between(ws.store, since, until)
+def _dispensings(
+    ws: Workstation, since: dt.datetime | None, until: dt.datetime | None, limit: int
+) -> list[HistoryRow]:
+    docs = reports.dispensings_between(ws.store, since, until, limit=limit)
     rxs = reports.prescriptions_by_id(ws.store, (str(d["prescription_id"]) for d in docs))
     rows = []
     for doc in docs:
