@@ -5,6 +5,8 @@
 | prescription (and each edited version) | prescriber + facility seal | 9-1 steps 1, 3, 5, 6 |
 | dispensing | pharmacist + facility seal | 9-2 steps 1, 2, 6 |
 | cancellation of a prescription | prescriber | 9-1 step 6 |
+| visit (the service the GP gave) | prescriber + facility seal | 9-1 step 7 |
+| outcome of a service (lab result, imaging report) | performing facility's seal | 9-2 step 8 |
 | paper QR payload (outage copy) | prescriber | section 12; bylaw art. 16 |
 | the facility's login to the exchange | facility seal | 9-1 / 9-2 step 1 |
 
@@ -44,6 +46,8 @@ class DocumentKind(str, Enum):
     CANCELLATION = "cancellation"
     PAPER = "paper"
     LOGIN = "login"
+    VISIT = "visit"
+    OUTCOME = "outcome"
 
     @property
     def label_en(self) -> str:
@@ -60,6 +64,8 @@ _LABELS = {
     DocumentKind.CANCELLATION: ("cancellation", "ابطال نسخه"),
     DocumentKind.PAPER: ("paper prescription", "نسخه کاغذی"),
     DocumentKind.LOGIN: ("login", "درخواست ورود"),
+    DocumentKind.VISIT: ("visit", "ویزیت"),
+    DocumentKind.OUTCOME: ("service outcome", "نتیجهٔ خدمت"),
 }
 
 P, PH, F = SignatureRole.PRESCRIBER, SignatureRole.PHARMACIST, SignatureRole.FACILITY
@@ -72,6 +78,8 @@ REQUIRED_ROLES: Mapping[DocumentKind, tuple[SignatureRole, ...]] = MappingProxyT
         DocumentKind.CANCELLATION: (P,),
         DocumentKind.PAPER: (P,),
         DocumentKind.LOGIN: (F,),
+        DocumentKind.VISIT: (P, F),
+        DocumentKind.OUTCOME: (F,),
     }
 )
 

@@ -30,6 +30,8 @@ def test_which_roles_sign_which_document() -> None:
         DocumentKind.CANCELLATION: (R.PRESCRIBER,),
         DocumentKind.PAPER: (R.PRESCRIBER,),
         DocumentKind.LOGIN: (R.FACILITY,),
+        DocumentKind.VISIT: (R.PRESCRIBER, R.FACILITY),
+        DocumentKind.OUTCOME: (R.FACILITY,),
     }
     with pytest.raises(TypeError):
         REQUIRED_ROLES[DocumentKind.PAPER] = (R.FACILITY,)  # type: ignore[index]
