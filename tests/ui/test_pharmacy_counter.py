@@ -189,8 +189,10 @@ def test_the_pharmacists_day(
 
     # Later, the rest of line 1, with its own pack.
     counter.select_line(1)
-    scan(counter.pack_field, shelf1[1])
+    # a short GS1 Code 128 (GTIN and serial only) scanned while the focus is in the payment field
+    scan(counter.payment_id, f"01{gtin('101002').zfill(14)}21{shelf1[1]}")
     settled(qtbot, counter)
+    assert counter.payment_id.text() == "" and counter.state.packs[0].scan.source == "gs1"
     counter.dispense()
     qtbot.waitUntil(lambda: counter.state.last is not None and counter.state.last is not done, timeout=20000)
     assert [(i.line, i.quantity) for i in counter.state.last.dispensing.items] == [(1, 6)]

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import QApplication, QLineEdit, QWidget
 from app.errors import NoskheError
 from app.identifiers import Hid, TrackingCode, guess_patient_id
 from app.keyboard import LAYOUTS, latin_keys
+from app.packs import looks_like_gs1
 from app.text import normalize_code
 
 _ENTER = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
@@ -36,8 +37,8 @@ _HELD_MODIFIERS = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltM
 
 @dataclass(frozen=True)
 class Scanned:
-    """One reading of a scan: `kind` is `patient` (value `kind:value`), `tracking-code`, `hid`, `ttac`
-    or `paper` (value: the text as scanned)."""
+    """One reading of a scan: `kind` is `patient` (value `kind:value`), `tracking-code`, `hid`, `ttac`,
+    `pack` (a GS1 element string) or `paper` (value: the text as scanned)."""
 
     kind: str
     value: str
@@ -48,6 +49,8 @@ def read_scan(text: str) -> list[Scanned]:
     raw = text.strip()
     if not raw:
         return []
+    if looks_like_gs1(raw):  # a pack's GS1 DataMatrix / Code 128: GTIN, serial, expiry, batch
+        return [Scanned("pack", raw)]
     if len(raw) > 40:  # an id is short; a paper QR is hundreds of characters
         return [Scanned("paper", raw)]
     readings: list[Scanned] = []

@@ -96,7 +96,7 @@ class PharmacyDesk(QObject):
         counter = self.counter_in_front()
         for scan in readings:
             pack = scan.kind == "ttac" or (scan.kind == "hid" and counter is not None)
-            if pack or (scan.kind == "paper" and looks_like_gs1(scan.value)):
+            if pack or scan.kind == "pack" or (scan.kind == "paper" and looks_like_gs1(scan.value)):
                 if counter is None:
                     self._say("ph_scan_pack_no_counter")
                 else:

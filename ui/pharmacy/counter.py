@@ -554,6 +554,7 @@ class CounterView(QWidget):
             self.result.setStyleSheet("color: #2e7d32")
         self.result.setText(text)
         self.ttac_reason.clear()
+        self.payment_id.clear()  # each payment its own id; the POS terminal stays the counter's
         self._show_rx(done.prescription, keep_quantities=False)
         self.check_rules()
 
