@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from app.domain import Drug, Insurer
+from app.domain import Drug, Insurer, Service
 from app.text import ZWNJ, fold_for_search, to_ascii_digits
 
 if TYPE_CHECKING:
@@ -334,3 +334,63 @@ def seed_reference_data(store: Store) -> None:
     plans = [{**p, "rules": {**p["rules"], "parent": p["parent"]}} for p in insurer_plans(data).values()]
     catalog.load_insurers(plans)
     store.set_meta("insurers_version", str(data.get("version", "")))
+
+
+# ---- non-drug services (sections 7-6, 8-1) ----------------------------------------------------------------
+# A starter catalog of visits, common lab tests, imaging and physiotherapy (`app/data/services.csv`: code,
+# kind, names, tariff in rials, the most one line may order, the sex it is for, its national (MOXA) code,
+# other words people search it by). Small enough to be searched in memory; the local rules and the
+# reference exchange read the same file, so both price and check a service alike.
+
+_SERVICES: dict[str, Service] | None = None
+_SERVICE_KEYS: dict[str, str] = {}
+
+
+def services() -> dict[str, Service]:
+    """Every service of the bundled catalog by code, in catalog order (read once)."""
+    global _SERVICES
+    if _SERVICES is None:
+        import csv
+        import io
+        from importlib import resources
+
+        text = resources.files("app").joinpath("data/services.csv").read_text(encoding="utf-8")
+        found: dict[str, Service] = {}
+        for row in csv.DictReader(io.StringIO(text)):
+            svc = Service(
+                code=row["code"],
+                kind=row["kind"],
+                name_fa=row["name_fa"],
+                name_en=row["name_en"],
+                tariff=int(row["tariff"]),
+                max_quantity=int(row["max_quantity"] or 1),
+                sex=row["sex"] or "",
+                national_code=row["national_code"] or "",
+            )
+            found[svc.code] = svc
+            _SERVICE_KEYS[svc.code] = fold_for_search(
+                " ".join((svc.code, svc.name_fa, svc.name_fa.replace(ZWNJ, ""), svc.name_en, row["keywords"]))
+            )
+        _SERVICES = found
+    return _SERVICES
+
+
+def service(code: str) -> Service | None:
+    """The service with this code (any digit script), or None."""
+    return services().get(to_ascii_digits(code).strip())
+
+
+def search_services(text: str, limit: int = 20, *, kind: str | None = None) -> list[Service]:
+    """Up to `limit` services whose code, names or keywords start with every word typed (folded as drug
+    names are: ی/ي, digits, case), codes first; only of `kind` when given. Empty text → nothing."""
+    tokens = _TOKEN.findall(fold_for_search(text))
+    if not tokens or limit <= 0:
+        return []
+    hits = []
+    for code, svc in services().items():
+        words = _TOKEN.findall(_SERVICE_KEYS[code])
+        if kind is not None and svc.kind != kind:
+            continue
+        if all(any(w.startswith(t) for w in words) for t in tokens):
+            hits.append((0 if code.startswith(tokens[0]) else 1, svc))
+    return [svc for _, svc in sorted(hits, key=lambda h: h[0])][:limit]

@@ -243,6 +243,14 @@ class PrescriptionItem(_Entity):
     line: int = 0
     #: how many days the line is meant to last (the rules' maximum duration), when the prescriber says
     days: int | None = None
+    #: a line that orders a service, not a drug (sections 7-6, 8-1): its kind (`lab`, `imaging`, `physio`),
+    #: and `drug_code` holds the service's code; None for a drug line (and absent from what it signs)
+    service: str | None = None
+
+    @property
+    def is_service(self) -> bool:
+        """True for a line that orders a lab test, an imaging study or physiotherapy."""
+        return self.service is not None
 
     def __post_init__(self) -> None:
         if self.quantity <= 0:
@@ -319,8 +327,9 @@ class Prescription(_Entity):
 
     @property
     def fully_dispensed(self) -> bool:
-        """True when every line is handed over in full."""
-        return all(self.remaining(it.line) == 0 for it in self.items)
+        """True when every drug line is handed over in full (service lines are performed, not dispensed:
+        their outcomes are registered by the performing facility, 9-2-8)."""
+        return all(self.remaining(it.line) == 0 for it in self.items if not it.is_service)
 
     def _as_units(self, done: Mapping[int, int] | Sequence[int]) -> dict[int, int]:
         """Units per line from a mapping (line → units) or a list of lines handed over in full."""
@@ -378,7 +387,7 @@ class Prescription(_Entity):
         after = dict(self.dispensed)
         for line, units in self._as_units(handed).items():
             after[line] = after.get(line, 0) + units
-        full = all(after.get(it.line, 0) >= it.quantity for it in self.items)
+        full = all(after.get(it.line, 0) >= it.quantity for it in self.items if not it.is_service)
         self._apply(RxEvent.DISPENSE_ALL if full else RxEvent.DISPENSE_PART)
         self.dispensed = after
 
@@ -519,4 +528,131 @@ class Dispensing(_Entity):
         d["dispensed_at"] = dt.datetime.fromisoformat(d["dispensed_at"])
         for key in ("service_start", "service_end"):
             d[key] = _moment(d.get(key))
+        return cls(**cls._kwargs(d))
+
+
+# ---- services, visits and outcomes (sections 7-6, 8-1, 9-1-7, 9-2-8) ------------------------------------
+
+SERVICE_KINDS = ("visit", "lab", "imaging", "physio")
+
+
+@dataclass(frozen=True)
+class Service(_Entity):
+    """A non-drug service of the national coding (7-6, 8-1): a visit, a lab test, an imaging study, a
+    physiotherapy session. `tariff` is rials per unit; `max_quantity` the most one line may order; `sex`
+    the only sex it is for ("" any); `national_code` its code in the national coding (MOXA)."""
+
+    code: str
+    kind: str
+    name_fa: str
+    name_en: str
+    tariff: int
+    max_quantity: int = 1
+    sex: str = ""
+    national_code: str = ""
+
+    @property
+    def label_fa(self) -> str:
+        return self.name_fa
+
+    @property
+    def label_en(self) -> str:
+        return self.name_en
+
+
+@dataclass
+class Visit(_Entity):
+    """The service the GP gave (9-1 step 7): a visit or consultation, coded, with its insurer / patient
+    split in rials; signed by the prescriber and the facility seal, registered like a prescription."""
+
+    patient: Patient
+    prescriber: Prescriber
+    facility_siam: str
+    service_code: str
+    service_name: str
+    cost: CostSplit = field(default_factory=CostSplit)
+    id: str = field(default_factory=new_id)
+    visited_at: dt.datetime = field(default_factory=now)
+    hid: str | None = None
+    #: draft → queued → registered | rejected; not signed
+    state: str = "draft"
+    tracking_code: str | None = None
+    provider_user_id: str | None = None
+    facility_national_id: str | None = None
+
+    def document(self) -> dict[str, Any]:
+        """The signed content of the visit: who, for whom, which service, when, the split (rials)."""
+        return {
+            "resourceType": "NoskheVisit",
+            "id": self.id,
+            "patient": self.patient.to_dict(),
+            "prescriber": self.prescriber.to_dict(),
+            "facility": self.facility_siam,
+            "visitedAt": self.visited_at.isoformat(),
+            "service": {"code": self.service_code, "name": self.service_name},
+            "cost": self.cost.to_dict(),
+            **({"hid": self.hid} if self.hid else {}),
+            **({"providerUserId": self.provider_user_id} if self.provider_user_id else {}),
+            **({"facilityNationalId": self.facility_national_id} if self.facility_national_id else {}),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Visit":
+        """From `to_dict`'s form."""
+        d = dict(data)
+        d["patient"] = Patient.from_dict(d["patient"])
+        d["prescriber"] = Prescriber.from_dict(d["prescriber"])
+        d["cost"] = CostSplit.from_dict(d.get("cost") or {})
+        d["visited_at"] = dt.datetime.fromisoformat(d["visited_at"])
+        return cls(**cls._kwargs(d))
+
+
+@dataclass(frozen=True)
+class Observation(_Entity):
+    """One result of a performed service (9-2-8): what was measured (`name`, optional `code`), its value as
+    text, its unit and reference range when given."""
+
+    name: str
+    value: str
+    unit: str = ""
+    code: str = ""
+    reference_range: str = ""
+
+
+@dataclass
+class Outcome(_Entity):
+    """The outcome of a prescription's service line (9-2-8: a lab result, an imaging report), registered and
+    signed by the performing facility's seal."""
+
+    prescription_id: str
+    line: int
+    service_code: str
+    facility_siam: str
+    conclusion: str = ""
+    observations: list[Observation] = field(default_factory=list)
+    id: str = field(default_factory=new_id)
+    issued_at: dt.datetime = field(default_factory=now)
+    #: draft → queued → registered | rejected; not signed
+    state: str = "draft"
+
+    def document(self) -> dict[str, Any]:
+        """The signed content: which prescription line, by whom, when, the conclusion and observations."""
+        return {
+            "resourceType": "NoskheOutcome",
+            "id": self.id,
+            "prescription": self.prescription_id,
+            "line": self.line,
+            "service": self.service_code,
+            "facility": self.facility_siam,
+            "issuedAt": self.issued_at.isoformat(),
+            "conclusion": self.conclusion,
+            "observations": [o.to_dict() for o in self.observations],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Outcome":
+        """From `to_dict`'s form."""
+        d = dict(data)
+        d["observations"] = [Observation.from_dict(o) for o in d.get("observations") or ()]
+        d["issued_at"] = dt.datetime.fromisoformat(d["issued_at"])
         return cls(**cls._kwargs(d))

@@ -56,6 +56,7 @@ from app.store.patients import PatientRepository
 from app.store.prescriptions import PrescriptionRepository
 from app.store.results import ExchangeResults
 from app.store.signatures import SignatureRepository
+from app.store.visits import VisitRepository
 
 if TYPE_CHECKING:
     from app.catalog import Catalog
@@ -83,6 +84,7 @@ class Store:
         self.outbox = OutboxRepository(self.db)
         self.results = ExchangeResults(self.db)
         self.council = CouncilAnswers(self.db)
+        self.visits = VisitRepository(self.db, self.audit, self._signatures)
 
     # ---- opening -------------------------------------------------------------------------------------
 

@@ -30,7 +30,7 @@ from app.store.db import Connection, Database, json_dumps
 from app.store.packing import pack, unpack
 
 #: what a row asks of the exchange
-OPS = ("eligibility", "register", "edit", "cancel", "dispense")
+OPS = ("eligibility", "register", "edit", "cancel", "dispense", "visit", "outcome")
 
 
 class OutboxState(enum.StrEnum):

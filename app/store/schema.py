@@ -187,6 +187,32 @@ MIGRATIONS: list[tuple[int, str]] = [
         CREATE INDEX audit_log_person ON audit_log (person, seq);
         """,
     ),
+    (
+        6,
+        """
+        -- The visits the GP registered (9-1 step 7) and the outcomes of services this facility performed
+        -- (9-2 step 8): each a signed document, its signatures in `signatures` under its id (version 1).
+        CREATE TABLE visits (
+            id TEXT PRIMARY KEY,
+            patient_value TEXT NOT NULL,
+            state TEXT NOT NULL,
+            tracking_code TEXT,
+            visited_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+            document BLOB NOT NULL
+        );
+        CREATE INDEX visits_time ON visits (visited_at, id);
+        CREATE INDEX visits_patient ON visits (patient_value, visited_at);
+        CREATE TABLE outcomes (
+            id TEXT PRIMARY KEY,
+            prescription_id TEXT NOT NULL,
+            line INTEGER NOT NULL,
+            state TEXT NOT NULL,
+            issued_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+            document BLOB NOT NULL
+        );
+        CREATE INDEX outcomes_prescription ON outcomes (prescription_id, line, issued_at);
+        """,
+    ),
 ]
 
 LATEST = MIGRATIONS[-1][0]
