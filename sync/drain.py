@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import copy
 import fcntl
 import random
 import threading
@@ -303,23 +304,43 @@ class Drainer:
 
     def _apply(self, replies: list[tuple[messages.Outgoing, int, Any]], report: DrainReport) -> None:
         """Every answer of a round, that the exchange answered, and the rows done, in one local
-        transaction."""
+        transaction; the answers in one savepoint, and only when one of them cannot be applied, each in its
+        own (`_apply_each`)."""
         done: list[tuple[OutboxRow, dict[str, Any] | None]] = []
         with self.store.transaction():
             mark_online(self.store)
-            for o, status, body in replies:
-                row = o.row
-                try:
-                    with self.store.savepoint("answer"):  # what a failed answer wrote is undone, alone
-                        self._apply_one(row, status, body, report, done)
-                except Exception as exc:  # noqa: BLE001 — an answer we cannot apply must not stop the others
-                    err = NoskheError(
-                        f"The exchange's answer could not be applied ({type(exc).__name__}: {exc}).",
-                        "پاسخ سامانهٔ تبادل قابل اعمال نبود.",
-                    )
-                    self.outbox.hold(row, QUARANTINED, err, action=results.DEFAULT_ACTION[QUARANTINED])
-                    report.quarantined += 1
+            counted = copy.deepcopy(report)
+            try:
+                with self.store.savepoint("round"):  # every answer at once: the usual case
+                    for o, status, body in replies:
+                        self._apply_one(o.row, status, body, report, done)
+            except Exception:  # noqa: BLE001 — one answer could not be applied: undone, each applied alone
+                for name, value in vars(counted).items():
+                    setattr(report, name, value)
+                done.clear()
+                self._apply_each(replies, report, done)
             self.outbox.finish_many(done)
+
+    def _apply_each(
+        self,
+        replies: list[tuple[messages.Outgoing, int, Any]],
+        report: DrainReport,
+        done: list[tuple[OutboxRow, dict[str, Any] | None]],
+    ) -> None:
+        """The answers one by one, each in its own savepoint: one that cannot be applied quarantines its row
+        alone."""
+        for o, status, body in replies:
+            row = o.row
+            try:
+                with self.store.savepoint("answer"):  # what a failed answer wrote is undone, alone
+                    self._apply_one(row, status, body, report, done)
+            except Exception as exc:  # noqa: BLE001 — an answer we cannot apply must not stop the others
+                err = NoskheError(
+                    f"The exchange's answer could not be applied ({type(exc).__name__}: {exc}).",
+                    "پاسخ سامانهٔ تبادل قابل اعمال نبود.",
+                )
+                self.outbox.hold(row, QUARANTINED, err, action=results.DEFAULT_ACTION[QUARANTINED])
+                report.quarantined += 1
 
     def _apply_one(
         self,
