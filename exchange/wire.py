@@ -10,7 +10,9 @@ impossible, and the signatures whatever the signed document does not say.
 
 from __future__ import annotations
 
+import functools
 import re
+from pathlib import Path
 from typing import Any
 
 from exchange.errors import ExchangeError, malformed
@@ -22,16 +24,22 @@ MAX_NODES = 50_000
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]{0,63}")
 
 
-def _known(resource_type: Any) -> bool:
-    from fhir.resources.R4B import get_fhir_model_class
+@functools.cache
+def _resource_types() -> frozenset[str]:
+    """The resource types of FHIR R4B, lower case, by the model modules `fhir.resources` ships (read once; no
+    model is imported)."""
+    import fhir.resources.R4B as r4b
 
-    if not isinstance(resource_type, str) or not _NAME.fullmatch(resource_type):
-        return False
-    try:
-        get_fhir_model_class(resource_type)
-    except (KeyError, ValueError, ImportError, AttributeError):
-        return False
-    return True
+    return frozenset(p.stem for p in Path(r4b.__file__).parent.glob("*.py") if not p.stem.startswith("_"))
+
+
+def _known(resource_type: Any) -> bool:
+    return (
+        isinstance(resource_type, str)
+        and _NAME.fullmatch(resource_type) is not None
+        and resource_type[:1].isupper()
+        and resource_type.lower() in _resource_types()
+    )
 
 
 def check(body: Any) -> dict[str, Any]:
