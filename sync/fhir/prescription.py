@@ -2,6 +2,8 @@
 
     Patient (+ Coverage)  Practitioner (prescriber)  Organization (facility, SIAM)  Encounter (the visit: HID)
     MedicationRequest × items   (groupIdentifier = the client's prescription id, meta.versionId = version)
+    ServiceRequest × service lines (lab, imaging, physiotherapy; requisition = the prescription id; the
+                                    catalog's code and the national (MOXA) code; category = the kind)
     Provenance × signatures     (prescriber, facility: CMS over canonical bytes of Prescription.document())
 
 The mapping is exact: `bundle_to_prescription(prescription_bundle(rx)).document() == rx.document()`, which
@@ -28,6 +30,8 @@ from sync.fhir.common import (
     SYS_RULE,
     SYS_RX,
     SYS_RX_LINE,
+    SYS_SERVICE,
+    SYS_SERVICE_NATIONAL,
     SYS_SIAM,
     WireSignature,
     bad,
@@ -261,6 +265,44 @@ def _medication_request(
     return res
 
 
+def _service_request(
+    rx: Prescription, it: PrescriptionItem, refs: dict[str, str], first: bool
+) -> dict[str, Any]:
+    """A service line (7-6, 8-1) as a ServiceRequest carrying what `_medication_request` carries for a drug:
+    the line and rule ids, the cost, the facility, the time, the requester and, on the first line, the
+    notes, the override reason and the legal elements."""
+    from app.catalog import service
+
+    res = _medication_request(rx, it, refs, first)
+    coding: list[dict[str, Any]] = [{"system": SYS_SERVICE, "code": it.drug_code}]
+    if it.drug_name:
+        coding[0]["display"] = it.drug_name
+    known = service(it.drug_code)
+    if known is not None and known.national_code:  # the national coding (MOXA, 8-10) beside the catalog's
+        coding.append({"system": SYS_SERVICE_NATIONAL, "code": known.national_code})
+    out: dict[str, Any] = {
+        "resourceType": "ServiceRequest",
+        "meta": res["meta"],
+        "extension": res["extension"],
+        "identifier": res["identifier"],
+        "requisition": res["groupIdentifier"],
+        "status": "active",
+        "intent": "order",
+        "category": [{"coding": [{"system": SYS_SERVICE + "-kind", "code": it.service}]}],
+        "code": {"coding": coding},
+        "quantityQuantity": {"value": it.quantity},
+        "subject": res["subject"],
+        "authoredOn": res["authoredOn"],
+        "requester": res["requester"],
+    }
+    for key in ("encounter", "insurance", "note"):
+        if key in res:
+            out[key] = res[key]
+    if it.instructions:
+        out["patientInstruction"] = it.instructions
+    return out
+
+
 def prescription_bundle(rx: Prescription, signatures: Sequence[Signature | WireSignature]) -> dict[str, Any]:
     """The Bundle for `rx` as it is now (its HID included when known) with its signatures."""
     refs = {
@@ -291,7 +333,8 @@ def prescription_bundle(rx: Prescription, signatures: Sequence[Signature | WireS
     for n, it in enumerate(rx.items):
         url = urn(rx.id, str(rx.version), "item", str(it.line))
         targets.append(url)
-        entries.append(entry(url, _medication_request(rx, it, refs, n == 0)))
+        line = _service_request if it.is_service else _medication_request
+        entries.append(entry(url, line(rx, it, refs, n == 0)))
     for sig in signatures:
         who = refs["practitioner"] if sig.role.value == "prescriber" else refs["organization"]
         entries.append(
@@ -331,12 +374,38 @@ def _read_item(mr: dict[str, Any]) -> PrescriptionItem:
         raise bad("a MedicationRequest is incomplete") from None
 
 
+def _read_service(sr: dict[str, Any]) -> PrescriptionItem:
+    try:
+        line = int(find_ident(sr.get("identifier"), SYS_RX_LINE).rsplit("/", 1)[1])  # type: ignore[union-attr]
+        coding = next(c for c in sr["code"]["coding"] if c.get("system") == SYS_SERVICE)
+        return PrescriptionItem.from_dict(
+            {
+                "drug_code": coding["code"],
+                "drug_name": coding.get("display", ""),
+                "quantity": int(sr["quantityQuantity"]["value"]),
+                "instructions": sr.get("patientInstruction", ""),
+                "cost": read_cost(sr),
+                "rule_approval_id": find_ident(sr.get("identifier"), SYS_RULE),
+                "line": line,
+                "service": sr["category"][0]["coding"][0]["code"],
+            }
+        )
+    except (KeyError, IndexError, AttributeError, TypeError, ValueError, StopIteration):
+        raise bad("a ServiceRequest is incomplete") from None
+
+
 def bundle_to_prescription(bundle: dict[str, Any]) -> tuple[Prescription, list[WireSignature]]:
-    """The prescription (state DRAFT: the receiver decides) and the signatures the Bundle carries."""
-    mrs = resources(bundle, "MedicationRequest")
-    if not mrs:
+    """The prescription (state DRAFT: the receiver decides) and the signatures the Bundle carries: its
+    drug lines (MedicationRequest) and service lines (ServiceRequest), the first of them in the Bundle
+    carrying what is common."""
+    lines = [
+        e["resource"]
+        for e in bundle.get("entry", ())
+        if e.get("resource", {}).get("resourceType") in ("MedicationRequest", "ServiceRequest")
+    ]
+    if not lines:
         raise bad("a prescription without MedicationRequest")
-    first = mrs[0]
+    first = lines[0]
     basic = [c for c in resources(bundle, "Coverage") if not is_supplementary_resource(c)]
     extra = [c for c in resources(bundle, "Coverage") if is_supplementary_resource(c)]
     encs = resources(bundle, "Encounter")
@@ -350,9 +419,12 @@ def bundle_to_prescription(bundle: dict[str, Any]) -> tuple[Prescription, list[W
             ),
             prescriber=read_prescriber(one(bundle, "Practitioner")),
             facility_siam=facility,
-            items=sorted((_read_item(m) for m in mrs), key=lambda i: i.line),
+            items=sorted(
+                (_read_service(m) if m["resourceType"] == "ServiceRequest" else _read_item(m) for m in lines),
+                key=lambda i: i.line,
+            ),
             notes=(first.get("note") or [{}])[0].get("text", ""),
-            id=first["groupIdentifier"]["value"],
+            id=(first.get("groupIdentifier") or first["requisition"])["value"],
             version=int(first["meta"]["versionId"]),
             prescribed_at=dt.datetime.fromisoformat(first["authoredOn"]),
             hid=find_ident(encs[0].get("identifier"), SYS_HID) if encs else None,
