@@ -9,7 +9,7 @@ import datetime as dt
 import subprocess
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, QEvent, Qt
 from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtTest import QTest
 
@@ -260,6 +260,7 @@ def test_the_pharmacists_day(
     assert "پس بگیرید" in detail  # what to do, at this end
     panel.open_button.click()
     assert window.current_page() is paper_counter
+    window.light.timer.stop()  # the status light's 15 s refresh must not outlive this test's lanes
 
 
 def test_the_pharmacy_screens_render(
@@ -301,6 +302,8 @@ def test_the_pharmacy_screens_render(
         patient=(p.id.kind, p.id.value, p.first_name, p.last_name),
         state={"paper_pdf": paper_pdf, "ttac_sample": lambda drug: exchange.ttac_codes(drug, 1)},
     )  # fmt: skip
+    # the window render() closed is deleted now, its timers with it (not in the next test's event loop)
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     assert [f.stem for f in files] == [f"ui-{n}" for n in names]
     for f in files:
         with Image.open(f) as im:
