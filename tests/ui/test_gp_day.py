@@ -262,3 +262,33 @@ def test_the_key_files_path_reads_left_to_right_as_written(qtbot, clinic_ws, ope
     assert f"{LRI}{path}{PDI}" in window.login.prompt.text()  # one isolate, its digits as written
     window.host.set_language("en")
     assert f"{LRI}{path}{PDI}" in window.login.prompt.text()
+
+
+def test_english_and_back_keeps_every_part_in_its_direction_and_digits(qtbot, ws, open_window):
+    """Switched to English and back: the window, its bars and the item lines follow each switch; the
+    dose instructions are in one script of digits, the unit isolated."""
+    from ui.clinic.items import COL_DRUG, COL_INSURER
+    from ui.i18n import LRI, PDI, Words
+
+    window = open_window(ws)
+    window.browse()
+    editor = window.desk.new_prescription()
+    add_amoxicillin(qtbot, editor)
+    window.statusBar().showMessage("پیامی به فارسی")
+    rtl, ltr = Qt.LayoutDirection.RightToLeft, Qt.LayoutDirection.LeftToRight
+    right = Qt.AlignmentFlag.AlignRight
+    for lang, direction in (("en", ltr), ("fa", rtl), ("en", ltr), ("fa", rtl)):
+        window.host.set_language(lang)
+        for part in (window, window.statusBar(), window.menuBar(), window.toolbar, window.light):
+            assert part.layoutDirection() == direction, (lang, part)
+        assert window.statusBar().currentMessage() == ""  # not a message in the other language
+        for col in (COL_DRUG, COL_INSURER):
+            at_right = bool(editor.items.item(0, col).textAlignment() & right)
+            assert at_right == (lang == "fa"), (lang, col)
+        drug = editor.items.item(0, COL_DRUG).text()
+        assert ("Amoxicillin" in drug) == (lang == "en")
+    fa, en = Words("fa"), Words("en")
+    assert fa.instructions("1 cap every 8h") == f"{LRI}۱ cap every ۸h{PDI}"  # never "۱ cap every 8h"
+    assert fa.instructions("هر 8 ساعت 500 mg") == f"هر ۸ ساعت {LRI}۵۰۰ mg{PDI}"
+    assert en.instructions("۱ cap every ۸h") == "1 cap every 8h"
+    assert "۸" not in en.instructions("هر ۸ ساعت") and "8" in en.instructions("هر ۸ ساعت")

@@ -220,10 +220,16 @@ class ItemTable(QTableWidget):
     def retranslate(self) -> None:
         w = self.host.words
         self.setHorizontalHeaderLabels([w(k) if k else "" for k in COLUMNS])
-        for row in range(self.rowCount()):
+        for row in range(self.rowCount()):  # a switch of language: the lines follow it too
             for box in (self.quantity(row), self.repeats(row), self.days(row)):
                 if isinstance(box, NumberBox):
                     box.set_persian(w.lang == "fa")
+            drug = self.host.ws.store.catalog.get(self.codes[row])
+            if drug is not None:
+                self.item(row, COL_DRUG).setText(w.text(drug.label_fa if w.lang == "fa" else drug.label_en))
+            for col in (COL_DRUG, COL_INSURER, COL_PATIENT):
+                self.item(row, col).setTextAlignment(leading())
+        # (the editor prices the lines again in this language's digits: `PrescriptionEditor.retranslate`)
 
     # ---- lines ------------------------------------------------------------------------------------
 

@@ -146,7 +146,11 @@ class MainWindow(QMainWindow):
 
     def retranslate(self) -> None:
         w = self.host.words
-        self.setLayoutDirection(Qt.LayoutDirection.RightToLeft if w.rtl else Qt.LayoutDirection.LeftToRight)
+        direction = Qt.LayoutDirection.RightToLeft if w.rtl else Qt.LayoutDirection.LeftToRight
+        self.setLayoutDirection(direction)
+        for bar in (self.statusBar(), self.menuBar(), self.toolbar):
+            bar.setLayoutDirection(direction)  # each bar follows every switch, back and forth
+        self.statusBar().clearMessage()  # a message in the other language
         for key, menu in self.menus.items():
             menu.setTitle(w(key))
         self.toolbar.setWindowTitle(w("toolbar"))

@@ -50,6 +50,9 @@ class SyncLight(QLabel):
             self.refresh()
 
     def refresh(self) -> None:
+        if getattr(self.host.tasks, "_closed", False):
+            self.timer.stop()  # the window is closing: nothing more to show
+            return
         sync_status(self.host.ws).success(self._loaded).failure(lambda _exc: None).run(self.host)
 
     def _loaded(self, status: Any) -> None:
