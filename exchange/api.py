@@ -21,6 +21,9 @@ sockets and faults).
 | GET  /sepas?{national-code|fida|unique-id|newborn}=X | SEPAS records of that patient from the caller (`exchange.sepas`) | |
 | GET  /sepas/records/{seq}                  | the document SEPAS keeps for one record                |     |
 | GET  /council/{number}                     | medical council inquiry → Practitioner (`exchange.council`); 404; no login |  |
+| POST /visits                               | visit Bundle → Task (tracking code, split) (`exchange.visits`) | yes |
+| POST /outcomes                             | outcome Bundle (DiagnosticReport) → Task (`exchange.outcomes`) | yes |
+| GET  /prescriptions/{ref}/outcomes         | searchset Bundle of the outcomes registered            |     |
 | POST /batch                                | Bundle(batch) of keyed calls above → batch-response    | per entry |
 
 Retrieval is scoped by the caller's kind of facility: a pharmacy finds and reads any open prescription (it
@@ -97,6 +100,10 @@ class ExchangeApi:
             dispensary,
         )
         self.sepas = Sepas(db)
+        from exchange.outcomes import Outcomes
+        from exchange.visits import Visits
+
+        self.visits, self.outcomes = Visits(db, registry.verifier), Outcomes(db, registry.verifier)
 
     def handle(self, req: Request) -> Answer:
         try:
@@ -186,6 +193,11 @@ class ExchangeApi:
             if mt.group(2) == "claim":
                 return Answer(200, self.dispensary.claim(facility, mt.group(1)))
             return Answer(200, self.dispensary.release(facility, mt.group(1), req.headers.get("x-claim")))
+        if (mt := re.fullmatch(r"/prescriptions/([^/$]+)/outcomes", p)) and m == "GET":
+            rx_id = self.lookup.resolve(mt.group(1))
+            if not self._pharmacy(facility):
+                self.lookup.own(facility, rx_id)
+            return Answer(200, self.outcomes.of(rx_id))
         if (mt := re.fullmatch(r"/prescriptions/([^/$]+)", p)) and m == "GET":
             rx_id = self.lookup.resolve(mt.group(1))
             if not self._pharmacy(facility):
@@ -234,6 +246,10 @@ class ExchangeApi:
             (status, out), replay = self.registry.edit(facility, mt.group(1), body, key)
         elif (mt := re.fullmatch(r"/prescriptions/([^/]+)/\$cancel", p)) and m == "POST":
             (status, out), replay = self.registry.cancel(facility, mt.group(1), body, key)
+        elif m == "POST" and p == "/visits":
+            (status, out), replay = self.visits.register(facility, body, key)
+        elif m == "POST" and p == "/outcomes":
+            (status, out), replay = self.outcomes.register(facility, body, key)
         elif m == "POST" and p == "/dispensings":
             self._pharmacy_only(facility)
             (status, out), replay = self.dispensary.dispense(facility, body, key, claim)

@@ -75,6 +75,9 @@ def statement(db: ExchangeDB, facility: str, start: str | None, end: str | None)
             }
             for r in rows
         ]
+        from exchange.visits import statement_lines  # the visits registered (9-1 steps 7 and 8)
+
+        lines = sorted(lines + statement_lines(db, facility, lo, hi), key=lambda x: str(x["at"]))
     return {
         "facility": facility,
         "kind": kind,

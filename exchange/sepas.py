@@ -9,7 +9,8 @@ The exchange forwards to it from its event log, each event once and in order (`S
 | edited         | prescription, the new version                             |
 | cancelled      | cancellation of the prescription                          |
 | dispensed      | dispensing (the bundle as registered, its receipt)        |
-| visit          | visit (when visits are registered)                         |
+| visit          | visit (the signed bundle, its service)                    |
+| outcome        | outcome of a service line (the signed DiagnosticReport)   |
 
 Forwarding runs after every write the API answers and before every SEPAS query, in its own transaction:
 a registration never waits for SEPAS nor fails with it, and what SEPAS holds never lags behind what the
@@ -44,7 +45,7 @@ CREATE INDEX IF NOT EXISTS sepas_patient ON sepas_records (patient_kind, patient
 """
 CURSOR = "sepas.forwarded"
 #: the exchange's event kinds SEPAS receives
-FORWARDED = ("registered", "edited", "cancelled", "dispensed", "visit")
+FORWARDED = ("registered", "edited", "cancelled", "dispensed", "visit", "outcome")
 #: the patient keys SEPAS is searched by
 PATIENT_KEYS = ("national-code", "fida", "unique-id", "newborn")
 
@@ -120,7 +121,15 @@ def _record_of(c: sqlite3.Connection, kind: str, subject: str, detail: str) -> d
         return _rx_record(c, "cancellation", subject, None)
     if kind == "dispensed":
         return _dispensing_record(c, subject)
-    return None  # a kind SEPAS will take once the exchange records it (visits)
+    if kind == "visit":
+        from exchange.visits import visit_record
+
+        return visit_record(c, subject)
+    if kind == "outcome":
+        from exchange.outcomes import outcome_record
+
+        return outcome_record(c, subject)
+    return None
 
 
 class Sepas:

@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from app.domain import Dispensing, Patient, Prescription
+from app.domain import Dispensing, Outcome, Patient, Prescription, Visit
 from app.services.outbox import OutboxRow
 from app.signing import SignatureRole
 from sync import fhir
@@ -87,4 +87,12 @@ def build(store: Store, row: OutboxRow) -> Outgoing:
         return Outgoing(
             row, "POST", "/dispensings", fhir.dispensing_bundle(d, sigs), row.idem_key, p.get("claim")
         )
+    if row.op in ("visit", "outcome"):  # 9-1 step 7, 9-2 step 8: signed documents of their own
+        doc = p[row.op]
+        sigs = store.visits.signatures_of(doc["id"])
+        if not sigs:
+            raise KeyError(f"no signatures for {row.op} {doc['id']}")
+        if row.op == "visit":
+            return Outgoing(row, "POST", "/visits", fhir.visit_bundle(Visit.from_dict(doc), sigs), row.idem_key)
+        return Outgoing(row, "POST", "/outcomes", fhir.outcome_bundle(Outcome.from_dict(doc), sigs), row.idem_key)
     raise KeyError(f"unknown op {row.op}")

@@ -119,6 +119,8 @@ def applied(store: Store, row: OutboxRow, body: Any) -> dict[str, Any]:
         store.save_prescription(adopt_eligibility(store, rx, e.to_dict()), action="prescription.hid")
         return {"hid": e.hid, "insured": e.insured, "overlap": e.overlap}
     out = fhir.read_task(body)
+    if row.op in ("visit", "outcome"):
+        return _applied_service(store, row, out)
     if row.op in ("register", "edit"):
         rx = store.get_prescription(row.subject_id)
         if rx.version == row.version and rx.state is RxState.QUEUED:
@@ -147,6 +149,20 @@ def applied(store: Store, row: OutboxRow, body: Any) -> dict[str, Any]:
         store.results.keep(row.subject, "receipt", out)
         return {k: out.get(k) for k in ("receipt", "prescriptionState", "cost")}
     raise KeyError(row.op)
+
+
+def _applied_service(store: Store, row: OutboxRow, out: dict[str, Any]) -> dict[str, Any]:
+    """A registered visit (its tracking code and the exchange's split kept) or outcome."""
+    if row.op == "visit":
+        v = store.visits.get(row.subject_id)
+        v.state, v.tracking_code = "registered", out.get("trackingCode")
+        store.visits.save(v, action="visit.registered")
+    else:
+        o = store.visits.get_outcome(row.subject_id)
+        o.state = "registered"
+        store.visits.save_outcome(o, action="outcome.registered")
+    store.results.keep(row.subject, "registration", out)
+    return out
 
 
 # ---- refusals -----------------------------------------------------------------------------------------
@@ -184,6 +200,14 @@ def refused(store: Store, row: OutboxRow, err: ExchangeRefused) -> OutboxState:
         ):
             rx.mark_rejected()
             store.save_prescription(rx, action="prescription.rejected")
+    elif row.op == "visit":
+        v = store.visits.get(row.subject_id)
+        v.state = "rejected"
+        store.visits.save(v, action="visit.rejected")
+    elif row.op == "outcome":
+        o = store.visits.get_outcome(row.subject_id)
+        o.state = "rejected"
+        store.visits.save_outcome(o, action="outcome.rejected")
     elif row.op == "dispense":
         d = store.get_dispensing(row.subject_id)
         d.state = "conflict" if state == CONFLICT else "rejected"

@@ -26,6 +26,7 @@ KINDS = {
     "cancellation": ("cancellation", "ابطال نسخه"),
     "dispensing": ("dispensing", "نسخه‌پیچی"),
     "visit": ("visit", "ویزیت"),
+    "outcome": ("service outcome", "نتیجهٔ خدمت"),
 }
 
 
