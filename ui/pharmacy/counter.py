@@ -224,8 +224,12 @@ class CounterView(QWidget):
         self._error(self.host.words.message(exc))
 
     def _loaded(self, rx: Prescription) -> None:
-        first = self.rx is None
-        changed = first or rx.dispensed != self.rx.dispensed or rx.state != self.rx.state  # type: ignore[union-attr]
+        def shown(r: Prescription | None) -> tuple[object, ...]:
+            return () if r is None else (r.version, r.state, r.dispensed, r.tracking_code, r.hid)
+
+        if self.rx is not None and shown(rx) == shown(self.rx):
+            return  # a drain touched every prescription: nothing here changed, the pharmacist's edits stay
+        changed = self.rx is None or rx.dispensed != self.rx.dispensed or rx.state != self.rx.state
         self.rx_id = rx.id
         self._show_rx(rx, keep_quantities=not changed)
         if changed:
