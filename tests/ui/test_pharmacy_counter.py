@@ -166,6 +166,7 @@ def test_the_pharmacists_day(
     kept = pharmacy_ws.store.get_prescription(rx1.id)
     assert kept.state == RxState.PARTIALLY_DISPENSED and kept.remaining(1) == 6
     qtbot.waitUntil(lambda: counter.rx.dispensed_of(1) == 15)
+    qtbot.waitUntil(lambda: "۱۵/۲۱" in desk.retrieve.table.item(0, 6).text())  # the retrieve list follows
     assert counter.quantities() == {1: 6, 2: 0} and "ثبت‌شده" in counter.result.text()
 
     # The receipt: saved as a PDF, and printed through the print dialog (a PDF printer here), 80 mm roll.

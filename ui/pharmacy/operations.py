@@ -58,6 +58,22 @@ def open_prescription(ws: Workstation, rx_id: str) -> Op[Prescription]:
     return Op(lambda: kept_prescription(ws.store, rx_id))
 
 
+def kept_prescriptions(ws: Workstation, ids: Sequence[str]) -> Op[list[Prescription]]:
+    """The prescriptions kept here with these ids, as they stand now (those gone are left out)."""
+    from app.errors import NotFound
+
+    def work() -> list[Prescription]:
+        out = []
+        for rx_id in ids:
+            try:
+                out.append(ws.store.get_prescription(rx_id))
+            except NotFound:
+                pass
+        return out
+
+    return Op(work)
+
+
 def preview(ws: Workstation, rx_id: str, lines: Sequence[DispenseLine], *, offline: bool) -> Op[Verdict]:
     """The rules' findings and the split for these lines before signing (the exchange's when online)."""
     from sync.counter import preview_dispensing
@@ -133,6 +149,7 @@ __all__ = [
     "check_pack",
     "conflicts",
     "dispense",
+    "kept_prescriptions",
     "open_prescription",
     "preview",
     "receipt_pdf",

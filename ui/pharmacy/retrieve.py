@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.common.operations import Changes
 from ui.common.prescriptions import state_name
 from ui.common.tables import fill, read_only_table, row_key
 from ui.pharmacy import operations as ops
@@ -114,7 +115,23 @@ class RetrieveView(QWidget):
         layout.addWidget(self.table, 1)
         layout.addLayout(buttons)
         host.language_changed.connect(self.retranslate)
+        host.changes.changed.connect(self._on_changes)
         self.retranslate()
+
+    def _on_changes(self, changes: Changes) -> None:
+        """A prescription shown here changed (dispensed here, a drain's answer): show it as it is now."""
+        if self.found and any(changes.touches(rx.id) for rx in self.found):
+            ids = [rx.id for rx in self.found]
+            ops.kept_prescriptions(self.host.ws, ids).success(self._reloaded).run(self.host)
+
+    def _reloaded(self, found: list[Prescription]) -> None:
+        if [rx.id for rx in found] == [rx.id for rx in self.found] and found != self.found:
+            key = row_key(self.table)
+            self.found = found
+            self._show_found()
+            row = next((i for i, rx in enumerate(found) if rx.id == key), -1)
+            if row >= 0:
+                self.table.setCurrentCell(row, 0)
 
     def retranslate(self) -> None:
         w = self.host.words
