@@ -20,6 +20,10 @@ The rule set (a JSON object): `max_items`; `quantity` {`warn_above`, `reject_abo
 `duration` {`default_max_days`, `max_days`: [{`atc`, `days`}], `overridable`}; `specialist_only_atc`,
 `controlled_atc` (ATC prefixes); `age_limits` / `sex_limits`: [{`atc`, `min_age` | `max_age` | `sex`,
 `level`, `overridable`, `en`, `fa`}]; `interactions`: [{`a`, `b`, `severity`, `overridable`, `en`, `fa`}].
+
+Service lines (lab, imaging, physiotherapy; 7-6, 8-1) are judged on the services catalog
+(`Reference.service`, the bundled one on both sides): a known code, at most its `max_quantity`, its sex;
+priced with `app.costs.service_cost`.
 """
 
 from __future__ import annotations
@@ -30,10 +34,10 @@ from dataclasses import asdict, dataclass, field, replace
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from app.costs import CostSplit, Plans, line_cost, pro_rata
+from app.costs import CostSplit, Plans, line_cost, pro_rata, service_cost
 
 if TYPE_CHECKING:
-    from app.domain import Dispensing, Drug, Prescription
+    from app.domain import Dispensing, Drug, Prescription, Service
     from app.store import Store
 
 ADVISORY, WARNING, REJECTION = "advisory", "warning", "rejection"
@@ -145,10 +149,56 @@ class Reference:
     rules: Mapping[str, Any]
     drug: Callable[[str], Drug | None]
     plans: Plans = field(default_factory=Plans)
+    #: the services (lab, imaging, physiotherapy) by code: the bundled services catalog, on both sides
+    service: Callable[[str], Service | None] = field(default_factory=lambda: _bundled_service)
 
     @property
     def version(self) -> str:
         return str(self.rules.get("version") or "")
+
+
+def _bundled_service(code: str) -> Service | None:
+    from app.catalog import service
+
+    return service(code)
+
+
+def _service_findings(it: Any, svc: Service | None, sex: str | None) -> list[Finding]:
+    """The rules on a service line (7-6, 8-1): a code the catalog knows (not a visit, which is registered,
+    not ordered), at most the service's `max_quantity` units, the sex it is for. Rejections, none
+    overridable."""
+    if svc is None or svc.kind == "visit":
+        return [
+            Finding(
+                REJECTION,
+                "unknown-service",
+                f"Service code {it.drug_code} is not in the national list of services.",
+                f"کد خدمت {it.drug_code} در فهرست ملی خدمات نیست.",
+                it.line,
+            )
+        ]
+    out = []
+    if it.quantity > svc.max_quantity:
+        out.append(
+            Finding(
+                REJECTION,
+                "quantity",
+                f"{it.quantity} of {svc.name_en} is more than the {svc.max_quantity} one prescription may order.",
+                f"تعداد {it.quantity} {svc.name_fa} بیش از {svc.max_quantity} مجاز در یک نسخه است.",
+                it.line,
+            )
+        )
+    if svc.sex and sex is not None and sex != "other" and sex != svc.sex:
+        out.append(
+            Finding(
+                REJECTION,
+                "sex",
+                f"{svc.name_en} is for {svc.sex} patients only.",
+                f"{svc.name_fa} فقط برای بیماران {'زن' if svc.sex == 'female' else 'مرد'} است.",
+                it.line,
+            )
+        )
+    return out
 
 
 def bundled_rule_set() -> dict[str, Any]:
@@ -212,6 +262,12 @@ def check_prescription(rx: Prescription, ref: Reference) -> RulesResult:
     age = rx.patient.age(rx.prescribed_at.date())
     sex = rx.patient.sex.value if rx.patient.sex is not None else None
     for it in rx.items:
+        if getattr(it, "service", None):  # a lab, imaging or physiotherapy line: its own rules and tariff
+            svc = ref.service(it.drug_code)
+            findings += _service_findings(it, svc, sex)
+            if svc is not None:
+                costs[it.line] = service_cost(svc.tariff, it.quantity, svc.kind, ref.plans)
+            continue
         d = ref.drug(it.drug_code)
         if d is None:
             findings.append(

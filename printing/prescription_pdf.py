@@ -181,9 +181,11 @@ def _item_row(rx: Prescription, index: int) -> tuple[list[list[str]], float]:
     it = rx.items[index]
     cols = columns(0, ITEM_COLUMNS)
     qty = fa_num(it.quantity) + (f" (تکرار {fa_num(it.repeats)})" if it.repeats else "")
+    #: a service line (7-6, 8-1) says what kind it is and its code, a lab or imaging centre reads it
+    kind = {"lab": "آزمایش", "imaging": "تصویربرداری", "physio": "فیزیوتراپی"}.get(it.service or "", "")
     cells = [
         fa_num(it.line),
-        it.drug_name,
+        f"{kind} {fa_num(it.drug_code)}: {it.drug_name}" if kind else it.drug_name,
         qty,
         it.instructions,
         # No price yet (a workstation that has never fetched the price list) is not "free": show a dash.

@@ -25,8 +25,8 @@ def register(sub: Any) -> None:
     p.add_argument("value")
     p.set_defaults(handler=cmd_validate_id)
 
-    cat = sub.add_parser("catalog", help="the drug catalog").add_subparsers(dest="catalog_cmd", metavar="ACTION")
-    p = cat.add_parser("search", help="search drugs by Persian or English name or code")
+    cat = sub.add_parser("catalog", help="the drug and services catalog").add_subparsers(dest="catalog_cmd", metavar="ACTION")
+    p = cat.add_parser("search", help="search drugs and services by Persian or English name or code")
     p.add_argument("text", nargs="+")
     p.add_argument("--limit", type=int, default=20)
     p.add_argument("--json", action="store_true")
@@ -72,17 +72,21 @@ def cmd_validate_id(args: Any, ctx: Context) -> int:
 
 
 def cmd_catalog_search(args: Any, ctx: Context) -> int:
+    from app.catalog import search_services
     from app.services.admin import search_catalog
 
     text = " ".join(args.text)
     drugs = search_catalog(ctx.workstation(), text, limit=args.limit)
+    services = search_services(text, limit=args.limit)  # visits, lab, imaging, physiotherapy (7-6, 8-1)
     if args.json:
-        print(json.dumps([d.to_dict() for d in drugs], ensure_ascii=False, indent=1))
-        return 0 if drugs else 1
-    if not drugs:
-        raise NoskheError(f"No drug matches {text!r}.", f"دارویی با «{text}» یافت نشد.")
+        print(json.dumps([d.to_dict() for d in [*drugs, *services]], ensure_ascii=False, indent=1))
+        return 0 if drugs or services else 1
+    if not drugs and not services:
+        raise NoskheError(f"No drug or service matches {text!r}.", f"دارو یا خدمتی با «{text}» یافت نشد.")
     for d in drugs:
         print(f"{d.code}  {d.label_en}  |  {d.label_fa}  [{d.atc}]")
+    for s in services:
+        print(f"{s.code}  {s.name_en}  |  {s.name_fa}  [{s.kind}, {s.tariff:,} rials]")
     return 0
 
 

@@ -1,7 +1,8 @@
 """Prescriptions at the clinic and the pharmacy:
 
     noskhe rx create --patient ID [--first-name F --last-name L --birth-date D --sex S --patient-phone P]
-                     --item CODE:QTY[/DAYS]:"instructions" … [--service-start T] [--service-end T]
+                     --item CODE:QTY[/DAYS]:"instructions" … [--service CODE[:QTY]] …
+                     [--service-start T] [--service-end T]
                      [--override-reason TEXT] [--json]
     noskhe rx check  (the same options)             the rules and the split before signing; nothing saved
     noskhe rx sign ID [--override-reason TEXT]      sign a kept draft (the rules run again)
@@ -53,9 +54,14 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--item",
         action="append",
-        required=True,
         metavar='CODE:QTY[/DAYS]:"instructions"',
         help="a line: drug code, quantity, optionally for how many days, and the instructions; repeatable",
+    )
+    p.add_argument(
+        "--service",
+        action="append",
+        metavar="CODE[:QTY]",
+        help="a lab test, imaging study or physiotherapy ordered (catalog search CBC); repeatable",
     )
     p.add_argument("--notes", default="")
     p.add_argument(
@@ -88,6 +94,7 @@ def register(sub: Any) -> None:
     p = rx.add_parser("edit", help="change a prescription (new signed version)")
     p.add_argument("id")
     p.add_argument("--item", action="append", metavar='CODE:QTY[/DAYS]:"instructions"')
+    p.add_argument("--service", action="append", metavar="CODE[:QTY]", help="a service line; repeatable")
     p.add_argument("--notes")
     p.add_argument("--override-reason", metavar="TEXT", help="why to sign despite an overridable rejection")
     p.add_argument("--json", action="store_true")
@@ -144,7 +151,9 @@ def _patient(ctx: Context, args: Any) -> Patient:
 def _items(args: Any) -> list[ItemRequest] | None:
     from app.services.prescribing import ItemRequest
 
-    return [ItemRequest.parse(t) for t in args.item] if args.item else None
+    lines = [ItemRequest.parse(t) for t in args.item or ()]
+    lines += [ItemRequest.parse_service(t) for t in getattr(args, "service", None) or ()]
+    return lines or None
 
 
 def _summary(rx: Prescription) -> dict[str, Any]:
@@ -334,7 +343,8 @@ def _print_record(record: PrescriptionRecord) -> None:
     for it in rx.items:
         done = rx.dispensed_of(it.line)  # units handed over: 15/20 while a line is dispensed in parts
         mark = (" ✓" if done >= it.quantity else "") + (f" {done}/{it.quantity}" if done else "")
-        print(f"  {it.line}. {it.drug_code} {it.drug_name} × {it.quantity} — {it.instructions}{mark}")
+        kind = f" [{it.service}]" if it.service else ""  # a lab, imaging or physiotherapy line
+        print(f"  {it.line}. {it.drug_code}{kind} {it.drug_name} × {it.quantity} — {it.instructions}{mark}")
     print(f"cost: insurer {rx.cost.insurer:,} rials, patient {rx.cost.patient:,} rials (estimated here)")
     registered = record.registration
     if registered and registered.get("cost"):
@@ -372,13 +382,19 @@ def _print_legal(rx: Prescription) -> None:
 
 
 def cmd_show(args: Any, ctx: Context) -> int:
+    from app.cli.cmd_visit import describe_outcomes
     from app.services.records import show_prescription
+    from app.services.visits import outcomes_of
 
-    record = show_prescription(ctx.workstation(), args.id)
+    ws = ctx.workstation()
+    record = show_prescription(ws, args.id)
+    outcomes = outcomes_of(ws, record.prescription.id)  # of its service lines (9-2-8), those known here
     if args.json:
-        print(json.dumps(record.to_dict(), ensure_ascii=False, indent=1))
-    else:
-        _print_record(record)
+        print(json.dumps({**record.to_dict(), "outcomes": outcomes}, ensure_ascii=False, indent=1))
+        return 0
+    _print_record(record)
+    for line in ["outcomes: | نتایج خدمات:"] + describe_outcomes(outcomes) if outcomes else []:
+        print(line)
     return 0
 
 
@@ -409,11 +425,14 @@ def cmd_retrieve(args: Any, ctx: Context) -> int:
             rx_id: {role: st.to_dict() for role, st in by_role.items()}
             for rx_id, by_role in got.certificates.items()
         }
-        doc = {"prescriptions": [_summary(r) for r in got.prescriptions], "refused": got.refused}
+        lines = [{**_summary(r), "lines": [it.to_dict() for it in r.items]} for r in got.prescriptions]
+        doc = {"prescriptions": lines, "refused": got.refused}
         print(json.dumps({**doc, "certificates": certificates}, ensure_ascii=False, indent=1))
         return 0
     for rx in got.prescriptions:
         _print_rx(rx, False)
+        for it in rx.items:  # drugs to dispense, services (lab, imaging, physiotherapy) to perform
+            print(f"  {it.line}. {it.drug_code}{f' [{it.service}]' if it.service else ''} {it.drug_name} × {it.quantity}")
         for role, st in got.certificates.get(rx.id, {}).items():  # OCSP online, the CRL offline
             print(f"  {role}: {st.describe(ctx.lang)}")
     for r in got.refused:

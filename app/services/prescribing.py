@@ -68,6 +68,8 @@ class ItemRequest:
     instructions: str = ""
     repeats: int = 0
     days: int | None = None  # how many days it is meant to last (the rules' maximum duration)
+    #: a line that orders a service (lab, imaging, physiotherapy; 7-6, 8-1) by its code, not a drug
+    service: bool = False
 
     #: the most units one line may ask for, and the longest instructions: beyond them it is a typing
     #: mistake or an attack, refused before anything is signed or queued
@@ -94,6 +96,14 @@ class ItemRequest:
                 f"The instructions of {self.drug_code} are over {self.MAX_INSTRUCTIONS} characters.",
                 f"دستور مصرف {self.drug_code} بیش از {self.MAX_INSTRUCTIONS} نویسه است.",
             )
+
+    @classmethod
+    def parse_service(cls, text: str) -> ItemRequest:
+        """`CODE[:QTY][:instructions]` of a service as typed after `--service` (`801010`, `601010:10`);
+        one unit when no quantity is given."""
+        code, _, rest = text.partition(":")
+        req = cls.parse(f"{code}:{rest or '1'}")
+        return replace(req, service=True)
 
     @classmethod
     def parse(cls, text: str) -> ItemRequest:
@@ -123,6 +133,9 @@ def price_items(store: Store, patient: Patient, requests: Sequence[ItemRequest])
     for a drug code the catalog does not know."""
     items = []
     for req in requests:
+        if req.service:
+            items.append(_service_item(store, patient, req))
+            continue
         drug = drug_or_error(store, req.drug_code)
         items.append(
             PrescriptionItem(
@@ -136,6 +149,30 @@ def price_items(store: Store, patient: Patient, requests: Sequence[ItemRequest])
             )
         )
     return items
+
+
+def _service_item(store: Store, patient: Patient, req: ItemRequest) -> PrescriptionItem:
+    """A service line (lab, imaging, physiotherapy) named and priced from the services catalog
+    (`app.costs.service_cost`). Raises `NoskheError` for a code it does not know or a visit (registered
+    with `app.services.visits.register_visit`, not ordered)."""
+    from app.catalog import service
+    from app.costs import service_cost
+    from app.services.pricing import plans_for
+
+    svc = service(req.drug_code)
+    if svc is None or svc.kind == "visit":
+        raise NoskheError(
+            f"No lab, imaging or physiotherapy service with code {req.drug_code} in the catalog.",
+            f"خدمت آزمایشگاهی، تصویربرداری یا فیزیوتراپی با کد {req.drug_code} در فهرست نیست.",
+        )
+    return PrescriptionItem(
+        drug_code=svc.code,
+        drug_name=svc.name_fa,
+        quantity=req.quantity,
+        instructions=req.instructions,
+        cost=service_cost(svc.tariff, req.quantity, svc.kind, plans_for(store, patient)),
+        service=svc.kind,
+    )
 
 
 def sign_with(

@@ -78,7 +78,7 @@ def test_bad_input_without_a_store(tmp_path, args, fragment):
 def test_bad_input_with_a_store(data_dir, tmp_path):
     assert_user_error(run(["audit", "verify"], data_dir, passphrase="wrong wrong"), "Wrong passphrase")
     assert_user_error(run(["init", "--role", "clinic", "--facility", "12345678"], data_dir), "already exists")
-    assert_user_error(run(["catalog", "search", "zzzzqqq"], data_dir), "No drug matches")
+    assert_user_error(run(["catalog", "search", "zzzzqqq"], data_dir), "No drug or service matches")
     assert_user_error(run(["backup", "create", str(tmp_path / "no" / "dir" / "b.nbk")], data_dir), "Cannot write")
     (tmp_path / "junk.nbk").write_bytes(b"junk")
     assert_user_error(run(["backup", "restore", str(tmp_path / "junk.nbk")], data_dir), "not a Noskhe backup")
