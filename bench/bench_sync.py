@@ -179,6 +179,25 @@ def _client(paths: list[str], url: str, tokens: Any, trust: TrustList, ready: An
     out.put(done)
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process `pid` and its live children (the exchange's workers), from /proc
+    (0 where /proc is not there)."""
+    import os
+
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total = 0.0
+    pids = [pid]
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        pids += [int(c) for c in children]
+        for p in pids:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    return total
+
+
 def exchange_rate(
     stores: list[Path], work: Path, tokens: Any, trust: TrustList, clients: int, workers: int, n: int
 ) -> dict[str, Any]:
@@ -206,10 +225,13 @@ def exchange_rate(
         for p in procs:
             p.start()
         ready.wait(120)
+        assert ex.proc is not None
+        cpu = _cpu_seconds(ex.proc.pid)
         start = time.monotonic()
         go.wait(10)
         rows = sum(out.get(timeout=600) for _ in procs)
         seconds = time.monotonic() - start
+        cpu = _cpu_seconds(ex.proc.pid) - cpu
         for p in procs:
             p.join(30)
     finally:
@@ -220,6 +242,9 @@ def exchange_rate(
         "workers": workers,
         "seconds": round(seconds, 2),
         "registrations_per_s": round(n / seconds, 1),
+        # the exchange's own CPU per registration (with its eligibility call): less noisy than the rate on a
+        # shared machine, and what the rate would be per core with nothing else running
+        "exchange_cpu_ms_per_registration": round(1000 * cpu / n, 1),
     }
 
 
@@ -305,7 +330,8 @@ def _print_rates(measured: list[dict[str, Any]], as_json: bool) -> None:
     for r in measured:
         print(
             f"exchange, {r['workers']} worker(s), {r['clients']:>2} client(s) at once: "
-            f"{r['registrations_per_s']:>6} registrations/s ({r['seconds']} s)"
+            f"{r['registrations_per_s']:>6} registrations/s ({r['seconds']} s; "
+            f"exchange CPU {r['exchange_cpu_ms_per_registration']} ms per registration)"
         )
 
 
