@@ -100,6 +100,10 @@ PHARMACY: dict[str, tuple[str, str]] = {
     "ph_sign_dispense": ("امضا و نسخه‌پیچی", "Sign and dispense"),
     "ph_nothing_to_dispense": ("تعداد تحویل همهٔ ردیف‌ها صفر است.", "Every line's quantity is zero."),
     "ph_packs_still_checking": ("استعلام بسته‌ها هنوز تمام نشده است.", "The packs are still being checked."),
+    "ph_packs_without_units": (
+        "برای ردیف {lines} بسته اسکن شده ولی تعداد تحویل آن صفر است؛ تعداد را بنویسید یا بسته را حذف کنید.",
+        "Packs are scanned for line {lines} but its quantity is 0: set the quantity or remove the packs.",
+    ),
     "ph_dispensing": ("در حال امضا و ثبت نسخه‌پیچی…", "Signing and recording the dispensing…"),
     "ph_dispensed_result": (
         "ردیف‌های {lines} پیچیده شد ({state}) — سهم بیمه {insurer} و سهم بیمار {patient} ریال ({basis})",

@@ -321,12 +321,12 @@ class CounterView(QWidget):
 
     def selected_line(self) -> int | None:
         """The line the next pack is for: the selected row, else the first line with units left."""
+        left = [it.line for it in self.rx.items if self.rx.remaining(it.line) > 0] if self.rx else []
         r = self.lines.currentRow()
         item = self.lines.item(r, 0) if r >= 0 else None
-        if item is not None:
+        if item is not None and int(item.data(Qt.ItemDataRole.UserRole)) in left:
             return int(item.data(Qt.ItemDataRole.UserRole))
-        left = [it.line for it in self.rx.items if self.rx.remaining(it.line) > 0] if self.rx else []
-        return left[0] if left else None
+        return left[0] if left else None  # a line with nothing left takes no packs
 
     def dispense_lines(self) -> list[Any]:
         """What the signature will cover: each line handed over now, its units and accepted packs."""
@@ -519,6 +519,11 @@ class CounterView(QWidget):
             return
         if any(p.check is None for p in self.state.packs):
             self._error(w("ph_packs_still_checking"))
+            return
+        now = self.quantities()
+        idle = sorted({p.line for p in self.state.packs if p.accepted and not now.get(p.line)})
+        if idle:  # a pack scanned for a line handed over as 0 units would be left out of the signature
+            self._error(w("ph_packs_without_units", lines=w.number(sep(w).join(map(str, idle)))))
             return
         self.busy = True
         self.error.hide()
