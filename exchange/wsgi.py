@@ -5,7 +5,8 @@ processes in `noskhe exchange serve` (`exchange.http.serve`), the threaded serve
 The edge, before any work:
 - `Content-Length` is read before the body: not a decimal number (`abc`, `-1`, `1e3`) → 400 `bad-length`;
   more than `MAX_BODY` bytes → 413 `too-large`, the body left unread. A body without a length (chunked) is
-  read up to `MAX_BODY` + 1 bytes and refused the same way when longer.
+  read up to `MAX_BODY` + 1 bytes and refused the same way when longer (411 from a server that does not
+  decode chunked bodies itself).
 - A body nested deeper than `MAX_DEPTH` (arrays and objects) → 400 `too-deep`, before it is parsed.
 - Every other answer comes from `ExchangeApi` (`exchange.api`), the admin calls (`exchange.http` docstring)
   and the OCSP responder; faults (`exchange.faults`) are applied here, the same in every server.
@@ -197,6 +198,8 @@ class ExchangeApp:
         if raw is None or raw == "":
             if "chunked" not in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
                 return b""
+            if not environ.get("wsgi.input_terminated"):  # a server that does not decode chunked bodies
+                return refusal(411, "length-required", "Content-Length is required.", "طول بدنه لازم است.")
             data = stream.read(MAX_BODY + 1)  # a body without a length: no more than the limit is read
             return _too_large() if len(data) > MAX_BODY else data
         text = str(raw).strip()
