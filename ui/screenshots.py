@@ -117,6 +117,8 @@ class Shots:
             window.login.submit()
             wait(lambda: window.session.state == "in" and window.session.seal_open)
             wait(lambda: window.sync.state not in ("off", "checking"), 15)
+            if window.sync.state == "online":  # the price list, so the split is priced, not pending
+                wait(lambda: bool(self.ws.store.meta("reference.catalog.fetched_at")), 15)
         return window
 
     wait = staticmethod(wait)
@@ -167,11 +169,12 @@ def render(
 
 def render_demo(
     out: Path, world_factory: Callable[[Path], Any], devworld: Any, *, lang: str = "fa",
-    say: Callable[[str], None] = lambda s: None,
+    say: Callable[[str], None] = lambda s: None, seed: Any = None,
 ) -> list[Path]:  # fmt: skip
     """`noskhe demo --screenshots DIR`: every screen of `SCREENS` rendered to `out` with the demo's
     world: `world_factory(root)` makes `exchange.demo.World` (TEST tokens on SoftHSM2, the reference
-    exchange on a loopback port), `devworld` is `exchange.devworld` (the sites and their PINs) — both
+    exchange on a loopback port), `devworld` is `exchange.devworld` (the sites and their PINs), `seed`
+    `exchange.seed` (an insured patient the exchange knows, so the split has an insurer's share) — all
     handed in by the CLI, as only it may reach the reference exchange. Offscreen when there is no
     display. Returns the PNGs written; raises what a screen raised."""
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
@@ -185,13 +188,21 @@ def render_demo(
             state: dict[str, Any] = {
                 "ttac_sample": lambda drug: world.admin(f"/admin/ttac-sample?drug={drug}&n=1")["codes"]
             }  # genuine packs from the demo exchange's shelf, for the counter's screen
+            patient = DEMO_PATIENT
+            insured = [
+                p for p in (seed.persons() if seed else []) if p["kind"] == "national-code" and p["coverages"]
+            ]
+            if insured:  # a patient the exchange knows as insured: the split has an insurer's share
+                p = insured[0]
+                patient = ("national-code", p["value"], p["first_name"], p["last_name"])
+                state["insurer"] = p["coverages"][0]
             for spec in (devworld.CLINIC, devworld.PHARMACY):
                 if not screens_for(spec.role):
                     continue
                 ws = world.site(spec)
                 say(f"{spec.role}: {', '.join(screens_for(spec.role))}")
                 written += render(
-                    ws, out, secret=devworld.PINS[spec.user_token], patient=DEMO_PATIENT, lang=lang,
+                    ws, out, secret=devworld.PINS[spec.user_token], patient=patient, lang=lang,
                     state=state,
                 )  # fmt: skip
         finally:
@@ -220,11 +231,6 @@ def _login(shots: Shots) -> QWidget | None:
     return shots.main_window()
 
 
-@screen("prescriptions")
-def _prescriptions(shots: Shots) -> QWidget | None:
-    return shots.logged_in()
-
-
 @screen("new-prescription")
 def _new_prescription(shots: Shots) -> QWidget | None:
     window = shots.logged_in()
@@ -233,6 +239,9 @@ def _new_prescription(shots: Shots) -> QWidget | None:
     editor.patient.set_scanned(f"{kind}:{value}")
     editor.patient.first_name.setText(first)
     editor.patient.last_name.setText(last)
+    insurer = editor.patient.insurer
+    if shots.state.get("insurer") and insurer.findData(shots.state["insurer"]) >= 0:
+        insurer.setCurrentIndex(insurer.findData(shots.state["insurer"]))  # the split: the insurer's share
     editor.search.search.setText("amoxicillin 250")
     editor.search.pick()
     editor.items.quantity(0).setValue(21)
@@ -271,6 +280,15 @@ def _prescription(shots: Shots) -> QWidget | None:
     return window
 
 
+@screen("prescriptions")
+def _prescriptions(shots: Shots) -> QWidget | None:
+    window = shots.logged_in()
+    window.show_page(window.desk.prescriptions)  # today's list, with the prescription just signed
+    wait(lambda: window.desk.prescriptions.loaded > 0, 10)
+    window.statusBar().clearMessage()
+    return window
+
+
 @screen("print-preview")
 def _print_preview(shots: Shots) -> QWidget | None:
     from ui.clinic.operations import print_to_pdf
@@ -295,6 +313,7 @@ def _print_preview(shots: Shots) -> QWidget | None:
 def _sync_panel(shots: Shots) -> QWidget | None:
     window = shots.logged_in()
     window.open_sync_panel()
+    window.statusBar().clearMessage()
     return window
 
 

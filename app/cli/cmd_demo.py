@@ -38,11 +38,11 @@ def register(sub: Any) -> None:
 
 def cmd_demo(args: Any, ctx: Any) -> int:
     if args.screenshots:
-        from exchange import devworld
+        from exchange import devworld, seed
         from exchange.demo import World
         from ui.screenshots import render_demo
 
-        files = render_demo(Path(args.screenshots), World, devworld, lang=ctx.lang, say=print)
+        files = render_demo(Path(args.screenshots), World, devworld, lang=ctx.lang, say=print, seed=seed)
         for f in files:
             print(f"    {f}")
         return 0 if files else 1

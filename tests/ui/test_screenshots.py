@@ -11,7 +11,7 @@ from tests.ui.conftest import GP_SECRET
 from ui.screenshots import SCREENS, render, screens_for
 
 CLINIC_SCREENS = [
-    "unlock", "login", "prescriptions", "new-prescription", "prescription", "print-preview",
+    "unlock", "login", "new-prescription", "prescription", "prescriptions", "print-preview",
     "sync-panel", "settings", "lock",
 ]  # fmt: skip
 
