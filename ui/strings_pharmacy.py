@@ -104,6 +104,10 @@ PHARMACY: dict[str, tuple[str, str]] = {
         "برای ردیف {lines} بسته اسکن شده ولی تعداد تحویل آن صفر است؛ تعداد را بنویسید یا بسته را حذف کنید.",
         "Packs are scanned for line {lines} but its quantity is 0: set the quantity or remove the packs.",
     ),
+    "ph_ttac_reason_needed": (
+        "ردیف {lines} بستهٔ اسکن‌شده ندارد: کد اصالت هر بسته را اسکن کنید یا دلیل نبود آن را بنویسید.",
+        "Line {lines} has no pack scanned: scan each pack's code, or write why it cannot be done.",
+    ),
     "ph_dispensing": ("در حال امضا و ثبت نسخه‌پیچی…", "Signing and recording the dispensing…"),
     "ph_dispensed_result": (
         "ردیف‌های {lines} پیچیده شد ({state}) — سهم بیمه {insurer} و سهم بیمار {patient} ریال ({basis})",

@@ -237,6 +237,8 @@ def test_the_pharmacists_day(
     settled(qtbot, paper_counter)
     assert paper_counter.state.packs[0].check.status == "queued"
     assert "در صف" in paper_counter.pack_list.item(0).text()
+    paper_counter.dispense()  # line 2 has no pack and no reason: refused before any token is asked
+    assert "ندارد" in paper_counter.error.text() and paper_counter.state.last is None
     paper_counter.ttac_reason.setText("برچسب ردیف دوم پاره است")
     paper_counter.dispense()
     qtbot.waitUntil(lambda: paper_counter.state.last is not None, timeout=20000)

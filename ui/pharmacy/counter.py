@@ -525,6 +525,11 @@ class CounterView(QWidget):
         if idle:  # a pack scanned for a line handed over as 0 units would be left out of the signature
             self._error(w("ph_packs_without_units", lines=w.number(sep(w).join(map(str, idle)))))
             return
+        bare = [ln.line for ln in lines if not ln.packs]
+        if bare and not self.ttac_reason.text().strip():  # 9-2-7: no code, a reason signed instead
+            self._error(w("ph_ttac_reason_needed", lines=w.number(sep(w).join(map(str, bare)))))
+            self.ttac_reason.setFocus()
+            return
         self.busy = True
         self.error.hide()
         self.result.setText(w("ph_dispensing"))
