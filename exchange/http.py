@@ -92,6 +92,25 @@ def _write_server_json(data_dir: Path, url: str, pid: int) -> bool:
     return True
 
 
+def _check_free(host: str, port: int) -> None:
+    """Raise `ConfigError` at once when `host:port` cannot be listened on (gunicorn would retry for seconds
+    and say so only in its log)."""
+    from app.errors import ConfigError
+
+    if port == 0:
+        return
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError as exc:
+            raise ConfigError(
+                f"Cannot listen on {host}:{port}: {exc.strerror or exc}.",
+                f"روی {host}:{port} نمی‌توان منتظر درخواست ماند: {exc.strerror or exc}.",
+            ) from None
+
+
 def serve(
     host: str,
     port: int,
@@ -110,6 +129,7 @@ def serve(
     from gunicorn.app.base import BaseApplication
 
     data_dir = Path(data_dir).resolve()
+    _check_free(host, port)
     trust_json = None
     if trust_list is not None:
         from smartcard.trustlist import TrustList
@@ -138,7 +158,11 @@ def serve(
         port_now = worker.sockets[0].getsockname()[1]
         url = f"{scheme}://{bind_host}:{port_now}"
         if _write_server_json(data_dir, url, worker.ppid):
-            print(f"exchange listening on {url} (data in {data_dir}) | سامانهٔ تبادل آماده است", flush=True)
+            print(
+                f"exchange listening on {url} with {options['workers']} workers (data and exchange.log in "
+                f"{data_dir}) | سامانهٔ تبادل آماده است",
+                flush=True,
+            )
 
     def on_exit(_arbiter: Any) -> None:
         for done in ("server.json", "server.json.lock"):

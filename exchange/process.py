@@ -57,6 +57,9 @@ class ExchangeProcess:
         while not (self.data / "server.json").exists():
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 err = self.proc.stderr.read().decode(errors="replace") if self.proc.stderr and self.proc.poll() is not None else ""
+                log = self.data / "exchange.log"  # gunicorn's own messages (a port in use, a worker failing)
+                if log.exists():
+                    err = f"{err}\n{log.read_text(errors='replace')[-1000:]}"
                 self.stop()
                 raise RuntimeError(f"the exchange did not start: {err.strip()[-500:]}")
             time.sleep(0.01)
