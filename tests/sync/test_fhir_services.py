@@ -8,7 +8,7 @@ import json
 from dataclasses import replace
 
 from app.costs import CostSplit
-from app.domain import IRAN_TZ, Coverage, Observation, Outcome, PrescriptionItem, Prescriber, Visit
+from app.domain import IRAN_TZ, Coverage, Observation, Outcome, Prescriber, PrescriptionItem, Visit
 from app.signing import SignatureRole
 from sync import fhir
 from sync.fhir.common import SYS_SERVICE_NATIONAL, WireSignature, resources
