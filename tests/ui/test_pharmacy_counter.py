@@ -112,6 +112,13 @@ def test_the_pharmacists_day(
         desk.retrieve.table.currentRow(),
         [type(p).__name__ for p in window.pages()],
     )
+    # the same prescription by its tracking code and by the visit's HID, scanned on the retrieve page
+    for code, key in ((rx1.tracking_code, "tracking"), (rx1.hid, "hid")):
+        desk.retrieve.found = []
+        scan(desk.retrieve.value, code)
+        qtbot.waitUntil(lambda: [r.id for r in desk.retrieve.found] == [rx1.id], timeout=15000)
+        assert desk.retrieve.key.currentData() == key
+
     desk.retrieve.open_selected()
     counter = window.current_page()
     assert isinstance(counter, CounterView)
