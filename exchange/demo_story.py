@@ -37,6 +37,12 @@ ITEMS = (
     [ItemRequest("104064", 30, "روزی یک قرص، عصر")],
     [ItemRequest("105040", 20, "صبح‌ها پس از صبحانه")],
 )
+#: a lab test and a physiotherapy course ordered beside a drug (sections 7-6, 8-1)
+LAB_ORDER = [
+    ItemRequest("103011", 10, "در صورت درد، حداکثر ۳ بار در روز"),
+    ItemRequest("801010", 1, "ناشتا", service=True),
+    ItemRequest("601010", 5, service=True),
+]
 
 
 def scan(pdf: Path, workdir: Path, printed_text: str) -> tuple[list[str], str]:
@@ -435,11 +441,79 @@ def run_story(story: Any, world: Any, devworld: Any, seed: Any, say: Callable[[s
     say(f"    {d['prescription']}: {d['state_at_pharmacy']} at the pharmacy; {d['counter'].get('en')}")
     say(f"    {d['counter'].get('fa')}")
 
+    ordered: list[Prescription] = []
+
+    def visit_and_lab_order() -> tuple[bool, dict[str, Any]]:
+        from app.services.visits import register_visit
+
+        v = register_visit(clinic, patients[2])  # 9-1-7: the GP's visit, coded and split, signed, queued
+        rx = write_prescription(clinic, patient=patients[2], items=LAB_ORDER)  # drugs and a lab test together
+        ordered.append(rx)
+        report = clinic.sync.run()
+        v, rx = clinic.store.visits.get(v.id), clinic.store.get_prescription(rx.id)
+        lines = [
+            {"line": it.line, "code": it.drug_code, "kind": it.service or "drug", "name": it.drug_name}
+            for it in rx.items
+        ]
+        ok = v.state == "registered" and rx.state.value == "registered" and report.by_op.get("visit") == 1
+        return ok, {
+            "visit": {"id": v.id, "service": v.service_code, "state": v.state, "tracking_code": v.tracking_code,
+                      "cost": v.cost.to_dict()},
+            "prescription": rx.id,
+            "tracking_code": rx.tracking_code,
+            "lines": lines,
+        }  # fmt: skip
+
+    d = story.step("GP registers the visit and orders a lab test beside drugs", visit_and_lab_order)
+    say(f"    visit {d['visit']['id']} ({d['visit']['service']}): {d['visit']['state']}, tracking"
+        f" {d['visit']['tracking_code']}, insurer {d['visit']['cost']['insurer']:,} / patient"
+        f" {d['visit']['cost']['patient']:,} rials")  # fmt: skip
+    for x in d["lines"]:
+        say(f"    {d['prescription']} line {x['line']}: {x['kind']} {x['code']} {x['name']}")
+
+    def lab_result() -> tuple[bool, dict[str, Any]]:
+        from app.domain import Observation
+        from app.services.council import council_status
+        from app.services.visits import register_outcome
+        from sync.outcomes import fetch_outcomes
+
+        rx = clinic.store.get_prescription(ordered[0].id)  # registered: its tracking code
+        got = retrieve_prescriptions(ph2, key="tracking", value=rx.tracking_code or rx.id)  # the lab's desk
+        verdicts = {role: st.to_dict() for role, st in got.certificates.get(rx.id, {}).items()}  # OCSP
+        council = council_status(ph2, rx.prescriber.medical_council_number, online=True)  # 8-12
+        results = [Observation("Hb", "13.2", "g/dL", "718-7", "12-16"), Observation("WBC", "7100", "/µL")]
+        o = register_outcome(ph2, rx.id, "801010", conclusion="طبیعی | normal", observations=results)
+        ph2.sync.run()
+        seen = fetch_outcomes(clinic, rx.id)  # the GP reads it back (`rx show`, `outcome list --online`)
+        ok = (
+            ph2.store.visits.get_outcome(o.id).state == "registered"
+            and [x["id"] for x in seen] == [o.id]
+            and bool(verdicts)
+            and all(v["source"] == "ocsp" and v["verdict"] == "good" for v in verdicts.values())
+            and council.answer.status == "active"
+        )
+        return ok, {
+            "prescription": rx.id,
+            "certificates": verdicts,
+            "council": council.to_dict(),
+            "council_text": council.describe("en"),
+            "outcome": o.id,
+            "observations": [x.to_dict() for x in results],
+            "seen_by_the_gp": [x["id"] for x in seen],
+        }
+
+    d = story.step("a lab checks the GP (council, OCSP) and registers the test's result", lab_result)
+    for role, v in d["certificates"].items():
+        say(f"    {role} certificate: {v['verdict']} ({v['source']})")
+    say(f"    medical council: {d['council_text']}")
+    say(f"    outcome {d['outcome']}: " + ", ".join(f"{x['name']} {x['value']} {x.get('unit', '')}".rstrip()
+                                             for x in d["observations"]) + "; the GP sees it")  # fmt: skip
+
     def statements() -> tuple[bool, dict[str, Any]]:
         a, b, c = (statement(ws) for ws in (clinic, ph1, ph2))
         # every dispensing: the split signed and printed on the receipt is the one the exchange claims
         same = [_same_split(ws, st) for ws, st in ((ph1, b), (ph2, c))]
-        ok = a.count == 5 and b.count == 3 and c.count == 1 and all(same)
+        ok = a.count == 7 and b.count == 3 and c.count == 1 and all(same)  # clinic: 6 prescriptions, a visit
         return ok, {
             "clinic": a.totals(),
             "pharmacy_1": b.totals(),

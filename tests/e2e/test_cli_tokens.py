@@ -80,7 +80,12 @@ def test_the_demo_plays_the_whole_story_and_keeps_its_paper(tmp_path) -> None:
     def step(starts: str) -> dict:
         return next(s["detail"] for s in report["steps"] if s["name"].startswith(starts))
 
-    assert report["ok"] and len(report["steps"]) == 11
+    assert report["ok"] and len(report["steps"]) == 13
+    visit = step("GP registers the visit")
+    assert visit["visit"]["state"] == "registered" and {x["kind"] for x in visit["lines"]} == {"drug", "lab", "physio"}
+    lab = step("a lab checks the GP")
+    assert {v["source"] for v in lab["certificates"].values()} == {"ocsp"} and lab["council"]["status"] == "active"
+    assert lab["seen_by_the_gp"] == [lab["outcome"]]
     rules = step("GP writes an opioid with a benzodiazepine")
     assert (
         rules["state"] == "registered"
