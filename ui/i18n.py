@@ -85,9 +85,14 @@ class Words:
     def __call__(self, key: str, **kw: object) -> str:
         fa, en = STRINGS[key]
         if self.lang == "fa":  # Persian digits, Latin runs isolated left-to-right
-            return fa.format(**{k: v if isinstance(v, Verbatim) else persian_text(str(v)) for k, v in kw.items()})
+            return fa.format(
+                **{k: v if isinstance(v, Verbatim) else persian_text(str(v)) for k, v in kw.items()}
+            )
         return en.format(
-            **{k: rtl_runs(v) if isinstance(v, str) and not isinstance(v, Verbatim) else v for k, v in kw.items()}
+            **{
+                k: rtl_runs(v) if isinstance(v, str) and not isinstance(v, Verbatim) else v
+                for k, v in kw.items()
+            }
         )
 
     def pick(self, fa: str | None, en: str | None) -> str:

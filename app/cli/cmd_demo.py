@@ -38,11 +38,14 @@ def register(sub: Any) -> None:
 
 def cmd_demo(args: Any, ctx: Any) -> int:
     if args.screenshots:
+        import importlib
+
         from exchange import devworld, seed
         from exchange.demo import World
-        from ui.screenshots import render_demo
 
-        files = render_demo(Path(args.screenshots), World, devworld, lang=ctx.lang, say=print, seed=seed)
+        screens = importlib.import_module("ui.screenshots")  # as `noskhe` opens the desktop (app/cli)
+        out = Path(args.screenshots)
+        files = screens.render_demo(out, World, devworld, lang=ctx.lang, say=print, seed=seed)
         for f in files:
             print(f"    {f}")
         return 0 if files else 1

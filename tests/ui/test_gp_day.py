@@ -160,7 +160,9 @@ def test_the_gps_day(qtbot, day_ws, exchange, open_window, logged_in, tmp_path, 
 def _pdf_text(path):
     import subprocess
 
-    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True).stdout
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
 
 
 def test_costs_pending_then_the_exchanges_split_on_the_page_and_the_reprint_and_a_cancelled_state(
@@ -170,7 +172,7 @@ def test_costs_pending_then_the_exchanges_split_on_the_page_and_the_reprint_and_
     pending, and so does the paper; once the exchange registers it, the page shows the exchange's split
     (the estimate beside it) and a reprint prints the exchange's split. Cancelled, the page says so —
     never "registered"."""
-    from ui.clinic.items import COL_INSURER, COL_PATIENT
+    from ui.clinic.items import COL_PATIENT
 
     store = day_ws.store
     exchange.faults(outage=True)

@@ -120,13 +120,15 @@ class PrescriptionDetail(QWidget):
             self.refresh()
 
     def refresh(self) -> None:
-        ops.prescription_cost(self.host.ws, self.rx_id).success(self._show_cost).run(self.host)
-        ops.show_prescription(self.host.ws, self.rx_id).success(self._show).run(self.host)
+        """The prescription, then its cost, shown together (never a new state beside an old split)."""
+        ops.show_prescription(self.host.ws, self.rx_id).success(self._then_cost).run(self.host)
 
-    def _show_cost(self, cost: ops.CostShown) -> None:
-        self.cost = cost
-        if self.record is not None:
-            self._show(self.record)
+    def _then_cost(self, record: PrescriptionRecord) -> None:
+        def both(cost: ops.CostShown) -> None:
+            self.cost = cost
+            self._show(record)
+
+        ops.prescription_cost(self.host.ws, self.rx_id).success(both).run(self.host)
 
     def _cost_text(self, cost: ops.CostShown) -> str:
         """The split shown: the exchange's once it answered (with the estimate beside it when they
@@ -135,10 +137,14 @@ class PrescriptionDetail(QWidget):
         if s.exchange is None:
             if cost.pending:
                 return w("rx_total_pending")
-            return w("cost_estimate", insurer=w.rials(s.estimate.insurer), patient=w.rials(s.estimate.patient))
+            return w(
+                "cost_estimate", insurer=w.rials(s.estimate.insurer), patient=w.rials(s.estimate.patient)
+            )
         text = w("cost_exchange", insurer=w.rials(s.exchange.insurer), patient=w.rials(s.exchange.patient))
         if s.differs:
-            was = w("cost_estimate_was", insurer=w.rials(s.estimate.insurer), patient=w.rials(s.estimate.patient))
+            was = w(
+                "cost_estimate_was", insurer=w.rials(s.estimate.insurer), patient=w.rials(s.estimate.patient)
+            )
         else:
             was = w("cost_same_as_estimate")
         return f"{text} ({was})"

@@ -83,9 +83,7 @@ class NumberBox(QSpinBox):
     def set_persian(self, persian: bool) -> None:
         """Show Persian digits (or Latin ones); what is typed may be either."""
         self.persian = persian
-        self.setLocale(
-            QLocale(QLocale.Language.Persian, QLocale.Country.Iran) if persian else QLocale.c()
-        )
+        self.setLocale(QLocale(QLocale.Language.Persian, QLocale.Country.Iran) if persian else QLocale.c())
         self.setSpecialValueText(self.specialValueText())  # shows the value again in these digits
 
     def _digits(self, text: str) -> str:
@@ -355,4 +353,13 @@ class ItemTable(QTableWidget):
             target.setFocus(event.reason())
 
 
-__all__ = ["COLUMNS", "MAX_DAYS", "MAX_QUANTITY", "MAX_REPEATS", "PRESETS", "DrugSearch", "ItemTable", "NumberBox"]
+__all__ = [
+    "COLUMNS",
+    "MAX_DAYS",
+    "MAX_QUANTITY",
+    "MAX_REPEATS",
+    "PRESETS",
+    "DrugSearch",
+    "ItemTable",
+    "NumberBox",
+]

@@ -166,8 +166,8 @@ __all__ = [
     "edit_prescription",
     "find_by_code",
     "known_patient",
-    "print_to_pdf",
     "prescription_cost",
+    "print_to_pdf",
     "show_prescription",
     "write_prescription",
 ]

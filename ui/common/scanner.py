@@ -16,6 +16,7 @@ layout too (Persian digits, Persian letters for Latin keys), as `app.keyboard` m
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -134,7 +135,7 @@ class ScanDetector(QObject):
             fast = (
                 len(times) >= self.min_length
                 and now - times[-1] <= self.gap_ms / 1000
-                and all(b - a <= self.gap_ms / 1000 for a, b in zip(times, times[1:]))
+                and all(b - a <= self.gap_ms / 1000 for a, b in itertools.pairwise(times))
             )
             if fast and self.recognise(field.text()):
                 field.clear()
