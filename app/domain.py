@@ -246,6 +246,9 @@ class PrescriptionItem(_Entity):
     #: a line that orders a service, not a drug (sections 7-6, 8-1): its kind (`lab`, `imaging`, `physio`),
     #: and `drug_code` holds the service's code; None for a drug line (and absent from what it signs)
     service: str | None = None
+    #: True when the prescriber forbids substituting another product of the drug's interchangeable group
+    #: at the pharmacy ("no substitution"); None (the default) allows it, and is absent from what it signs
+    no_substitution: bool | None = None
 
     @property
     def is_service(self) -> bool:
@@ -470,6 +473,15 @@ class DispensingItem(_Entity):
     cost: CostSplit = field(default_factory=CostSplit)
     #: the rule-approval id of the prescription's line (9-2 step 6: rules results travel with it); signed
     rule_approval_id: str | None = None
+    #: the prescription's drug code when `drug_code` is another product of its interchangeable group (a
+    #: generic substitution at the counter, `app.substitution`); None when the prescribed product is handed
+    #: over (and then absent from what is signed)
+    prescribed_code: str | None = None
+
+    @property
+    def substituted(self) -> bool:
+        """True when another product than the prescribed one was handed over."""
+        return self.prescribed_code is not None and self.prescribed_code != self.drug_code
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "DispensingItem":
