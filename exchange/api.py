@@ -21,6 +21,7 @@ sockets and faults).
 | GET  /sepas?{national-code|fida|unique-id|newborn}=X | SEPAS records of that patient from the caller (`exchange.sepas`) | |
 | GET  /sepas/records/{seq}                  | the document SEPAS keeps for one record                |     |
 | GET  /council/{number}                     | medical council inquiry → Practitioner (`exchange.council`); 404; no login |  |
+| GET  /siam/{id}                            | SIAM facility registry → Organization (name, kind, active); 404; no login |  |
 | POST /visits                               | visit Bundle → Task (tracking code, split) (`exchange.visits`) | yes |
 | POST /outcomes                             | outcome Bundle (DiagnosticReport) → Task (`exchange.outcomes`) | yes |
 | GET  /prescriptions/{ref}/outcomes         | searchset Bundle of the outcomes registered            |     |
@@ -150,6 +151,10 @@ class ExchangeApi:
             from exchange.council import inquire
 
             return Answer(200, inquire(self.db, urllib.parse.unquote(mt.group(1))))
+        if (mt := re.fullmatch(r"/siam/([^/]+)", p)) and m == "GET":  # public, as the registry's search is
+            from exchange.visits import siam_lookup
+
+            return Answer(200, siam_lookup(self.db, urllib.parse.unquote(mt.group(1))))
         facility = self.auth.facility(req.headers.get("authorization"))
         if m == "POST" and p == "/batch":
             return self._batch(facility, req.json())

@@ -164,4 +164,23 @@ def statement_lines(db: ExchangeDB, facility: str, lo: str, hi: str) -> list[dic
     ]
 
 
-__all__ = ["SCHEMA", "Visits", "make_tables", "statement_lines", "visit_record"]
+def siam_lookup(db: ExchangeDB, siam: str) -> dict[str, Any]:
+    """GET /siam/{id}: the facility registry's entry (SIAM, section 8-9) as a FHIR Organization — its SIAM
+    id, name, kind (clinic, pharmacy…) and whether it is active. Public, as the registry's search is.
+    Raises `ExchangeError` 404 `not-found` for an id the registry does not hold."""
+    from exchange.errors import not_found
+    from sync.fhir.common import SYS_SIAM, ident
+
+    row = db.one("SELECT siam, kind, name, active FROM facilities WHERE siam = ?", (siam,))
+    if row is None:
+        raise not_found("facility", "مرکز", siam)
+    return {
+        "resourceType": "Organization",
+        "identifier": [ident(SYS_SIAM, row[0])],
+        "active": bool(row[3]),
+        "type": [{"text": row[1]}],
+        "name": row[2],
+    }
+
+
+__all__ = ["SCHEMA", "Visits", "make_tables", "siam_lookup", "statement_lines", "visit_record"]

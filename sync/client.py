@@ -325,6 +325,35 @@ class PublicExchange:
     ) -> None:
         self.base_url, self.timeout, self.verify = base_url.rstrip("/"), timeout, verify
 
+    def siam(self, siam: str) -> dict[str, Any] | None:
+        """The SIAM registry's entry for facility `siam` (section 8-9): `{"siam", "name", "kind", "active"}`,
+        or None when the registry holds no such facility. Raises `ExchangeUnavailable` (no answer, a server
+        error) and `ExchangeRefused`."""
+        import urllib.parse
+
+        url = f"{self.base_url}/siam/{urllib.parse.quote(siam, safe='')}"
+        try:
+            r = requests.get(url, headers={"Accept": "application/fhir+json"}, timeout=self.timeout, verify=self.verify)
+        except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
+            raise unreachable(self.base_url, exc) from None
+        try:
+            body = r.json() if r.content else None
+        except ValueError:
+            body = None
+        if r.status_code == 404:
+            return None
+        reply = Reply(r.status_code, body, dict(r.headers))
+        if reply.status >= 500:
+            raise ExchangeUnavailable("The SIAM registry did not answer.", "سامانهٔ سیام پاسخ نداد.")
+        if not reply.ok or not isinstance(body, dict):
+            raise reply.refusal()
+        return {
+            "siam": siam,
+            "name": str(body.get("name", "")),
+            "kind": str(((body.get("type") or [{}])[0]).get("text", "")),
+            "active": bool(body.get("active", True)),
+        }
+
     def council(self, number: str) -> CouncilAnswer:
         """The medical council's answer about member `number` (section 8-12): licence status, name,
         specialty, since when; status `not-found` when no member has that number. Raises

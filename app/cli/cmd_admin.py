@@ -18,6 +18,7 @@ def register(sub: Any) -> None:
     p.add_argument("--role", required=True, choices=["clinic", "pharmacy"])
     p.add_argument("--facility", required=True, metavar="SIAM_ID", help="the facility's SIAM id")
     p.add_argument("--facility-name", default="", help="the facility's name as printed on paper")
+    p.add_argument("--exchange", metavar="URL", help="the exchange's address: kept, and the SIAM id looked up there")
     p.set_defaults(handler=cmd_init)
 
     p = sub.add_parser("validate-id", help="normalise and check an identifier")
@@ -57,12 +58,19 @@ def cmd_init(args: Any, ctx: Context) -> int:
     from app.services.admin import init_workstation
 
     new = init_workstation(
-        ctx.data_dir, ctx.prompter, role=args.role, facility=args.facility, facility_name=args.facility_name
-    )
+        ctx.data_dir, ctx.prompter, role=args.role, facility=args.facility, facility_name=args.facility_name,
+        exchange=args.exchange,
+    )  # fmt: skip
     print(
         f"Created the {new.role} store in {new.data_dir} (facility {new.facility_siam}, {new.drugs} drugs in the catalog)."
     )
     print(f"پایگاه دادهٔ رمزگذاری‌شده در {new.data_dir} ساخته شد.")
+    s = new.siam or {}
+    if s.get("offline"):
+        print(f"SIAM: not looked up ({s['reason_en']}) | سیام استعلام نشد")
+    elif s:
+        print(f"SIAM: {s.get('name') or '?'} ({s.get('kind') or '?'}, {'active' if s.get('active') else 'inactive'})"
+              + (f" — {s['problem_en']} | {s['problem_fa']}" if s.get("problem_en") else " | سیام تأیید کرد"))  # fmt: skip
     return 0
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.errors import StoreError
+from app.errors import NoskheError, StoreError
 
 if TYPE_CHECKING:
     from app.domain import Drug
@@ -24,24 +24,67 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class NewWorkstation:
     """A workstation just created: where, its role (`clinic` or `pharmacy`), its facility's SIAM id and
-    how many drugs its starter catalog holds."""
+    how many drugs its starter catalog holds; with an exchange given, what the SIAM registry said of the
+    facility (`siam_lookup`)."""
 
     data_dir: Path
     role: str
     facility_siam: str
     drugs: int
+    siam: dict[str, Any] | None = None
 
 
 def init_workstation(
-    data_dir: Path, prompter: Prompter, *, role: str, facility: str, facility_name: str = ""
+    data_dir: Path,
+    prompter: Prompter,
+    *,
+    role: str,
+    facility: str,
+    facility_name: str = "",
+    exchange: str | None = None,
 ) -> NewWorkstation:
     """Create the workstation in `data_dir` (its encrypted store, a new facility passphrase asked from
     `prompter`, purpose `store-new`) for the facility with SIAM id `facility` (section 7; any digit script).
-    Raises `StoreError` when a store already exists there or the role or the SIAM id is invalid."""
-    from app.workstation import Workstation
+    With `exchange` (its address, kept as `exchange.url`), the facility is looked up in the SIAM registry
+    (section 8-9, `siam_lookup`). Raises `StoreError` when a store already exists there or the role or the
+    SIAM id is invalid, `ConfigError` for an exchange address that is not one (before anything is made)."""
+    from app.workstation import Workstation, check_exchange_url
 
+    url = check_exchange_url(exchange) if exchange else None
     with Workstation.create(data_dir, prompter, role=role, facility=facility, facility_name=facility_name) as ws:
-        return NewWorkstation(Path(data_dir), ws.role, ws.facility_siam, ws.store.catalog.count())
+        found = None
+        if url:
+            from app.services.settings import configure
+
+            configure(ws, {"exchange.url": url})
+            found = siam_lookup(ws)
+        return NewWorkstation(Path(data_dir), ws.role, ws.facility_siam, ws.store.catalog.count(), found)
+
+
+def siam_lookup(ws: Workstation) -> dict[str, Any]:
+    """Ask the SIAM registry (section 8-9) about this workstation's facility through the exchange (no login)
+    and keep the answer (meta `siam.registry`): `{"siam", "name", "kind", "active", "found", "checked_at"}`,
+    plus `problem_en`/`problem_fa` when the registry does not know it, holds it inactive or of another kind
+    than this workstation's role; `{"offline": True, "reason_en", "reason_fa"}` when it cannot be asked
+    (nothing waits: the workstation works as before). Never raises for the network."""
+    import datetime as dt
+    import json
+
+    try:
+        entry = ws.public.siam(ws.facility_siam)
+    except NoskheError as exc:
+        return {"offline": True, "reason_en": exc.en, "reason_fa": exc.fa}
+    out: dict[str, Any] = {"siam": ws.facility_siam, "found": entry is not None, **(entry or {})}
+    out["checked_at"] = dt.datetime.now(dt.UTC).isoformat()
+    if entry is None:
+        out["problem_en"], out["problem_fa"] = "The SIAM registry does not know this facility.", "سیام این مرکز را نمی‌شناسد."
+    elif not entry["active"]:
+        out["problem_en"], out["problem_fa"] = "The SIAM registry holds this facility inactive.", "این مرکز در سیام غیرفعال است."
+    elif entry["kind"] and entry["kind"] != ws.role:
+        out["problem_en"] = f"The SIAM registry holds this facility as a {entry['kind']}, not a {ws.role}."
+        out["problem_fa"] = "نوع مرکز در سیام با نقش این ایستگاه یکی نیست."
+    ws.store.set_meta("siam.registry", json.dumps(out, ensure_ascii=False))
+    return out
 
 
 def search_catalog(ws: Workstation, text: str, *, limit: int = 20) -> list[Drug]:

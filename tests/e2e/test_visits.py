@@ -107,3 +107,19 @@ def test_a_visit_code_that_is_not_a_visit_is_refused_before_signing(clinic) -> N
                   "--last-name", "احمدی", "--service", "801010")  # fmt: skip
     assert done.returncode == 1 and "901100" in done.stderr and "Traceback" not in done.stderr
     assert json.loads(_ok(noskhe(env, "visit", "list", "--json"))) == []
+
+
+def test_init_looks_the_facility_up_in_the_siam_registry(clinic, tmp_path, tokens) -> None:
+    ex, _ = clinic
+
+    def init(name: str, role: str, siam: str) -> str:
+        env = harness.cli_env(tokens, NOSKHE_DATA_DIR=str(tmp_path / name))
+        return _ok(noskhe(env, "init", "--role", role, "--facility", siam, "--exchange", ex.url))
+
+    found = init("a", "clinic", devworld.CLINIC.siam)
+    assert "SIAM:" in found and "(clinic, active)" in found and "سیام تأیید کرد" in found
+    other = init("b", "clinic", devworld.PHARMACY.siam)  # the registry holds it as a pharmacy
+    assert "as a pharmacy, not a clinic" in other
+    ex.stop()
+    assert "SIAM: not looked up" in init("c", "clinic", devworld.CLINIC.siam)  # offline: made all the same
+    ex.start()
