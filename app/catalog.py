@@ -214,8 +214,13 @@ class Catalog:
         bundled table (`app/data/synonyms.csv`) when none were ever kept."""
         kept = list(synonyms) if synonyms is not None else None
         index = _Synonyms.of(kept if kept is not None else self._synonyms())
+        rows = list(rows)
         prepared = ((_values(row), _names_key(row, index), _extra_key(row)) for row in rows)
         n = self.tables.write_drugs(prepared, replace=replace, synonyms=kept, index_format=INDEX_FORMAT)
+        if replace:  # the interchangeable groups of the rows (`group` key) come with them
+            from app.substitution import keep_groups
+
+            keep_groups(self.store, rows)
         _VOCABULARIES.pop(self.store, None)
         _CHECKED[self.store] = True
         return n
@@ -328,7 +333,9 @@ def seed_reference_data(store: Store) -> None:
     from app.reference.data import insurer_plans, load_insurers, load_starter_drugs, load_synonyms
 
     catalog = Catalog(store)
-    catalog.load(load_starter_drugs(), synonyms=load_synonyms())
+    from app.substitution import with_products
+
+    catalog.load(with_products(load_starter_drugs()), synonyms=load_synonyms())
     data = load_insurers()
     # Schemes (e.g. the rural family-physician fund) are stored beside their insurer, with its code as parent.
     plans = [{**p, "rules": {**p["rules"], "parent": p["parent"]}} for p in insurer_plans(data).values()]

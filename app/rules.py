@@ -35,6 +35,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from app.costs import CostSplit, Plans, line_cost, pro_rata, service_cost
+from app.substitution import refusal
 
 if TYPE_CHECKING:
     from app.domain import Dispensing, Drug, Prescription, Service
@@ -151,6 +152,8 @@ class Reference:
     plans: Plans = field(default_factory=Plans)
     #: the services (lab, imaging, physiotherapy) by code: the bundled services catalog, on both sides
     service: Callable[[str], Service | None] = field(default_factory=lambda: _bundled_service)
+    #: the interchangeable group of a drug code (`app.substitution`), None for a drug in no group
+    group: Callable[[str], str | None] = field(default_factory=lambda: _bundled_group)
 
     @property
     def version(self) -> str:
@@ -161,6 +164,12 @@ def _bundled_service(code: str) -> Service | None:
     from app.catalog import service
 
     return service(code)
+
+
+def _bundled_group(code: str) -> str | None:
+    from app.substitution import bundled_groups
+
+    return bundled_groups().group_of(code)
 
 
 def _service_findings(it: Any, svc: Service | None, sex: str | None) -> list[Finding]:
@@ -401,7 +410,9 @@ def check_dispensing(
     dispensed: Mapping[int, int] | None = None,
 ) -> RulesResult:
     """The rules on dispensing `d` of prescription `rx` before it is signed or registered (9-2 step 5):
-    every line must be a line of the prescription, of its drug, and no more units than are left of it
+    every line must be a line of the prescription, of its drug — or of another product of its
+    interchangeable group (`ref.group`) when the prescriber did not forbid substitution —, and no more
+    units than are left of it
     (`dispensed`: units of each line handed over before; none when not given); each line is priced under
     `ref.plans` (`app.costs.line_cost`) — a drug the reference has no price for is priced pro rata from the
     prescriber's estimate — and a drug the basic plan does not cover is an advisory. Pure: no clock, no I/O
@@ -412,7 +423,8 @@ def check_dispensing(
     costs: dict[int, CostSplit] = {}
     for it in d.items:
         p = prescribed.get(it.line)
-        if p is None or p.drug_code != it.drug_code:
+        named = it.prescribed_code or it.drug_code  # a substituted line names the prescribed product
+        if p is None or named != p.drug_code:
             findings.append(
                 Finding(
                     REJECTION,
@@ -422,6 +434,10 @@ def check_dispensing(
                     it.line,
                 )
             )
+            continue
+        why = refusal(p, it.drug_code, ref.group)  # a generic substitution (`app.substitution`)
+        if why is not None:
+            findings.append(Finding(REJECTION, why[0], why[1], why[2], it.line))
             continue
         if it.quantity > p.quantity - before.get(it.line, 0):
             findings.append(

@@ -29,6 +29,7 @@ __all__ = [
     "check_dispensing",
     "check_prescription",
     "drug",
+    "group",
     "plan",
     "plans_for",
     "rule_set",
@@ -89,8 +90,15 @@ def plans_for(db: ExchangeDB, *, hid: str | None = None, patient: Patient | None
     return _patient_plans(db, patient) if patient is not None else Plans()
 
 
+def group(db: ExchangeDB, code: str) -> str | None:
+    """The interchangeable group of drug `code` in the national list (`app.substitution`), None for a drug
+    in no group."""
+    row = db.one("SELECT json_extract(doc, '$.group') FROM drugs WHERE code = ?", (code,))
+    return str(row[0]) if row and row[0] else None
+
+
 def _reference(db: ExchangeDB, plans: Plans) -> Reference:
-    return Reference(rule_set(db), lambda code: drug(db, code), plans)
+    return Reference(rule_set(db), lambda code: drug(db, code), plans, group=lambda code: group(db, code))
 
 
 def council_specialty(db: ExchangeDB, rx: Prescription) -> Prescription:

@@ -100,7 +100,11 @@ def demo_patients(n: int = 3) -> list[dict[str, Any]]:
 
 
 def catalog() -> list[dict[str, Any]]:
-    return [{**row, "price": price_of(row["code"])} for row in load_starter_drugs()]
+    """The national drug list with prices (rials), and the interchangeable products of some generics
+    (brands, manufacturers: `app.substitution`), each with its own code, price and packs."""
+    from app.substitution import with_products
+
+    return with_products({**row, "price": price_of(row["code"])} for row in load_starter_drugs())
 
 
 def seed(db: ExchangeDB, trust_list_json: bytes | None = None) -> None:

@@ -226,8 +226,11 @@ def adopt_eligibility(store: Store, rx: Prescription, answer: Mapping[str, Any])
 
 def local_reference(store: Store, patient: Patient) -> Reference:
     """What the local engine runs against: the cached rule set, the cached catalog (ATC codes, prices) and
-    the plans of `patient`'s coverage as this store knows them."""
-    return Reference(cached_rule_set(store), store.catalog.get, plans_for(store, patient))
+    the plans of `patient`'s coverage as this store knows them, and its catalog's interchangeable groups."""
+    from app.substitution import store_groups
+
+    groups = store_groups(store)
+    return Reference(cached_rule_set(store), store.catalog.get, plans_for(store, patient), group=groups.group_of)
 
 
 def local_prescription_rules(store: Store, rx: Prescription) -> RulesResult:

@@ -48,6 +48,8 @@ from sync.fhir.common import (
 )
 from sync.fhir.prescription import encounter_resource, organization_resource, read_national_id, urn
 
+#: HL7 v3 ActSubstanceAdminSubstitutionCode (G: generic composition)
+SYS_SUBSTITUTION = "http://terminology.hl7.org/CodeSystem/v3-substanceAdminSubstitution"
 _PACK_FIELDS = ("authenticity_code", "gtin", "batch", "expiry")
 
 
@@ -65,6 +67,22 @@ def pharmacist_resource(p: Pharmacist) -> dict[str, Any]:
 
 def _pack_ext(pack: dict[str, str]) -> dict[str, Any]:
     return ext("pack", extension=[{"url": k, "valueString": pack[k]} for k in _PACK_FIELDS if pack.get(k)])
+
+
+def _substitution(prescribed: str) -> dict[str, Any]:
+    """MedicationDispense.substitution of a generic substitution: what was prescribed (extension
+    `prescribed-drug`, a coding of the catalog), "G" (generic composition) of HL7's substitution codes."""
+    return {
+        "extension": [ext("prescribed-drug", valueCoding={"system": SYS_DRUG, "code": prescribed})],
+        "wasSubstituted": True,
+        "type": {"coding": [{"system": SYS_SUBSTITUTION, "code": "G", "display": "generic composition"}]},
+    }
+
+
+def _prescribed_code(md: dict[str, Any]) -> str | None:
+    sub = md.get("substitution") or {}
+    found = find_ext(sub, "prescribed-drug") if sub.get("wasSubstituted") else None
+    return str(found["valueCoding"]["code"]) if found else None
 
 
 def dispensing_bundle(d: Dispensing, signatures: Sequence[Signature | WireSignature]) -> dict[str, Any]:
@@ -123,6 +141,8 @@ def dispensing_bundle(d: Dispensing, signatures: Sequence[Signature | WireSignat
         }
         if "encounter" in refs:
             res["context"] = {"reference": refs["encounter"]}
+        if it.get("prescribed_code"):  # another product of the prescribed drug's group was handed over
+            res["substitution"] = _substitution(it["prescribed_code"])
         url = urn(d.id, "item", str(it["line"]))
         targets.append(url)
         entries.append(entry(url, res))
@@ -170,6 +190,7 @@ def bundle_to_dispensing(bundle: dict[str, Any]) -> tuple[Dispensing, list[WireS
                     "packs": packs,
                     "cost": read_cost(md),
                     "rule_approval_id": find_ident(md.get("identifier"), SYS_RULE),
+                    "prescribed_code": _prescribed_code(md),
                 }
             )
         d = Dispensing.from_dict(

@@ -256,6 +256,8 @@ def _medication_request(
         }
     if it.instructions:
         res["dosageInstruction"] = [{"text": it.instructions}]
+    if it.no_substitution:  # the prescriber forbids another product of the drug's group
+        res["substitution"] = {"allowedBoolean": False}
     if first and rx.notes:
         res["note"] = [{"text": rx.notes}]
     if first and rx.override_reason:  # why the prescriber signs despite an overridable rejection
@@ -368,6 +370,7 @@ def _read_item(mr: dict[str, Any]) -> PrescriptionItem:
                 "rule_approval_id": find_ident(mr.get("identifier"), SYS_RULE),
                 "line": line,
                 "days": _days(mr["dispenseRequest"]),
+                "no_substitution": (mr.get("substitution") or {}).get("allowedBoolean") is False or None,
             }
         )
     except (KeyError, IndexError, AttributeError, TypeError, ValueError):
