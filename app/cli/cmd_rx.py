@@ -54,8 +54,9 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--item",
         action="append",
-        metavar='CODE:QTY[/DAYS]:"instructions"',
-        help="a line: drug code, quantity, optionally for how many days, and the instructions; repeatable",
+        metavar='CODE[!]:QTY[/DAYS]:"instructions"',
+        help="a line: drug code (CODE! forbids a substitute product), quantity, optionally for how many days,"
+        " and the instructions; repeatable",
     )
     p.add_argument(
         "--service",

@@ -70,6 +70,8 @@ class ItemRequest:
     days: int | None = None  # how many days it is meant to last (the rules' maximum duration)
     #: a line that orders a service (lab, imaging, physiotherapy; 7-6, 8-1) by its code, not a drug
     service: bool = False
+    #: the prescriber forbids another product of the drug's interchangeable group (`app.substitution`)
+    no_substitution: bool = False
 
     #: the most units one line may ask for, and the longest instructions: beyond them it is a typing
     #: mistake or an attack, refused before anything is signed or queued
@@ -107,18 +109,20 @@ class ItemRequest:
 
     @classmethod
     def parse(cls, text: str) -> ItemRequest:
-        """`CODE:QTY[/DAYS][:instructions]`, as typed on the command line (`101002:21/7:هر ۸ ساعت`: 21
-        units for 7 days)."""
+        """`CODE[!]:QTY[/DAYS][:instructions]`, as typed on the command line (`101002:21/7:هر ۸ ساعت`: 21
+        units for 7 days; `101002!:21` — the code followed by `!` — forbids substituting another product
+        of its interchangeable group at the pharmacy)."""
         from app.text import to_ascii_digits
 
         parts = text.split(":", 2)
         try:
             qty, _, days = to_ascii_digits(parts[1]).strip().partition("/")
             return cls(
-                parts[0].strip(),
+                parts[0].strip().removesuffix("!").strip(),
                 int(qty),
                 parts[2] if len(parts) > 2 else "",
                 days=int(days.removesuffix("d")) if days.strip() else None,
+                no_substitution=parts[0].strip().endswith("!"),
             )
         except (IndexError, ValueError):
             raise NoskheError(
@@ -146,6 +150,7 @@ def price_items(store: Store, patient: Patient, requests: Sequence[ItemRequest])
                 repeats=req.repeats,
                 cost=item_cost(store, patient, drug, req.quantity) if req.quantity > 0 else CostSplit(),
                 days=req.days,
+                no_substitution=req.no_substitution or None,
             )
         )
     return items
