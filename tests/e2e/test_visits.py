@@ -17,6 +17,7 @@ from app.catalog import service
 from exchange import devworld, seed
 from sync import fhir
 from tests.sync import harness
+from tests.sync.fixtures import clinic_ws, exchange  # noqa: F401
 
 noskhe = harness.noskhe
 CLINIC_ID = "10380284790"
@@ -123,3 +124,39 @@ def test_init_looks_the_facility_up_in_the_siam_registry(clinic, tmp_path, token
     ex.stop()
     assert "SIAM: not looked up" in init("c", "clinic", devworld.CLINIC.siam)  # offline: made all the same
     ex.start()
+
+
+def test_the_exchange_registers_a_visit_once_and_refuses_a_forged_one(clinic_ws, exchange) -> None:  # noqa: F811
+    """Idempotent like prescriptions: the same key answers the same; a lost outbox (a new key, the same
+    body) gets the same registration; the same id with other content is refused, so is a changed split."""
+    import copy
+
+    from app.services.visits import register_visit
+    from sync import messages
+    from tests.conftest import make_patient
+
+    with harness.exchange_down(exchange):
+        v = register_visit(clinic_ws, make_patient(seed.demo_patients(1)[0]["value"]))
+    (row,) = [r for r in clinic_ws.store.outbox.heads(0.0, 10) if r.op == "visit"]
+    out = messages.build(clinic_ws.store, row)
+    client = clinic_ws.client
+    first = client.call(out.method, out.path, body=out.body, headers=out.headers())
+    assert first.status == 201, first.body
+    answer = fhir.read_task(first.body)
+    replay = client.call(out.method, out.path, body=out.body, headers=out.headers())
+    assert replay.status == 200 and fhir.read_task(replay.body) == answer
+    lost = client.call(out.method, out.path, body=out.body, headers={"Idempotency-Key": "fresh-key"})
+    assert fhir.read_task(lost.body)["trackingCode"] == answer["trackingCode"]
+    forged = copy.deepcopy(out.body)
+    charge = next(e["resource"] for e in forged["entry"] if e["resource"]["resourceType"] == "ChargeItem")
+    charge["extension"][0]["extension"][0]["valueInteger"] += 1  # the insurer's share, once signed
+    refused = client.call(out.method, out.path, body=forged, headers={"Idempotency-Key": "other-key"})
+    assert refused.status == 409 and refused.refusal().code == "id-reuse"
+    forged_new = copy.deepcopy(forged)
+    enc = next(e["resource"] for e in forged_new["entry"] if e["resource"]["resourceType"] == "Encounter")
+    enc["identifier"][0]["value"] = "another-visit-id"
+    refused = client.call(out.method, out.path, body=forged_new, headers={"Idempotency-Key": "third-key"})
+    assert refused.status == 422 and refused.refusal().code.startswith("signature-"), refused.body
+    with sqlite3.connect(str(Path(exchange.data) / "exchange.db")) as c:
+        assert c.execute("SELECT count(*) FROM visits").fetchone()[0] == 1
+    assert v.state == "queued"
