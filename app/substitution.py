@@ -66,7 +66,9 @@ def bundled_products() -> list[dict[str, str]]:
     return [dict(r) for r in csv.DictReader(io.StringIO(text, newline=""))]
 
 
-def with_products(drugs: Iterable[Mapping[str, Any]], products: Iterable[Mapping[str, str]] | None = None) -> list[dict[str, Any]]:
+def with_products(
+    drugs: Iterable[Mapping[str, Any]], products: Iterable[Mapping[str, str]] | None = None
+) -> list[dict[str, Any]]:
     """`drugs` (catalog rows) with the interchangeable products added after them: each product is its
     group's row with its own `code`, `price` (rials) and brand fields; every member of a group (the generic
     row too) carries `group`. A product whose group is not among `drugs` is left out."""
@@ -86,12 +88,17 @@ class Groups:
     """The interchangeable groups of a catalog: code → `Product`."""
 
     def __init__(self, members: Mapping[str, Mapping[str, str]]) -> None:
-        self.members = {code: Product(code, **{k: str(v.get(k) or "") for k in PRODUCT_KEYS}) for code, v in members.items()}
+        self.members = {
+            code: Product(code, **{k: str(v.get(k) or "") for k in PRODUCT_KEYS})
+            for code, v in members.items()
+        }
 
     @classmethod
     def of_rows(cls, rows: Iterable[Mapping[str, Any]]) -> Groups:
         """The groups of catalog rows (those with a `group`)."""
-        return cls({str(r["code"]): {k: str(r.get(k) or "") for k in PRODUCT_KEYS} for r in rows if r.get("group")})
+        return cls(
+            {str(r["code"]): {k: str(r.get(k) or "") for k in PRODUCT_KEYS} for r in rows if r.get("group")}
+        )
 
     def group_of(self, code: str) -> str | None:
         """The group of `code`, None when it has no interchangeable product."""
@@ -111,11 +118,15 @@ class Groups:
         group = self.group_of(code)
         if group is None:
             return []
-        return sorted((p for p in self.members.values() if p.group == group), key=lambda p: (p.code != group, p.code))
+        return sorted(
+            (p for p in self.members.values() if p.group == group), key=lambda p: (p.code != group, p.code)
+        )
 
     def to_json(self) -> bytes:
         """The form kept in the store's blob."""
-        return json.dumps({c: {k: getattr(p, k) for k in PRODUCT_KEYS} for c, p in self.members.items()}, ensure_ascii=False).encode()
+        return json.dumps(
+            {c: {k: getattr(p, k) for k in PRODUCT_KEYS} for c, p in self.members.items()}, ensure_ascii=False
+        ).encode()
 
 
 @functools.lru_cache(maxsize=1)
@@ -137,7 +148,9 @@ def store_groups(store: Store) -> Groups:
     return Groups(json.loads(raw)) if raw else bundled_groups()
 
 
-def refusal(item: PrescriptionItem, code: str, group_of: Callable[[str], str | None]) -> tuple[str, str, str] | None:
+def refusal(
+    item: PrescriptionItem, code: str, group_of: Callable[[str], str | None]
+) -> tuple[str, str, str] | None:
     """Why product `code` may not be handed over for prescription line `item`, as (finding code, English,
     Persian); None when it may (the prescribed product, or one of its group on a line that allows it)."""
     if code == item.drug_code:

@@ -21,12 +21,13 @@ through the workstation (`ws.client`, `ws.sync`). Money is in rials.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from app.domain import Dispensing, Prescription
 from app.errors import NoskheError
+from app.legal import service_period
 from app.services.checking import Offline, RulesRejected, Verdict
 from app.services.clock import Clock, system_clock
 from app.services.dispensing import (
@@ -45,6 +46,7 @@ from app.services.dispensing import (
     record_dispensing,
     refuse_bad_packs,
     ttac_reason_of,
+    with_substitutes,
 )
 from sync.checking import dispensing_verdict, release_quietly
 from sync.client import ExchangeRefused, ExchangeUnavailable
@@ -200,6 +202,8 @@ def dispense(
     payment_id: str = "",
     pos_terminal_id: str = "",
     clock: Clock = system_clock,
+    substitutes: Mapping[int, str] | None = None,
+    service_end: dt.datetime | None = None,
 ) -> DispenseResult:
     """Dispense `lines` (and, with `all_lines`, what remains of every other line) of one prescription,
     signed by the pharmacist and the pharmacy (9-2-1, 9-2-2) and registered through the outbox (9-2-6);
@@ -220,6 +224,11 @@ def dispense(
     anything is signed; skipping that check (`ttac=False`) needs `ttac_reason`. If the exchange does not
     answer, the dispensing goes on offline and `result.offline` says why. The dispensing is then signed and
     queued and, online, sent at once (`ws.sync.run()`).
+
+    `substitutes` (line → drug code) hands over another product of a line's interchangeable group
+    (`app.substitution`), priced at its own price, when the prescriber allowed it (`SubstitutionRefused`
+    otherwise, before any token is asked). `service_end` is the end of the service signed with it (7-7;
+    default the signature's time), refused before any token is asked when it is to come.
 
     Raises `NoskheError` (neither or both of `ref` and `paper`; the lines as `record_dispensing` refuses
     them), `NotDispensable`, `TtacReasonNeeded`, `NotFound`, the paper's errors (`PaperPayloadError`,
@@ -244,8 +253,9 @@ def dispense(
         )
     refuse_suspended_prescriber(ws, rx)
     given = [ln.line for ln in lines]
-    wanted = [*lines, *(open_lines(rx, but=given) if all_lines else [])]
+    wanted = with_substitutes([*lines, *(open_lines(rx, but=given) if all_lines else [])], substitutes or {})
     check_lines(ws.store, rx, wanted, reason)  # refused before a token or the exchange is asked anything
+    service_period(None, service_end, now=clock())
     user, seal = ws.signing_user(), ws.seal()
     if read is not None:
         rx = keep_paper(ws, read)
@@ -275,6 +285,7 @@ def dispense(
             ttac_reason=reason,
             clock=clock,
             rules=dispensing_verdict(ws, online=online),  # 9-2 step 5: the exchange's rules, else local
+            service_end=service_end,
         )
     except RulesRejected:
         if secret is not None:  # not dispensed: another pharmacy may take it

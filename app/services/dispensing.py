@@ -15,12 +15,20 @@ reading a paper QR back is `printing.pharmacy`. Money is in rials.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from app.costs import pro_rata
-from app.domain import DispensedPack, Dispensing, DispensingItem, Pharmacist, Prescription, provider_user_id
+from app.domain import (
+    DispensedPack,
+    Dispensing,
+    DispensingItem,
+    Pharmacist,
+    Prescription,
+    PrescriptionItem,
+    provider_user_id,
+)
 from app.errors import NoskheError
 from app.identifiers import AuthenticityCode, TrackingCode
 from app.ids import read_id
@@ -33,7 +41,7 @@ from app.services.prescribing import sign_with
 from app.services.pricing import item_cost
 from app.signature_policy import DocumentKind, required_roles
 from app.signing import Signature, Signer
-from app.text import normalize_text
+from app.text import normalize_text, to_ascii_digits
 
 if TYPE_CHECKING:
     from app.store import Store
@@ -99,6 +107,9 @@ class DispenseLine:
     line: int
     quantity: int | None = None
     packs: tuple[DispensedPack, ...] = ()
+    #: the product handed over in place of the prescribed one (another of its interchangeable group,
+    #: `app.substitution`); None: the prescribed product
+    substitute: str | None = None
 
     @classmethod
     def parse(cls, text: str) -> DispenseLine:
@@ -115,6 +126,52 @@ class DispenseLine:
         codes = [c for c in (parts[2].split(",") if len(parts) > 2 else []) if c.strip()]
         packs = tuple(DispensedPack(AuthenticityCode.parse(c).value) for c in codes)
         return cls(line, qty, packs)
+
+
+class SubstitutionRefused(NoskheError):
+    """The product named for a line may not replace the prescribed one: it is not of the prescribed
+    drug's interchangeable group, or the prescriber marked the line no substitution. `details['line']`."""
+
+    code = "substitution-refused"
+
+
+def substitute_of(store: Store, item: PrescriptionItem, code: str | None) -> str:
+    """The drug code handed over for prescription line `item`: `code` (any digit script) when it is
+    another product of the prescribed drug's group that the line allows (`app.substitution.refusal`), the
+    prescribed one when `code` is None or the same. Raises `SubstitutionRefused`."""
+    from app.substitution import refusal, store_groups
+
+    wanted = to_ascii_digits(code or "").strip() or item.drug_code
+    why = refusal(item, wanted, store_groups(store).group_of)
+    if why is not None:
+        raise SubstitutionRefused(why[1], why[2], line=item.line)
+    return wanted
+
+
+def with_substitutes(lines: Sequence[DispenseLine], substitutes: Mapping[int, str]) -> list[DispenseLine]:
+    """`lines` with the product to hand over set for the lines in `substitutes` (line → drug code).
+    Raises `NoskheError` for a substitute of a line not being dispensed."""
+    named = {ln.line for ln in lines}
+    missing = sorted(set(substitutes) - named)
+    if missing:
+        raise NoskheError(
+            f"Line {missing[0]} has a substitute but is not dispensed (--line {missing[0]}).",
+            f"برای ردیف {missing[0]} جایگزین آمده ولی این ردیف پیچیده نمی‌شود.",
+        )
+    return [replace(ln, substitute=substitutes.get(ln.line, ln.substitute)) for ln in lines]
+
+
+def parse_substitutes(texts: Sequence[str]) -> dict[int, str]:
+    """`--substitute LINE:CODE` as typed (any digit script) → {line: drug code}. Raises `NoskheError`."""
+    out: dict[int, str] = {}
+    for text in texts:
+        line, _, code = to_ascii_digits(text).partition(":")
+        if not line.strip().isdigit() or not code.strip().isdigit():
+            raise NoskheError(
+                f"Substitute {text!r} must be LINE:CODE.", f"جایگزین «{text}» باید به شکل ردیف:کد باشد."
+            )
+        out[int(line)] = code.strip()
+    return out
 
 
 def keep_prescription(
@@ -160,12 +217,14 @@ def _items(
                 en = f"Line {req.line}: {qty} units asked, {item.quantity} prescribed."
                 fa = f"ردیف {req.line}: {qty} عدد خواسته شده و {item.quantity} عدد تجویز شده است."
             raise NoskheError(en, fa)
-        drug = store.catalog.get(item.drug_code)
-        if drug is not None and drug.price:
+        code = substitute_of(store, item, req.substitute)
+        drug = store.catalog.get(code)
+        if drug is not None and drug.price:  # the price of the product handed over
             cost = item_cost(store, rx.patient, drug, qty)
         else:  # not in our catalog: the prescriber's estimate, pro rata
             cost = pro_rata(item.cost, qty, item.quantity)
-        items.append(DispensingItem(req.line, item.drug_code, qty, tuple(req.packs), cost))
+        prescribed = item.drug_code if code != item.drug_code else None
+        items.append(DispensingItem(req.line, code, qty, tuple(req.packs), cost, prescribed_code=prescribed))
     if not items:
         raise NoskheError(
             "Choose at least one line to dispense.", "دست‌کم یک ردیف را برای نسخه‌پیچی انتخاب کنید."
@@ -353,7 +412,12 @@ def draft_dispensing(
 def pack_drugs(rx: Prescription, lines: Sequence[DispenseLine]) -> dict[str, str]:
     """Authenticity code → drug code of its line, for every pack handed over in `lines`."""
     drug = {it.line: it.drug_code for it in rx.items}
-    return {p.authenticity_code: drug[ln.line] for ln in lines for p in ln.packs if ln.line in drug}
+    return {
+        p.authenticity_code: ln.substitute or drug[ln.line]
+        for ln in lines
+        for p in ln.packs
+        if ln.line in drug
+    }
 
 
 def refuse_bad_packs(checks: Sequence[dict[str, Any]], drug_of: dict[str, str]) -> None:
@@ -388,6 +452,7 @@ __all__ = [
     "DispenseLine",
     "NotDispensable",
     "PackRefused",
+    "SubstitutionRefused",
     "TtacReasonNeeded",
     "check_lines",
     "draft_dispensing",
@@ -397,9 +462,12 @@ __all__ = [
     "known_copy",
     "open_lines",
     "pack_drugs",
+    "parse_substitutes",
     "pharmacist_of",
     "record_dispensing",
     "refuse_bad_packs",
     "refuse_if_closed",
+    "substitute_of",
     "ttac_reason_of",
+    "with_substitutes",
 ]
