@@ -1,6 +1,7 @@
 """Dispensing at the pharmacy:
 
     noskhe dispense RX --line LINE[:QTY[:CODE,CODE…]] … [--all] [--offline] [--json]
+                       [--substitute LINE:DRUG …] [--service-end TIME]
                        [--no-ttac-reason TEXT [--no-ttac]] [--payment-id ID] [--pos-terminal ID]
     noskhe dispense --paper QR_TEXT | --paper - | --paper-image FILE.png  --line … | --all [--json]
     noskhe dispense --release RX
@@ -23,6 +24,13 @@ Section 7's legal elements are signed with every dispensing: `--payment-id` (the
 payment id) and `--pos-terminal` (the POS terminal's id) when given — checked before any PIN is asked —,
 and by itself the provider user id (this pharmacy's SIAM id and the pharmacist's national code), the
 pharmacy's national id (`noskhe sync config --facility-national-id`) and the start and end of the service.
+
+`--substitute 1:190001` hands over another product of line 1's interchangeable group (a brand or
+another manufacturer of the same generic, form and strength; `noskhe catalog` lists them) in place of the
+prescribed one, unless the prescriber marked the line no substitution (`rx create --item CODE!:…`): it is
+priced at its own price, its packs are its own, and the dispensing names both products (FHIR
+MedicationDispense.substitution). `--service-end` sets the end of the service (7-7), checked as
+`rx create --service-end` is (not in the future, not before the start) before any PIN is asked.
 
 `--paper` dispenses from a paper prescription's signed QR (its text, `-` for standard input, or
 `--paper-image` for a scan read with zbarimg): the payload is verified offline against the trust list (a
@@ -70,6 +78,19 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--payment-id", metavar="ID", help="the patient's electronic payment id (the bank's reference)")
     p.add_argument("--pos-terminal", metavar="ID", help="the POS terminal's id (tax), 6-16 letters or digits")
+    p.add_argument(
+        "--substitute",
+        action="append",
+        default=[],
+        metavar="LINE:CODE",
+        help="hand over another product of the line's interchangeable group (allowed unless the prescriber"
+        " forbade it); repeatable",
+    )
+    p.add_argument(
+        "--service-end",
+        metavar="TIME",
+        help="when the dispensing ended (10:30, 1405/09/09 10:30, ISO); default the signature",
+    )
     p.add_argument("--release", metavar="RX", help="give up this pharmacy's claim on a prescription")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_dispense)
@@ -88,8 +109,8 @@ def _paper(args: Any, ws: Workstation) -> Callable[[], Prescription] | None:
 
 
 def cmd_dispense(args: Any, ctx: Context) -> int:
-    from app.legal import payment_fields
-    from app.services.dispensing import DispenseLine
+    from app.legal import payment_fields, service_time
+    from app.services.dispensing import DispenseLine, parse_substitutes
     from sync.counter import dispense, release_claim
 
     if args.release:
@@ -109,6 +130,8 @@ def cmd_dispense(args: Any, ctx: Context) -> int:
         ttac_reason=args.no_ttac_reason,
         payment_id=payment,
         pos_terminal_id=pos,
+        substitutes=parse_substitutes(args.substitute),
+        service_end=service_time(args.service_end),
     )
     from app.services.checking import dispensing_settlement
 
@@ -139,6 +162,9 @@ def _show(done: DispenseResult, as_json: bool, settlement: Settlement | None = N
         f"dispensing {d.id}: {d.state}; lines {[i.line for i in d.items]}; "
         f"insurer {d.cost.insurer:,}, patient {d.cost.patient:,} rials"
     )
+    for it in d.items:
+        if it.prescribed_code:
+            print(f"line {it.line}: {it.drug_code} in place of {it.prescribed_code} | جایگزین داروی تجویزشده")
     shown = ", ".join(f"{it.line}: {rx.dispensed_of(it.line)}/{it.quantity}" for it in rx.items)
     print(f"prescription {rx.id}: {rx.state.value}; dispensed {shown}")
     print(TTAC_SAID[done.ttac] + (f"; reason: {d.ttac_reason}" if d.ttac_reason else ""))
