@@ -23,7 +23,9 @@ if TYPE_CHECKING:
 class StatementLine:
     """One registered prescription (clinic) or dispensing (pharmacy): when (ISO 8601, UTC), its reference
     (the tracking code, or the dispensing's receipt number), the prescription's id, the insurer's and the
-    patient's shares in rials, and the prescription's state at the exchange (clinic only)."""
+    patient's shares in rials, and the prescription's state at the exchange (clinic only). A clinic's
+    registered visit (9-1 step 7) is a line of `kind` `visit` with its `visit` id and `service` code and no
+    prescription."""
 
     at: str
     reference: str | None
@@ -31,6 +33,9 @@ class StatementLine:
     insurer: int
     patient: int
     state: str | None = None
+    kind: str = "prescription"
+    visit: str = ""
+    service: str = ""
 
 
 @dataclass(frozen=True)
@@ -91,6 +96,9 @@ def statement(
             insurer=int(x["insurer"]),
             patient=int(x["patient"]),
             state=x.get("state"),
+            kind=str(x.get("kind") or ("dispensing" if x.get("receipt") else "prescription")),
+            visit=str(x.get("visit") or ""),
+            service=str(x.get("service") or ""),
         )
         for x in answer.get("lines", [])
     ]
