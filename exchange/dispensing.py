@@ -388,9 +388,15 @@ class Dispensary:
                     "UPDATE packs SET dispensing = ?, dispensed_by = ?, dispensed_at = ? WHERE code = ?",
                     (d.id, facility, now, pack.authenticity_code),
                 )
-        left = c.execute(
-            "SELECT count(*) FROM rx_items WHERE client_id = ? AND dispensed < quantity", (d.prescription_id,)
-        ).fetchone()[0]
+        from app.catalog import services  # service lines are performed (outcomes), never dispensed
+
+        left = sum(
+            1
+            for code, in c.execute(
+                "SELECT drug_code FROM rx_items WHERE client_id = ? AND dispensed < quantity", (d.prescription_id,)
+            )
+            if code not in services()
+        )
         state = "partially_dispensed" if left else "dispensed"
         c.execute(
             "UPDATE prescriptions SET state = ?, updated_at = ? WHERE client_id = ?",

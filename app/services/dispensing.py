@@ -373,12 +373,13 @@ def pharmacist_of(signer: Signer) -> Pharmacist:
 
 
 def open_lines(rx: Prescription, but: Sequence[int] = ()) -> list[DispenseLine]:
-    """Every line of `rx` with units left to hand over (as far as this store knows), except the lines in
-    `but`, each for what remains of it (5 of a line of 20 when 15 were dispensed)."""
+    """Every drug line of `rx` with units left to hand over (as far as this store knows), except the lines
+    in `but`, each for what remains of it (5 of a line of 20 when 15 were dispensed). Service lines (lab,
+    imaging, physiotherapy) are performed, not dispensed: their outcomes are registered instead."""
     return [
         DispenseLine(it.line, rx.remaining(it.line))
         for it in rx.items
-        if rx.remaining(it.line) > 0 and it.line not in but
+        if rx.remaining(it.line) > 0 and it.line not in but and not it.is_service
     ]
 
 

@@ -102,6 +102,14 @@ def test_services_beside_drugs_registered_retrieved_printed_and_their_outcome_re
     text = _ok(noskhe(clinic, "rx", "show", rx["id"]))
     assert "Hb: 13.5 g/dL" in text and "No active lesion." in text and "[lab]" in text
 
+    # the pharmacy hands over the drug line: the prescription is dispensed, its services are performed
+    _ok(noskhe(pharmacy, "dispense", rx["id"], "--all", "--no-ttac-reason", "برچسب اصالت پاره شده بود"))
+    _ok(noskhe(pharmacy, "sync", "run", "--json"))
+    with _db(ex) as c:
+        assert c.execute("SELECT state FROM prescriptions WHERE client_id = ?", (rx["id"],)).fetchone()[0] == "dispensed"
+    at_pharmacy = json.loads(_ok(noskhe(pharmacy, "rx", "show", rx["id"], "--json")))
+    assert at_pharmacy["state"] == "dispensed" and at_pharmacy["dispensed"] == {"1": 21}
+
     # a result of a line that orders no such service is refused at once, nothing queued
     done = noskhe(pharmacy, "outcome", "register", rx["id"], "--service", "801020", "--result", "x")
     assert done.returncode == 1 and "801020" in done.stderr
