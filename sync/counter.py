@@ -203,6 +203,7 @@ def dispense(
     pos_terminal_id: str = "",
     clock: Clock = system_clock,
     substitutes: Mapping[int, str] | None = None,
+    service_start: dt.datetime | None = None,
     service_end: dt.datetime | None = None,
 ) -> DispenseResult:
     """Dispense `lines` (and, with `all_lines`, what remains of every other line) of one prescription,
@@ -227,8 +228,9 @@ def dispense(
 
     `substitutes` (line → drug code) hands over another product of a line's interchangeable group
     (`app.substitution`), priced at its own price, when the prescriber allowed it (`SubstitutionRefused`
-    otherwise, before any token is asked). `service_end` is the end of the service signed with it (7-7;
-    default the signature's time), refused before any token is asked when it is to come.
+    otherwise, before any token is asked). `service_start` and `service_end` are the start and end of the
+    service signed with it (7-7; default the moment it is recorded and the signature's time), refused
+    before any token is asked as `record_dispensing` refuses them (to come, or an end before the start).
 
     Raises `NoskheError` (neither or both of `ref` and `paper`; the lines as `record_dispensing` refuses
     them), `NotDispensable`, `TtacReasonNeeded`, `NotFound`, the paper's errors (`PaperPayloadError`,
@@ -255,7 +257,7 @@ def dispense(
     given = [ln.line for ln in lines]
     wanted = with_substitutes([*lines, *(open_lines(rx, but=given) if all_lines else [])], substitutes or {})
     check_lines(ws.store, rx, wanted, reason)  # refused before a token or the exchange is asked anything
-    service_period(None, service_end, now=clock())
+    service_period(service_start or clock(), service_end, now=clock())
     user, seal = ws.signing_user(), ws.seal()
     if read is not None:
         rx = keep_paper(ws, read)
@@ -285,6 +287,7 @@ def dispense(
             ttac_reason=reason,
             clock=clock,
             rules=dispensing_verdict(ws, online=online),  # 9-2 step 5: the exchange's rules, else local
+            service_start=service_start,
             service_end=service_end,
         )
     except RulesRejected:

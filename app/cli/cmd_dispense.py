@@ -1,7 +1,7 @@
 """Dispensing at the pharmacy:
 
     noskhe dispense RX --line LINE[:QTY[:CODE,CODE…]] … [--all] [--offline] [--json]
-                       [--substitute LINE:DRUG …] [--service-end TIME]
+                       [--substitute LINE:DRUG …] [--service-start TIME] [--service-end TIME]
                        [--no-ttac-reason TEXT [--no-ttac]] [--payment-id ID] [--pos-terminal ID]
     noskhe dispense --paper QR_TEXT | --paper - | --paper-image FILE.png  --line … | --all [--json]
     noskhe dispense --release RX
@@ -29,8 +29,8 @@ pharmacy's national id (`noskhe sync config --facility-national-id`) and the sta
 another manufacturer of the same generic, form and strength; `noskhe catalog` lists them) in place of the
 prescribed one, unless the prescriber marked the line no substitution (`rx create --item CODE!:…`): it is
 priced at its own price, its packs are its own, and the dispensing names both products (FHIR
-MedicationDispense.substitution). `--service-end` sets the end of the service (7-7), checked as
-`rx create --service-end` is (not in the future, not before the start) before any PIN is asked.
+MedicationDispense.substitution). `--service-start`/`--service-end` set the start and end of the service (7-7),
+checked as `rx create`'s are (not in the future, no end before the start) before any PIN is asked.
 
 `--paper` dispenses from a paper prescription's signed QR (its text, `-` for standard input, or
 `--paper-image` for a scan read with zbarimg): the payload is verified offline against the trust list (a
@@ -76,7 +76,9 @@ def register(sub: Any) -> None:
         metavar="TEXT",
         help="why packs go without TTAC codes or checks; signed with the dispensing",
     )
-    p.add_argument("--payment-id", metavar="ID", help="the patient's electronic payment id (the bank's reference)")
+    p.add_argument(
+        "--payment-id", metavar="ID", help="the patient's electronic payment id (the bank's reference)"
+    )
     p.add_argument("--pos-terminal", metavar="ID", help="the POS terminal's id (tax), 6-16 letters or digits")
     p.add_argument(
         "--substitute",
@@ -86,11 +88,13 @@ def register(sub: Any) -> None:
         help="hand over another product of the line's interchangeable group (allowed unless the prescriber"
         " forbade it); repeatable",
     )
-    p.add_argument(
-        "--service-end",
-        metavar="TIME",
-        help="when the dispensing ended (10:30, 1405/09/09 10:30, ISO); default the signature",
-    )
+    for edge in ("start", "end"):
+        p.add_argument(
+            f"--service-{edge}",
+            metavar="TIME",
+            help=f"when the dispensing {'began' if edge == 'start' else 'ended'} (10:30, 1405/09/09 10:30,"
+            f" ISO); default {'now' if edge == 'start' else 'the signature'}",
+        )
     p.add_argument("--release", metavar="RX", help="give up this pharmacy's claim on a prescription")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_dispense)
@@ -131,6 +135,7 @@ def cmd_dispense(args: Any, ctx: Context) -> int:
         payment_id=payment,
         pos_terminal_id=pos,
         substitutes=parse_substitutes(args.substitute),
+        service_start=service_time(args.service_start),
         service_end=service_time(args.service_end),
     )
     from app.services.checking import dispensing_settlement
@@ -169,7 +174,9 @@ def _show(done: DispenseResult, as_json: bool, settlement: Settlement | None = N
     print(f"prescription {rx.id}: {rx.state.value}; dispensed {shown}")
     print(TTAC_SAID[done.ttac] + (f"; reason: {d.ttac_reason}" if d.ttac_reason else ""))
     if d.payment_id or d.pos_terminal_id:  # section 7-8, 7-9
-        print(f"payment id {d.payment_id or '-'}, POS terminal {d.pos_terminal_id or '-'} | شناسه پرداخت و پایانه")
+        print(
+            f"payment id {d.payment_id or '-'}, POS terminal {d.pos_terminal_id or '-'} | شناسه پرداخت و پایانه"
+        )
     if settlement is not None:
         en, fa = settlement.describe()
         print(f"cost: {en} | {fa}")
