@@ -92,7 +92,8 @@ class DispenseResult:
         [line numbers], "quantities": {line: "dispensed/prescribed"} (the prescription's lines after this
         dispensing), "ttac": checked | queued | skipped, "ttac_reason" (when given), "cost":
         CostSplit.to_dict() (insurer and patient shares, rials), "source": "paper (verified offline)"
-        (from paper only), "sync": {"done", "conflicts", "rejected"} (online only)}`."""
+        (from paper only), "sync": {"done", "conflicts", "rejected"} (online only), "substitutions": {line:
+        {"dispensed", "prescribed"}} (drug codes; only when another product of a line's group was handed over)}`."""
         d, rx = self.dispensing, self.prescription
         out: dict[str, Any] = {
             "dispensing": d.id,
@@ -104,6 +105,13 @@ class DispenseResult:
             **({"ttac_reason": d.ttac_reason} if d.ttac_reason else {}),
             "cost": d.cost.to_dict(),
         }
+        swapped = {
+            str(i.line): {"dispensed": i.drug_code, "prescribed": i.prescribed_code}
+            for i in d.items
+            if i.substituted
+        }
+        if swapped:  # another product of a line's group was handed over
+            out["substitutions"] = swapped
         if self.from_paper:
             out["source"] = "paper (verified offline)"
         if self.sync is not None:
