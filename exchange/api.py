@@ -11,7 +11,7 @@ sockets and faults).
 | POST /prescriptions                        | prescription Bundle → Task (tracking code, rule ids)   | yes |
 | PUT  /prescriptions/{id}                   | new signed version → Task; 409 once dispensed          | yes |
 | POST /prescriptions/{id}/$cancel           | signed cancellation → Task; 409 once dispensed         | yes |
-| GET  /prescriptions?{national-code|fida|unique-id|newborn|hid|tracking}=X | searchset Bundle (open ones) |     |
+| GET  /prescriptions?{national-code|fida|unique-id|newborn|armed-forces-newborn|hid|tracking}=X | searchset Bundle (open ones) |     |
 | GET  /prescriptions/{id or tracking code}  | status: state, dispensed lines, who and when, conflicts|     |
 | POST /prescriptions/$status                | {"ids": […]} → the status of each (at most 500)       |     |
 | POST /prescriptions/{ref}/$claim|$release  | claim secret (409 with who/when) / release (pharmacies)|     |
@@ -60,6 +60,8 @@ from exchange.sepas import Sepas
 from sync import fhir
 
 MAX_BATCH = 100
+#: the keys prescriptions are searched by (9-2-3): a patient id of each kind, the visit's HID, the tracking code
+SEARCH_KEYS = ("national-code", "fida", "unique-id", "newborn", "armed-forces-newborn", "hid", "tracking")
 log = logging.getLogger(__name__)
 
 
@@ -169,16 +171,12 @@ class ExchangeApi:
         if keyed is not None:
             return keyed
         if m == "GET" and p == "/prescriptions":
-            fields = [
-                (k, v)
-                for k, v in req.query.items()
-                if k in ("national-code", "fida", "unique-id", "newborn", "hid", "tracking")
-            ]
+            fields = [(k, v) for k, v in req.query.items() if k in SEARCH_KEYS]
             if len(fields) != 1:
-                raise malformed(
-                    "search by exactly one of national-code, fida, unique-id, newborn, hid, tracking"
-                )
-            return Answer(200, self.lookup.search(facility, *fields[0], own_only=not self._pharmacy(facility)))
+                raise malformed(f"search by exactly one of {', '.join(SEARCH_KEYS)}")
+            return Answer(
+                200, self.lookup.search(facility, *fields[0], own_only=not self._pharmacy(facility))
+            )
         if m == "POST" and p == "/prescriptions/$status":
             ids = (req.json() or {}).get("ids") or []
             if not isinstance(ids, list) or len(ids) > 500:

@@ -1,6 +1,7 @@
 """Eligibility (استحقاق‌سنجی): who the patient is, which insurers cover them, and the visit's HID.
 
-A newborn is looked up under the mother's national code; a person the insured-persons database does not
+A newborn is looked up under the mother's national code, an armed-forces newborn by its insurance number
+(the AFMS coverage that carries it, section 7-1 note 4); a person the insured-persons database does not
 know, or knows without cover, still gets an HID (self-pay): the visit happens either way. Each coverage is
 answered with its kind (basic or supplementary) and whether it is in force; `overlap` is true when more than
 one basic coverage is in force. The plans that pay for the visit (`app.costs.choose_coverages`) are kept
@@ -39,6 +40,12 @@ def eligibility(db: ExchangeDB, facility: str, body: Any, key: str | None) -> tu
         kind, value = patient.id.kind, patient.id.value
         if kind == "newborn":  # covered under the mother until registered
             kind, value = "national-code", value.split("-")[0]
+        if kind == "armed-forces-newborn":  # its id is its AFMS insurance number (7-1 note 4)
+            found = c.execute(
+                "SELECT kind, value FROM coverages WHERE insurance_number = ? AND insurer = 'AFMS' LIMIT 1",
+                (value,),
+            ).fetchone()
+            kind, value = found if found else (kind, value)
         covs = c.execute(
             "SELECT insurer, scheme, insurance_number, valid_until FROM coverages"
             " WHERE kind = ? AND value = ? ORDER BY rowid",

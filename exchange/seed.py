@@ -94,6 +94,31 @@ def persons(n: int = 200) -> list[dict[str, Any]]:
     return out
 
 
+def armed_forces_newborns(n: int = 5) -> list[dict[str, Any]]:
+    """Newborns insured by the Armed Forces Medical Services Organisation (AFMS) before registration: each
+    known by its insurance number (`armed-forces-newborn` patient id, section 7-1 note 4), which is also
+    the number of its AFMS coverage."""
+    rng = random.Random(1405)
+    today = dt.date.today()
+    out = []
+    for i in range(n):
+        number = "7" + "".join(rng.choice("0123456789") for _ in range(9))
+        out.append(
+            {
+                "kind": "armed-forces-newborn",
+                "value": number,
+                "first_name": "نوزاد " + _LAST[i % len(_LAST)],
+                "last_name": _LAST[i % len(_LAST)],
+                "birth_date": (today - dt.timedelta(days=3 + i)).isoformat(),
+                "sex": "female" if i % 2 == 0 else "male",
+                "coverages": ["AFMS"],
+                "insurance_number": number,
+                "supplementary": None,
+            }
+        )
+    return out
+
+
 def demo_patients(n: int = 3) -> list[dict[str, Any]]:
     """The first `n` insured national-code holders with exactly one coverage (the demo's patients)."""
     return [p for p in persons() if p["kind"] == "national-code" and len(p["coverages"]) == 1][:n]
@@ -122,7 +147,7 @@ def seed(db: ExchangeDB, trust_list_json: bytes | None = None) -> None:
             c.execute(
                 "INSERT INTO insurers (code, doc) VALUES (?, ?)", (code, json.dumps(plan, ensure_ascii=False))
             )
-        for p in persons():
+        for p in persons() + armed_forces_newborns():
             c.execute(
                 "INSERT INTO persons VALUES (?,?,?,?,?,?)",
                 (p["kind"], p["value"], p["first_name"], p["last_name"], p["birth_date"], p["sex"]),
@@ -135,7 +160,7 @@ def seed(db: ExchangeDB, trust_list_json: bytes | None = None) -> None:
                         p["value"],
                         insurer_plans()[plan]["parent"] or plan,
                         plan if insurer_plans()[plan]["parent"] else "",
-                        f"{plan}-{p['value'][-6:]}-{n}",
+                        p.get("insurance_number") or f"{plan}-{p['value'][-6:]}-{n}",
                         (today + dt.timedelta(days=365)).isoformat(),
                     ),
                 )

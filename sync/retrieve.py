@@ -42,6 +42,7 @@ FIELDS = {
     "fida": "fida",
     "unique-id": "unique-id",
     "newborn": "newborn",
+    "armed-forces-newborn": "armed-forces-newborn",  # its insurance number (7-1 note 4)
     "hid": "hid",
     "tracking": "tracking",
 }
@@ -111,7 +112,7 @@ def _known(key: str) -> None:
 def retrieve_prescriptions(ws: Workstation, *, key: str, value: str, patient: str | None = None) -> Retrieved:
     """The open prescriptions the exchange holds for `key` = `value` (9-2-3), each verified against the
     workstation's trust list and kept in its store; what `noskhe rx retrieve` does. `key` is one of
-    `FIELDS`: national-code, fida, unique-id, newborn, hid, tracking. A copy kept here keeps the lines
+    `FIELDS`: national-code, fida, unique-id, newborn, armed-forces-newborn, hid, tracking. A copy kept here keeps the lines
     dispensed here that the exchange has not confirmed yet. Raises `NoskheError` for an unknown key,
     `ExchangeUnavailable` (no answer: retrieval needs the network; a paper copy does not),
     `ExchangeRefused`, `TrustListError`, and the seal's errors (the exchange is asked as this facility).

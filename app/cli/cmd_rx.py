@@ -124,7 +124,7 @@ def register(sub: Any) -> None:
 
     p = rx.add_parser("retrieve", help="fetch open prescriptions from the exchange (pharmacy)")
     g = p.add_mutually_exclusive_group(required=True)
-    for flag in ("national-code", "fida", "unique-id", "newborn", "hid", "tracking"):
+    for flag in ("national-code", "fida", "unique-id", "newborn", "armed-forces-newborn", "hid", "tracking"):
         g.add_argument("--" + flag, dest=flag.replace("-", "_"))
     p.add_argument(
         "--patient", metavar="CODE", help="the code the patient presents: a prescription not theirs is refused"
@@ -416,7 +416,7 @@ def cmd_list(args: Any, ctx: Context) -> int:
 def cmd_retrieve(args: Any, ctx: Context) -> int:
     from sync.retrieve import retrieve_prescriptions
 
-    keys = ("national_code", "fida", "unique_id", "newborn", "hid", "tracking")
+    keys = ("national_code", "fida", "unique_id", "newborn", "armed_forces_newborn", "hid", "tracking")
     key = next(f for f in keys if getattr(args, f) is not None)
     got = retrieve_prescriptions(
         ctx.workstation(), key=key.replace("_", "-"), value=getattr(args, key), patient=args.patient
