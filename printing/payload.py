@@ -399,17 +399,25 @@ def payload_to_prescription(
     """A `Prescription` (state signed) rebuilt from a paper payload, for dispensing from paper. Fields the
     paper does not carry (cost, notes, specialty) are left empty; `drug_name(code)` may fill drug names
     from the local catalog (the code is used when it gives None)."""
+    from app.catalog import service
+
     f = paper.fields
+    # a line whose code is a service of the catalog (lab, imaging, physiotherapy) is a service line again
+    ordered = {it.line: service(it.drug_code) for it in f.items}
     items = [
         PrescriptionItem(
             drug_code=it.drug_code,
-            drug_name=(drug_name(it.drug_code) if drug_name else None) or it.drug_code,
+            drug_name=(drug_name(it.drug_code) if drug_name else None)
+            or (svc.name_fa if svc is not None else None)
+            or it.drug_code,
             quantity=it.quantity,
             instructions=it.instructions,
             repeats=it.repeats,
             line=it.line,
+            service=svc.kind if svc is not None and svc.kind != "visit" else None,
         )
         for it in f.items
+        for svc in (ordered[it.line],)
     ]
     patient = Patient(
         id=PatientId(f.patient_id_kind, f.patient_id),
