@@ -286,3 +286,31 @@ def test_the_exchange_refuses_a_substitution_its_catalog_does_not_allow(pharmacy
 
 def harness_pack(ex: Any, drug: str) -> DispensedPack:
     return DispensedPack(ex.ttac_codes(drug, 1)[0])
+
+
+# ---- an armed-forces newborn: eligibility by its insurance number, retrieval by it ----------------------------
+
+
+def test_an_armed_forces_newborn_is_insured_by_its_number_and_retrieved_by_it(world) -> None:
+    _, clinic, pharmacy = world
+    baby = seed.armed_forces_newborns(1)[0]["value"]
+    created = json.loads(
+        _ok(
+            noskhe(
+                clinic, "rx", "create", "--patient", f"armed-forces-newborn:{baby}", "--first-name", "نوزاد",
+                "--last-name", "کریمی", "--item", "103003:10:هر ۶ ساعت", "--json",
+            ),
+            "rx create",
+        )
+    )  # fmt: skip
+    assert created["eligibility"]["status"] == "confirmed", created["eligibility"]
+    assert created["cost"]["insurer"] > 0  # AFMS pays its share: not a self-pay visit
+    _ok(noskhe(clinic, "sync", "run"), "sync")
+    out = json.loads(_ok(noskhe(pharmacy, "rx", "retrieve", "--armed-forces-newborn", baby, "--json")))
+    assert [r["id"] for r in out["prescriptions"]] == [created["id"]]
+    assert out["prescriptions"][0]["patient"] == f"armed-forces-newborn:{baby}"
+    # an unknown number is still a visit (self-pay), and finds nothing to dispense
+    other = json.loads(
+        _ok(noskhe(pharmacy, "rx", "retrieve", "--armed-forces-newborn", "123456789", "--json"))
+    )
+    assert other["prescriptions"] == []
