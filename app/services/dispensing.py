@@ -148,6 +148,40 @@ def substitute_of(store: Store, item: PrescriptionItem, code: str | None) -> str
     return wanted
 
 
+@dataclass(frozen=True)
+class ProductChoice:
+    """A product the counter may hand over for a line: its drug `code`, names (the brand, or the generic
+    for the group's own row), unit `price` in rials (0 when the catalog has none) and whether it is the
+    one `prescribed`."""
+
+    code: str
+    name_fa: str
+    name_en: str
+    price: int
+    prescribed: bool
+
+
+def substitutes_for(store: Store, item: PrescriptionItem) -> list[ProductChoice]:
+    """What may be handed over for prescription line `item`: the prescribed product first, then the other
+    products of its interchangeable group (`app.substitution`) in catalog order — only the prescribed one
+    when the prescriber forbade substitution, the drug is in no group, or the line orders a service."""
+    from app.substitution import store_groups
+
+    groups = store_groups(store)
+    codes = [item.drug_code]
+    if not item.no_substitution and not item.is_service:
+        codes += [p.code for p in groups.alternatives(item.drug_code) if p.code != item.drug_code]
+    out = []
+    for code in codes:
+        drug, product = store.catalog.get(code), groups.product(code)
+        label_fa, label_en = (drug.label_fa, drug.label_en) if drug else (item.drug_name, item.drug_name)
+        if product is not None and product.brand_en:
+            label_fa, label_en = f"{product.brand_fa} — {label_fa}", f"{product.label_en} — {label_en}"
+        price = drug.price if drug else 0
+        out.append(ProductChoice(code, label_fa, label_en, price, code == item.drug_code))
+    return out
+
+
 def with_substitutes(lines: Sequence[DispenseLine], substitutes: Mapping[int, str]) -> list[DispenseLine]:
     """`lines` with the product to hand over set for the lines in `substitutes` (line → drug code).
     Raises `NoskheError` for a substitute of a line not being dispensed."""
@@ -453,6 +487,7 @@ __all__ = [
     "DispenseLine",
     "NotDispensable",
     "PackRefused",
+    "ProductChoice",
     "SubstitutionRefused",
     "TtacReasonNeeded",
     "check_lines",
@@ -469,6 +504,7 @@ __all__ = [
     "refuse_bad_packs",
     "refuse_if_closed",
     "substitute_of",
+    "substitutes_for",
     "ttac_reason_of",
     "with_substitutes",
 ]
