@@ -66,6 +66,22 @@ PHARMACY: dict[str, tuple[str, str]] = {
     "ph_col_remaining": ("مانده", "Remaining"),
     "ph_col_now": ("تحویل اکنون", "Now"),
     "ph_col_packs": ("بسته‌ها", "Packs"),
+    "ph_col_product": ("فرآوردهٔ تحویلی", "Product handed over"),
+    "ph_product_choice": ("{name} — {price}", "{name} — {price}"),
+    "ph_product_prescribed": ("{name} (تجویزشده)", "{name} (prescribed)"),
+    "ph_no_substitution": (
+        "پزشک جایگزینی را مجاز ندانسته است: همان داروی تجویزشده تحویل شود.",
+        "The prescriber allows no substitution: hand over the prescribed drug.",
+    ),
+    "ph_no_alternative": ("فرآوردهٔ جایگزینی برای این دارو نیست.", "No interchangeable product for this drug."),
+    "ph_substitute_hint": (
+        "فرآورده‌های هم‌گروه (برند یا سازندهٔ دیگر، همان دارو و قدرت)؛ به قیمت خودشان.",
+        "Interchangeable products (another brand or maker, same drug and strength), at their own price.",
+    ),
+    "ph_substituted": (
+        "ردیف {line}: {product} به جای داروی تجویزشده تحویل می‌شود.",
+        "Line {line}: {product} is handed over in place of the prescribed drug.",
+    ),
     "ph_pack_scan": ("کد اصالت بسته:", "Pack code:"),
     "ph_pack_scan_hint": (
         "کد ۱۶ رقمی یا بارکد GS1 بسته را اسکن کنید (برای ردیف انتخاب‌شده)",
