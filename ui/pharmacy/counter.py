@@ -55,7 +55,9 @@ LINE_COLUMNS = (
     "ph_col_remaining",
     "ph_col_now",
     "ph_col_packs",
+    "ph_col_product",
 )
+PRODUCT_COLUMN = 7
 FORM_LABELS = ("ph_ttac_reason", "ph_payment_id", "ph_pos_terminal", "ph_cost_split")
 LEVEL_STYLE = {"rejection": "color: #b00020", "warning": "color: #8a6d00", "advisory": "color: #1565c0"}
 PACK_STYLE = {"genuine": "#2e7d32", "queued": "#8a6d00"}
@@ -261,6 +263,7 @@ class CounterView(QWidget):
             codes.append(f"{w('hid')}: {w.number(rx.hid)}")
         codes.append(f"{w('ph_col_prescribed')}: {w.datetime(rx.prescribed_at)}")
         self.source.setText(" — ".join(codes))
+        products = {ln: self.product_of(ln) for ln in old}  # the products chosen stay with the quantities
         self.lines.blockSignals(True)
         self.lines.setRowCount(len(rx.items))
         align = leading()
@@ -286,6 +289,9 @@ class CounterView(QWidget):
             spin.valueChanged.connect(lambda _v: self._preview_timer.start())
             self.lines.setCellWidget(r, 5, spin)
             self.lines.setItem(r, 6, QTableWidgetItem(""))
+            self.lines.setCellWidget(
+                r, PRODUCT_COLUMN, self._product_box(it, products.get(it.line), left > 0)
+            )
         self.lines.blockSignals(False)
         open_rows = [r for r, it in enumerate(rx.items) if rx.remaining(it.line) > 0]
         if open_rows and self.lines.currentRow() < 0:
@@ -293,6 +299,52 @@ class CounterView(QWidget):
         self._show_packs()
         self._update_buttons()
         self.title_changed.emit()
+
+    def _product_box(self, it: Any, chosen: str | None, open_units: bool) -> QComboBox:
+        """The line's product choice: the prescribed product, then the others of its interchangeable group
+        (`app.services.dispensing.substitutes_for`); one entry only when the prescriber forbade it."""
+        from app.services.dispensing import substitutes_for
+
+        w = self.host.words
+        box = QComboBox()
+        for c in substitutes_for(self.host.ws.store, it):
+            name = w.text(w.pick(c.name_fa, c.name_en))
+            text = w("ph_product_choice", name=name, price=w.rials(c.price)) if c.price else name
+            box.addItem(w("ph_product_prescribed", name=text) if c.prescribed else text, c.code)
+        box.setCurrentIndex(max(0, box.findData(chosen)) if chosen else 0)
+        box.setEnabled(open_units and box.count() > 1)
+        hint = (
+            "ph_no_substitution" if it.no_substitution else "ph_substitute_hint" if box.count() > 1 else None
+        )
+        box.setToolTip(w(hint or "ph_no_alternative"))
+        box.currentIndexChanged.connect(lambda _i, line=it.line: self._product_changed(line))
+        return box
+
+    def product_of(self, line: int) -> str | None:
+        """The drug code to hand over for `line`: the product chosen on the screen (the prescribed one
+        unless another of its group was chosen); None for a line the screen does not show."""
+        box = self.lines.cellWidget(self._row_of(line), PRODUCT_COLUMN) if self._row_of(line) >= 0 else None
+        return str(box.currentData()) if isinstance(box, QComboBox) and box.currentData() else None
+
+    def products(self, line: int) -> list[str]:
+        """The drug codes the screen offers for `line` (the prescribed one first)."""
+        box = self.lines.cellWidget(self._row_of(line), PRODUCT_COLUMN) if self._row_of(line) >= 0 else None
+        return [str(box.itemData(i)) for i in range(box.count())] if isinstance(box, QComboBox) else []
+
+    def set_product(self, line: int, code: str) -> None:
+        """Hand over product `code` (one the line offers) for `line`."""
+        box = self.lines.cellWidget(self._row_of(line), PRODUCT_COLUMN)
+        assert isinstance(box, QComboBox) and box.findData(code) >= 0, code
+        box.setCurrentIndex(box.findData(code))
+
+    def _product_changed(self, line: int) -> None:
+        """Another product chosen for `line`: its packs are checked again for it, the rules and split asked
+        again (priced at the product's own price)."""
+        for pack in [p for p in self.state.packs if p.line == line]:
+            pack.check = None
+            self._run_check(pack)
+        self._show_packs()
+        self._preview_timer.start()
 
     def quantities(self) -> dict[int, int]:
         """Line → units to hand over now, as set on the screen."""
@@ -333,10 +385,13 @@ class CounterView(QWidget):
         from app.services.dispensing import DispenseLine
 
         out = []
+        prescribed = {it.line: it.drug_code for it in self.rx.items} if self.rx else {}
         for line, units in self.quantities().items():
             if units > 0:
                 packs = tuple(p.scan.pack() for p in self.state.packs if p.line == line and p.accepted)
-                out.append(DispenseLine(line, units, packs))
+                product = self.product_of(line)
+                other = product if product and product != prescribed.get(line) else None
+                out.append(DispenseLine(line, units, packs, substitute=other))
         return out
 
     # ---- the rules before signing -------------------------------------------------------------------
@@ -426,7 +481,9 @@ class CounterView(QWidget):
 
     def _run_check(self, pack: ScannedPack) -> None:
         assert self.rx is not None
-        drug = next(it.drug_code for it in self.rx.items if it.line == pack.line)
+        drug = self.product_of(pack.line) or next(
+            it.drug_code for it in self.rx.items if it.line == pack.line
+        )
 
         def checked(check: PackCheck) -> None:
             self._checked(pack, check)
@@ -439,16 +496,32 @@ class CounterView(QWidget):
         ).run(self.host)
 
     def _checked(self, pack: ScannedPack, check: PackCheck) -> None:
-        # TTAC named another line's drug: the pack goes to that line, and is checked for it
+        # TTAC named another line's drug: the pack goes to that line, and is checked for it; a product of a
+        # line's interchangeable group (this line's first) is handed over for that line in its place
         drug = check.answer.get("drug") if check.status == "wrong-drug" else None
         other = next((it.line for it in self.rx.items if it.drug_code == drug), None) if self.rx else None
         if other is not None and other != pack.line and pack in self.state.packs:
             pack.line = other
             self._run_check(pack)
             return
+        swap = self._line_offering(str(drug), first=pack.line) if drug and other is None else None
+        if swap is not None and pack in self.state.packs:
+            pack.line = swap
+            self.set_product(swap, str(drug))  # checks the line's packs again, this one among them
+            return
         pack.check = check
         self._show_packs()
         self._preview_timer.start()
+
+    def _line_offering(self, drug: str, *, first: int) -> int | None:
+        """The line with units left that offers product `drug` as a substitute (line `first` before the
+        others), None when no line does."""
+        if self.rx is None:
+            return None
+        lines = sorted(
+            (it.line for it in self.rx.items if self.rx.remaining(it.line) > 0), key=lambda ln: ln != first
+        )
+        return next((ln for ln in lines if drug in self.products(ln)[1:]), None)
 
     def _check_failed(self, pack: ScannedPack, exc: Exception) -> None:
         self.state.packs.remove(pack)
@@ -558,6 +631,9 @@ class CounterView(QWidget):
             patient=w.rials(d.cost.patient),
             basis=settlement_basis,
         )
+        for it in d.items:
+            if it.substituted:
+                text += "\n" + w("ph_substituted", line=w.number(it.line), product=w.number(it.drug_code))
         text += "\n" + w("ph_ttac_" + done.ttac)
         if done.offline is not None:
             text += "\n" + w("ph_dispensed_offline", reason=w.pick(done.offline.fa, done.offline.en))
