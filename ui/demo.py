@@ -127,7 +127,8 @@ class DemoDesk:
         from app.domain import Coverage, Patient, PatientId
         from app.services.prescribing import ItemRequest, write_prescription
 
-        self.world = self.exchange_demo.World(self.root)
+        if self.world is None:  # a test may make it first (to point its PKCS#11 module at the tokens)
+            self.world = self.exchange_demo.World(self.root)
         self.world.start_exchange()
         self.say(f"reference exchange at {self.world.url} (pid {self.exchange_pid}); workspace {self.root}")
         made: dict[str, Workstation] = {}
@@ -155,6 +156,7 @@ class DemoDesk:
         made["pharmacy"].sync.refresh()
         for ws in made.values():  # reopened below as the desktop opens a store
             ws.close()
+        _log_out_tokens()  # the window's login asks for the PIN and checks it on the token
         self.say(f"{len(self.prescriptions)} demo prescriptions signed and registered")
 
     def open_window(self, role: str, words: Words) -> MainWindow:
@@ -220,8 +222,23 @@ class DemoDesk:
         workstations, self.workstations = self.workstations, []
         for ws in workstations:
             ws.close()
+        if self.sites:
+            _log_out_tokens(stop_watching=True)
         if self.world is not None:
             self.world.close()
+
+
+def _log_out_tokens(*, stop_watching: bool = False) -> None:
+    """Log out every token session this process opened (the world was built with the PINs at hand); at
+    the end, stop watching the tokens too (no window is left to lock)."""
+    from smartcard.config import SmartcardConfig
+    from smartcard.tokens import Pkcs11Module
+
+    module = Pkcs11Module.load(SmartcardConfig.from_env())
+    if stop_watching:
+        module.stop_monitor()
+    for session in module.sessions():
+        session.lock("logout")
 
 
 def _words(words: Words, key: str, **kw: str) -> str:
