@@ -125,9 +125,9 @@ class World:
         self.sites: dict[str, Workstation] = {}
 
     def start_exchange(self) -> None:
-        self.exchange = ExchangeProcess(
-            self.root / "exchange", self.tokens.trust_list, port=self.port
-        ).start()
+        # kept before it starts: stopped by close() even when the start is interrupted (Ctrl+C, SIGTERM)
+        self.exchange = ExchangeProcess(self.root / "exchange", self.tokens.trust_list, port=self.port)
+        self.exchange.start()
 
     def stop_exchange(self) -> None:
         if self.exchange is not None:
