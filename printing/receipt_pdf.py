@@ -117,9 +117,15 @@ def _draw(
     names = {it.line: it.drug_name for it in rx.items} if rx else {}
     for item in d.items:
         name = names.get(item.line) or (drug_name(item.drug_code) if drug_name else None) or item.drug_code
-        need = (3 + len(item.packs)) * st.body * 1.4
+        if item.substituted:  # another product of the line's interchangeable group was handed over
+            named = drug_name(item.drug_code) if drug_name else None
+            name = f"{named} — کد {fa_num(item.drug_code)}" if named else fa_num(item.drug_code)
+        need = (4 + len(item.packs)) * st.body * 1.4
         cur = flow.ensure(need)
         cur.line(f"{fa_num(item.line)}. {name} — تعداد: {fa_num(item.quantity)}", st.body, bold=True)
+        if item.substituted:
+            prescribed = names.get(item.line) or fa_num(str(item.prescribed_code))
+            cur.line(f"جایگزین داروی تجویزشده: {prescribed}", st.small)
         for pack in item.packs:
             cur.line(f"کد اصالت: {grouped(pack.authenticity_code)}", st.small)
         cost = (line_costs or {}).get(item.line, item.cost)

@@ -5,6 +5,8 @@ checked for it, and the dispensing registered with the product handed over besid
 pack scanned whose TTAC drug is a product of the line's group switches the line to that product; a line the
 prescriber marked "no substitution" offers nothing else."""
 
+import subprocess
+
 import pytest
 
 from app.services.prescribing import ItemRequest, write_prescription
@@ -16,6 +18,7 @@ from tests.ui.test_pharmacy_counter import (  # noqa: F401
     scan,
     settled,
 )
+from ui.common import paper
 from ui.pharmacy.counter import CounterView
 
 AMOXICILLIN, FARABI, DANA = "101002", "190001", "190002"
@@ -54,6 +57,8 @@ def counter_for(qtbot, pharmacy_ws, open_window, logged_in):  # noqa: F811
 
 def test_a_brand_chosen_for_a_line_and_a_line_that_forbids_it(
     qtbot,
+    tmp_path,
+    monkeypatch,
     pharmacy_ws,  # noqa: F811
     others,  # noqa: F811
     exchange,
@@ -89,6 +94,14 @@ def test_a_brand_chosen_for_a_line_and_a_line_that_forbids_it(
     assert [(i.line, i.drug_code, i.prescribed_code) for i in d.items] == [(1, FARABI, AMOXICILLIN)]
     assert d.state == "registered" and d.cost.insurer + d.cost.patient == 21 * 21_000
     assert "۱۹۰۰۰۱" in counter.result.text()
+
+    # the receipt names the product handed over, and that it stands for the prescribed drug
+    saved = tmp_path / "receipt.pdf"
+    monkeypatch.setattr(paper.SaveDialog, "ask", classmethod(lambda cls, *a: saved))
+    counter.save_button.click()
+    qtbot.waitUntil(lambda: saved.exists() and saved.stat().st_size > 1000, timeout=15000)
+    text = subprocess.run(["pdftotext", str(saved), "-"], capture_output=True, text=True, check=True).stdout
+    assert "۱۹۰۰۰۱" in text or "190001" in text
 
 
 def test_a_scanned_pack_of_a_brand_switches_the_line_to_it(
