@@ -345,6 +345,7 @@ def _print_record(record: PrescriptionRecord) -> None:
         done = rx.dispensed_of(it.line)  # units handed over: 15/20 while a line is dispensed in parts
         mark = (" ✓" if done >= it.quantity else "") + (f" {done}/{it.quantity}" if done else "")
         kind = f" [{it.service}]" if it.service else ""  # a lab, imaging or physiotherapy line
+        kind += " [no substitution | بدون جایگزین]" if it.no_substitution else ""
         print(f"  {it.line}. {it.drug_code}{kind} {it.drug_name} × {it.quantity} — {it.instructions}{mark}")
     print(f"cost: insurer {rx.cost.insurer:,} rials, patient {rx.cost.patient:,} rials (estimated here)")
     registered = record.registration
