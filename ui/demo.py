@@ -55,11 +55,14 @@ ITEMS = (
 #: the demo's own words: key → (Persian, English)
 TEXT = {
     "banner": (
-        "نسخهٔ نمایشی — سامانهٔ آزمایشی محلی، توکن‌ها و بیماران آزمایشی. رمز توکن {who}: {pin}",
-        "Demo — a local test exchange, TEST tokens and patients. {who}'s token PIN: {pin}",
+        "نسخهٔ نمایشی — سامانهٔ آزمایشی محلی، توکن‌ها و بیماران آزمایشی. رمز توکن برای ورود: {pin} ({who})",
+        "Demo — a local test exchange, TEST tokens and patients. Log in with the token PIN {pin} ({who}).",
     ),
     "patients": ("بیماران نمایشی (کد ملی): {codes}", "Demo patients (national code): {codes}"),
-    "title": ("نسخه — نمایشی", "Noskhe — demo"),
+    "patients_pharmacy": (
+        "نسخه‌های بیماران نمایشی را با کد ملی بازیابی کنید: {codes}",
+        "Retrieve the demo patients' prescriptions by national code: {codes}",
+    ),
 }
 NO_DISPLAY = (
     "no display to open the window on: try `noskhe demo --headless` or `noskhe demo --screenshots DIR` "
@@ -177,16 +180,20 @@ class DemoDesk:
         self.workstations.append(ws)
         apply_module_setting(ws)
         window = MainWindow(ws, words)
-        self._add_banner(window, site, words)
-        window.setWindowTitle(f"{window.windowTitle()} — {_words(words, 'title')}")
+        self._add_banner(window, role, words)
+        if self.windows:  # the next window beside the last, not over it
+            last = self.windows[-1].geometry()
+            window.move(last.x() + 80, last.y() + 80)
         window.show()
         window.login.secret.setFocus()
         self.windows.append(window)
         return window
 
-    def _add_banner(self, window: MainWindow, site: DemoSite, words: Words) -> None:
+    def _add_banner(self, window: MainWindow, role: str, words: Words) -> None:
+        site = self.sites[role]
         codes = ("، " if words.lang == "fa" else ", ").join(p.id.value for p in self.patients)
-        lines = [_words(words, "banner", who=site.who, pin=site.pin), _words(words, "patients", codes=codes)]
+        patients = "patients" if role == "clinic" else "patients_pharmacy"
+        lines = [_words(words, "banner", who=site.who, pin=site.pin), _words(words, patients, codes=codes)]
         banner = QLabel("\n".join(lines), wordWrap=True)
         banner.setObjectName("demo-banner")
         banner.setStyleSheet(
@@ -259,11 +266,20 @@ def _workspace(root: Path | None) -> Iterator[Path]:
 
 
 @contextmanager
-def _stopped_by_signals(app: QApplication) -> Iterator[None]:
-    """Ctrl+C and SIGTERM quit the event loop (a timer lets Python see the signal while Qt waits)."""
+def _stopped_by_signals(app: QApplication, stage: list[str]) -> Iterator[None]:
+    """Ctrl+C and SIGTERM quit the event loop while it runs (`stage[0] == "running"`; a timer lets Python
+    see the signal while Qt waits); while the world is built they interrupt, and the caller's `finally`
+    cleans up; while it cleans up (`"closing"`) they are ignored."""
+
+    def stop(*_: object) -> None:
+        if stage[0] == "running":
+            app.quit()
+        elif stage[0] != "closing":
+            raise KeyboardInterrupt
+
     old = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
     for s in old:
-        signal.signal(s, lambda *_: app.quit())
+        signal.signal(s, stop)
     tick = QTimer()
     tick.timeout.connect(lambda: None)
     tick.start(200)
@@ -292,7 +308,8 @@ def run(
 
     app = setup_application(lang)
     words = Words(lang)
-    with _workspace(root) as where:
+    stage = ["building"]
+    with _workspace(root) as where, _stopped_by_signals(app, stage):
         desk = DemoDesk(exchange_demo, devworld, seed, where, say=say)
         try:
             say("starting the demo: a local reference exchange, TEST tokens, demo data | شروع نمایش…")
@@ -310,9 +327,10 @@ def run(
             say(
                 "close the window (or Ctrl+C) to stop the exchange | با بستن پنجره، سامانهٔ آزمایشی متوقف می‌شود"
             )
-            with _stopped_by_signals(app):
-                app.exec()
+            stage[0] = "running"
+            app.exec()
         finally:
+            stage[0] = "closing"
             desk.close()
     if root is not None:
         say(f"workspace kept in {root}")
