@@ -13,7 +13,8 @@ split is adopted when it answers, and it appears in the clinic's financial state
 
 An outcome is the result of one service line of a prescription this workstation holds (a lab result, an
 imaging report): a conclusion and observations, signed by this (performing) facility's seal
-(`DocumentKind.OUTCOME`) and queued (op `outcome`) to the exchange, which keeps it as a FHIR
+(`DocumentKind.OUTCOME`) and queued (op `outcome`, its own chain: a refusal never holds back the
+prescription's dispensings) to the exchange, which keeps it as a FHIR
 DiagnosticReport with its Observations.
 
 Raises `NoskheError` (its subclasses `NotFound`, token errors) with a message in both languages.
@@ -190,7 +191,7 @@ def register_outcome(
 
     def queue(_c: object) -> None:
         ws.store.outbox.enqueue(
-            op="outcome", subject=f"outcome:{o.id}", chain=f"rx:{rx.id}", payload={"outcome": o.to_dict()}
+            op="outcome", subject=f"outcome:{o.id}", chain=f"outcome:{o.id}", payload={"outcome": o.to_dict()}
         )
 
     ws.store.visits.save_outcome(o, signatures, also=queue, action="outcome.register")
