@@ -130,6 +130,20 @@ def _notice(cur: Cursor) -> None:
     cur.y -= height + 2
 
 
+def insurance_line(rx: Prescription, insurer_name: str | None = None) -> str:
+    """The paper's insurance line: the plan (and a supplementary one) as eligibility found it; while the
+    eligibility of a prescription written offline is pending (no HID yet) the plan typed is unconfirmed
+    and no plan at all means "insurance pending", never "uninsured" (9-1 step 2)."""
+    p = rx.patient
+    insurer = insurer_name or (p.coverage.insurer_code if p.coverage else None)
+    if insurer and p.supplementary:
+        insurer += f" + {p.supplementary.insurer_code}"
+    if rx.hid is None:
+        pending = "در انتظار استعلام بیمه (insurance pending)"
+        return f"بیمه: {insurer} — {pending}" if insurer else f"بیمه: {pending}"
+    return f"بیمه: {insurer or 'آزاد (بدون بیمه)'}"
+
+
 def _parties(cur: Cursor, rx: Prescription, insurer_name: str | None) -> None:
     p, top = rx.patient, cur.y
     right = Cursor(cur.canvas, cur.left + cur.width / 2, cur.right, top, cur.bottom)
@@ -151,8 +165,7 @@ def _parties(cur: Cursor, rx: Prescription, insurer_name: str | None) -> None:
         right.line(" — ".join(details), 8.5)
     if p.phone:
         right.line(f"تلفن: {fa_num(p.phone)}", 8.5)
-    insurer = insurer_name or (p.coverage.insurer_code if p.coverage else None)
-    right.line(f"بیمه: {insurer or 'آزاد (بدون بیمه)'}", 8.5)
+    right.line(insurance_line(rx, insurer_name), 8.5)
     left = Cursor(cur.canvas, cur.left, cur.left + cur.width / 2 - 4, top, cur.bottom)
     left.line(f"تجویزگر: {rx.prescriber.name}", 9.5, bold=True)
     left.line(f"شماره نظام پزشکی: {fa_num(rx.prescriber.medical_council_number)}", 8.5)
@@ -278,6 +291,8 @@ def render_prescription(
     cost = rx.cost
     # offline the split is worked out here: an estimate, said so (the exchange's split counts once it answers)
     basis = " — برآورد (estimate)" if rx.cost_basis != "exchange" else ""
+    if basis and rx.hid is None:  # priced without eligibility's answer: the insurer's share may change
+        basis += " — تا پاسخ استعلام بیمه (until insurance is confirmed)"
     cur.line(
         f"سهم بیمه: {money(cost.insurer)} — سهم بیمار: {money(cost.patient)} — جمع: {money(cost.total)}{basis}"
         if cost.total
