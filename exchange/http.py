@@ -155,6 +155,16 @@ def serve(
     bind_host = f"[{host}]" if ":" in host else host
 
     def post_worker_init(worker: Any) -> None:
+        import logging
+
+        # the application's own errors (an internal error's traceback) beside gunicorn's messages
+        handler: logging.Handler = (
+            logging.StreamHandler()
+            if os.environ.get("NOSKHE_EXCHANGE_LOG")
+            else logging.FileHandler(data_dir / "exchange.log", encoding="utf-8")
+        )
+        handler.setFormatter(logging.Formatter("[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s"))
+        logging.basicConfig(level=logging.WARNING, handlers=[handler])
         port_now = worker.sockets[0].getsockname()[1]
         url = f"{scheme}://{bind_host}:{port_now}"
         if _write_server_json(data_dir, url, worker.ppid):
