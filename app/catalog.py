@@ -401,3 +401,21 @@ def search_services(text: str, limit: int = 20, *, kind: str | None = None) -> l
         if all(any(w.startswith(t) for w in words) for t in tokens):
             hits.append((0 if code.startswith(tokens[0]) else 1, svc))
     return [svc for _, svc in sorted(hits, key=lambda h: h[0])][:limit]
+
+
+#: the store's blob holding the national coding (MOXA, 8-10) fetched with the catalog: catalog code →
+#: national code, for drugs and services
+MOXA_BLOB = "reference.moxa"
+
+
+def national_code(store: Store, code: str) -> str | None:
+    """The national (MOXA) code of catalog code `code` (a drug or a service) as the mapping last fetched
+    with the reference data says (`MOXA_BLOB`), else the bundled services catalog's; None when neither
+    knows it."""
+    raw = store.get_blob(MOXA_BLOB)
+    if raw:
+        found = json.loads(raw).get(code)
+        if found:
+            return str(found)
+    svc = service(code)
+    return svc.national_code if svc is not None and svc.national_code else None

@@ -249,6 +249,9 @@ class PrescriptionItem(_Entity):
     #: True when the prescriber forbids substituting another product of the drug's interchangeable group
     #: at the pharmacy ("no substitution"); None (the default) allows it, and is absent from what it signs
     no_substitution: bool | None = None
+    #: the code in the national coding (MOXA, 8-10) the line's catalog code maps to, when known; carried
+    #: on the wire beside the catalog's code, not part of what the prescriber signs
+    national_code: str | None = None
 
     @property
     def is_service(self) -> bool:
@@ -272,9 +275,11 @@ class PrescriptionItem(_Entity):
 
 
 def _signed_item(item: PrescriptionItem) -> dict[str, Any]:
-    """A line as the prescriber signs it: the rule-approval id comes later, from the exchange."""
+    """A line as the prescriber signs it: the rule-approval id comes later, from the exchange; the national
+    code is the reference data's mapping of the catalog code, not his."""
     d = item.to_dict()
     d.pop("rule_approval_id", None)
+    d.pop("national_code", None)
     return d
 
 

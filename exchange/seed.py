@@ -60,6 +60,17 @@ def gtin(drug: str) -> str:
     return payload + str(gs1_check_digit(payload))
 
 
+def moxa_codes(drugs: list[dict[str, Any]]) -> dict[str, str]:
+    """The national coding (MOXA, section 8-10) of the catalog's drugs and services: catalog code → national
+    code (a drug's IRC, built here from its GTIN; a service's code from the services catalog). Published
+    with the catalog, so workstations refresh the mapping with the reference data."""
+    from app.catalog import services
+
+    out = {d["code"]: f"IRC{gtin(d['code'])}" for d in drugs}
+    out.update({code: svc.national_code for code, svc in services().items() if svc.national_code})
+    return out
+
+
 def persons(n: int = 200) -> list[dict[str, Any]]:
     """The insured-persons database: national-code holders, a few FIDA holders; some with two basic
     coverages (an overlap), some insured with a supplementary plan as well (`supplementary`)."""
@@ -200,7 +211,10 @@ def seed(db: ExchangeDB, trust_list_json: bytes | None = None) -> None:
     publish(
         db,
         "catalog",
-        json.dumps({"drugs": drugs, "insurers": insurers, "synonyms": load_synonyms()}, ensure_ascii=False),
+        json.dumps(
+            {"drugs": drugs, "insurers": insurers, "synonyms": load_synonyms(), "moxa": moxa_codes(drugs)},
+            ensure_ascii=False,
+        ),
         version=f"catalog-{today:%Y%m%d}-1",
     )
     publish(db, "rules", json.dumps(RULES, ensure_ascii=False), version=RULES["version"])

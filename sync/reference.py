@@ -35,6 +35,10 @@ def _apply(store: Store, kind: str, data: Any) -> None:
             catalog.load_insurers(insurers)
         if isinstance(insurers, dict) and insurers.get("version"):
             store.set_meta("insurers_version", str(insurers["version"]))
+        if isinstance(data.get("moxa"), dict):  # the national coding (MOXA, 8-10) of the catalog's codes
+            from app.catalog import MOXA_BLOB
+
+            store.put_blob(MOXA_BLOB, json.dumps(data["moxa"], ensure_ascii=False).encode("utf-8"))
     elif kind == "rules":
         store.put_blob(RULES_BLOB, json.dumps(data, ensure_ascii=False).encode("utf-8"))
     elif kind == "trustlist":

@@ -135,6 +135,8 @@ def price_items(store: Store, patient: Patient, requests: Sequence[ItemRequest])
     """The requested lines, named from the catalog and priced for `patient`'s coverage (section 7: the cost
     split, insurer and patient shares in rials). A line of quantity 0 costs nothing. Raises `NoskheError`
     for a drug code the catalog does not know."""
+    from app.catalog import national_code
+
     items = []
     for req in requests:
         if req.service:
@@ -151,6 +153,7 @@ def price_items(store: Store, patient: Patient, requests: Sequence[ItemRequest])
                 cost=item_cost(store, patient, drug, req.quantity) if req.quantity > 0 else CostSplit(),
                 days=req.days,
                 no_substitution=req.no_substitution or None,
+                national_code=national_code(store, drug.code),
             )
         )
     return items
@@ -160,7 +163,7 @@ def _service_item(store: Store, patient: Patient, req: ItemRequest) -> Prescript
     """A service line (lab, imaging, physiotherapy) named and priced from the services catalog
     (`app.costs.service_cost`). Raises `NoskheError` for a code it does not know or a visit (registered
     with `app.services.visits.register_visit`, not ordered)."""
-    from app.catalog import service
+    from app.catalog import national_code, service
     from app.costs import service_cost
     from app.services.pricing import plans_for
 
@@ -177,6 +180,7 @@ def _service_item(store: Store, patient: Patient, req: ItemRequest) -> Prescript
         instructions=req.instructions,
         cost=service_cost(svc.tariff, req.quantity, svc.kind, plans_for(store, patient)),
         service=svc.kind,
+        national_code=national_code(store, svc.code),
     )
 
 

@@ -22,6 +22,7 @@ from app.domain import Coverage, Patient, PatientId, Prescriber, Prescription, P
 from app.signing import Signature
 from sync.fhir.common import (
     SYS_DRUG,
+    SYS_DRUG_NATIONAL,
     SYS_HID,
     SYS_INSURER,
     SYS_LEGAL_ID,
@@ -224,6 +225,9 @@ def _medication_request(
     coding: dict[str, Any] = {"system": SYS_DRUG, "code": it.drug_code}
     if it.drug_name:
         coding["display"] = it.drug_name
+    codings = [coding]
+    if it.national_code and not it.is_service:  # the national coding (MOXA, 8-10) beside the catalog's key
+        codings.append({"system": SYS_DRUG_NATIONAL, "code": it.national_code})
     res: dict[str, Any] = {
         "resourceType": "MedicationRequest",
         "meta": {"versionId": str(rx.version)},
@@ -235,7 +239,7 @@ def _medication_request(
         "status": "active",
         "intent": "order",
         "groupIdentifier": ident(SYS_RX, rx.id),
-        "medicationCodeableConcept": {"coding": [coding]},
+        "medicationCodeableConcept": {"coding": codings},
         "subject": {"reference": refs["patient"]},
         "requester": {"reference": refs["practitioner"]},
         "authoredOn": rx.prescribed_at.isoformat(),
@@ -280,8 +284,9 @@ def _service_request(
     if it.drug_name:
         coding[0]["display"] = it.drug_name
     known = service(it.drug_code)
-    if known is not None and known.national_code:  # the national coding (MOXA, 8-10) beside the catalog's
-        coding.append({"system": SYS_SERVICE_NATIONAL, "code": known.national_code})
+    national = it.national_code or (known.national_code if known is not None else None)
+    if national:  # the national coding (MOXA, 8-10) beside the catalog's
+        coding.append({"system": SYS_SERVICE_NATIONAL, "code": national})
     out: dict[str, Any] = {
         "resourceType": "ServiceRequest",
         "meta": res["meta"],
@@ -358,9 +363,11 @@ def _days(request: dict[str, Any]) -> int | None:
 def _read_item(mr: dict[str, Any]) -> PrescriptionItem:
     try:
         line = int(find_ident(mr.get("identifier"), SYS_RX_LINE).rsplit("/", 1)[1])  # type: ignore[union-attr]
-        coding = mr["medicationCodeableConcept"]["coding"][0]
+        codings = mr["medicationCodeableConcept"]["coding"]
+        coding = codings[0]
         return PrescriptionItem.from_dict(
             {
+                "national_code": next((c["code"] for c in codings if c.get("system") == SYS_DRUG_NATIONAL), None),
                 "drug_code": coding["code"],
                 "drug_name": coding.get("display", ""),
                 "quantity": int(mr["dispenseRequest"]["quantity"]["value"]),
@@ -381,8 +388,10 @@ def _read_service(sr: dict[str, Any]) -> PrescriptionItem:
     try:
         line = int(find_ident(sr.get("identifier"), SYS_RX_LINE).rsplit("/", 1)[1])  # type: ignore[union-attr]
         coding = next(c for c in sr["code"]["coding"] if c.get("system") == SYS_SERVICE)
+        national = next((c["code"] for c in sr["code"]["coding"] if c.get("system") == SYS_SERVICE_NATIONAL), None)
         return PrescriptionItem.from_dict(
             {
+                "national_code": national,
                 "drug_code": coding["code"],
                 "drug_name": coding.get("display", ""),
                 "quantity": int(sr["quantityQuantity"]["value"]),

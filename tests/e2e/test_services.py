@@ -52,6 +52,7 @@ def test_services_beside_drugs_registered_retrieved_printed_and_their_outcome_re
     assert any(x["code"] == "801010" and x["kind"] == "lab" for x in found)
     assert "701020" in _ok(noskhe(clinic, "catalog", "search", "سونوگرافی"))
 
+    _ok(noskhe(clinic, "sync", "refresh"))  # the catalog with its national (MOXA) coding
     person = _person()["value"]
     rx = json.loads(_ok(_create(clinic, person, "--item", "101002:21:هر ۸ ساعت", "--service", "801010",
                                 "--service", "601010:5", "--service", "701010")))  # fmt: skip
@@ -73,6 +74,8 @@ def test_services_beside_drugs_registered_retrieved_printed_and_their_outcome_re
         (body,) = c.execute("SELECT bundle FROM prescriptions WHERE client_id = ?", (rx["id"],)).fetchone()
     bundle = json.loads(body)
     assert len(resources(bundle, "ServiceRequest")) == 3 and len(resources(bundle, "MedicationRequest")) == 1
+    (mr,) = resources(bundle, "MedicationRequest")  # the national coding travels beside the catalog's key
+    assert [c["system"] for c in mr["medicationCodeableConcept"]["coding"]] == ["urn:noskhe:drug", "urn:ir:moxa:drug"]
 
     paper = tmp_path / "rx.pdf"
     _ok(noskhe(clinic, "rx", "print", rx["id"], "-o", str(paper), "--no-qr"))

@@ -114,3 +114,16 @@ def test_an_outcome_of_text_alone_maps() -> None:
     o = Outcome("rx-2", 1, "701010", "87654321", conclusion="No active lung lesion.", issued_at=AT)
     back, _ = fhir.bundle_to_outcome(_wire(fhir.outcome_bundle(o, SIGS[1:])))
     assert back.document() == o.document() and back.observations == []
+
+
+def test_the_national_code_travels_beside_the_catalog_code_and_is_not_signed() -> None:
+    rx = make_prescription(n_items=1)
+    signed = rx.document()
+    rx.items = [replace(rx.items[0], national_code="IRC6260001010028")]
+    assert rx.document() == signed  # the mapping is reference data, not what the prescriber signs
+    bundle = _wire(fhir.prescription_bundle(rx, SIGS))
+    _validate_all(bundle)
+    (mr,) = resources(bundle, "MedicationRequest")
+    assert {"system": "urn:ir:moxa:drug", "code": "IRC6260001010028"} in mr["medicationCodeableConcept"]["coding"]
+    back, _ = fhir.bundle_to_prescription(bundle)
+    assert back.items[0].national_code == "IRC6260001010028" and back.document() == signed
