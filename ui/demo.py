@@ -204,6 +204,7 @@ class DemoDesk:
         layout.insertWidget(1, banner)  # above the login's title
         window.demo_banner = banner  # type: ignore[attr-defined]
         status = QLabel(words.pick("نمایشی", "DEMO"))
+        status.setToolTip(banner.text())  # the PIN and the patients, once the login screen is gone
         status.setStyleSheet("background: #fff4ce; color: #4a3b00; padding: 0 6px; font-weight: bold")
         window.statusBar().addPermanentWidget(status)
 
