@@ -35,6 +35,15 @@ from exchange.verify import Verifier
 from sync import fhir
 from sync.fhir.common import SYS_DISP, task
 
+
+def insurers_of_hid(c: sqlite3.Connection, hid: str) -> dict[str, str | None]:
+    """`{"insurer", "supplementary"}`: the insurer codes eligibility found for `hid` (the part of a plan
+    code before its scheme, `IHIO` of `IHIO-RUR`), None where there is none."""
+    row = c.execute("SELECT basic, supplementary FROM hid_plans WHERE hid = ?", (hid,)).fetchone()
+    basic, extra = (row[0], row[1]) if row else (None, None)
+    code = (basic or "").split("-")[0]
+    return {"insurer": None if code in ("", "NONE") else code, "supplementary": extra or None}
+
 CLAIM_TTL = 1800
 
 
@@ -425,6 +434,7 @@ class Dispensary:
                 "packs": packs,  # TTAC's verdict on each pack, checked before it was accepted (9-2-7)
                 "ttacReason": d.ttac_reason,
                 "hid": rx_row[0],
+                **insurers_of_hid(c, rx_row[0]),  # who pays: the client claims it under that insurer
                 "trackingCode": rx_row[2],
                 **self.lookup.rule_ids(d.prescription_id),  # rules results travel with it (9-2-6)
                 "cost": cost.to_dict(),
