@@ -15,6 +15,7 @@ from app.domain import Prescription
 from app.lifecycle import RxState
 from app.services.checking import adopt_eligibility, with_item_rule_ids
 from app.services.outbox import CONFLICT, QUARANTINED, REJECTED, OutboxRow, OutboxState
+from app.services.settling import surface_split_difference
 from sync import fhir
 from sync.client import ExchangeRefused
 
@@ -147,6 +148,7 @@ def applied(store: Store, row: OutboxRow, body: Any) -> dict[str, Any]:
         rx.hid = rx.hid or out.get("hid")
         store.save_prescription(rx, action="prescription.dispensed")
         store.results.keep(row.subject, "receipt", out)
+        surface_split_difference(store, d)  # charged an estimate the exchange priced otherwise
         return {k: out.get(k) for k in ("receipt", "prescriptionState", "cost")}
     raise KeyError(row.op)
 

@@ -30,7 +30,10 @@ from app.store.db import Connection, Database, json_dumps
 from app.store.packing import pack, unpack
 
 #: what a row asks of the exchange
-OPS = ("eligibility", "register", "edit", "cancel", "dispense", "visit", "outcome")
+OPS = ("eligibility", "register", "edit", "cancel", "dispense", "visit", "outcome", "settle")
+#: rows that never go out: a person's to-do the exchange's answer raised (a split that differs from what
+#: was charged); acknowledged, never re-queued
+LOCAL_OPS = ("settle",)
 
 
 class OutboxState(enum.StrEnum):
@@ -375,6 +378,11 @@ class OutboxRepository:
 
     def _from_attention(self, row_id: str, state: OutboxState) -> OutboxRow:
         row = self.get(row_id)
+        if state is PENDING and row.op in LOCAL_OPS:
+            raise NoskheError(
+                f"Outbox item {row_id} is a reminder, not something to send: acknowledge it once settled.",
+                f"مورد «{row_id}» یادآوری است و ارسال نمی‌شود: پس از تسویه آن را تأیید کنید.",
+            )
         if not row.state.needs_attention:
             raise NoskheError(
                 f"Outbox item {row_id} is {row.state}; only items that need attention can be changed.",
