@@ -34,6 +34,35 @@ from app.text import normalize_code
 
 _ENTER = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
 _HELD_MODIFIERS = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
+#: keys that only change what the next key types: a wedge scanner presses Shift around every uppercase
+#: character (a paper QR, a GS1 batch), AltGr for some symbols — they never end a burst
+_MODIFIER_KEYS = frozenset(
+    {
+        Qt.Key.Key_Shift,
+        Qt.Key.Key_Control,
+        Qt.Key.Key_Alt,
+        Qt.Key.Key_AltGr,
+        Qt.Key.Key_Meta,
+        Qt.Key.Key_Super_L,
+        Qt.Key.Key_Super_R,
+        Qt.Key.Key_Hyper_L,
+        Qt.Key.Key_Hyper_R,
+        Qt.Key.Key_CapsLock,
+        Qt.Key.Key_Mode_switch,
+    }
+)
+#: GS1's group separator (FNC1 in a DataMatrix): a wedge scanner types it as the GS control character,
+#: often as Ctrl+] — kept inside a burst, never ending it
+GS = "\x1d"
+
+
+def _group_separator(event: QKeyEvent) -> bool:
+    """True when `event` types GS (0x1D): the character itself, or Ctrl+]."""
+    if event.text() == GS:
+        return True
+    return event.key() == Qt.Key.Key_BracketRight and bool(
+        event.modifiers() & Qt.KeyboardModifier.ControlModifier
+    )
 
 
 @dataclass(frozen=True)
@@ -117,6 +146,14 @@ class ScanDetector(QObject):
                 return True
             self.give_back()  # a person's Enter (or a burst that reads as nothing): typed, then Enter
             return False
+        if key in _MODIFIER_KEYS:
+            return False  # Shift (AltGr…) before a character: the burst goes on
+        if _group_separator(event):
+            if not self._keys:
+                return False  # not inside a burst: the key is the field's own
+            self._keys.append((obj, key, event.modifiers(), GS, now))
+            self._flush.start()
+            return True
         if event.modifiers() & _HELD_MODIFIERS or not text or not text.isprintable():
             if self._keys:
                 self.give_back()
