@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from app.domain import Dispensing, Prescription
 from app.errors import NoskheError
 from app.legal import service_period
+from app.rules import REJECTION, Finding
 from app.services.checking import Offline, RulesRejected, Verdict
 from app.services.clock import Clock, system_clock
 from app.services.dispensing import (
@@ -264,6 +265,7 @@ def dispense(
     refuse_suspended_prescriber(ws, rx)
     given = [ln.line for ln in lines]
     wanted = with_substitutes([*lines, *(open_lines(rx, but=given) if all_lines else [])], substitutes or {})
+    refuse_service_lines(rx, wanted)
     check_lines(ws.store, rx, wanted, reason)  # refused before a token or the exchange is asked anything
     service_period(service_start or clock(), service_end, now=clock())
     user, seal = ws.signing_user(), ws.seal()
@@ -328,16 +330,63 @@ def preview_dispensing(
     """What the rules say about dispensing `lines` of the prescription kept here as `ref` (id or tracking
     code), before anything is signed (9-2 step 5): the exchange's findings and split online (the local
     engine's, saying why, when it cannot answer or does not hold the prescription — a paper one), the
-    local engine's and an estimate with `offline`. Nothing is written; a standing rejection is a finding
-    here, not an error. The pharmacist is the one whose signer is open (asked through the prompter
-    otherwise). Raises `NotFound`, `NotDispensable`, `NoskheError` (the lines, as `check_lines`)."""
+    local engine's and an estimate with `offline`. The prescription's own clinical findings come first
+    (`clinical_findings`: interactions, duplicate therapy… as the rules engine finds them, a rejection
+    marked overridden by the prescriber), so the pharmacist sees them; they never block. Nothing is
+    written; a standing rejection is a finding here, not an error. The pharmacist is the one whose signer
+    is open (asked through the prompter otherwise). Raises `NotFound`, `NotDispensable`, `NoskheError`
+    (the lines, as `check_lines`; a service line, as `refuse_service_lines`)."""
     rx = kept_prescription(ws.store, ref)
+    refuse_service_lines(rx, lines)
     d = draft_dispensing(ws.store, rx, lines, pharmacist_of(ws.user_signer()))
     try:
-        return dispensing_verdict(ws, online=not offline and bool(rx.tracking_code))(rx, d)
+        verdict = dispensing_verdict(ws, online=not offline and bool(rx.tracking_code))(rx, d)
     except (ExchangeUnavailable, ExchangeRefused, Offline) as exc:
         local = dispensing_verdict(ws, online=False)(rx, d)
-        return replace(local, reason_en=exc.en, reason_fa=exc.fa)
+        verdict = replace(local, reason_en=exc.en, reason_fa=exc.fa)
+    clinical = clinical_findings(ws, rx)
+    if not clinical:
+        return verdict
+    result = verdict.result
+    return replace(verdict, result=replace(result, findings=[*clinical, *result.findings]))
+
+
+#: the prescription's findings the dispensing's own check already makes (or that are about money only)
+_DISPENSING_CODES = frozenset({"not-covered"})
+
+
+def clinical_findings(ws: Workstation, rx: Prescription) -> list[Finding]:
+    """The prescription's clinical findings (interaction, duplicate therapy, duration, age, sex,
+    controlled or specialist-only drugs…) as the rules engine the exchange runs finds them on `rx` (the
+    rule set and catalog kept here, 9-1 step 4), for the pharmacist to see at the counter (9-2 step 5).
+    The prescription was registered, so a rejection among them was overridden by its prescriber: it is
+    marked `overridden` (the reason is `rx.override_reason`) and never blocks the dispensing. Service lines'
+    findings are left out (a laboratory or imaging centre performs them). Reads the store only."""
+    from app.services.checking import local_prescription_rules
+
+    result = local_prescription_rules(ws.store, rx)
+    services = {it.line for it in rx.items if it.is_service}
+    return [
+        replace(f, overridden=True) if f.level == REJECTION else f
+        for f in result.findings
+        if f.code not in _DISPENSING_CODES and (f.line is None or f.line not in services)
+    ]
+
+
+def refuse_service_lines(rx: Prescription, lines: Sequence[DispenseLine]) -> None:
+    """Raise `NoskheError` when `lines` name a service line of `rx` (lab, imaging, physiotherapy: 7-6, 8-1):
+    a laboratory, imaging or physiotherapy centre performs it; a pharmacy never dispenses it."""
+    services = {it.line: it for it in rx.items if it.is_service}
+    for ln in lines:
+        it = services.get(ln.line)
+        if it is not None:
+            raise NoskheError(
+                f"Line {ln.line} is a service ({it.service}: {it.drug_name}), performed at a laboratory, "
+                "imaging or physiotherapy centre; a pharmacy does not dispense it.",
+                f"ردیف {ln.line} خدمت است ({it.drug_name})، در آزمایشگاه، مرکز تصویربرداری یا فیزیوتراپی "
+                "انجام می‌شود و داروخانه آن را تحویل نمی‌دهد.",
+                line=ln.line,
+            )
 
 
 @dataclass(frozen=True)
@@ -484,9 +533,11 @@ __all__ = [
     "check_pack",
     "check_packs",
     "claim",
+    "clinical_findings",
     "counter_conflicts",
     "dispense",
     "preview_dispensing",
+    "refuse_service_lines",
     "refuse_suspended_prescriber",
     "release_claim",
 ]

@@ -25,6 +25,10 @@ PHARMACY: dict[str, tuple[str, str]] = {
     ),
     "ph_retrieved_none": ("نسخهٔ بازی برای این کد نیست.", "No open prescription for this code."),
     "ph_retrieve_refused": ("پذیرفته نشد: {why}", "Refused: {why}"),
+    "ph_retrieve_offline": (
+        "آفلاین: دریافت نسخه به سامانهٔ تبادل نیاز دارد؛ به جای آن کد QR نسخهٔ کاغذی را اسکن کنید.",
+        "Offline: retrieval needs the exchange; scan the paper instead.",
+    ),
     "ph_open_counter": ("باز کردن در پیشخوان", "Open at the counter"),
     "ph_col_prescriber": ("پزشک", "Prescriber"),
     "ph_col_council": ("شمارهٔ نظام", "Council no."),
@@ -73,7 +77,10 @@ PHARMACY: dict[str, tuple[str, str]] = {
         "پزشک جایگزینی را مجاز ندانسته است: همان داروی تجویزشده تحویل شود.",
         "The prescriber allows no substitution: hand over the prescribed drug.",
     ),
-    "ph_no_alternative": ("فرآوردهٔ جایگزینی برای این دارو نیست.", "No interchangeable product for this drug."),
+    "ph_no_alternative": (
+        "فرآوردهٔ جایگزینی برای این دارو نیست.",
+        "No interchangeable product for this drug.",
+    ),
     "ph_substitute_hint": (
         "فرآورده‌های هم‌گروه (برند یا سازندهٔ دیگر، همان دارو و قدرت)؛ به قیمت خودشان.",
         "Interchangeable products (another brand or maker, same drug and strength), at their own price.",
@@ -183,4 +190,23 @@ PHARMACY: dict[str, tuple[str, str]] = {
         "کد بسته خوانده شد؛ نخست نسخه را در پیشخوان باز کنید.",
         "A pack was scanned; open a prescription at the counter first.",
     ),
+    # ---- service lines and the prescriber's override at the counter ----
+    "ph_service_for_lab": (
+        "برای آزمایشگاه (در داروخانه تحویل نمی‌شود)",
+        "For a laboratory (not dispensed here)",
+    ),
+    "ph_service_for_imaging": (
+        "برای مرکز تصویربرداری (در داروخانه تحویل نمی‌شود)",
+        "For an imaging centre (not dispensed here)",
+    ),
+    "ph_service_for_physio": (
+        "برای مرکز فیزیوتراپی (در داروخانه تحویل نمی‌شود)",
+        "For a physiotherapy centre (not dispensed here)",
+    ),
+    "ph_service_hint": (
+        "خدمت است، نه دارو: نه بسته می‌خواهد نه دلیل، و در نسخه‌پیچی و مبلغ آن نمی‌آید.",
+        "A service, not a drug: no packs or reason, and not part of the dispensing or its money.",
+    ),
+    "ph_overridden_by_prescriber": ("پزشک با ذکر دلیل تأیید کرده است", "overridden by the prescriber"),
+    "ph_override_reason": ("دلیل پزشک: {reason}", "The prescriber's reason: {reason}"),
 }

@@ -282,6 +282,9 @@ class CounterView(QWidget):
                 if c == 0:
                     item.setData(Qt.ItemDataRole.UserRole, it.line)
                 self.lines.setItem(r, c, item)
+            if it.is_service:  # performed at a laboratory, imaging or physiotherapy centre: never dispensed
+                self._show_service(r, it)
+                continue
             spin = QSpinBox()
             spin.setRange(0, left)
             spin.setValue(min(old.get(it.line, left), left))
@@ -293,12 +296,24 @@ class CounterView(QWidget):
                 r, PRODUCT_COLUMN, self._product_box(it, products.get(it.line), left > 0)
             )
         self.lines.blockSignals(False)
-        open_rows = [r for r, it in enumerate(rx.items) if rx.remaining(it.line) > 0]
+        open_rows = [r for r, it in enumerate(rx.items) if rx.remaining(it.line) > 0 and not it.is_service]
         if open_rows and self.lines.currentRow() < 0:
             self.lines.setCurrentCell(open_rows[0], 0)
         self._show_packs()
         self._update_buttons()
         self.title_changed.emit()
+
+    def _show_service(self, row: int, it: Any) -> None:
+        """A service line, read-only: nothing to hand over, no packs, the centre that performs it."""
+        w = self.host.words
+        self.lines.removeCellWidget(row, 5)
+        self.lines.removeCellWidget(row, PRODUCT_COLUMN)
+        for c in (3, 4, 5, 6):
+            self.lines.setItem(row, c, QTableWidgetItem("—"))
+        where = QTableWidgetItem(w("ph_service_for_" + str(it.service)))
+        where.setForeground(Qt.GlobalColor.darkGray)
+        where.setToolTip(w("ph_service_hint"))
+        self.lines.setItem(row, PRODUCT_COLUMN, where)
 
     def _product_box(self, it: Any, chosen: str | None, open_units: bool) -> QComboBox:
         """The line's product choice: the prescribed product, then the others of its interchangeable group
@@ -373,7 +388,11 @@ class CounterView(QWidget):
 
     def selected_line(self) -> int | None:
         """The line the next pack is for: the selected row, else the first line with units left."""
-        left = [it.line for it in self.rx.items if self.rx.remaining(it.line) > 0] if self.rx else []
+        left = (
+            [it.line for it in self.rx.items if self.rx.remaining(it.line) > 0 and not it.is_service]
+            if self.rx
+            else []
+        )
         r = self.lines.currentRow()
         item = self.lines.item(r, 0) if r >= 0 else None
         if item is not None and int(item.data(Qt.ItemDataRole.UserRole)) in left:
@@ -441,9 +460,10 @@ class CounterView(QWidget):
         for f in findings:
             where = w("finding_line", n=f.line) if f.line else w("finding_whole")
             color = LEVEL_STYLE.get(f.level, "").replace("color: ", "")
-            rows.append(
-                f"<span style='color:{color}'>{w('level_' + f.level)} — {where}: {w.pick(f.fa, f.en)}</span>"
-            )
+            said = w.pick(f.fa, f.en) + (" — " + w("ph_overridden_by_prescriber") if f.overridden else "")
+            rows.append(f"<span style='color:{color}'>{w('level_' + f.level)} — {where}: {html(said)}</span>")
+        if self.rx is not None and self.rx.override_reason:  # 9-1 step 4: why the prescriber signed anyway
+            rows.append(html(w("ph_override_reason", reason=w.text(self.rx.override_reason))))
         self.rules_list.setText("<br>".join(rows))
         total = v.result.total
         basis = w("ph_cost_exchange") if v.online else w("ph_cost_estimate")
@@ -519,7 +539,8 @@ class CounterView(QWidget):
         if self.rx is None:
             return None
         lines = sorted(
-            (it.line for it in self.rx.items if self.rx.remaining(it.line) > 0), key=lambda ln: ln != first
+            (it.line for it in self.rx.items if self.rx.remaining(it.line) > 0 and not it.is_service),
+            key=lambda ln: ln != first,
         )
         return next((ln for ln in lines if drug in self.products(ln)[1:]), None)
 
@@ -703,6 +724,13 @@ class CounterView(QWidget):
     def save_receipt(self) -> None:
         if self.state.last is not None:
             save_receipt(self.host, self.state.last.dispensing.id, self, roll=self.roll)
+
+
+def html(text: str) -> str:
+    """`text` escaped for a rich-text label."""
+    from html import escape
+
+    return escape(text, quote=False)
 
 
 def _keys() -> set[str]:

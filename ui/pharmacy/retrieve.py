@@ -53,7 +53,8 @@ def sep(words: Any) -> str:
 
 def dispensed_text(words: Any, rx: Prescription) -> str:
     """`۱۵/۲۰، ۰/۱۰`: what was dispensed of each line, as far as this store knows."""
-    return words.number(sep(words).join(f"{rx.dispensed_of(it.line)}/{it.quantity}" for it in rx.items))
+    drugs = [it for it in rx.items if not it.is_service]  # a service line is performed elsewhere
+    return words.number(sep(words).join(f"{rx.dispensed_of(it.line)}/{it.quantity}" for it in drugs))
 
 
 def prescriber_text(words: Any, rx: Prescription) -> str:
@@ -163,6 +164,7 @@ class RetrieveView(QWidget):
         if not value or self.busy:
             return
         self.busy = True
+        self._clear()  # a new search: the last patient's prescriptions are not left to be opened by mistake
         self.status.setStyleSheet("")
         self.status.setText(self.host.words("ph_retrieving"))
         ops.retrieve(self.host.ws, str(self.key.currentData()), value).success(self._retrieved).failure(
@@ -184,9 +186,24 @@ class RetrieveView(QWidget):
             self.table.setCurrentCell(0, 0)
 
     def _failed(self, exc: Exception) -> None:
+        from sync.client import ExchangeUnavailable
+
         self.busy = False
+        self._clear()  # a failed search shows nothing found, never the results of the one before
         self.status.setStyleSheet(REFUSED_STYLE)
-        self.status.setText(self.host.words.message(exc))
+        if isinstance(exc, ExchangeUnavailable):  # a retrieval is not queued: it needs the exchange now
+            self.status.setText(self.host.words("ph_retrieve_offline"))
+            if self.host.sync is not None:
+                self.host.sync.probe()  # the light follows what this call found, at once
+        else:
+            self.status.setText(self.host.words.message(exc))
+
+    def _clear(self) -> None:
+        """Forget the prescriptions found and the paper's verdict (a new search, or one that failed)."""
+        self.found = []
+        self.verdict = None
+        self.paper.hide()
+        self._show_found()
 
     def _show_found(self) -> None:
         w = self.host.words
@@ -217,6 +234,7 @@ class RetrieveView(QWidget):
 
     def scan_paper(self, text: str) -> None:
         """A paper prescription's QR as the scanner read it: verified offline, its verdict shown."""
+        self._clear()
         self.status.setText(self.host.words("ph_paper_verifying"))
         self.status.setStyleSheet("")
         ops.scan_paper(self.host.ws, [text]).success(self._show_verdict).failure(self._failed).run(self.host)
