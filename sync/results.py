@@ -148,6 +148,8 @@ def applied(store: Store, row: OutboxRow, body: Any) -> dict[str, Any]:
         rx.hid = rx.hid or out.get("hid")
         store.save_prescription(rx, action="prescription.dispensed")
         store.results.keep(row.subject, "receipt", out)
+        if "insurer" in out:  # who pays, as eligibility found it for the HID: the claim's insurer
+            store.results.keep(f"rx:{rx.id}", "payer", {k: out.get(k) for k in ("insurer", "supplementary")})
         surface_split_difference(store, d)  # charged an estimate the exchange priced otherwise
         return {k: out.get(k) for k in ("receipt", "prescriptionState", "cost")}
     raise KeyError(row.op)

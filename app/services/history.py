@@ -20,6 +20,7 @@ from app.domain import IRAN_TZ, Dispensing, Prescription
 from app.errors import InvalidIdentifier
 from app.identifiers import guess_patient_id
 from app.lifecycle import RxState
+from app.services.statements import payer_of
 from app.store import reports
 from app.text import fold_for_search, normalize_code
 
@@ -89,11 +90,6 @@ def _patient_value(text: str) -> str | None:
         return None
 
 
-def _insurer_of(rx: dict[str, Any] | None) -> str:
-    coverage = ((rx or {}).get("patient") or {}).get("coverage") or {}
-    return str(coverage.get("insurer_code") or "")
-
-
 def _matches_patient(name: str, value: str, text: str) -> bool:
     if not text.strip():
         return True
@@ -118,7 +114,7 @@ def history(ws: Workstation, f: HistoryFilter, *, limit: int = 1000) -> list[His
         docs = reports.prescriptions_between(
             ws.store, since, until, states=states, patient_value=value, limit=read
         )
-        rows = [_rx_row(Prescription.from_dict(d)) for d in docs]
+        rows = [_rx_row(Prescription.from_dict(d), payer_of(ws.store, str(d["id"]), d)) for d in docs]
     out = []
     for row in rows:
         if f.state and row.state != f.state:
@@ -135,7 +131,7 @@ def history(ws: Workstation, f: HistoryFilter, *, limit: int = 1000) -> list[His
     return out
 
 
-def _rx_row(rx: Prescription) -> HistoryRow:
+def _rx_row(rx: Prescription, insurer: str) -> HistoryRow:
     cost = rx.cost
     return HistoryRow(
         at=rx.prescribed_at.astimezone(IRAN_TZ),
@@ -144,7 +140,7 @@ def _rx_row(rx: Prescription) -> HistoryRow:
         prescription_id=rx.id,
         patient_name=rx.patient.full_name,
         patient_id=rx.patient.id.value,
-        insurer=rx.patient.coverage.insurer_code if rx.patient.coverage else "",
+        insurer=insurer,
         state=rx.state.value,
         reference=rx.tracking_code,
         insurer_share=cost.insurer,
@@ -173,7 +169,7 @@ def _dispensings(
                 prescription_id=d.prescription_id,
                 patient_name=name,
                 patient_id=str((patient.get("id") or {}).get("value", "")),
-                insurer=_insurer_of(rx),
+                insurer=payer_of(ws.store, d.prescription_id, rx),
                 state=d.state,
                 reference=d.tracking_code or (rx or {}).get("tracking_code"),
                 insurer_share=cost.insurer,

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from app.store import Store
     from app.workstation import Workstation
 
 
@@ -162,10 +163,24 @@ def insurers_of(ws: Workstation, st: Statement) -> dict[str, str]:
     from app.store import reports
 
     docs = reports.prescriptions_by_id(ws.store, (x.prescription for x in st.lines))
-    return {
-        rx_id: str(((doc.get("patient") or {}).get("coverage") or {}).get("insurer_code") or "")
-        for rx_id, doc in docs.items()
-    }
+    return {rx_id: payer_of(ws.store, rx_id, doc) for rx_id, doc in docs.items()}
+
+
+def payer_of(store: Store, rx_id: str, doc: dict[str, Any] | None) -> str:
+    """The insurer code that pays for prescription `rx_id` (`""`: none): the one the exchange named when
+    it registered a dispensing of it, else the one eligibility confirmed (a prescription written while
+    it was pending), else the coverage `doc` (the prescription as kept) states — a paper copy written
+    offline names none though the patient is insured."""
+    from app.costs import choose_coverages
+
+    payer = store.results.get(f"rx:{rx_id}", "payer")
+    if payer is not None:
+        return str(payer.get("insurer") or "")
+    found = store.results.get(f"rx:{rx_id}", "eligibility")
+    if found is not None and found.get("status") == "confirmed":
+        basic, _, _ = choose_coverages(found.get("coverages") or ())
+        return str((basic or {}).get("insurer") or "")
+    return str((((doc or {}).get("patient") or {}).get("coverage") or {}).get("insurer_code") or "")
 
 
 def report(
@@ -189,6 +204,7 @@ __all__ = [
     "StatementReport",
     "Totals",
     "insurers_of",
+    "payer_of",
     "line_day",
     "report",
     "statement",
