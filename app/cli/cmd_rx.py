@@ -33,7 +33,9 @@ from app.errors import NoskheError
 
 if TYPE_CHECKING:
     from app.cli.context import Context
+    from app.costs import Settlement
     from app.domain import Patient, Prescription
+    from app.services.settling import DispensingCost
     from app.services.prescribing import ItemRequest
     from app.services.records import PrescriptionRecord
     from sync.checking import RulesCheck
@@ -216,7 +218,15 @@ def _print_checked(ctx: Context, rx: Prescription, as_json: bool) -> None:
             f"eligibility: pending ({e.get('reason_en', '')}); asked again when online"
             " | استحقاق‌سنجی در انتظار؛ پس از اتصال پرسیده می‌شود"
         )
-    rules = checked["rules"] or {}
+    _print_rules(rx, checked["rules"])
+    en, fa = prescription_settlement(ctx.open_store(), rx).describe()
+    print(f"cost: {en} | {fa}")
+
+
+def _print_rules(rx: Prescription, rules: dict[str, Any] | None) -> None:
+    """The rules' findings before signing (which engine answered, each finding, "(overridden)" on those a
+    reason let through) and the override reason signed with `rx`."""
+    rules = rules or {}
     if rules:
         src = "the exchange's rules" if rules.get("source") == "exchange" else "local rules (offline)"
         print(f"rules: {src}, {len(rules.get('findings') or [])} finding(s) | قواعد")
@@ -226,8 +236,6 @@ def _print_checked(ctx: Context, rx: Prescription, as_json: bool) -> None:
             print(f"  {f['level']:<10} {where:<12} {f['code']}{mark}: {f['en']} | {f['fa']}")
     if rx.override_reason:
         print(f"override reason: {rx.override_reason} | دلیل عبور از قاعده")
-    en, fa = prescription_settlement(ctx.open_store(), rx).describe()
-    print(f"cost: {en} | {fa}")
 
 
 def _explain_draft(exc: NoskheError) -> None:
@@ -332,7 +340,25 @@ def cmd_cancel(args: Any, ctx: Context) -> int:
     return 0
 
 
-def _print_record(record: PrescriptionRecord) -> None:
+def _print_cost(record: PrescriptionRecord, settled: Settlement, costs: list[DispensingCost]) -> None:
+    """The prescription's split labelled by its real basis (the exchange's or an estimate, and the
+    difference), then each dispensing's: the exchange's once it answered, else the estimate charged."""
+    rx = record.prescription
+    if settled.shown.total or not costs:
+        en, fa = settled.describe()
+        print(f"cost: {en} | {fa}")
+    else:  # a copy from paper: its QR carries no split; the dispensings below are priced
+        print("cost: not priced on this copy (see its dispensings) | هزینهٔ نسخه در این رونوشت نیست")
+    for c in costs:
+        en, fa = c.describe()
+        print(f"  dispensing {c.id} ({c.state}): {en} | {fa}")
+    for f in (record.registration or {}).get("findings", []):
+        where = f" (line {f['line']})" if f.get("line") else ""
+        print(f"      {f['level']}{where}: {f['en']} | {f['fa']}")
+    _print_rules(rx, record.exchange.get(f"rx:{rx.id}/rules"))
+
+
+def _print_record(record: PrescriptionRecord, settled: Settlement, costs: list[DispensingCost]) -> None:
     from app.store import OutboxState
 
     rx = record.prescription
@@ -347,17 +373,7 @@ def _print_record(record: PrescriptionRecord) -> None:
         kind = f" [{it.service}]" if it.service else ""  # a lab, imaging or physiotherapy line
         kind += " [no substitution | بدون جایگزین]" if it.no_substitution else ""
         print(f"  {it.line}. {it.drug_code}{kind} {it.drug_name} × {it.quantity} — {it.instructions}{mark}")
-    print(f"cost: insurer {rx.cost.insurer:,} rials, patient {rx.cost.patient:,} rials (estimated here)")
-    registered = record.registration
-    if registered and registered.get("cost"):
-        c = registered["cost"]
-        print(f"      insurer {c['insurer']:,} rials, patient {c['patient']:,} rials (the exchange's estimate)")
-        di, dp = c["insurer"] - rx.cost.insurer, c["patient"] - rx.cost.patient
-        if di or dp:  # the exchange priced it otherwise: its split is the one that counts
-            print(f"      difference from the estimate: insurer {di:+,}, patient {dp:+,} rials | تفاوت با برآورد")
-        for f in registered.get("findings", []):
-            where = f" (line {f['line']})" if f.get("line") else ""
-            print(f"      {f['level']}{where}: {f['en']} | {f['fa']}")
+    _print_cost(record, settled, costs)
     for r in record.outbox:
         line = f"  outbox {r.op:<11} v{r.version} {r.state:<12} attempts {r.attempts}"
         print(line + (f" — {r.reason_en} | {r.reason_fa}" if r.needs_attention else ""))
@@ -385,16 +401,21 @@ def _print_legal(rx: Prescription) -> None:
 
 def cmd_show(args: Any, ctx: Context) -> int:
     from app.cli.cmd_visit import describe_outcomes
+    from app.services.checking import prescription_settlement
+    from app.services.settling import dispensing_costs
     from app.services.records import show_prescription
     from app.services.visits import outcomes_of
 
     ws = ctx.workstation()
     record = show_prescription(ws, args.id)
     outcomes = outcomes_of(ws, record.prescription.id)  # of its service lines (9-2-8), those known here
+    settled = prescription_settlement(ws.store, record.prescription)
+    costs = dispensing_costs(ws.store, record.prescription.id)
     if args.json:
-        print(json.dumps({**record.to_dict(), "outcomes": outcomes}, ensure_ascii=False, indent=1))
+        money = {"settlement": settled.to_dict(), "dispensing_costs": {c.id: c.settlement.to_dict() for c in costs}}
+        print(json.dumps({**record.to_dict(), "outcomes": outcomes, **money}, ensure_ascii=False, indent=1))
         return 0
-    _print_record(record)
+    _print_record(record, settled, costs)
     for line in ["outcomes: | نتایج خدمات:"] + describe_outcomes(outcomes) if outcomes else []:
         print(line)
     return 0
