@@ -91,3 +91,53 @@ def fold_for_search(text: str, *, keep_zwnj: bool = False) -> str:
     if not keep_zwnj:
         text = text.replace(ZWNJ, "")
     return " ".join(text.split())
+
+
+# Joiners are spelling only between two letters ("می‌روم"); anywhere else they, like every other format
+# character, are invisible and can only hide that a field says nothing.
+_JOINERS = "\u200c\u200d"
+
+
+def clean_free_text(text: str | None, *, multiline: bool = False) -> str:
+    """A typed reason or note as kept and signed: NFKC, Persian letters for their Arabic look-alikes, every
+    Unicode format character (direction marks and isolates, zero-width spaces, the BOM, the soft hyphen…)
+    removed except a half-space or ZWJ between two letters, other control characters made spaces, runs of
+    spaces single (line breaks kept when `multiline`), trimmed. "" when nothing visible is left (product
+    rule 4: free text is normalised like identifiers)."""
+    text = unicodedata.normalize("NFKC", text or "").translate(_LETTERS)
+    kept: list[str] = []
+    for i, ch in enumerate(text):
+        cat = unicodedata.category(ch)
+        if cat == "Cf":
+            before, after = text[i - 1 : i], text[i + 1 : i + 2]
+            if ch in _JOINERS and before.isalpha() and after.isalpha():
+                kept.append(ch)
+            continue
+        if cat == "Cc" and not (multiline and ch == "\n"):
+            ch = " "
+        kept.append(ch)
+    lines = "".join(kept).split("\n") if multiline else ["".join(kept)]
+    return "\n".join(" ".join(line.split()) for line in lines).strip()
+
+
+def has_visible_text(text: str | None) -> bool:
+    """True when `text` shows something once cleaned (`clean_free_text`): a reason made only of invisible
+    characters or spaces is no reason."""
+    return bool(clean_free_text(text))
+
+
+def reason_of(text: str | None, what_en: str, what_fa: str) -> str | None:
+    """A typed reason as kept (`clean_free_text`); None when none was typed. Raises `NoskheError` (one
+    line, Persian and English, naming the field: `what_en` / `what_fa`) when something was typed but only
+    invisible characters or spaces — a reason that says nothing is refused, never signed."""
+    from app.errors import NoskheError
+
+    if text is None or text == "":
+        return None
+    kept = clean_free_text(text)
+    if not kept:
+        raise NoskheError(
+            f"The {what_en} is empty once invisible characters are removed; write the reason.",
+            f"{what_fa} پس از حذف نویسه‌های نامرئی خالی است؛ دلیل را بنویسید.",
+        )
+    return kept
