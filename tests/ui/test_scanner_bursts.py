@@ -95,7 +95,12 @@ def test_a_gs_character_is_kept_too_and_a_persons_shifted_typing_still_lands(qtb
 
 
 def test_a_paper_qr_with_uppercase_reaches_the_retrieve_page_whole(
-    qtbot, pharmacy_ws, others, tokens, open_window, logged_in  # noqa: F811
+    qtbot,
+    pharmacy_ws,
+    others,
+    tokens,
+    open_window,
+    logged_in,  # noqa: F811
 ):
     from tests.sync import harness
 
@@ -118,7 +123,12 @@ def test_a_paper_qr_with_uppercase_reaches_the_retrieve_page_whole(
 
 
 def test_an_expired_gs1_pack_scanned_with_shift_is_refused_at_the_counter(
-    qtbot, pharmacy_ws, others, exchange, open_window, logged_in  # noqa: F811
+    qtbot,
+    pharmacy_ws,
+    others,
+    exchange,
+    open_window,
+    logged_in,  # noqa: F811
 ):
     from tests.sync import harness
 
@@ -139,7 +149,7 @@ def test_an_expired_gs1_pack_scanned_with_shift_is_refused_at_the_counter(
     drug = rx.items[-1].drug_code
     counter.select_line(len(rx.items))
     code = exchange.ttac_codes(drug, 1)[0]
-    expired = f"01{gtin(drug).zfill(14)}17240101" f"10B301107{GS}21{code}"
+    expired = f"01{gtin(drug).zfill(14)}1724010110B301107{GS}21{code}"
     counter.payment_id.setFocus()
     wedge(counter.payment_id, expired)
     settled(qtbot, counter)

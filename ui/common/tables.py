@@ -36,17 +36,39 @@ def read_only_table(columns: int) -> QTableWidget:
 
 
 def fill(table: QTableWidget, rows: Sequence[Sequence[str]], keys: Sequence[Any] | None = None) -> None:
-    """Replace the table's rows; `keys[r]` is kept on the row's first cell (`row_key`)."""
-    table.setRowCount(len(rows))
-    align = leading()
-    for r, row in enumerate(rows):
-        for c, text in enumerate(row):
-            item = QTableWidgetItem(text)
-            item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
-            item.setTextAlignment(align)
-            if c == 0 and keys is not None:
-                item.setData(Qt.ItemDataRole.UserRole, keys[r])
-            table.setItem(r, c, item)
+    """Replace the table's rows; `keys[r]` is kept on the row's first cell (`row_key`).
+
+    Linear in the number of cells: painting, sorting and the header's fit to contents are held
+    while the cells are set, and each cell is a copy of one prepared item (read-only, aligned) with only
+    its text set — a few thousand audit rows fill at once instead of one measure of the table per cell."""
+    sorting, updates = table.isSortingEnabled(), table.updatesEnabled()
+    header = table.horizontalHeader()
+    fitted = [
+        c
+        for c in range(header.count())
+        if header.sectionResizeMode(c) == QHeaderView.ResizeMode.ResizeToContents
+    ]
+    prototype = QTableWidgetItem()
+    prototype.setFlags(prototype.flags() & ~Qt.ItemFlag.ItemIsEditable)
+    prototype.setTextAlignment(leading())
+    table.setUpdatesEnabled(False)
+    table.setSortingEnabled(False)
+    for c in fitted:
+        header.setSectionResizeMode(c, QHeaderView.ResizeMode.Interactive)
+    try:
+        table.setRowCount(len(rows))
+        for r, row in enumerate(rows):
+            for c, text in enumerate(row):
+                item = prototype.clone()
+                item.setText(text)
+                if c == 0 and keys is not None:
+                    item.setData(Qt.ItemDataRole.UserRole, keys[r])
+                table.setItem(r, c, item)
+    finally:
+        for c in fitted:
+            header.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+        table.setSortingEnabled(sorting)
+        table.setUpdatesEnabled(updates)
 
 
 def row_key(table: QTableWidget, row: int | None = None) -> Any:
