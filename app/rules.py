@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from app.costs import CostSplit, Plans, line_cost, pro_rata, service_cost
 from app.substitution import refusal
+from app.text import has_visible_text
 
 if TYPE_CHECKING:
     from app.domain import Dispensing, Drug, Prescription, Service
@@ -112,7 +113,7 @@ class RulesResult:
     def override(self, reason: str | None) -> RulesResult:
         """The result once `reason` is given: when every standing rejection is overridable and the reason
         is not blank, they are marked overridden (and no longer reject); otherwise the result unchanged."""
-        if not (reason and reason.strip()) or not self.overridable:
+        if not has_visible_text(reason) or not self.overridable:
             return self
         return RulesResult(
             [replace(f, overridden=True) if f.level == REJECTION else f for f in self.findings],

@@ -24,6 +24,7 @@ from typing import Any
 
 from app.domain import Prescription
 from app.signature_policy import DocumentKind, parties_of_dispensing
+from app.text import has_visible_text
 from app.timefmt import format_times
 from exchange.db import ExchangeDB, utcnow
 from exchange.errors import ExchangeError, already_dispensed, not_found
@@ -317,7 +318,7 @@ class Dispensary:
         """422 `ttac-missing` when a line comes without a pack authenticity code and the dispensing does not
         say why (9-2-7)."""
         bare = [it.line for it in d.items if not it.packs]
-        if bare and not (d.ttac_reason or "").strip():
+        if bare and not has_visible_text(d.ttac_reason):
             raise ExchangeError(
                 422,
                 "ttac-missing",

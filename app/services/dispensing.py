@@ -41,7 +41,7 @@ from app.services.prescribing import sign_with
 from app.services.pricing import item_cost
 from app.signature_policy import DocumentKind, required_roles
 from app.signing import Signature, Signer
-from app.text import normalize_text, to_ascii_digits
+from app.text import reason_of, to_ascii_digits
 
 if TYPE_CHECKING:
     from app.store import Store
@@ -93,10 +93,9 @@ def refuse_if_closed(rx: Prescription) -> None:
 
 
 def ttac_reason_of(text: str | None) -> str | None:
-    """A reason for dispensing without TTAC codes or checks, as typed (blanks trimmed, letters normalised);
-    None when empty."""
-    reason = normalize_text(text or "").strip()
-    return reason or None
+    """A reason for dispensing without TTAC codes or checks, as kept (`clean_free_text`); None when none
+    was typed. Raises `NoskheError` for one made only of invisible characters or spaces."""
+    return reason_of(text, "reason for no TTAC check", "دلیل نبودن بررسی تی‌تک")
 
 
 @dataclass(frozen=True)

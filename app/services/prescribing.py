@@ -51,6 +51,7 @@ from app.services.clock import Clock, system_clock
 from app.services.pricing import drug_or_error, item_cost
 from app.signature_policy import DocumentKind, required_roles
 from app.signing import Signature, SignatureRole, Signer
+from app.text import clean_free_text, reason_of
 
 if TYPE_CHECKING:
     from app.store import Store
@@ -239,7 +240,11 @@ def sign_and_queue(
     if not rx.items:
         raise NoskheError("A prescription needs at least one item.", "نسخه باید دست‌کم یک قلم داشته باشد.")
     next_state(rx.state, RxEvent.SIGN)  # refuse before asking the token for anything
-    reason = override_reason if override_reason is not None else rx.override_reason
+    reason = (
+        reason_of(override_reason, "override reason", "دلیل نادیده‌گرفتن")
+        if override_reason is not None
+        else rx.override_reason
+    )
     if reason and len(reason) > MAX_REASON:  # signed and printed with the prescription
         raise NoskheError(
             f"The override reason is over {MAX_REASON} characters.", f"دلیل نادیده‌گرفتن بیش از {MAX_REASON} نویسه است."
@@ -491,7 +496,9 @@ MAX_REASON = 500
 
 def check_notes(notes: str) -> str:
     """`notes` as kept, once it is at most `MAX_NOTES` characters; raises `NoskheError` (one line, both
-    languages, the limit named) for a longer one."""
+    languages, the limit named) for a longer one. Invisible format characters are removed first
+    (`clean_free_text`)."""
+    notes = clean_free_text(notes, multiline=True)
     if len(notes) > MAX_NOTES:
         raise NoskheError(
             f"The notes are {len(notes)} characters; a prescription's notes may be {MAX_NOTES} at most.",
