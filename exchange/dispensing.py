@@ -329,6 +329,16 @@ class Dispensary:
 
     @staticmethod
     def _packs_genuine(c: sqlite3.Connection, d: Any) -> None:
+        codes = [pack.authenticity_code for it in d.items for pack in it.packs]
+        twice = sorted({code for code in codes if codes.count(code) > 1})
+        if twice:  # one pack is handed over once, never counted for two units or two lines
+            raise ExchangeError(
+                422,
+                "pack-twice",
+                f"Pack {', '.join(twice)} is named more than once in this dispensing.",
+                f"بستهٔ {'، '.join(twice)} در این نسخه‌پیچی بیش از یک بار آمده است.",
+                packs=twice,
+            )
         for it in d.items:
             for pack in it.packs:
                 row = c.execute(
