@@ -262,6 +262,7 @@ def _items(
         raise NoskheError(
             "Choose at least one line to dispense.", "دست‌کم یک ردیف را برای نسخه‌پیچی انتخاب کنید."
         )
+    refuse_packs_twice(items)
     bare = [it.line for it in items if not it.packs]
     if bare and not ttac_reason and packs_needed:
         listed = ", ".join(map(str, bare))
@@ -273,6 +274,25 @@ def _items(
             lines=bare,
         )
     return items
+
+
+def refuse_packs_twice(items: Sequence[DispensingItem]) -> None:
+    """Raises `NoskheError` (one line, both languages, naming the code and its lines) when one pack's
+    authenticity code is given twice in a dispensing, on one line or across lines: a pack is handed over
+    once (9-2-7)."""
+    where: dict[str, list[int]] = {}
+    for it in items:
+        for pack in it.packs:
+            where.setdefault(pack.authenticity_code, []).append(it.line)
+    twice = {code: lines for code, lines in where.items() if len(lines) > 1}
+    if twice:
+        code, lines = next(iter(twice.items()))
+        named = ", ".join(map(str, sorted(set(lines))))
+        raise NoskheError(
+            f"Pack {code} is scanned {len(lines)} times (line {named}); each pack is handed over once.",
+            f"بستهٔ {code} {len(lines)} بار خوانده شده است (ردیف {named})؛ هر بسته یک بار تحویل می‌شود.",
+            packs=sorted(twice),
+        )
 
 
 def record_dispensing(
