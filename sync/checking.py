@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from app.costs import ESTIMATE, EXCHANGE
 from app.domain import Dispensing, Patient, Prescription
 from app.errors import ConfigError
 from app.rules import RulesResult
@@ -26,6 +27,7 @@ from app.services.checking import (
     Admission,
     Offline,
     Verdict,
+    admit,
     local_dispensing_rules,
     local_prescription_rules,
 )
@@ -174,6 +176,17 @@ class RulesCheck:
     reason_fa: str = ""
     answer: dict[str, Any] = field(default_factory=dict)
     overridable: bool = False
+    eligibility: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def source(self) -> str:
+        """Who decided: `exchange` (its rules and split) or `local` (the local engine, offline)."""
+        return "local" if self.offline else "exchange"
+
+    @property
+    def insurance_pending(self) -> bool:
+        """True while eligibility has not answered: the plans priced are the ones typed, unconfirmed."""
+        return self.eligibility.get("status") != "confirmed"
 
     def to_dict(self) -> dict[str, Any]:
         """The exchange's answer as it came (or the local engine's, offline), as `noskhe rx check --json`
@@ -197,8 +210,11 @@ def check_prescription(
     (both asked through the workstation's prompter). Raises `NoskheError` (unknown drug, configuration,
     token errors, a refusal of the exchange); an unreachable exchange is not an error but an offline
     result."""
-    priced = price_items(ws.store, patient, items)
-    draft = Prescription(patient, prescriber_of(ws), ws.facility_siam, priced)
+    price_items(ws.store, patient, items)  # an unknown drug is refused before the exchange is asked
+    admission = admit(ws, patient, dt.datetime.now(dt.UTC))  # priced under the plans eligibility finds
+    patient = admission.patient
+    draft = Prescription(patient, prescriber_of(ws), ws.facility_siam, price_items(ws.store, patient, items))
+    draft.hid = admission.hid
     offline: Offline | None = None
     try:
         result = ws.national.prescription_rules(draft)
@@ -208,6 +224,11 @@ def check_prescription(
     answer = result.to_dict()
     if offline is not None:
         answer.update(offline=True, reason_en=offline.en, reason_fa=offline.fa)
+    answer.update(
+        source="local" if offline else "exchange",
+        cost_basis=ESTIMATE if offline or not admission.confirmed else EXCHANGE,
+        eligibility=admission.to_dict(),
+    )
     return RulesCheck(
         findings=list(answer["findings"]),
         total=dict(answer["total"]),
@@ -217,6 +238,7 @@ def check_prescription(
         reason_fa=offline.fa if offline else "",
         answer=answer,
         overridable=result.overridable,
+        eligibility=admission.to_dict(),
     )
 
 

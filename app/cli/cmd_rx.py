@@ -35,9 +35,9 @@ if TYPE_CHECKING:
     from app.cli.context import Context
     from app.costs import Settlement
     from app.domain import Patient, Prescription
-    from app.services.settling import DispensingCost
     from app.services.prescribing import ItemRequest
     from app.services.records import PrescriptionRecord
+    from app.services.settling import DispensingCost
     from sync.checking import RulesCheck
 
 
@@ -239,11 +239,25 @@ def _print_rules(rx: Prescription, rules: dict[str, Any] | None) -> None:
 
 
 def _explain_draft(exc: NoskheError) -> None:
+    """Add to a refusal of `rx create` what can be done with the draft it kept: sign it later (after an
+    interruption, or with a reason for an overridable rejection); never advise signing a draft the rules
+    reject without any override."""
     draft = exc.details.get("draft_id")
-    if draft:
-        again = "--override-reason TEXT" if exc.details.get("overridable") else ""
-        exc.en += f" The draft {draft} was kept: sign it with `noskhe rx sign {draft} {again}`".rstrip() + "."
-        exc.fa += f" پیش‌نویس {draft} نگه داشته شد: با ‎noskhe rx sign {draft}‎ امضا کنید."
+    if not draft:
+        return
+    if exc.code == "rules-rejected" and not exc.details.get("overridable"):
+        exc.en += (
+            f" The draft {draft} was kept, but it cannot be signed as it is: write it again without the"
+            " rejected lines."
+        )
+        exc.fa += (
+            f" پیش‌نویس {draft} نگه داشته شد ولی به همین شکل امضا نمی‌شود: نسخه را بدون اقلام ردشده"
+            " دوباره بنویسید."
+        )
+        return
+    again = " --override-reason TEXT" if exc.details.get("overridable") else ""
+    exc.en += f" The draft {draft} was kept: sign it with `noskhe rx sign {draft}{again}`."
+    exc.fa += f" پیش‌نویس {draft} نگه داشته شد: با ‎noskhe rx sign {draft}{again}‎ امضا کنید."
 
 
 def cmd_create(args: Any, ctx: Context) -> int:
@@ -280,7 +294,16 @@ def _print_check(check: RulesCheck, as_json: bool) -> None:
         where = f"line {f['line']}" if f.get("line") else "prescription"
         mark = " (overridden)" if f.get("overridden") else " (overridable)" if f.get("overridable") else ""
         print(f"{f['level']:<10} {where:<12} {f['code']}{mark}: {f['en']} | {f['fa']}")
-    label = " (estimate | برآورد)" if check.offline else " (the exchange's | اعلام سامانه)"
+    e = check.eligibility
+    if not check.insurance_pending:
+        extra = f" + {e['supplementary']}" if e.get("supplementary") else ""
+        plans = (e.get("basic") or "none (self-pay)") + extra
+        print(f"eligibility: confirmed, plan {plans} | استحقاق تأیید شد")
+    if check.offline or check.insurance_pending:
+        pending = "; insurance pending | بیمه در انتظار استعلام" if check.insurance_pending else ""
+        label = f" (estimate{pending} | برآورد)"
+    else:
+        label = " (the exchange's | اعلام سامانه)"
     print(
         f"insurer {check.total.get('insurer', 0):,} rials, patient {check.total.get('patient', 0):,} rials"
         + label
@@ -302,17 +325,27 @@ def cmd_check(args: Any, ctx: Context) -> int:
     )
     _print_check(check, args.json)
     if check.rejected:
-        if check.overridable:
-            raise NoskheError(
-                "The rules would reject this prescription; it may be signed only with a reason "
-                "(--override-reason).",
-                "قواعد این نسخه را رد می‌کند؛ فقط با ذکر دلیل (‎--override-reason‎) امضا می‌شود.",
-            )
-        raise NoskheError(
-            "The exchange's rules would reject this prescription; change the lines marked rejection.",
-            "قواعد سامانه این نسخه را رد می‌کند؛ اقلام دارای «رد» را اصلاح کنید.",
-        )
+        raise _refusal(check)
     return 0
+
+
+def _refusal(check: RulesCheck) -> NoskheError:
+    """Why `rx check` exits 1, naming the engine that decided (the exchange's rules, or the local engine
+    offline) and what would let it through."""
+    en, fa = (
+        ("The local rules engine (offline) would reject", "موتور قواعد محلی (آفلاین) این نسخه را رد می‌کند")
+        if check.offline
+        else ("The exchange's rules would reject", "قواعد سامانه این نسخه را رد می‌کند")
+    )
+    if check.overridable:
+        return NoskheError(
+            f"{en} this prescription; it may be signed only with a reason (--override-reason).",
+            f"{fa}؛ فقط با ذکر دلیل (‎--override-reason‎) امضا می‌شود.",
+        )
+    return NoskheError(
+        f"{en} this prescription and no reason can override it; change the lines marked rejection.",
+        f"{fa} و با ذکر دلیل هم پذیرفته نمی‌شود؛ اقلام دارای «رد» را اصلاح کنید.",
+    )
 
 
 def cmd_sign(args: Any, ctx: Context) -> int:
@@ -402,8 +435,8 @@ def _print_legal(rx: Prescription) -> None:
 def cmd_show(args: Any, ctx: Context) -> int:
     from app.cli.cmd_visit import describe_outcomes
     from app.services.checking import prescription_settlement
-    from app.services.settling import dispensing_costs
     from app.services.records import show_prescription
+    from app.services.settling import dispensing_costs
     from app.services.visits import outcomes_of
 
     ws = ctx.workstation()
@@ -412,7 +445,10 @@ def cmd_show(args: Any, ctx: Context) -> int:
     settled = prescription_settlement(ws.store, record.prescription)
     costs = dispensing_costs(ws.store, record.prescription.id)
     if args.json:
-        money = {"settlement": settled.to_dict(), "dispensing_costs": {c.id: c.settlement.to_dict() for c in costs}}
+        money = {
+            "settlement": settled.to_dict(),
+            "dispensing_costs": {c.id: c.settlement.to_dict() for c in costs},
+        }
         print(json.dumps({**record.to_dict(), "outcomes": outcomes, **money}, ensure_ascii=False, indent=1))
         return 0
     _print_record(record, settled, costs)

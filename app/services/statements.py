@@ -204,8 +204,8 @@ __all__ = [
     "StatementReport",
     "Totals",
     "insurers_of",
-    "payer_of",
     "line_day",
+    "payer_of",
     "report",
     "statement",
 ]

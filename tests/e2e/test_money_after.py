@@ -19,7 +19,7 @@ from app.services.dispensing import DispenseLine
 from app.services.prescribing import ItemRequest, write_prescription
 from exchange import seed
 from printing.paper import print_prescription
-from printing.pharmacy import print_receipt, read_paper
+from printing.pharmacy import read_paper
 from sync.counter import dispense
 from tests.printing.conftest import need, pdf_text
 from tests.sync import harness
@@ -57,7 +57,8 @@ def typed(value: str) -> Patient:
 
 def packs(ex, rx, n: int = 1) -> list[DispenseLine]:
     return [
-        DispenseLine(it.line, packs=(DispensedPack(ex.ttac_codes(it.drug_code, n)[n - 1]),)) for it in rx.items
+        DispenseLine(it.line, packs=(DispensedPack(ex.ttac_codes(it.drug_code, n)[n - 1]),))
+        for it in rx.items
     ]
 
 
@@ -112,3 +113,99 @@ def test_a_paper_written_while_eligibility_is_pending_is_settled_at_the_exchange
     assert code == 0
     code, out = cli(ph, capsys, "sync", "attention")
     assert "nothing needs attention" in out
+
+
+# ---- rx check and rx create through the command line --------------------------------------------------
+
+
+@pytest.fixture
+def gp(tmp_path, tokens, exchange_process, monkeypatch):
+    """A clinic data directory configured as `noskhe sync config` does, its PKCS#12 passphrases set."""
+    from exchange import devworld
+
+    ex = exchange_process.start()
+    monkeypatch.setenv("NOSKHE_PASSPHRASE", harness.PASSPHRASE)
+    for var in ("NOSKHE_TRUST_LIST", "NOSKHE_EXCHANGE_URL"):
+        monkeypatch.delenv(var, raising=False)
+    site = devworld.CLINIC
+    d = str(tmp_path / site.user_token)
+    harness.new_store(tmp_path / site.user_token, site, tokens).close()
+    monkeypatch.setenv("NOSKHE_USER_P12_PASSPHRASE", devworld.P12_PASSPHRASES[site.user_token])
+    monkeypatch.setenv("NOSKHE_FACILITY_P12_PASSPHRASE", devworld.P12_PASSPHRASES[site.facility_token])
+    p12 = {
+        f"--{k}-p12": str(tokens.p12(t))
+        for k, t in (("user", site.user_token), ("facility", site.facility_token))
+    }
+    assert run(d, "sync", "config", "--exchange", ex.url, *sum(p12.items(), ()))[0] == 0
+    return ex, d
+
+
+def run(data_dir: str, *argv: str) -> tuple[int, str]:
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        code = main(["--data-dir", data_dir, "--lang", "en", *argv])
+    return code, out.getvalue()
+
+
+def test_rx_check_prices_a_new_patient_with_eligibility_and_labels_its_basis(gp) -> None:
+    ex, clinic = gp
+    new = ("--patient", NEW, "--first-name", "a", "--last-name", "b", "--item", "101002:20")
+    code, out = run(clinic, "rx", "check", *new, "--json")
+    checked = json.loads(out)
+    assert code == 0 and checked["total"]["insurer"] > 0, checked  # IKRF + SUPP-T, as rx create prices it
+    assert checked["cost_basis"] == "exchange" and checked["eligibility"]["status"] == "confirmed"
+    code, out = run(clinic, "rx", "check", *new)
+    assert "(the exchange's" in out and "plan IKRF + SUPP-T" in out
+    code, out = run(clinic, "rx", "create", *new[:-2], "--item", "101002:20:روزی یک عدد", "--json")
+    created = json.loads(out)
+    assert code == 0 and {k: created["cost"][k] for k in ("insurer", "patient")} == checked["total"]
+
+    # 4. rx show labels the exchange's split as the exchange's, not "estimated here"
+    code, out = run(clinic, "rx", "show", created["id"])
+    assert "estimated here" not in out and "the exchange's estimate" not in out
+    i, p = checked["total"]["insurer"], checked["total"]["patient"]
+    assert f"cost: insurer {i:,} rials, patient {p:,} rials (the exchange's)" in out
+
+    # offline: eligibility pending, the local engine, an estimate that says so
+    other = next(
+        p["value"]
+        for p in seed.persons()
+        if p["kind"] == "national-code" and p["coverages"] and p["value"] != NEW
+    )
+    with harness.exchange_down(ex):
+        code, out = run(
+            clinic,
+            "rx",
+            "check",
+            "--patient",
+            other,
+            "--first-name",
+            "a",
+            "--last-name",
+            "b",
+            "--item",
+            "101002:20",
+        )
+        assert code == 0 and "(estimate; insurance pending" in out and "the exchange's" not in out
+        # 6. a refusal names the engine that decided; one no reason overrides advises no signature
+        man = ("--patient", other, "--first-name", "a", "--last-name", "b", "--sex", "male")
+        code, out = run(clinic, "rx", "check", *man, "--item", "110001:21")
+        assert code == 1 and "local rules engine (offline)" in out and "exchange's rules" not in out
+        code, out = run(clinic, "rx", "create", *man, "--item", "110001:21:روزی یک عدد")
+        assert code == 1 and "rx sign" not in out and "cannot be signed as it is" in out, out
+
+
+def test_rx_show_marks_overridden_findings_and_the_reason(gp) -> None:
+    _, clinic = gp
+    person = seed.demo_patients(1)[0]["value"]
+    reason = "بیمار تحت نظر متخصص درد است"
+    args = ["rx", "create", "--patient", person, "--first-name", "a", "--last-name", "b"]
+    for it in ("103042:10:در صورت درد شدید", "108033:10:شب‌ها"):
+        args += ["--item", it]
+    code, out = run(clinic, *args, "--override-reason", reason, "--json")
+    assert code == 0, out
+    code, out = run(clinic, "rx", "show", json.loads(out)["id"])
+    assert "(overridden)" in out and f"override reason: {reason}" in out
