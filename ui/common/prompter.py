@@ -144,7 +144,7 @@ class QtPrompter:
     def pin(self, token_label: str, *, pin_pad: bool, purpose: str = "user") -> str | None:
         given = self._pending(purpose)
         if given is not None and (given or not pin_pad):
-            return given
+            return to_ascii_digits(given)  # every PIN, whichever screen it was typed in: ۱۲۳۴ is 1234
         if pin_pad:
             if self.on_pin_pad is not None:
                 callback = self.on_pin_pad
