@@ -90,4 +90,21 @@ USERS: dict[str, tuple[str, str]] = {
     "audit_action_user.active": ("فعال/غیرفعال کردن کاربر", "user (de)activated"),
     "audit_action_shift.start": ("آغاز نوبت کاری", "shift started"),
     "audit_action_shift.end": ("پایان نوبت کاری", "shift ended"),
+    "users_shortcut_refused": (
+        "نقش شما در این مرکز اجازهٔ «{what}» را نمی‌دهد.",
+        "Your role here does not allow “{what}”.",
+    ),
+    "users_refused_here": (
+        "نقش شما در این مرکز اجازهٔ دیدن صورت‌حساب‌ها و ارقام مالی را نمی‌دهد.",
+        "Your role here does not allow seeing statements and money figures.",
+    ),
+    "users_settings_need_manager": (
+        "نشانی سامانه، توکن‌ها و گذرواژه را فقط مدیر مرکز پس از ورود می‌تواند تغییر دهد.",
+        "Only the facility's manager, logged in, may change the exchange address, tokens or passphrase.",
+    ),
+    "users_settings_need_passphrase": (
+        "برای تغییر نشانی سامانه یا توکن‌ها گذرواژهٔ مرکز را وارد کنید.",
+        "Type the facility passphrase to change the exchange address or the tokens.",
+    ),
+    "users_settings_passphrase": ("گذرواژهٔ مرکز", "Facility passphrase"),
 }
