@@ -180,6 +180,7 @@ def print_receipt(
         roll=roll,
         settlement=dispensing_settlement(store, d),  # the exchange's split once it answered, else the estimate
         line_costs=dispensing_line_costs(store, d),
+        receipt_number=(store.results.get(f"disp:{d.id}", "receipt") or {}).get("receipt"),  # its own number
     )
     _write_private(out, sink)
     _record(store, "receipt.print", str(rx.patient.id) if rx else None, f"disp:{d.id}")

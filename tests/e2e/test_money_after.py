@@ -19,7 +19,7 @@ from app.services.dispensing import DispenseLine
 from app.services.prescribing import ItemRequest, write_prescription
 from exchange import seed
 from printing.paper import print_prescription
-from printing.pharmacy import read_paper
+from printing.pharmacy import print_receipt, read_paper
 from sync.counter import dispense
 from tests.printing.conftest import need, pdf_text
 from tests.sync import harness
@@ -209,3 +209,44 @@ def test_rx_show_marks_overridden_findings_and_the_reason(gp) -> None:
     assert code == 0, out
     code, out = run(clinic, "rx", "show", json.loads(out)["id"])
     assert "(overridden)" in out and f"override reason: {reason}" in out
+
+
+def test_receipts_carry_the_patient_the_parts_of_a_line_and_their_own_numbers(world, tmp_path) -> None:
+    need("pdftotext")
+    from app.domain import Sex
+    from sync.retrieve import retrieve_prescriptions
+
+    ex, clinic, ph = world
+    import datetime as dt
+    from dataclasses import replace
+
+    patient = replace(typed(EXTRA), birth_date=dt.date(1955, 6, 6), sex=Sex.MALE, phone="09121234567")
+    rx = write_prescription(clinic, patient=patient, items=[ItemRequest("101002", 20, "هر ۸ ساعت")])
+    clinic.sync.run()
+    rx = clinic.store.get_prescription(rx.id)
+    retrieve_prescriptions(ph, key="tracking", value=rx.tracking_code)
+    codes = ex.ttac_codes("101002", 2)
+    first = dispense(ph, ref=rx.tracking_code, lines=[DispenseLine(1, 15, packs=(DispensedPack(codes[0]),))])
+    texts = {}
+    pdf = tmp_path / "first.pdf"
+    print_receipt(ph, first.dispensing.id, pdf, roll=True)
+    texts["first"] = pdf_text(pdf)
+    rest = dispense(ph, ref=rx.tracking_code, lines=[DispenseLine(1, packs=(DispensedPack(codes[1]),))])
+    pdf = tmp_path / "rest.pdf"
+    print_receipt(ph, rest.dispensing.id, pdf, roll=True)
+    texts["rest"] = pdf_text(pdf)
+    numbers = {}
+    for key, done in (("first", first), ("rest", rest)):
+        text = texts[key]
+        receipt = ph.store.results.get(f"disp:{done.dispensing.id}", "receipt")["receipt"]
+        numbers[key] = receipt
+        assert receipt in text.replace(" ", "") and done.dispensing.id in text.replace(" ", ""), key
+        assert "کد رهگیری نسخه" in text and rx.tracking_code in text.replace(" ", "")
+        assert patient.full_name.split()[0] in text and EXTRA in text and "09121234567" in text
+        assert "مرد" in text and "سال" in text and "IKRF" in text
+    assert numbers["first"] != numbers["rest"]  # each dispensing its own number, not the prescription's
+    import re
+
+    # handed over now of prescribed, and what remains (pdftotext reorders the right-to-left marks)
+    assert re.search(r"\b15\W*از\W*20", texts["first"]) and re.search(r"باقیمانده\W*5", texts["first"])
+    assert re.search(r"\b5\W*از\W*20", texts["rest"]) and re.search(r"باقیمانده\W*0", texts["rest"])
