@@ -4,6 +4,8 @@ manager; a PIN typed with Persian digits is the same PIN on every path."""
 
 from __future__ import annotations
 
+from PySide6.QtWidgets import QApplication
+
 from app.text import to_persian_digits
 from tests.ui.conftest import UI_PIN
 
@@ -39,3 +41,62 @@ def test_every_pin_the_prompter_hands_a_token_has_ascii_digits(qtbot):
         assert prompter.pin("noskhe-pharmacist-2", pin_pad=False, purpose=purpose) == "555555"
     prompter.answer_next("user", "٤٥٦")  # Arabic-Indic digits too
     assert prompter.pin("x", pin_pad=False) == "456"
+
+
+def _demoted_gp(qtbot, clinic_ws, open_window, logged_in, tokens):
+    """The GP logged in as the clinic's manager, then demoted to receptionist by the other manager."""
+    from app.services import users
+    from exchange import devworld
+    from tests.sync import harness
+    from ui.common.operations import Changes
+
+    other = "noskhe-gp-suspended"
+    other_code = next(i.national_code for i in devworld.IDENTITIES if i.label == other)
+    clinic_ws.use_signers(user=harness.signer(tokens, devworld.CLINIC.user_token))
+    users.add_user(clinic_ws, other_code, "مدیر دوم آزمایشی", "manager")  # the GP becomes manager first
+    clinic_ws.forget_user()
+    window = logged_in(open_window(clinic_ws))
+    reports = window.desk.reports
+    index = window.tabs.indexOf(reports.statement)
+    assert window.tabs.isTabVisible(index) and reports.statement.refused() is False
+    reports.statement.report = object()  # figures on the page
+    qtbot.waitUntil(lambda: reports.dashboard.figures is not None, timeout=15000)
+    window.show_page(reports.statement)
+    users.set_role(clinic_ws, devworld.GP.national_code, "receptionist")
+    window.host.changes.changed.emit(Changes(settings=True))
+    return window, reports, index
+
+
+def test_a_demoted_person_loses_the_money_pages_at_once(
+    qtbot, clinic_ws, open_window, logged_in, tokens, monkeypatch
+):
+    from ui.common.history import COLUMNS
+    from ui.common.statements import ClaimsSaveDialog
+
+    window, reports, index = _demoted_gp(qtbot, clinic_ws, open_window, logged_in, tokens)
+    assert not window.tabs.isTabVisible(index)
+    assert not window.tabs.isTabVisible(window.tabs.indexOf(reports.dashboard))
+    assert window.current_page() is not reports.statement
+    assert reports.statement.report is None and reports.dashboard.figures is None
+    assert reports.history.table.isColumnHidden(COLUMNS.index("rep_col_insurer_share"))
+    assert reports.history.table.isColumnHidden(COLUMNS.index("rep_col_patient_share"))
+    asked = []
+    monkeypatch.setattr(ClaimsSaveDialog, "ask", classmethod(lambda cls, *a, **k: asked.append(a)))
+    reports.statement.export(".csv")
+    assert asked == [] and reports.statement.error.text()  # refused before any file dialog
+    reports.statement.fetch()
+    assert reports.statement.report is None
+
+
+def test_a_refused_shortcut_says_so(qtbot, clinic_ws, open_window, logged_in, tokens):
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    window, _reports, _index = _demoted_gp(qtbot, clinic_ws, open_window, logged_in, tokens)
+    assert not window.users.audit_action.isVisible()
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    QTest.keyClick(
+        window, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    )
+    assert "اجازه" in window.statusBar().currentMessage()

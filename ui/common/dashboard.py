@@ -153,6 +153,19 @@ class DashboardView(QWidget):
             self.stale = False
             self.refresh()
 
+    def forget(self) -> None:
+        """Drop the figures drawn (a person who may not see them is now logged in); computed again when
+        the page is next shown."""
+        self.figures = None
+        self.summary.clear()
+        self.updated.clear()
+        for view in (self.per_day_view, self.insurers_view, self.backlog_view):
+            old = view.chart()
+            view.setChart(_chart(self.host.words))
+            if old is not None:
+                old.deleteLater()
+        self.stale = True
+
     def refresh(self) -> None:
         """Compute the figures again on the store lane (once more after this one when already busy)."""
         if self.computing:
@@ -190,7 +203,7 @@ class DashboardView(QWidget):
         if d is None:
             return
         w = self.host.words
-        queued = d.backlog[-1][1] if d.backlog else 0
+        queued = d.queued_now  # the status bar's count
         self.summary.setText(
             w(
                 "rep_dash_summary",

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import shiboken6
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QLabel,
@@ -43,9 +43,18 @@ if TYPE_CHECKING:
 MENUS = ("menu_file", "menu_rx", "menu_sync", "menu_view")
 
 
+def _literal(text: str) -> str:
+    """`text` as a tab or menu title shows it: an `&` in a word (\"Counter list & history\") stays an
+    `&`, not the mark of a shortcut letter."""
+    return text.replace("&", "&&")
+
+
 class MainWindow(QMainWindow):
     """The window over an open workstation. Closing it stops the schedules and waits for running work;
     the workstation itself is closed by whoever opened it."""
+
+    #: the restricted pages and actions were shown or hidden again (`apply_access`)
+    access_changed = Signal()
 
     def __init__(self, ws: Workstation, words: Words) -> None:
         super().__init__()
@@ -63,6 +72,9 @@ class MainWindow(QMainWindow):
         if idle:
             self.session.set_idle_minutes(float(idle))
         self.browsing = False  # working without a login (nothing configured to sign with)
+        #: (action, permission, pages): shown only to those who may (`restrict`)
+        self._restricted: list[tuple[QAction, str, tuple[QWidget, ...]]] = []
+        self._refusals: list[tuple[QAction, QShortcut]] = []
         self._hidden: list[QWidget] = []
         self._focus: QWidget | None = None
 
@@ -109,6 +121,8 @@ class MainWindow(QMainWindow):
         from ui.common.users import UsersMenu
 
         self.users = UsersMenu(self)  # users, shifts and the audit log, for managers
+        for act in (self.users.users_action, self.users.audit_action):
+            self.refuse_when_hidden(act)  # its shortcut says why it does nothing
         self.menus["menu_rx"].menuAction().setVisible(bool(self.menus["menu_rx"].actions()))
         self.tabs.setCurrentIndex(0)
 
@@ -123,6 +137,7 @@ class MainWindow(QMainWindow):
         self.login.browse_requested.connect(self.browse)
         self.login.settings_requested.connect(self.open_settings)
         host.language_changed.connect(self.retranslate)
+        host.changes.changed.connect(lambda _changes: self.apply_access())  # a role changed
         self.resize(1100, 720)
         self.retranslate()
         self._session_changed()
@@ -155,7 +170,7 @@ class MainWindow(QMainWindow):
             menu.setTitle(w(key))
         self.toolbar.setWindowTitle(w("toolbar"))
         for act, key in self._actions:
-            act.setText(w(key))
+            act.setText(_literal(w(key)))
         for page in self.pages():
             self._retitle(page)
         facility = self.host.ws.store.facility()
@@ -201,7 +216,8 @@ class MainWindow(QMainWindow):
         if index >= 0:
             title = getattr(page, "tab_title", None)
             self.tabs.setTabText(
-                index, title if isinstance(title, str) else self.host.words(self._title_keys[id(page)])
+                index,
+                _literal(title if isinstance(title, str) else self.host.words(self._title_keys[id(page)])),
             )
 
     def pages(self) -> list[QWidget]:
@@ -248,6 +264,69 @@ class MainWindow(QMainWindow):
 
         return SettingsDialog.show_for(self)
 
+    # ---- who may use what -------------------------------------------------------------------------
+
+    def restrict(self, action: QAction, permission: str, *pages: QWidget) -> None:
+        """`action` and `pages` only for whoever may `permission` (`app.services.users.may`: the person
+        logged in, by their role on the facility's users list): for anyone else — a role changed, another
+        person logged in — the pages' tabs are hidden and what they showed is forgotten (their `forget()`),
+        and the action's shortcut says it is not allowed."""
+        self._restricted.append((action, permission, pages))
+        self.refuse_when_hidden(action)
+        self.apply_access()
+
+    def refuse_when_hidden(self, action: QAction) -> None:
+        """While `action` is hidden from the person logged in, its shortcut says so in the status bar
+        instead of doing nothing."""
+        shortcut = QShortcut(action.shortcut(), self)
+        shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
+        shortcut.activated.connect(lambda: self.refuse(action))
+        self._refusals.append((action, shortcut))
+        action.changed.connect(self._arm_refusals)
+        self._arm_refusals()
+
+    def refuse(self, action: QAction) -> None:
+        """Say that the person logged in may not use `action`."""
+        what = action.text().replace("&&", "\0").replace("&", "").replace("\0", "&")
+        self.statusBar().showMessage(self.host.words("users_shortcut_refused", what=what), 10000)
+
+    def _arm_refusals(self) -> None:
+        working = self.stack.currentWidget() is self.tabs
+        for action, shortcut in self._refusals:
+            if shiboken6.isValid(shortcut):
+                shortcut.setEnabled(working and not action.isVisible())
+
+    def apply_access(self) -> None:
+        """Show the restricted actions and pages to whoever may use them, hide them from anyone else."""
+        from app.services import users
+
+        ws = self.host.ws
+        for action, permission, pages in self._restricted:
+            try:
+                allowed = users.may(ws, permission)
+            except Exception:  # noqa: BLE001 — the store unreadable (a damaged disk): show nothing
+                allowed = False
+            action.setVisible(allowed)
+            for page in pages:
+                index = self.tabs.indexOf(page)
+                if index < 0:
+                    continue
+                if not allowed:
+                    forget = getattr(page, "forget", None)
+                    if forget is not None:
+                        forget()
+                    if self.tabs.currentIndex() == index:
+                        self._show_first_visible(index)
+                self.tabs.setTabVisible(index, allowed)
+        self.access_changed.emit()
+        self._arm_refusals()
+
+    def _show_first_visible(self, hidden: int) -> None:
+        for i in range(self.tabs.count()):
+            if i != hidden and self.tabs.isTabVisible(i):
+                self.tabs.setCurrentIndex(i)
+                return
+
     # ---- login and lock ---------------------------------------------------------------------------
 
     def browse(self) -> None:
@@ -276,6 +355,7 @@ class MainWindow(QMainWindow):
         self.lock_action.setEnabled(s.state == "in")
         self.scanner.enabled = working
         self._update_title()
+        self.apply_access()
 
     def _hide_the_work(self) -> None:
         """The lock hides whatever shows patient data — the pages and any other open window — and keeps

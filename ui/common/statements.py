@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from app.domain import Insurer
 from app.errors import InvalidDate
+from app.services import users
 from app.services.statements import StatementReport, Totals, report
 from ui.common.history import DateField, insurer_label, iran_today, state_label
 from ui.common.operations import Lane, Op, query
@@ -217,8 +218,26 @@ class StatementView(QWidget):
         self.end.set_date(iran_today())
         self.fetch()
 
+    def refused(self) -> bool:
+        """True (and said on the page) when the person logged in may not see statements
+        (`users.may(ws, STATEMENTS)`): asked before any dialog or request."""
+        if users.may(self.host.ws, users.STATEMENTS):
+            return False
+        self.error.setText(self.host.words("users_refused_here"))
+        return True
+
+    def forget(self) -> None:
+        """Drop the statement shown (a person who may not see it is now logged in)."""
+        self.report = None
+        for table in (self.insurers_table, self.days_table, self.lines_table):
+            table.setRowCount(0)
+        self.error.clear()
+        self._show()
+
     def fetch(self) -> None:
         """Ask the exchange for the statement of the days in the fields."""
+        if self.refused():
+            return
         try:
             start, end = self.start.date(), self.end.date()
         except InvalidDate as exc:
@@ -315,6 +334,8 @@ class StatementView(QWidget):
 
     def export(self, suffix: str) -> None:
         """Ask where, then save the chosen insurer's claim list for the month as `suffix` (.xlsx, .csv)."""
+        if self.refused():
+            return
         args = self._claim_args()
         if args is None:
             return
@@ -348,6 +369,8 @@ class StatementView(QWidget):
 
     def print_claims(self) -> None:
         """The chosen insurer's claim list as a PDF, then Qt's print dialog (A4 landscape)."""
+        if self.refused():
+            return
         args = self._claim_args()
         if args is None:
             return
@@ -407,9 +430,25 @@ class ReportPages(QObject):
             (self.statement, "tab_statement", "Ctrl+8"),
             (self.dashboard, "tab_dashboard", "Ctrl+9"),
         ]
+        self.window = window
         for page, key, keys in pages:
             window.add_page(page, key, closable=False)
-            window.action(key, self._shower(window, page), keys, menu="menu_view")
+            act = window.action(key, self._shower(window, page), keys, menu="menu_view")
+            if page is not self.history:  # money: for those who may see statements
+                window.restrict(act, users.STATEMENTS, page)
+        window.access_changed.connect(self._money_columns)
+        self._money_columns()
+
+    def _money_columns(self) -> None:
+        """The history's insurer and patient shares only for those who may see statements."""
+        from ui.common.history import COLUMNS
+
+        try:
+            allowed = users.may(self.window.host.ws, users.STATEMENTS)
+        except Exception:  # noqa: BLE001 — the store unreadable: show no money
+            allowed = False
+        for key in ("rep_col_insurer_share", "rep_col_patient_share"):
+            self.history.table.setColumnHidden(COLUMNS.index(key), not allowed)
 
     @staticmethod
     def _shower(window: MainWindow, page: QWidget) -> Callable[[], None]:
