@@ -171,6 +171,7 @@ def print_receipt(
     from app.services.checking import dispensing_line_costs, dispensing_settlement
 
     sink = _private_sink(out)
+    answer = store.results.get(f"disp:{d.id}", "receipt") or {}
     printed = render_receipt(
         d,
         sink,
@@ -180,7 +181,8 @@ def print_receipt(
         roll=roll,
         settlement=dispensing_settlement(store, d),  # the exchange's split once it answered, else the estimate
         line_costs=dispensing_line_costs(store, d),
-        receipt_number=(store.results.get(f"disp:{d.id}", "receipt") or {}).get("receipt"),  # its own number
+        receipt_number=answer.get("receipt"),  # its own number, once the exchange registered it
+        payer=(answer.get("insurer"), answer.get("supplementary")) if "insurer" in answer else None,
     )
     _write_private(out, sink)
     _record(store, "receipt.print", str(rx.patient.id) if rx else None, f"disp:{d.id}")

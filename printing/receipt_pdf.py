@@ -94,9 +94,12 @@ ID_KIND_FA = {
 SEX_FA = {"female": "زن", "male": "مرد", "other": "دیگر"}
 
 
-def _patient_pairs(d: Dispensing, rx: Prescription | None) -> list[tuple[str, str]]:
+def _patient_pairs(
+    d: Dispensing, rx: Prescription | None, payer: tuple[str | None, str | None] | None = None
+) -> list[tuple[str, str]]:
     """Section 7's patient elements a receipt shows (7-1, 7-2): name, identifier, birth date, age and sex,
-    phone — those the prescription it served carries — and the insurance, "pending" while eligibility
+    phone — those the prescription it served carries — and the insurance: `payer` (basic, supplementary
+    insurer codes) once the exchange named them, else the coverage stated, "pending" while eligibility
     has not answered (no HID yet)."""
     if rx is None:
         return []
@@ -114,6 +117,9 @@ def _patient_pairs(d: Dispensing, rx: Prescription | None) -> list[tuple[str, st
         pairs.append(("تولد، سن، جنس", " — ".join(born)))
     if p.phone:
         pairs.append(("تلفن بیمار", fa_num(p.phone)))
+    if payer is not None:  # the exchange named who pays (the HID's plans), whatever the paper stated
+        insurer = (payer[0] or "") + (f" + {payer[1]}" if payer[0] and payer[1] else "")
+        return [*pairs, ("بیمه", insurer or "آزاد (بدون بیمه)")]
     insurer = p.coverage.insurer_code if p.coverage else ""
     if p.supplementary:
         insurer += f" + {p.supplementary.insurer_code}"
@@ -146,6 +152,7 @@ def _draw(
     settlement: Settlement | None = None,
     line_costs: Mapping[int, CostSplit] | None = None,
     receipt_number: str | None = None,
+    payer: tuple[str | None, str | None] | None = None,
 ) -> tuple[str, bool]:
     cur = flow.cur
     cur.line(facility.name if facility else "داروخانه", st.title, bold=True, align="center")
@@ -167,7 +174,7 @@ def _draw(
     )
     rx_code = (rx.tracking_code if rx else None) or (d.tracking_code if receipt_number else None)
     cur.pairs([("کد رهگیری نسخه" if rx_code else "شناسه نسخه", ltr(rx_code or d.prescription_id))], st.body)
-    patient = _patient_pairs(d, rx)
+    patient = _patient_pairs(d, rx, payer)
     if patient:
         cur.rule()
         cur.pairs(patient, st.body)
@@ -235,13 +242,15 @@ def render_receipt(
     settlement: Settlement | None = None,
     line_costs: Mapping[int, CostSplit] | None = None,
     receipt_number: str | None = None,
+    payer: tuple[str | None, str | None] | None = None,
 ) -> PrintedReceipt:
     """Write the receipt of dispensing `d` to `out`: an 80 mm roll strip (`roll`) or A5. Drug names come
     from `prescription` (by line), else `drug_name(code)`, else the code itself. `settlement` is the split
     to charge (`app.costs.Settlement`): the exchange's once it answered (`line_costs`: its split per line),
     else the estimate, printed as such; without it, the split signed with the dispensing. `receipt_number`
     is the exchange's number for this dispensing (its answer's `receipt`): the receipt's reference and QR;
-    until it is known the dispensing's own id, marked pending. The prescription's tracking code is printed
+    until it is known the dispensing's own id, marked pending. `payer`: the (basic, supplementary) insurer
+    codes the exchange named for its HID, printed as the patient's insurance. The prescription's tracking code is printed
     as such, with the patient (name, identifier, birth date, age, sex, phone, insurance; section 7) and,
     per line, the units handed over now of those prescribed and what remains."""
     title = f"Noskhe pharmacy receipt {d.id}"
@@ -249,7 +258,9 @@ def render_receipt(
         style = _Style(body=8, small=7, title=10)
         probe = _Flow(Canvas(io.BytesIO()), ROLL_WIDTH, 10_000, ROLL_MARGIN, paged=False)
         # measures the strip
-        _draw(probe, d, facility, prescription, drug_name, style, settlement, line_costs, receipt_number)
+        _draw(
+            probe, d, facility, prescription, drug_name, style, settlement, line_costs, receipt_number, payer
+        )
         height = 10_000 - probe.cur.y + ROLL_MARGIN
         canvas = new_canvas(out, (ROLL_WIDTH, height), title)
         flow = _Flow(canvas, ROLL_WIDTH, height, ROLL_MARGIN, paged=False)
@@ -258,7 +269,7 @@ def render_receipt(
         canvas = new_canvas(out, A5, title)
         flow = _Flow(canvas, A5[0], A5[1], A5_MARGIN, paged=True)
     reference, pending = _draw(
-        flow, d, facility, prescription, drug_name, style, settlement, line_costs, receipt_number
+        flow, d, facility, prescription, drug_name, style, settlement, line_costs, receipt_number, payer
     )
     canvas.save()
     return PrintedReceipt(flow.width, flow.height, flow.pages, reference, pending)

@@ -73,6 +73,8 @@ def test_a_paper_written_while_eligibility_is_pending_is_settled_at_the_exchange
         paper = pdf_text(tmp_path / "p.pdf")
         assert "آزاد" not in paper and "insurance pending" in paper  # insurance pending, not uninsured
         done = dispense(ph, paper=lambda: read_paper(ph, [printed.payload]), lines=packs(ex, rx))
+        print_receipt(ph, done.dispensing.id, tmp_path / "r.pdf", roll=True)
+        assert "insurance pending" in pdf_text(tmp_path / "r.pdf")
     charged = done.dispensing.cost
     assert charged.insurer == 0 and done.dispensing.cost_basis == "estimate"
     clinic.sync.probe()
@@ -84,6 +86,9 @@ def test_a_paper_written_while_eligibility_is_pending_is_settled_at_the_exchange
     assert owes["insurer"] > 0 and owes["patient"] < charged.patient
     over = charged.patient - owes["patient"]
 
+    print_receipt(ph, done.dispensing.id, tmp_path / "r.pdf", roll=True)
+    text = pdf_text(tmp_path / "r.pdf")
+    assert "IKRF + SUPP-T" in text and "آزاد" not in text and "pending" not in text  # who pays, now known
     code, out = cli(ph, capsys, "sync", "attention")
     assert code == 0 and "nothing needs attention" not in out
     assert f"{charged.patient:,}" in out and f"{owes['patient']:,}" in out and f"overpaid {over:,}" in out
