@@ -76,7 +76,7 @@ def _sample_backlog(store: Store, counts: dict[str, int]) -> None:
     from app.services.dashboard import record_backlog
 
     try:
-        record_backlog(store, sum(n for s, n in counts.items() if s not in ("done", "acknowledged")))
+        record_backlog(store, counts.get("pending", 0))  # the count the status bar shows
     except Exception:  # noqa: BLE001 — a lost sample is harmless; the status must still be read
         pass
 

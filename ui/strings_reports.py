@@ -34,7 +34,8 @@ REPORTS: dict[str, tuple[str, str]] = {
     "disp_state_signed": ("امضاشده", "signed"),
     "disp_state_queued": ("در صف ارسال", "queued"),
     "disp_state_registered": ("ثبت‌شده", "registered"),
-    "disp_state_conflict": ("تعارض", "conflict"),
+    "disp_state_conflict": ("تعارض — در جمع نمی‌آید", "conflict — not counted"),
+    "disp_state_rejected": ("ردشده — در جمع نمی‌آید", "refused — not counted"),
     # totals
     "rep_totals": (
         "{count} مورد — سهم بیمه {insurer} ریال — سهم بیمار {patient} ریال",

@@ -6,8 +6,8 @@ day, totals per insurer with the insurers' and the patients' shares, and the syn
     d.insurers    # [InsurerTotal(code, name_fa, name_en, count, insurer, patient)], biggest first (rials)
     d.backlog     # [(aware UTC datetime, rows queued for the exchange)], oldest first
 
-The backlog's history is sampled: `record_backlog` keeps the queued count (rows not yet sent or settled,
-every state but done and acknowledged) when the sync status is read — by the status bar, the sync panel,
+The backlog's history is sampled: `record_backlog` keeps the queued count (rows pending for the exchange,
+as the status bar counts them) when the sync status is read — by the status bar, the sync panel,
 `noskhe sync status` — at most every ten minutes unless it changed, inside the store's meta table (no
 migration). The dashboard adds a sample of its own when it reads.
 """
@@ -61,6 +61,8 @@ class Dashboard:
     days: list[DayCount]
     insurers: list[InsurerTotal]
     backlog: list[tuple[dt.datetime, int]] = field(default_factory=list)
+    #: rows queued for the exchange now: the status bar's count (`queued`)
+    queued_now: int = 0
 
     @property
     def insurer_total(self) -> int:
@@ -74,9 +76,8 @@ class Dashboard:
 
 
 def queued(store: Store) -> int:
-    """Rows the exchange has not settled yet: pending, and those waiting for a person."""
-    counts = store.outbox.counts()
-    return sum(n for state, n in counts.items() if state not in ("done", "acknowledged"))
+    """Rows queued for the exchange (pending): the count the status bar shows (`sync.status`)."""
+    return store.outbox.counts().get("pending", 0)
 
 
 def record_backlog(store: Store, count: int | None = None, at: dt.datetime | None = None) -> bool:
@@ -95,8 +96,10 @@ def _day_counts(times: list[str]) -> Counter[dt.date]:
 def dashboard(ws: Workstation, *, days: int = 14, today: dt.date | None = None) -> Dashboard:
     """The figures for the last `days` Iran days up to `today` (Iran's today by default). Reads and
     audits the documents of the period's prescriptions (a clinic) or dispensings (a pharmacy) for the
-    insurer totals; records a backlog sample."""
+    insurer totals; records a backlog sample. Dispensings the exchange refused (a conflict, a rejection)
+    are neither counted nor added up (`app.services.history.REFUSED_STATES`)."""
     from app.domain import Dispensing, Prescription
+    from app.services.history import REFUSED_STATES
 
     store = ws.store
     end = today or dt.datetime.now(IRAN_TZ).date()
@@ -104,7 +107,7 @@ def dashboard(ws: Workstation, *, days: int = 14, today: dt.date | None = None) 
     since = dt.datetime.combine(start, dt.time(), IRAN_TZ)
     until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), IRAN_TZ)
     rx_days = _day_counts(reports.prescription_times(store, since, until))
-    disp_days = _day_counts(reports.dispensing_times(store, since, until))
+    disp_days = _day_counts(reports.dispensing_times(store, since, until, leave_out=REFUSED_STATES))
     counts = [
         DayCount(d, rx_days.get(d, 0), disp_days.get(d, 0))
         for d in (start + dt.timedelta(days=i) for i in range((end - start).days + 1))
@@ -115,6 +118,8 @@ def dashboard(ws: Workstation, *, days: int = 14, today: dt.date | None = None) 
         rxs = reports.prescriptions_by_id(store, (str(d["prescription_id"]) for d in docs))
         for doc in docs:
             d = Dispensing.from_dict(doc)
+            if d.state in REFUSED_STATES:
+                continue
             cov = ((rxs.get(d.prescription_id) or {}).get("patient") or {}).get("coverage") or {}
             _add(groups, str(cov.get("insurer_code") or ""), d.cost.insurer, d.cost.patient)
     else:
@@ -141,7 +146,7 @@ def dashboard(ws: Workstation, *, days: int = 14, today: dt.date | None = None) 
         for moment, n in ((dt.datetime.fromisoformat(at), n) for at, n in reports.backlog_samples(store))
         if moment >= first
     ]
-    return Dashboard(start, end, counts, insurers, backlog)
+    return Dashboard(start, end, counts, insurers, backlog, queued_now=queued(store))
 
 
 def _add(groups: dict[str, list[int]], code: str, insurer: int, patient: int) -> None:

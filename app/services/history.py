@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from app.costs import CostSplit
 from app.domain import IRAN_TZ, Dispensing, Prescription
@@ -28,7 +28,10 @@ if TYPE_CHECKING:
     from app.workstation import Workstation
 
 #: a dispensing's states, in the order a list offers them
-DISPENSING_STATES = ("draft", "signed", "queued", "registered", "conflict")
+DISPENSING_STATES = ("draft", "signed", "queued", "registered", "conflict", "rejected")
+#: a dispensing the exchange refused (another pharmacy dispensed it first, or refused outright): listed,
+#: marked, with no money, and left out of every total
+REFUSED_STATES = frozenset({"conflict", "rejected"})
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,8 @@ class HistoryRow:
     """One line of the list: when (aware, Iran time), `kind` (`prescription` or `dispensing`), its id and
     its prescription's id, the patient's name and id value, the insurer's code (`""` when none), the
     state, the exchange's reference (tracking code or receipt, None before it answered), the insurer's
-    and the patient's shares in rials, and how many items."""
+    and the patient's shares in rials, and how many items. `refused`: a dispensing the exchange refused
+    (shown with zero money, never counted in a total)."""
 
     at: dt.datetime
     kind: str
@@ -69,6 +73,7 @@ class HistoryRow:
     insurer_share: int
     patient_share: int
     items: int
+    refused: bool = False
 
 
 def states_for(role: str) -> tuple[str, ...]:
@@ -160,7 +165,8 @@ def _dispensings(
         rx = rxs.get(d.prescription_id)
         patient = (rx or {}).get("patient") or {}
         name = f"{patient.get('first_name', '')} {patient.get('last_name', '')}".strip()
-        cost = d.cost
+        refused = d.state in REFUSED_STATES  # the exchange's answer: not this pharmacy's money
+        cost = CostSplit(0, 0) if refused else d.cost
         rows.append(
             HistoryRow(
                 at=d.dispensed_at.astimezone(IRAN_TZ),
@@ -175,19 +181,23 @@ def _dispensings(
                 insurer_share=cost.insurer,
                 patient_share=cost.patient,
                 items=len(d.items),
+                refused=refused,
             )
         )
     return rows
 
 
 def totals(rows: list[HistoryRow]) -> dict[str, int]:
-    """`{"count", "insurer", "patient"}` of `rows`, amounts in rials."""
-    split = CostSplit.sum(CostSplit(r.insurer_share, r.patient_share) for r in rows)
-    return {"count": len(rows), "insurer": split.insurer, "patient": split.patient}
+    """`{"count", "insurer", "patient"}` of `rows`, amounts in rials; rows the exchange refused (`refused`)
+    are left out, so the totals match the exchange's statement."""
+    counted = [r for r in rows if not r.refused]
+    split = CostSplit.sum(CostSplit(r.insurer_share, r.patient_share) for r in counted)
+    return {"count": len(counted), "insurer": split.insurer, "patient": split.patient}
 
 
 __all__ = [
     "DISPENSING_STATES",
+    "REFUSED_STATES",
     "HistoryFilter",
     "HistoryRow",
     "day_bounds",

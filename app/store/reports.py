@@ -41,13 +41,18 @@ def prescription_times(store: Store, since: dt.datetime, until: dt.datetime) -> 
     return [str(r[0]) for r in rows]
 
 
-def dispensing_times(store: Store, since: dt.datetime, until: dt.datetime) -> list[str]:
+def dispensing_times(
+    store: Store, since: dt.datetime, until: dt.datetime, *, leave_out: Iterable[str] = ()
+) -> list[str]:
     """`dispensed_at` of every dispensing recorded here from `since` to `until` (excluded), oldest
-    first (from the index alone)."""
+    first (from the index alone), but those in a state of `leave_out` (e.g. refused by the exchange)."""
+    states = sorted(leave_out)
+    but = f" AND state NOT IN ({','.join('?' * len(states))})" if states else ""
     rows = store.conn().execute(
         "SELECT dispensed_at FROM dispensings WHERE dispensed_at >= ? AND dispensed_at < ?"
-        " ORDER BY dispensed_at",
-        (_at(since), _at(until)),
+        + but
+        + " ORDER BY dispensed_at",
+        (_at(since), _at(until), *states),
     )
     return [str(r[0]) for r in rows]
 
