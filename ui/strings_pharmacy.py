@@ -209,4 +209,16 @@ PHARMACY: dict[str, tuple[str, str]] = {
     ),
     "ph_overridden_by_prescriber": ("پزشک با ذکر دلیل تأیید کرده است", "overridden by the prescriber"),
     "ph_override_reason": ("دلیل پزشک: {reason}", "The prescriber's reason: {reason}"),
+    # ---- the sync panel's subjects, and a refused dispensing at the counter ----
+    "ph_sync_subject_dispensing": ("نسخه‌پیچی نسخهٔ", "Dispensing of"),
+    "ph_sync_subject_prescription": ("نسخهٔ", "Prescription"),
+    "ph_counter_conflict": (
+        "سامانهٔ تبادل نسخه‌پیچی این نسخه را نپذیرفت: {why}",
+        "The exchange refused this prescription's dispensing: {why}",
+    ),
+    "ph_counter_conflict_open": ("باز کردن پنل تعارض‌ها", "Open the conflicts panel"),
+    "ph_counter_conflict_result": (
+        "این نسخه‌پیچی پذیرفته نشد (تعارض) و در جمع‌ها نمی‌آید؛ پنل تعارض‌ها را ببینید.",
+        "This dispensing was refused (conflict) and is not counted; see the conflicts panel.",
+    ),
 }

@@ -58,8 +58,8 @@ def _counter(qtbot, window, rx):
 def test_a_failed_or_new_retrieval_clears_the_last_patients_prescriptions(
     qtbot,
     desk,
-    others,
-    exchange,  # noqa: F811
+    others,  # noqa: F811
+    exchange,
 ):
     clinic = others["clinic"]
     (rx,) = harness.write_many(clinic, 1)
@@ -119,8 +119,8 @@ SERVICES = [
 def test_service_lines_are_read_only_at_the_counter_and_never_dispensed(
     qtbot,
     desk,
-    others,
-    exchange,  # noqa: F811
+    others,  # noqa: F811
+    exchange,
 ):
     rx = _written(others["clinic"], SERVICES, n=1)
     assert [it.is_service for it in rx.items] == [False, True, True]
@@ -167,3 +167,83 @@ def test_noskhe_dispense_hands_over_the_drug_lines_only(others, exchange):  # no
     done = dispense(ph, ref=rx.id, all_lines=True, ttac_reason="label torn")
     assert [it.line for it in done.dispensing.items] == [1]
     assert done.prescription.fully_dispensed
+
+
+def test_a_dispensing_the_exchange_refused_is_shown_but_never_counted(
+    qtbot,
+    desk,
+    others,  # noqa: F811
+    exchange,
+):
+    from app.services.dashboard import dashboard
+    from app.services.history import HistoryFilter, history, totals
+    from sync.counter import dispense
+    from sync.retrieve import retrieve_prescriptions
+    from sync.status import sync_status
+    from ui.common.syncpanel import SyncPanel
+
+    ws, clinic, other = desk.host.ws, others["clinic"], others["pharmacy-2"]
+    rx1, rx2 = harness.write_many(clinic, 2)
+    assert clinic.sync.drainer.drain().done == 2
+    for rx in (rx1, rx2):
+        tracking = clinic.store.get_prescription(rx.id).tracking_code
+        retrieve_prescriptions(ws, key="tracking", value=tracking)
+    retrieve_prescriptions(other, key="tracking", value=clinic.store.get_prescription(rx2.id).tracking_code)
+    mine = dispense(ws, ref=rx1.id, all_lines=True, ttac_reason="بسته بدون برچسب").dispensing
+    theirs = dispense(other, ref=rx2.id, all_lines=True, ttac_reason="بسته بدون برچسب").dispensing
+    lost = dispense(ws, ref=rx2.id, all_lines=True, offline=True, ttac_reason="بسته بدون برچسب").dispensing
+    qtbot.waitUntil(lambda: ws.store.get_dispensing(lost.id).state == "conflict", timeout=30000)
+    mine = ws.store.get_dispensing(mine.id)
+    assert mine.state == "registered" and theirs.state == "registered"
+
+    # history: both listed, the refused one marked with no money, and left out of the totals
+    rows = history(ws, HistoryFilter.today())
+    by_id = {r.id: r for r in rows}
+    assert set(by_id) == {mine.id, lost.id}
+    assert by_id[lost.id].refused and by_id[lost.id].insurer_share == by_id[lost.id].patient_share == 0
+    assert totals(rows) == {"count": 1, "insurer": mine.cost.insurer, "patient": mine.cost.patient}
+    # the dashboard: one dispensing today, its money only; "queued now" is the status bar's count
+    d = dashboard(ws, days=1)
+    assert sum(x.dispensings for x in d.days) == 1
+    assert (d.insurer_total, d.patient_total) == (mine.cost.insurer, mine.cost.patient)
+    assert d.queued_now == sync_status(ws.store).counts.get("pending", 0)
+
+    # the history page says the same
+    pages = desk.desk.reports
+    desk.show_page(pages.history)
+    before = pages.history.loaded
+    pages.history.show_today()
+    qtbot.waitUntil(lambda: pages.history.loaded > before, timeout=15000)
+    w = desk.host.words
+    assert w("disp_state_conflict") in [
+        pages.history.table.item(r, 3).text() for r in range(pages.history.table.rowCount())
+    ]
+    assert pages.history.summary.text().startswith(w("rep_totals", count=1, insurer="", patient="")[:4])
+    assert w.rials(mine.cost.insurer) in pages.history.summary.text()
+
+    # F9: the dispensing named by its prescription's tracking code and patient; the action whole in the
+    # tooltip; a double-click opens its counter, which shows the conflict and links the panel
+    panel = desk.open_sync_panel()
+    assert isinstance(panel, SyncPanel)
+    qtbot.waitUntil(lambda: panel.table.rowCount() == 1 and bool(panel.subjects), timeout=15000)
+    tracking2 = ws.store.get_prescription(rx2.id).tracking_code
+    subject = panel.table.item(0, 3).text()
+    assert "disp:" not in subject and w.number(tracking2) in subject and rx2.patient.last_name in subject
+    assert panel.table.item(0, 5).toolTip() == panel.table.item(0, 5).text() != ""
+    panel.table.setCurrentCell(0, 0)
+    panel.table.doubleClicked.emit(panel.table.model().index(0, 0))
+    counter = desk.current_page()
+    assert isinstance(counter, CounterView) and counter.rx_id == rx2.id
+    qtbot.waitUntil(lambda: counter.conflict.isVisible(), timeout=15000)
+    assert devworld_pharmacy_2_name() in counter.conflict.text()
+    counter.conflict.linkActivated.emit("attention")
+    from ui.pharmacy.attention import AttentionPanel
+
+    assert isinstance(desk.current_page(), AttentionPanel)
+    desk.light.timer.stop()
+
+
+def devworld_pharmacy_2_name():
+    from exchange import devworld
+
+    return devworld.PHARMACY_2.name

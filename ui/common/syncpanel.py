@@ -11,14 +11,46 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from ui.common import sync as sync_ops
-from ui.common.operations import Changes
+from ui.common.operations import Changes, Op
 from ui.common.tables import fill, read_only_table, row_key
 
 if TYPE_CHECKING:
+    from app.workstation import Workstation
     from ui.common.host import Host
     from ui.common.sync import SyncController
 
 COLUMNS = ("col_since", "col_op", "col_state", "col_subject", "col_reason", "col_action")
+WORDY = (4, 5)  # the reason and what to do: wrapped, and whole in the cell's tooltip
+
+
+def subjects_of(ws: Workstation, items: list[dict[str, Any]]) -> dict[str, tuple[str, str, str]]:
+    """Outbox subject (`rx:<id>`, `disp:<id>`) → (prescription id, tracking code or "", patient's name) for
+    the attention items whose prescription this store keeps; read from the store."""
+    from app.errors import NotFound
+
+    out: dict[str, tuple[str, str, str]] = {}
+    for it in items:
+        kind, _, key = str(it["subject"]).partition(":")
+        try:
+            rx_id = ws.store.get_dispensing(key).prescription_id if kind == "disp" else key
+            if kind not in ("disp", "rx"):
+                continue
+            rx = ws.store.get_prescription(rx_id)
+        except NotFound:
+            continue
+        out[str(it["subject"])] = (rx.id, rx.tracking_code or "", rx.patient.full_name)
+    return out
+
+
+def status_and_subjects(ws: Workstation) -> Op[tuple[Any, dict[str, tuple[str, str, str]]]]:
+    """The sync status (`ui.common.sync.sync_status`) with what each attention item is about."""
+    from sync.status import sync_status
+
+    def work() -> tuple[Any, dict[str, tuple[str, str, str]]]:
+        st = sync_status(ws.store)
+        return st, subjects_of(ws, list(st.attention))
+
+    return Op(work)
 
 
 class SyncPanel(QWidget):
@@ -34,6 +66,9 @@ class SyncPanel(QWidget):
         self.reference = QLabel(wordWrap=True)
         self.attention_label = QLabel()
         self.table = read_only_table(len(COLUMNS))
+        self.table.setWordWrap(True)
+        self.table.doubleClicked.connect(lambda _i: self._open())
+        self.subjects: dict[str, tuple[str, str, str]] = {}
         self.sync_button = QPushButton()
         self.open_button = QPushButton()
         self.ack_button = QPushButton()
@@ -83,12 +118,27 @@ class SyncPanel(QWidget):
             self.refresh()
 
     def refresh(self) -> None:
-        sync_ops.sync_status(self.host.ws).success(self._loaded).run(self.host)
+        status_and_subjects(self.host.ws).success(self._loaded).run(self.host)
 
-    def _loaded(self, status: Any) -> None:
-        self.status = status
-        self.items = list(status.attention)
+    def _loaded(self, got: tuple[Any, dict[str, tuple[str, str, str]]]) -> None:
+        self.status, self.subjects = got
+        self.items = list(self.status.attention)
         self._show()
+
+    def subject_text(self, subject: str) -> str:
+        """What an item is about, as a person knows it: the prescription's tracking code and patient (a
+        dispensing's too), else the outbox's own subject."""
+        w = self.host.words
+        known = self.subjects.get(subject)
+        if known is None:
+            return subject
+        _rx, tracking, patient = known
+        kind = (
+            w("ph_sync_subject_dispensing")
+            if subject.startswith("disp:")
+            else w("ph_sync_subject_prescription")
+        )
+        return w.text(f"{kind} {w.number(tracking) if tracking else '—'} — {patient}")
 
     def _show(self) -> None:
         w, st = self.host.words, self.status
@@ -126,7 +176,7 @@ class SyncPanel(QWidget):
                     w.datetime(it.get("since")),
                     w("op_" + str(it["op"])),
                     w("outbox_" + str(it["state"])),
-                    it["subject"],
+                    self.subject_text(str(it["subject"])),
                     w.pick(it.get("reason_fa"), it.get("reason_en")),
                     w.pick(it.get("action_fa"), it.get("action_en")),
                 ]
@@ -134,6 +184,12 @@ class SyncPanel(QWidget):
             ],
             [it["id"] for it in self.items],
         )
+        for r in range(self.table.rowCount()):
+            for c in WORDY:
+                cell = self.table.item(r, c)
+                if cell is not None:
+                    cell.setToolTip(cell.text())
+        self.table.resizeRowsToContents()
         self._update_buttons()
 
     def selected(self) -> dict[str, Any] | None:
@@ -144,7 +200,7 @@ class SyncPanel(QWidget):
         item = self.selected()
         for b in (self.ack_button, self.requeue_button):
             b.setEnabled(item is not None)
-        self.open_button.setEnabled(item is not None and str(item["subject"]).startswith("rx:"))
+        self.open_button.setEnabled(item is not None and self._prescription_of(item) is not None)
         self.sync_button.setEnabled(self.controller.running)
 
     def _act(self, op: Any) -> None:
@@ -152,10 +208,19 @@ class SyncPanel(QWidget):
         if item is not None:
             op(self.host.ws, item["id"]).run(self.host)
 
+    def _prescription_of(self, item: dict[str, Any]) -> str | None:
+        subject = str(item["subject"])
+        known = self.subjects.get(subject)
+        if known is not None:
+            return known[0]
+        return subject[3:] if subject.startswith("rx:") else None
+
     def _open(self) -> None:
+        """The prescription the selected item is about (a dispensing's: at the counter)."""
         item = self.selected()
-        if item is not None and str(item["subject"]).startswith("rx:"):
-            self.open_requested.emit(str(item["subject"])[3:])
+        rx_id = self._prescription_of(item) if item is not None else None
+        if rx_id is not None:
+            self.open_requested.emit(rx_id)
 
 
 __all__ = ["SyncPanel"]

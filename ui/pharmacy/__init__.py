@@ -63,6 +63,7 @@ class PharmacyDesk(QObject):
             self.window.show_page(existing)
             return existing  # type: ignore[return-value]
         counter = CounterView(self.host, rx_id)
+        counter.attention_requested.connect(self.open_attention)
         self.window.add_page(counter, "ph_counter")
         return counter
 

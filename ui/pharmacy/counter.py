@@ -88,6 +88,8 @@ class CounterState:
 class CounterView(QWidget):
     close_requested = Signal()
     title_changed = Signal()
+    #: the pharmacist follows the conflict banner's link: open the conflicts panel
+    attention_requested = Signal()
 
     def __init__(self, host: Host, rx_id: str) -> None:
         super().__init__()
@@ -101,6 +103,12 @@ class CounterView(QWidget):
         self.prescriber = QLabel(wordWrap=True)
         self.source = QLabel(wordWrap=True)
         self.source.setStyleSheet("color: #616161")
+        self.conflict = QLabel(wordWrap=True)  # a dispensing of this prescription the exchange refused
+        self.conflict.setStyleSheet(ERROR_STYLE + "; font-weight: bold")
+        self.conflict.setTextFormat(Qt.TextFormat.RichText)
+        self.conflict.linkActivated.connect(lambda _link: self.attention_requested.emit())
+        self.conflict.hide()
+        self.conflicts: list[Any] = []
         self.findings = QFrame()
         self.findings.setFrameShape(QFrame.Shape.StyledPanel)
         self.rules_summary = QLabel(wordWrap=True)
@@ -162,6 +170,7 @@ class CounterView(QWidget):
         layout.addWidget(self.heading)
         layout.addWidget(self.prescriber)
         layout.addWidget(self.source)
+        layout.addWidget(self.conflict)
         layout.addWidget(self.findings)
         layout.addWidget(self.lines, 1)
         layout.addLayout(pack_row)
@@ -225,7 +234,39 @@ class CounterView(QWidget):
     def _failed(self, exc: Exception) -> None:
         self._error(self.host.words.message(exc))
 
+    def _conflicts_loaded(self, conflicts: list[Any]) -> None:
+        rx_id = self.rx.id if self.rx is not None else self.rx_id
+        self.conflicts = [
+            c for c in conflicts if c.prescription_id in (rx_id, self.rx_id) and c.dispensing_id
+        ]
+        self._show_conflicts()
+
+    def _show_conflicts(self) -> None:
+        """The exchange refused a dispensing of this prescription: say so, who was first, and link the
+        conflicts panel (a dispensing shown as done here is not this pharmacy's)."""
+        w = self.host.words
+        if not self.conflicts:
+            self.conflict.hide()
+            return
+        rows = []
+        for c in self.conflicts:
+            who = c.facility_name or c.facility
+            text = w("ph_counter_conflict", why=w.pick(c.reason_fa, c.reason_en))
+            if who:
+                text += " " + w("ph_claim_refused", pharmacy=who, when=w.datetime(c.at) if c.at else "—")
+            rows.append(html(text))
+        rows.append(f"<a href='attention'>{html(w('ph_counter_conflict_open'))}</a>")
+        self.conflict.setText("<br>".join(rows))
+        self.conflict.show()
+        if self.state.last is not None and any(
+            c.dispensing_id == self.state.last.dispensing.id for c in self.conflicts
+        ):
+            self.result.setStyleSheet(ERROR_STYLE)
+            self.result.setText(w("ph_counter_conflict_result"))
+
     def _loaded(self, rx: Prescription) -> None:
+        ops.conflicts(self.host.ws).success(self._conflicts_loaded).run(self.host)
+
         def shown(r: Prescription | None) -> tuple[object, ...]:
             return () if r is None else (r.version, r.state, r.dispensed, r.tracking_code, r.hid)
 
@@ -658,6 +699,8 @@ class CounterView(QWidget):
         text += "\n" + w("ph_ttac_" + done.ttac)
         if done.offline is not None:
             text += "\n" + w("ph_dispensed_offline", reason=w.pick(done.offline.fa, done.offline.en))
+            if self.host.sync is not None:
+                self.host.sync.probe()  # the exchange did not answer: the light follows at once
         if done.needs_attention:
             self.result.setStyleSheet(ERROR_STYLE)
             text += "\n" + w("ph_dispense_needs_attention")

@@ -234,7 +234,9 @@ class RetrieveView(QWidget):
 
     def scan_paper(self, text: str) -> None:
         """A paper prescription's QR as the scanner read it: verified offline, its verdict shown."""
-        self._clear()
+        self.found = []  # the last search's prescriptions and paper go while this one is verified
+        self.paper.hide()
+        self._show_found()
         self.status.setText(self.host.words("ph_paper_verifying"))
         self.status.setStyleSheet("")
         ops.scan_paper(self.host.ws, [text]).success(self._show_verdict).failure(self._failed).run(self.host)
