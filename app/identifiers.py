@@ -46,16 +46,19 @@ def _shown(raw: str) -> str:
 
 
 def unsupported_characters(
-    name_en: str, name_fa: str, raw: str, chars: list[str], **details: object
+    name_en: str, name_fa: str, raw: str, chars: list[str], *, letters: bool = False, **details: object
 ) -> UnsupportedCharacters:
     """The one-line refusal of a code holding characters that are not ASCII digits (or Latin letters
-    where allowed) after normalising: each named with its Unicode code point and name."""
+    where allowed: `letters`) after normalising: each named with its Unicode code point and name."""
     shown = _shown(raw)
     listed = ", ".join(describe_character(ch) for ch in chars[:3])
     listed_fa = "، ".join(f"«{ch}»" for ch in chars[:3])
+    what, what_fa = ("the digits 0-9", "رقم ۰ تا ۹")
+    if letters:
+        what, what_fa = "Latin letters or the digits 0-9", "حرف لاتین یا رقم ۰ تا ۹"
     return UnsupportedCharacters(
-        f"{name_en} {shown!r} holds characters that are not the digits 0-9: {listed}.",
-        f"{name_fa} «{shown}» نویسه‌هایی دارد که رقم ۰ تا ۹ نیستند: {listed_fa}.",
+        f"{name_en} {shown!r} holds characters that are not {what}: {listed}.",
+        f"{name_fa} «{shown}» نویسه‌هایی دارد که {what_fa} نیستند: {listed_fa}.",
         value=shown,
         chars=chars,
         **details,
@@ -112,7 +115,8 @@ class Identifier:
     def _refuse_foreign(cls, raw: str, value: str) -> None:
         foreign = [ch for ch in foreign_characters(value, cls.allowed) if not ch.isascii()]
         if foreign:
-            raise unsupported_characters(cls.name_en, cls.name_fa, raw, foreign, kind=cls.kind)
+            letters = any(ch in cls.allowed for ch in _LATIN)
+            raise unsupported_characters(cls.name_en, cls.name_fa, raw, foreign, letters=letters, kind=cls.kind)
 
     @classmethod
     def is_valid(cls, text: object) -> bool:
@@ -146,8 +150,11 @@ class Identifier:
             stray = " ".join(foreign_characters(value, _DIGITS)[:3])
             cls._fail(raw, f"must contain digits only (not {stray})", f"باید فقط رقم باشد (نه {stray})")
         if len(value) not in lengths:
-            want = " or ".join(str(n) for n in lengths)
-            want_fa = " یا ".join(str(n) for n in lengths)
+            if len(lengths) > 2 and lengths == tuple(range(lengths[0], lengths[-1] + 1)):  # a range: "6 to 16"
+                want, want_fa = f"{lengths[0]} to {lengths[-1]}", f"{lengths[0]} تا {lengths[-1]}"
+            else:
+                want = " or ".join(str(n) for n in lengths)
+                want_fa = " یا ".join(str(n) for n in lengths)
             cls._fail(raw, f"must have {want} digits (has {len(value)})", f"باید {want_fa} رقم باشد")
 
     def __str__(self) -> str:
@@ -222,7 +229,7 @@ class UniqueId(Identifier):
 
 
 # The mother's code, a separator and the birth order (possibly missing): 0012345679-1, ۰۰۱۲۳۴۵۶۷۹/۲.
-_NEWBORN_SPLIT = re.compile(r"(.*?)\s*[-\u2010-\u2015\u2212/:]\s*([0-9]?)")
+_NEWBORN_SPLIT = re.compile(r"(.*?)\s*[-\u2010-\u2015\u2212/:]\s*([0-9]*)")
 
 
 class NewbornId(Identifier):
@@ -265,7 +272,11 @@ class NewbornId(Identifier):
                 "ترتیب تولد ندارد (کد ملی مادر-ترتیب تولد، مثلاً 0012345679-1)",
             )
         if not (order.isascii() and order.isdigit()) or not 1 <= int(order) <= 9:
-            cls._fail(raw, "has a wrong birth order (1-9)", "ترتیب تولد نادرست دارد (۱ تا ۹)")
+            cls._fail(
+                raw,
+                f"has an invalid birth order {order!r}: it is 1 to 9 (0012345679-1)",
+                f"ترتیب تولد نامعتبر دارد («{order}»)؛ ترتیب تولد ۱ تا ۹ است (0012345679-1)",
+            )
 
     @property
     def mother(self) -> NationalCode:
@@ -339,7 +350,7 @@ class PaymentId(Identifier):
 
     @classmethod
     def _normalise(cls, raw: str) -> str:
-        return _clean(latin_letters(normalize_code(raw)))
+        return _clean(normalize_code(raw))  # typed from a slip, not scanned: Persian letters are refused
 
     @classmethod
     def _validate(cls, raw: str, value: str) -> None:
@@ -359,7 +370,7 @@ class PosTerminalId(Identifier):
 
     @classmethod
     def _normalise(cls, raw: str) -> str:
-        return _clean(latin_letters(normalize_code(raw)))
+        return _clean(normalize_code(raw))  # typed from a slip, not scanned: Persian letters are refused
 
     @classmethod
     def _validate(cls, raw: str, value: str) -> None:
@@ -554,7 +565,7 @@ def parse_identifier(kind: str, text: object) -> Identifier:
 
 _KIND_PREFIX = re.compile(r"\s*([a-z][a-z-]*)\s*:\s*(.*)", re.DOTALL)
 # A newborn written as the mother's code, a separator and the birth order: 0012345679-1, ۰۰۱۲۳۴۵۶۷۹/۲.
-_NEWBORN_SHAPE = re.compile(r"(.*[0-9])\s*[-\u2010-\u2015\u2212/:]\s*([1-9])")
+_NEWBORN_SHAPE = re.compile(r"(.*[0-9])\s*[-\u2010-\u2015\u2212/:]\s*([0-9]{1,2})")  # 0 and 10+ refused
 # … and the same with the birth order missing: 0012345679-
 _OPEN_NEWBORN = re.compile(r"(.*[0-9])\s*[-\u2010-\u2015\u2212/:]\s*")
 
