@@ -210,8 +210,10 @@ class Workstation:
             from smartcard.trustlist import TrustList
 
             path = self._trust_list_path or os.environ.get("NOSKHE_TRUST_LIST")
-            if path:
-                self._trust = TrustList.from_file(path)
+            if path:  # the published list's suspended prescribers still apply (sync.reference)
+                from sync.reference import published_over
+
+                self._trust = published_over(TrustList.from_file(path), self.store)
             else:
                 found = TrustList.load(self.store)
                 if found is None:

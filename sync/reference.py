@@ -2,6 +2,7 @@
 
 Each kind is fetched with its version as `If-None-Match`; an unchanged kind costs one 304. What was
 fetched last stays in use when the exchange is down: stale but usable, its age shown (`sync.status`).
+A trust list given as a file still carries the published list's suspended prescribers (`published_over`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sync.status import REFERENCE_KINDS
 
 if TYPE_CHECKING:
     from app.store import Store
+    from smartcard.trustlist import TrustList
 
 
 def _apply(store: Store, kind: str, data: Any) -> None:
@@ -62,6 +64,21 @@ def refresh(store: Store, client: ExchangeClient, kinds: tuple[str, ...] = REFER
         except (ExchangeUnavailable, ExchangeRefused) as exc:
             out[kind] = f"failed: {exc.en}"
     return out
+
+
+def published_over(listed: TrustList, store: Store | None) -> TrustList:
+    """`listed` (a trust list given as a file: `NOSKHE_TRUST_LIST`, `--trust-list`) carrying the suspended
+    prescribers of the list the exchange published (the one `refresh` keeps in `store`) as well as its own:
+    a local file never hides a suspension (issue 9-6). A prescriber both name is taken as published. Returns
+    `listed` unchanged without a store or a published list."""
+    from smartcard.trustlist import TrustList
+
+    published = TrustList.load(store) if store is not None else None
+    if published is None or published is listed:
+        return listed
+    suspended = {s.council: s for s in listed.suspended}
+    suspended.update({s.council: s for s in published.suspended})
+    return listed.with_suspensions(tuple(suspended.values()))
 
 
 def rules(store: Store) -> dict[str, Any] | None:

@@ -60,8 +60,11 @@ def trust_list(args: Any, ctx: Context) -> TrustList:
     from smartcard.trustlist import TrustList
 
     path = getattr(args, "trust_list", None) or os.environ.get("NOSKHE_TRUST_LIST")
-    if path:
-        return TrustList.from_file(path)
+    if path:  # with the suspended prescribers the exchange published, when a store has them
+        from sync.reference import published_over
+
+        ws = workstation_if_any(ctx)
+        return published_over(TrustList.from_file(path), ws.store if ws is not None else None)
     try:
         ws = ctx.workstation()
     except NoskheError as exc:
