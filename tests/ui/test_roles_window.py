@@ -7,6 +7,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QApplication
 
 from app.text import to_persian_digits
+from tests.sync import harness
 from tests.ui.conftest import UI_PIN
 
 
@@ -22,6 +23,7 @@ def test_a_persian_digit_pin_after_switching_the_token_in_settings(
     window = open_window(ws)
     dialog = _settings(window)
     dialog.fields["signing.user_token"].setText("ui-gp-2")
+    dialog.guard_pass.setText(harness.PASSPHRASE)  # nobody logged in: the facility passphrase
     dialog.save()
     qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=10000)
     assert ws.setting("signing.user_token") == "ui-gp-2"
@@ -100,3 +102,40 @@ def test_a_refused_shortcut_says_so(qtbot, clinic_ws, open_window, logged_in, to
         window, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
     )
     assert "اجازه" in window.statusBar().currentMessage()
+
+
+def test_settings_that_matter_need_the_passphrase_or_a_manager(qtbot, clinic_ws, open_window, tokens):
+    from app.services import users
+    from exchange import devworld
+    from tests.sync import harness
+
+    window = open_window(clinic_ws)  # nobody logged in, no users list yet
+    before = clinic_ws.store.meta("exchange.url") or ""
+    dialog = window.open_settings()
+    assert dialog.guard_pass.isVisible()
+    dialog.fields["exchange.url"].setText("https://attacker.example")
+    dialog.save()
+    assert (clinic_ws.store.meta("exchange.url") or "") == before and dialog.error.text()
+    dialog.guard_pass.setText("not the passphrase")
+    dialog.save()
+    qtbot.waitUntil(lambda: dialog.save_button.isEnabled() and dialog.error.text() != "", timeout=15000)
+    assert (clinic_ws.store.meta("exchange.url") or "") == before
+    dialog.guard_pass.setText(harness.PASSPHRASE)
+    dialog.save()
+    qtbot.waitUntil(lambda: clinic_ws.store.meta("exchange.url") == "https://attacker.example", timeout=15000)
+
+    # once there is a users list, only a logged-in manager
+    clinic_ws.use_signers(user=harness.signer(tokens, devworld.CLINIC.user_token))
+    other = next(i.national_code for i in devworld.IDENTITIES if i.label == "noskhe-gp-suspended")
+    users.add_user(clinic_ws, other, "منشی آزمایشی", "receptionist")
+    clinic_ws.forget_user()
+    dialog = window.open_settings()
+    assert not dialog.guard_pass.isVisible()
+    dialog.fields["signing.user_token"].setText("someone-else")
+    dialog.save()
+    assert clinic_ws.store.meta("signing.user_token") != "someone-else" and "مدیر" in dialog.error.text()
+    dialog.fields["signing.user_token"].setText(clinic_ws.store.meta("signing.user_token") or "")
+    dialog.lang.setCurrentIndex(dialog.lang.findData("fa"))
+    dialog.idle.setValue(7)  # the idle lock is no one's secret
+    dialog.save()
+    qtbot.waitUntil(lambda: clinic_ws.store.meta("ui.idle_lock_minutes") == "7", timeout=15000)

@@ -43,7 +43,8 @@ def test_the_connection_test_says_whether_the_exchange_lets_this_facility_in(
     dialog.fields["exchange.url"].setText(exchange.url)
     dialog.test_exchange()
     qtbot.waitUntil(lambda: "پذیرفت" in dialog.exchange_result.text(), timeout=15000)
-    # saved: the sync starts against it at once
+    # saved (nobody logged in, no users list: with the facility passphrase): the sync starts at once
+    dialog.guard_pass.setText(harness.PASSPHRASE)
     dialog.save()
     qtbot.waitUntil(lambda: window.sync.state == "online", timeout=15000)
 

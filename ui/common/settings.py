@@ -94,6 +94,23 @@ def change_passphrase(ws: Workstation, old: str, new: str) -> Op[None]:
     return Op(lambda: change(ws.store.data_dir, old, lambda: new))
 
 
+def check_passphrase(ws: Workstation, passphrase: str) -> Op[None]:
+    """Check the facility passphrase against the store's key file (nothing is written). Raises
+    `WrongPassphrase`."""
+    from app.store import KEY_NAME
+    from app.store.keyfile import KeyFile
+
+    def work() -> None:
+        KeyFile(ws.store.data_dir / KEY_NAME).unwrap(passphrase)
+
+    return Op(work)
+
+
+#: settings that decide where data goes and who signs: changed only by a logged-in manager (once there is
+#: a users list), or with the facility passphrase (before there is one, with nobody logged in)
+GUARDED = (*SETTINGS, "smartcard.module")
+
+
 def apply_module_setting(ws: Workstation) -> None:
     """The stored PKCS#11 module path, for this process's token loading (the environment wins)."""
     path = ws.setting("smartcard.module")
@@ -131,6 +148,9 @@ class SettingsDialog(QDialog):
         )
         self.error = QLabel(wordWrap=True)
         self.error.setStyleSheet("color: #b00020")
+        #: the facility passphrase, asked when nobody is logged in and there is no users list yet
+        self.guard_pass = QLineEdit(echoMode=QLineEdit.EchoMode.Password)
+        self.guard_pass.setPlaceholderText(w("users_settings_passphrase"))
 
         tabs = QTabWidget()
         tabs.addTab(self._exchange_tab(), w("settings_exchange"))
@@ -145,7 +165,9 @@ class SettingsDialog(QDialog):
         self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
         layout = QVBoxLayout(self)
         layout.addWidget(tabs)
+        layout.addWidget(self.guard_pass)
         layout.addWidget(self.error)
+        self.guard_pass.setVisible(self._guard() == "passphrase")
         layout.addWidget(buttons)
 
     # ---- pages ------------------------------------------------------------------------------------
@@ -263,6 +285,10 @@ class SettingsDialog(QDialog):
 
     def change_passphrase(self) -> None:
         w = self.host.words
+        if self._guard() == "manager":
+            self.passphrase_result.setStyleSheet("color: #b00020")
+            self.passphrase_result.setText(w("users_settings_need_manager"))
+            return
         if self.new_pass.text() != self.again_pass.text() or not self.new_pass.text():
             self.passphrase_result.setStyleSheet("color: #b00020")
             self.passphrase_result.setText(w("passphrases_differ"))
@@ -284,7 +310,39 @@ class SettingsDialog(QDialog):
 
     # ---- saving -----------------------------------------------------------------------------------
 
+    def _guard(self) -> str:
+        """What changing a `GUARDED` setting needs now: `` (nothing more: a manager, or anyone logged in
+        before there is a users list), `manager` (a users list and no manager logged in) or `passphrase`
+        (no list, nobody logged in)."""
+        from app.services import users
+
+        ws, logged = self.host.ws, self.window_.session.state == "in"
+        if users.has_roster(ws):
+            return "" if logged and users.may(ws, users.USERS) else "manager"
+        return "" if logged else "passphrase"
+
     def save(self) -> None:
+        """Store the settings; a `GUARDED` one changed needs a manager or the facility passphrase first."""
+        ws = self.host.ws
+        changed = any(self.fields[k].text().strip() != (ws.store.meta(k) or "") for k in GUARDED)
+        guard = self._guard() if changed else ""
+        if guard == "manager":
+            self.error.setText(self.host.words("users_settings_need_manager"))
+            return
+        if guard == "passphrase":
+            if not self.guard_pass.text():
+                self.guard_pass.show()
+                self.guard_pass.setFocus()
+                self.error.setText(self.host.words("users_settings_need_passphrase"))
+                return
+            self.save_button.setEnabled(False)
+            check_passphrase(ws, self.guard_pass.text()).success(lambda _none: self._store()).failure(
+                self._failed
+            ).run(self.host)
+            return
+        self._store()
+
+    def _store(self) -> None:
         ws = self.host.ws
         before = {key: ws.store.meta(key) or "" for key in (*SETTINGS, *DESKTOP_SETTINGS)}
         workstation = {key: self.fields[key].text().strip() for key in SETTINGS}
