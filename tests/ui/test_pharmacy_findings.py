@@ -247,3 +247,29 @@ def devworld_pharmacy_2_name():
     from exchange import devworld
 
     return devworld.PHARMACY_2.name
+
+
+def test_a_partial_dispensings_receipt_from_the_counter_says_what_remains(
+    qtbot,
+    desk,
+    others,  # noqa: F811
+    tmp_path,
+    monkeypatch,
+):
+    from tests.printing.conftest import pdf_text
+    from ui.common import paper
+
+    rx = _written(others["clinic"], [ItemRequest("101002", 20, "هر ۸ ساعت")], n=3)
+    counter = _counter(qtbot, desk, rx)
+    counter.set_quantity(1, 10)
+    counter.ttac_reason.setText("برچسب پاره")
+    counter.dispense()
+    qtbot.waitUntil(lambda: counter.state.last is not None, timeout=30000)
+    saved = tmp_path / "receipt.pdf"
+    monkeypatch.setattr(paper.SaveDialog, "ask", classmethod(lambda cls, *a: saved))
+    counter.save_receipt()  # the same PDF the print preview and the printer get
+    qtbot.waitUntil(lambda: saved.exists() and saved.stat().st_size > 0, timeout=15000)
+    text = pdf_text(saved)
+    import re
+
+    assert re.search(r"10\s*:?\s*از\s*20", text) and re.search(r"باقی\s*مانده\s*:?\s*10", text), text
