@@ -19,6 +19,7 @@ from PySide6.QtCharts import (
     QCategoryAxis,
     QChart,
     QChartView,
+    QHorizontalBarSeries,
     QLineSeries,
     QValueAxis,
 )
@@ -88,6 +89,7 @@ class DashboardView(QWidget):
         super().__init__()
         self.host = host
         self.period = QComboBox()
+        self.period.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)  # "last 14 days" whole
         self.period_label = QLabel()
         self.refresh_button = QPushButton()
         self.summary = QLabel()
@@ -251,7 +253,7 @@ class DashboardView(QWidget):
     def _insurers(self, w: Words, d: Dashboard) -> QChart:
         chart = _chart(w)
         chart.setTitle(w("rep_dash_insurers"))
-        series = QBarSeries()
+        series = QHorizontalBarSeries()  # the insurers' names down the side, whole, in either language
         for label, values in (
             (w("rep_dash_insurer_share"), [x.insurer for x in d.insurers]),
             (w("rep_dash_patient_share"), [x.patient for x in d.insurers]),
@@ -261,10 +263,10 @@ class DashboardView(QWidget):
             series.append(bars)
         chart.addSeries(series)
         x = QBarCategoryAxis()
-        x.append([w.pick(i.name_fa, i.name_en)[:28] or "—" for i in d.insurers] or ["—"])
+        x.append([w.pick(i.name_fa, i.name_en) or "—" for i in d.insurers] or ["—"])
         y = _value_axis(max([1, *(max(i.insurer, i.patient) / 1000 for i in d.insurers)]))
-        chart.addAxis(x, Qt.AlignmentFlag.AlignBottom)
-        chart.addAxis(y, Qt.AlignmentFlag.AlignLeft)
+        chart.addAxis(x, Qt.AlignmentFlag.AlignLeft)
+        chart.addAxis(y, Qt.AlignmentFlag.AlignBottom)
         series.attachAxis(x)
         series.attachAxis(y)
         self.insurers_series = series
