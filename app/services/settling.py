@@ -63,7 +63,10 @@ def _action(settled: Settlement) -> tuple[str, str]:
             f"Collect {-gap:,} rials from the patient (or write it off), then acknowledge.",
             f"{-gap:,} ریال از بیمار دریافت کنید (یا ببخشید) و سپس تأیید کنید.",
         )
-    return ("Note the insurer's share for the claim, then acknowledge.", "سهم بیمه را در نظر بگیرید و تأیید کنید.")
+    return (
+        "Note the insurer's share for the claim, then acknowledge.",
+        "سهم بیمه را در نظر بگیرید و تأیید کنید.",
+    )
 
 
 def surface_split_difference(store: Store, d: Dispensing) -> str | None:
@@ -121,4 +124,10 @@ def dispensing_costs(store: Store, rx_id: str) -> list[DispensingCost]:
     return out
 
 
-__all__ = ["DispensingCost", "SplitDiffers", "difference_text", "dispensing_costs", "surface_split_difference"]
+__all__ = [
+    "DispensingCost",
+    "SplitDiffers",
+    "difference_text",
+    "dispensing_costs",
+    "surface_split_difference",
+]

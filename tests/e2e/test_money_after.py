@@ -229,7 +229,7 @@ def test_receipts_carry_the_patient_the_parts_of_a_line_and_their_own_numbers(wo
     rx = write_prescription(clinic, patient=patient, items=[ItemRequest("101002", 20, "هر ۸ ساعت")])
     clinic.sync.run()
     rx = clinic.store.get_prescription(rx.id)
-    retrieve_prescriptions(ph, key="tracking", value=rx.tracking_code)
+    retrieve_prescriptions(ph, key="national-code", value=EXTRA)
     codes = ex.ttac_codes("101002", 2)
     first = dispense(ph, ref=rx.tracking_code, lines=[DispenseLine(1, 15, packs=(DispensedPack(codes[0]),))])
     texts = {}
