@@ -16,6 +16,7 @@ from app.text import to_ascii_digits, to_persian_digits
 from ui.strings import STRINGS
 
 LRI, RLI, PDI = "\u2066", "\u2067", "\u2069"  # left-to-right / right-to-left isolate … pop (Unicode 6.3)
+FSI = "\u2068"  # first-strong isolate: the run takes the direction of its own first letter
 _ARABIC = "\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff"
 _RTL_RUN = re.compile(rf"[{_ARABIC}][{_ARABIC}\u200c\u200d]*(?:[ \t]+[{_ARABIC}][{_ARABIC}\u200c\u200d]*)*")
 _TOKEN = r"[A-Za-z0-9۰-۹٠-٩/~.][A-Za-z0-9۰-۹٠-٩.,٫/%+µ_:-]*"
@@ -104,6 +105,12 @@ class Words:
         """Free text as this language shows it (`persian_text` in Persian; Persian runs isolated in
         English)."""
         return persian_text(value) if self.lang == "fa" else rtl_runs(value)
+
+    def isolated(self, value: str) -> Verbatim:
+        """A name or other free text put into a sentence as one unit (`FSI` … `PDI`): a Persian name with
+        a parenthesis or a code ("احمدی (۰۰۱۲۳۴۵۶۷۹)", "Dr. X (MC-123)") keeps its own order whatever the
+        line's direction and whatever stands beside it."""
+        return Verbatim(f"{FSI}{self.text(value)}{PDI}" if value else value)
 
     def instructions(self, value: str) -> str:
         """A dose instruction as this language shows it: every digit Persian in Persian ("1 cap every 8h"

@@ -139,3 +139,14 @@ def test_settings_that_matter_need_the_passphrase_or_a_manager(qtbot, clinic_ws,
     dialog.idle.setValue(7)  # the idle lock is no one's secret
     dialog.save()
     qtbot.waitUntil(lambda: clinic_ws.store.meta("ui.idle_lock_minutes") == "7", timeout=15000)
+
+
+def test_names_with_parentheses_keep_their_order_in_english(qtbot):
+    from ui.i18n import FSI, PDI, Words
+
+    w = Words("en")
+    name = "آزمایشی دکتر سارا احمدی (MC-123456)"
+    shown = w("user_label", name=w.isolated(name))
+    assert shown == f"User: {FSI}{w.text(name)}{PDI}"  # one unit: its parenthesis stays with it
+    fa = Words("fa")
+    assert fa("locked_who", name=fa.isolated("احمدی (۰۰۱)"), why="x").startswith(FSI)

@@ -246,7 +246,9 @@ class HistoryView(QWidget):
             [
                 [
                     w.datetime(r.at),
-                    w.text(f"{r.patient_name} ({r.patient_id})" if r.patient_name else r.patient_id),
+                    f"{w.isolated(r.patient_name)} ({w.text(r.patient_id)})"
+                    if r.patient_name
+                    else w.text(r.patient_id),
                     insurer_label(w, self.insurers, r.insurer),
                     state_label(w, self.role, r.state),
                     w.number(r.reference or "—"),

@@ -85,7 +85,11 @@ class LoginScreen(QWidget):
         self.title.setText(w("lock_title") if locked else w("login_title"))
         if locked and s.identity is not None:
             self.who.setText(
-                w("locked_who", name=s.identity.name, why=w("lock_reason_" + (s.reason or "manual")))
+                w(
+                    "locked_who",
+                    name=w.isolated(s.identity.name),
+                    why=w("lock_reason_" + (s.reason or "manual")),
+                )
             )
         else:
             self.who.setText("")

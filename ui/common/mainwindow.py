@@ -186,7 +186,7 @@ class MainWindow(QMainWindow):
         if facility.name:
             parts.append(facility.name)
         self.setWindowTitle(" — ".join(parts))
-        self.user_label.setText(w("user_label", name=who.name) if who else w("nobody_logged_in"))
+        self.user_label.setText(w("user_label", name=w.isolated(who.name)) if who else w("nobody_logged_in"))
 
     # ---- pages ------------------------------------------------------------------------------------
 

@@ -322,7 +322,7 @@ class UsersMenu(QObject):
         if user is not None:
             w = self.window.host.words
             self.window.user_label.setText(
-                f"{w('user_label', name=session.identity.name)} — {role_name(self.window.host, user.role)}"
+                f"{w('user_label', name=w.isolated(session.identity.name))} — {role_name(self.window.host, user.role)}"
             )
 
     def open_users(self) -> UsersPage:
