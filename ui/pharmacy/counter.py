@@ -468,6 +468,8 @@ class CounterView(QWidget):
 
     def _previewed(self, verdict: Verdict) -> None:
         self.verdict = verdict
+        if not verdict.online and not self.offline and self.host.sync is not None:
+            self.host.sync.probe()  # asked online, answered locally: the light checks the exchange now
         self._show_verdict()
 
     def _preview_failed(self, exc: Exception) -> None:
