@@ -181,6 +181,16 @@ def apply_language(lang: str) -> None:
     if not isinstance(app, QApplication):
         return
     app.setLayoutDirection(Qt.LayoutDirection.RightToLeft if lang == "fa" else Qt.LayoutDirection.LeftToRight)
+    # numbers in spin boxes (an idle time, a quantity) in the language's digits; Latin digits are still
+    # accepted as typed
+    from PySide6.QtCore import QLocale
+    from PySide6.QtWidgets import QAbstractSpinBox
+
+    locale = QLocale(QLocale.Language.Persian, QLocale.Country.Iran) if lang == "fa" else QLocale.c()
+    QLocale.setDefault(locale)
+    for widget in app.allWidgets():
+        if isinstance(widget, QAbstractSpinBox):
+            widget.setLocale(locale)
     if _installed is not None:
         app.removeTranslator(_installed)  # type: ignore[arg-type]
     _installed = qt_translator(lang)

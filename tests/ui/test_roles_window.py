@@ -150,3 +150,24 @@ def test_names_with_parentheses_keep_their_order_in_english(qtbot):
     assert shown == f"User: {FSI}{w.text(name)}{PDI}"  # one unit: its parenthesis stays with it
     fa = Words("fa")
     assert fa("locked_who", name=fa.isolated("احمدی (۰۰۱)"), why="x").startswith(FSI)
+
+
+def test_spin_boxes_show_persian_digits_in_persian(qtbot):
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QSpinBox
+
+    from ui.i18n import apply_language
+
+    try:
+        apply_language("fa")
+        box = QSpinBox(maximum=1440)
+        qtbot.addWidget(box)
+        box.setValue(15)
+        assert box.text() == "۱۵"
+        box.selectAll()
+        QTest.keyClicks(box, "30")  # Latin digits are still taken
+        assert box.value() == 30
+        apply_language("en")
+        assert box.text() == "30"
+    finally:
+        apply_language("fa")
