@@ -90,6 +90,7 @@ USERS: dict[str, tuple[str, str]] = {
     "audit_action_user.active": ("فعال/غیرفعال کردن کاربر", "user (de)activated"),
     "audit_action_shift.start": ("آغاز نوبت کاری", "shift started"),
     "audit_action_shift.end": ("پایان نوبت کاری", "shift ended"),
+    "audit_action_sign.refused": ("امضا رد شد (نقش)", "signature refused (role)"),
     "users_shortcut_refused": (
         "نقش شما در این مرکز اجازهٔ «{what}» را نمی‌دهد.",
         "Your role here does not allow “{what}”.",

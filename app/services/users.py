@@ -185,8 +185,19 @@ def require(ws: Workstation, permission: str, person: Person | None = None) -> N
 
 def require_signing(ws: Workstation, who: SignerIdentity) -> None:
     """Refuse with `NotPermitted` unless the certificate's holder `who` may sign here (prescribe at a
-    clinic, dispense at a pharmacy); called by `Workstation.signing_user()` before every signature."""
-    require(ws, SIGN, person_of(who))
+    clinic, dispense at a pharmacy); called by `Workstation.signing_user()` before every signature. A
+    refusal is audited (`sign.refused`, naming the person; outcome: their role, `inactive` or
+    `not-a-user`)."""
+    person = person_of(who)
+    try:
+        require(ws, SIGN, person)
+    except NotPermitted:
+        user = user_of(ws, person)
+        outcome = "not-a-user" if user is None else (user.role if user.active else "inactive")
+        ws.store.audit.record(
+            "sign.refused", obj=f"user:{who.national_code or '?'}", outcome=outcome, as_person=person
+        )
+        raise
 
 
 # ---- managing users -----------------------------------------------------------------------------------
@@ -292,8 +303,14 @@ def set_active(ws: Workstation, national_code: str, active: bool) -> FacilityUse
 
 
 def start_shift(ws: Workstation, who: SignerIdentity) -> None:
-    """Record that `who` logged in (or unlocked) here: a `shift.start` audit row naming them."""
-    ws.store.audit.record("shift.start", obj=f"user:{who.national_code or '?'}", as_person=person_of(who))
+    """Record that `who` logged in (or unlocked) here: a `shift.start` audit row naming them (its
+    outcome: the certificate's name, shown for a person not on the users list)."""
+    ws.store.audit.record(
+        "shift.start",
+        obj=f"user:{who.national_code or '?'}",
+        outcome=who.name or "ok",
+        as_person=person_of(who),
+    )
 
 
 def end_shift(ws: Workstation, who: SignerIdentity, reason: str) -> None:
@@ -317,10 +334,11 @@ def shifts(ws: Workstation, *, limit: int = 200) -> list[Shift]:
             if code in open_:
                 out[open_[code]] = _closed(out[open_[code]], row["at"], "?")
             open_[code] = len(out)
+            certificate = str(row.get("outcome") or "")
             out.append(
                 Shift(
                     code,
-                    names.get(code, ""),
+                    names.get(code) or (certificate if certificate != "ok" else ""),
                     row.get("licence") or "",
                     row.get("workstation") or "",
                     row["at"],

@@ -171,3 +171,29 @@ def test_spin_boxes_show_persian_digits_in_persian(qtbot):
         assert box.text() == "30"
     finally:
         apply_language("fa")
+
+
+def test_a_refused_signature_is_audited_and_shifts_name_the_person(qtbot, clinic_ws, tokens):
+    import pytest
+
+    from app.services import users
+    from exchange import devworld
+    from tests.sync import harness
+    from ui.common.host import Host
+    from ui.common.users import UsersPage
+    from ui.i18n import Words
+
+    gp = harness.signer(tokens, devworld.CLINIC.user_token)
+    users.start_shift(clinic_ws, gp.identity())  # before there is a users list: a name from the token
+    other = next(i.national_code for i in devworld.IDENTITIES if i.label == "noskhe-gp-suspended")
+    clinic_ws.use_signers(user=gp)
+    users.add_user(clinic_ws, other, "منشی آزمایشی", "receptionist")
+    receptionist = harness.signer(tokens, "noskhe-gp-suspended")
+    with pytest.raises(users.NotPermitted):
+        users.require_signing(clinic_ws, receptionist.identity())
+    refused = clinic_ws.store.audit.entries(actions=("sign.refused",), limit=1)
+    assert refused and refused[0]["person"] == other and refused[0]["outcome"] == "receptionist"
+    page = UsersPage(Host(clinic_ws, Words("fa")))
+    qtbot.addWidget(page)
+    page.refresh()
+    assert gp.identity().name.split()[-1] in page.shifts.item(0, 0).text()

@@ -102,7 +102,7 @@ class AuditView(QWidget):
 
     def _outcome(self, row: dict[str, Any]) -> str:
         outcome, w = str(row["outcome"]), self.host.words
-        if row["action"] in ("user.add", "user.role") and outcome in users.ROLE_NAMES:
+        if row["action"] in ("user.add", "user.role", "sign.refused") and outcome in users.ROLE_NAMES:
             return w.pick(*users.ROLE_NAMES[outcome])
         if row["action"] == "shift.end" and f"shift_end_{outcome}" in STRINGS:
             return w(f"shift_end_{outcome}")

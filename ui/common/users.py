@@ -140,7 +140,7 @@ class UsersPage(QWidget):
             self.shifts,
             [
                 [
-                    w.text(f"{s.name or ''} ({s.national_code})".strip())
+                    f"{w.isolated(s.name)} ({w.number(s.national_code)})"
                     if s.name
                     else w.number(s.national_code),
                     w.datetime(s.started_at),
