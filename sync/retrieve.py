@@ -109,6 +109,33 @@ def _known(key: str) -> None:
         raise NoskheError(f"Cannot search by {key!r}.", f"جست‌وجو با «{key}» ممکن نیست.")
 
 
+#: keys that do not name the patient: retrieving by them needs the code the patient presents (9-2 step 4)
+NOT_THE_PATIENT = ("tracking", "hid")
+
+
+def patient_check(ws: Workstation, *, key: str, value: str, patient: str | None, skip: str | None) -> None:
+    """Before retrieving by `key` = `value` at the counter (9-2 step 4): by a tracking code or HID, which do
+    not name the patient, the code the patient presents (`patient`) is required, unless the pharmacist says
+    why it cannot be asked (`skip`, a reason cleaned by `app.text.reason_of`), which is recorded in the
+    audit log (`retrieve.patient-unchecked`). Raises `NoskheError` (one line, both languages) when neither
+    is given, or the reason says nothing."""
+    from app.text import reason_of
+
+    _known(key)
+    parse_identifier("tracking-code" if key == "tracking" else key, value)  # its own fault said first
+    why = reason_of(skip, "reason for not checking the patient's code", "دلیل بررسی‌نکردن کد بیمار")
+    if key not in NOT_THE_PATIENT or patient:
+        return
+    if why is None:
+        raise NoskheError(
+            f"Retrieving by {key} needs the code the patient presents (--patient CODE), or the reason it "
+            "cannot be asked (--no-patient-check REASON).",
+            f"برای بازیابی با {'کد رهگیری' if key == 'tracking' else 'HID'} کد ملی بیمار لازم است "
+            "(‎--patient CODE‎) یا دلیل نپرسیدن آن (‎--no-patient-check REASON‎).",
+        )
+    ws.store.audit.record("retrieve.patient-unchecked", obj=f"{key}:{value}", outcome=why)
+
+
 def retrieve_prescriptions(ws: Workstation, *, key: str, value: str, patient: str | None = None) -> Retrieved:
     """The open prescriptions the exchange holds for `key` = `value` (9-2-3), each verified against the
     workstation's trust list and kept in its store; what `noskhe rx retrieve` does. `key` is one of
@@ -194,4 +221,4 @@ def retrieve(
     return out
 
 
-__all__ = ["FIELDS", "Retrieved", "retrieve", "retrieve_prescriptions"]
+__all__ = ["FIELDS", "NOT_THE_PATIENT", "Retrieved", "patient_check", "retrieve", "retrieve_prescriptions"]

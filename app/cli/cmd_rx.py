@@ -10,8 +10,11 @@
     noskhe rx cancel ID
     noskhe rx show ID [--json]                      the prescription, its exchange results, its outbox items
     noskhe rx list [--state S] [--patient ID] [--json]
-    noskhe rx retrieve --national-code X | --fida X | --hid X | --tracking X [--patient CODE] [--json]
-                                                    (pharmacy, online; the patient's code verified)
+    noskhe rx retrieve --national-code X | --fida X | --hid X --patient CODE | --tracking X --patient CODE
+                       [--no-patient-check REASON] [--json]
+                                                    (pharmacy, online; the patient's code verified: by
+                                                    tracking code or HID --patient is required; exit 1
+                                                    when a prescription is refused)
     noskhe rx import-paper QR_TEXT|-                (pharmacy, offline: verified against the trust list)
 
 Creating, editing and cancelling sign with the configured tokens (`noskhe sync config`) and queue for the
@@ -129,7 +132,15 @@ def register(sub: Any) -> None:
     for flag in ("national-code", "fida", "unique-id", "newborn", "armed-forces-newborn", "hid", "tracking"):
         g.add_argument("--" + flag, dest=flag.replace("-", "_"))
     p.add_argument(
-        "--patient", metavar="CODE", help="the code the patient presents: a prescription not theirs is refused"
+        "--patient",
+        metavar="CODE",
+        help="the code the patient presents: a prescription not theirs is refused; required with --tracking"
+        " or --hid (they do not name the patient)",
+    )
+    p.add_argument(
+        "--no-patient-check",
+        metavar="REASON",
+        help="retrieve by --tracking/--hid without the patient's code, saying why (recorded in the audit log)",
     )
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_retrieve)
@@ -472,13 +483,15 @@ def cmd_list(args: Any, ctx: Context) -> int:
 
 
 def cmd_retrieve(args: Any, ctx: Context) -> int:
-    from sync.retrieve import retrieve_prescriptions
+    """`rx retrieve`: the open prescriptions for the key given, verified and kept; by tracking code or HID
+    the patient's code is required (or `--no-patient-check REASON`). Exit 1 when any was refused."""
+    from sync.retrieve import patient_check, retrieve_prescriptions
 
     keys = ("national_code", "fida", "unique_id", "newborn", "armed_forces_newborn", "hid", "tracking")
     key = next(f for f in keys if getattr(args, f) is not None)
-    got = retrieve_prescriptions(
-        ctx.workstation(), key=key.replace("_", "-"), value=getattr(args, key), patient=args.patient
-    )
+    ws, field, value = ctx.workstation(), key.replace("_", "-"), getattr(args, key)
+    patient_check(ws, key=field, value=value, patient=args.patient, skip=args.no_patient_check)
+    got = retrieve_prescriptions(ws, key=field, value=value, patient=args.patient)
     if args.json:
         certificates = {
             rx_id: {role: st.to_dict() for role, st in by_role.items()}
@@ -487,7 +500,13 @@ def cmd_retrieve(args: Any, ctx: Context) -> int:
         lines = [{**_summary(r), "lines": [it.to_dict() for it in r.items]} for r in got.prescriptions]
         doc = {"prescriptions": lines, "refused": got.refused}
         print(json.dumps({**doc, "certificates": certificates}, ensure_ascii=False, indent=1))
-        return 0
+    else:
+        _print_retrieved(got, ctx)
+    return 1 if got.refused else 0
+
+
+def _print_retrieved(got: Any, ctx: Context) -> None:
+    """The prescriptions retrieved (lines, certificate statuses) and those refused, as `rx retrieve` says."""
     for rx in got.prescriptions:
         _print_rx(rx, False)
         for it in rx.items:  # drugs to dispense, services (lab, imaging, physiotherapy) to perform
@@ -498,7 +517,6 @@ def cmd_retrieve(args: Any, ctx: Context) -> int:
         print(f"refused {r['id']}: {r['en']} | {r['fa']}")
     if not got.prescriptions and not got.refused:
         print("no open prescriptions found | نسخهٔ بازی پیدا نشد")
-    return 0
 
 
 def cmd_import_paper(args: Any, ctx: Context) -> int:

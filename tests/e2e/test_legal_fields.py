@@ -162,7 +162,7 @@ def test_each_legal_field_is_signed_kept_by_the_exchange_printed_and_on_the_rece
     assert re.search(rf"سن\s*:?\s*{age}\b", text), text[:800]
 
     # the pharmacy: payment id and POS terminal from the command line, the rest recorded by itself
-    _ok(noskhe(pharmacy, "rx", "retrieve", "--tracking", shown["tracking_code"]), "retrieve")
+    _ok(noskhe(pharmacy, "rx", "retrieve", "--tracking", shown["tracking_code"], "--patient", person), "retrieve")
     code = ex.ttac_codes("101002", 1)[0]
     wrong = noskhe(pharmacy, "dispense", shown["tracking_code"], "--line", f"1::{code}", "--payment-id", "12")
     assert "Payment id" in _refused(wrong)

@@ -254,7 +254,7 @@ def test_a_rejection_stops_rx_create_before_signing_and_a_reason_travels_with_it
 
     # the pharmacy retrieves it with the reason (it travels in the signed prescription) and its rule ids
     as_site(devworld.PHARMACY)
-    code, out = run(capsys, dirs["pharmacy"], "rx", "retrieve", "--tracking", rx.tracking_code)
+    code, out = run(capsys, dirs["pharmacy"], "rx", "retrieve", "--tracking", rx.tracking_code, "--patient", rx.patient.id.value)
     assert code == 0 and created["id"] in out
     with Store.open(dirs["pharmacy"], harness.PASSPHRASE) as store:
         kept = store.get_prescription(created["id"])

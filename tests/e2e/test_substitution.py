@@ -183,7 +183,7 @@ def test_a_brand_is_handed_over_for_the_generic_unless_the_prescriber_forbids_it
     )  # fmt: skip
     _ok(noskhe(clinic, "sync", "run"), "sync")
     tracking = json.loads(_ok(noskhe(clinic, "rx", "show", created["id"], "--json")))["tracking_code"]
-    _ok(noskhe(pharmacy, "rx", "retrieve", "--tracking", tracking), "retrieve")
+    _ok(noskhe(pharmacy, "rx", "retrieve", "--tracking", tracking, "--patient", person), "retrieve")
     farabi = ex.ttac_codes(FARABI, 1)[0]
     ibuprofen = ex.ttac_codes(IBUPROFEN, 1)[0]
 

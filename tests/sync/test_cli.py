@@ -108,7 +108,7 @@ def test_the_whole_flow_from_the_command_line(capsys, monkeypatch, tokens, excha
     assert json.loads(out)["state"] == "registered"
 
     as_site(monkeypatch, "noskhe-pharmacist-2", "noskhe-pharmacy-2")
-    run(capsys, ph2, "rx", "retrieve", "--tracking", tracking)  # already dispensed: nothing open
+    run(capsys, ph2, "rx", "retrieve", "--tracking", tracking, "--patient", patient.id.value)  # already dispensed: nothing open
     code, out = run(capsys, ph2, "dispense", tracking, "--all")
     assert code == 1 and "No prescription" in out
 
@@ -143,9 +143,9 @@ def test_a_pharmacy_told_at_the_counter_who_holds_the_claim(
     tracking = ws.store.get_prescription(rx.id).tracking_code
     ws.close()
     as_site(monkeypatch, "noskhe-pharmacist", "noskhe-pharmacy")
-    run(capsys, sites["noskhe-pharmacist"], "rx", "retrieve", "--tracking", tracking)
+    run(capsys, sites["noskhe-pharmacist"], "rx", "retrieve", "--tracking", tracking, "--patient", rx.patient.id.value)
     as_site(monkeypatch, "noskhe-pharmacist-2", "noskhe-pharmacy-2")
-    run(capsys, sites["noskhe-pharmacist-2"], "rx", "retrieve", "--tracking", tracking)
+    run(capsys, sites["noskhe-pharmacist-2"], "rx", "retrieve", "--tracking", tracking, "--patient", rx.patient.id.value)
     as_site(monkeypatch, "noskhe-pharmacist", "noskhe-pharmacy")
     no_codes = ("--no-ttac-reason", "packs not scanned in this test")
     code, out = run(capsys, sites["noskhe-pharmacist"], "dispense", tracking, "--line", "1", *no_codes)
