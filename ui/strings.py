@@ -356,7 +356,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "role_clinic": ("درمانگاه", "clinic"),
     "role_pharmacy": ("داروخانه", "pharmacy"),
     "idle_lock": ("قفل خودکار پس از", "Lock after"),
-    "minutes": ("دقیقه", "minutes"),
+    "minutes": ("دقیقه", "min"),  # a spin box's unit: "1 min", "5 min"
     "language": ("زبان", "Language"),
     "change_passphrase": ("تغییر گذرواژهٔ مرکز", "Change the facility passphrase"),
     "old_passphrase": ("گذرواژهٔ کنونی", "Current passphrase"),

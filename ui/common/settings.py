@@ -226,7 +226,8 @@ class SettingsDialog(QDialog):
         form.addRow(
             w("facility"),
             QLabel(
-                f"{facility.name or ''} ({w.number(facility.siam_id)}) — {w('role_' + self.host.ws.role)}"
+                f"{w.isolated(facility.name or '')} ({w.number(facility.siam_id)})"
+                f" — {w('role_' + self.host.ws.role)}"
             ),
         )
         form.addRow(w("idle_lock"), self.idle)
