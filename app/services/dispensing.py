@@ -395,10 +395,11 @@ class PackRefused(NoskheError):
 
 
 def kept_prescription(store: Store, ref: str) -> Prescription:
-    """A prescription this store holds, by its id or its tracking code (all digits). Raises `NotFound`."""
-    tracking = TrackingCode.parse(ref).value if TrackingCode.is_valid(ref) else None  # any digits, marks
-    found = store.find_prescriptions(tracking_code=tracking, limit=1) if tracking else []
-    return found[0] if found else store.get_prescription(read_id(ref) or ref.strip())
+    """A prescription this store holds, by its id, its tracking code or its visit's HID (any digits, marks;
+    `app.services.records.find_prescription`). Raises `NotFound`."""
+    from app.services.records import find_prescription  # one lookup for the desk, the counter and the CLI
+
+    return find_prescription(store, ref)
 
 
 def keep_paper(ws: Workstation, rx: Prescription) -> Prescription:

@@ -1,4 +1,4 @@
-"""Reading prescriptions back: find one by id or tracking code, show it with what the exchange said and what
+"""Reading prescriptions back: find one by id, tracking code or HID, show it with what the exchange said and what
 is still queued for it, list them.
 
 Each takes the workstation (or its store) and plain values and returns domain objects or a result object;
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from app.domain import Prescription
 from app.errors import InvalidIdentifier
-from app.identifiers import TrackingCode, guess_patient_id
+from app.identifiers import Hid, TrackingCode, guess_patient_id
 from app.ids import read_id
 from app.services.outbox import chain_of
 
@@ -31,10 +31,13 @@ def _patient_value(text: str) -> str:
 
 
 def find_prescription(store: Store, ref: str) -> Prescription:
-    """A prescription kept in this store, by its id or by the tracking code the exchange issued
-    (section 9-2 step 3). Raises `NotFound`."""
-    tracking = TrackingCode.parse(ref).value if TrackingCode.is_valid(ref) else None  # any digits, marks
-    found = store.find_prescriptions(tracking_code=tracking, limit=1) if tracking else []
+    """A prescription kept in this store, by its id, by the tracking code the exchange issued or by the
+    visit's HID (the retrieval keys of section 9-2 step 3; any digits, marks). Raises `NotFound`."""
+    found: list[Prescription] = []
+    if TrackingCode.is_valid(ref):
+        found = store.find_prescriptions(tracking_code=TrackingCode.parse(ref).value, limit=1)
+    elif Hid.is_valid(ref):
+        found = store.find_prescriptions(hid=Hid.parse(ref).value, limit=1)  # the newest of the visit
     return found[0] if found else store.get_prescription(read_id(ref) or ref.strip())
 
 
