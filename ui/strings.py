@@ -253,6 +253,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "override_needed": ("برای ادامه، دلیل خود را بنویسید.", "Write your reason to go on."),
     "overridable": ("(با ذکر دلیل قابل عبور)", "(a reason may override it)"),
     "overridden": ("(با دلیل تجویزکننده پذیرفته شد)", "(accepted with the prescriber's reason)"),
+    "overridden_reason": (
+        "(با دلیل تجویزکننده پذیرفته شد: «{reason}»)",
+        "(accepted with the prescriber's reason: “{reason}”)",
+    ),
     "rules_block": (
         "این نسخه با این اقلام امضا نمی‌شود؛ قلم ردشده را تغییر دهید یا حذف کنید.",
         "It cannot be signed as written: change or remove the rejected line.",
