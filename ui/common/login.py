@@ -79,7 +79,9 @@ class LoginScreen(QWidget):
         """Words for the session's state: logging in, or unlocking (who, and why it locked)."""
         w, s = self.host.words, self.session
         facility = self.host.ws.store.facility()
-        self.facility.setText(w.text(f"{w('facility')}: {facility.name or ''} ({facility.siam_id})"))
+        self.facility.setText(
+            f"{w('facility')}: {w.isolated(facility.name or '')} ({w.number(facility.siam_id)})"
+        )
         cred = credential_of(self.host.ws)
         locked = s.state == "locked"
         self.title.setText(w("lock_title") if locked else w("login_title"))

@@ -174,7 +174,9 @@ class MainWindow(QMainWindow):
         for page in self.pages():
             self._retitle(page)
         facility = self.host.ws.store.facility()
-        self.facility_label.setText(w.text(f"{w('facility')}: {facility.name or ''} ({facility.siam_id})"))
+        self.facility_label.setText(
+            f"{w('facility')}: {w.isolated(facility.name or '')} ({w.number(facility.siam_id)})"
+        )
         self._update_title()
 
     def _update_title(self) -> None:
