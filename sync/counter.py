@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from app.domain import Dispensing, Prescription
 from app.errors import NoskheError
-from app.legal import service_period
+from app.legal import SERVICE_BACK, service_period
 from app.rules import REJECTION, Finding
 from app.services.checking import Offline, RulesRejected, Verdict
 from app.services.clock import Clock, system_clock
@@ -224,13 +224,15 @@ def dispense(
     function that reads and verifies a paper QR (`printing.pharmacy.read_paper`), called once the
     arguments are checked, so the paper is verified before anything is written or a PIN is asked; the copy
     already kept of it, if any, is the one dispensed from (what was dispensed from the paper counts); else
-    it is kept (`keep_paper`) and dispensed offline (section 12).
+    it is kept (`keep_paper`). A paper is claimed like a retrieved copy when the exchange answers and knows
+    it (a cancelled or dispensed one is refused then); one it does not know yet is dispensed offline
+    (section 12).
 
     Before any token is asked, the prescription and the lines are checked against what this workstation
     knows (`check_lines`: cancelled, rejected, fully dispensed, a line with nothing left, packs without
     codes and no `ttac_reason`; a paper copy by a suspended prescriber). Then the pharmacist's and the
-    seal's signers are opened (PINs through the workstation's prompter). Online (neither `offline` nor
-    paper), the prescription is claimed and, with `ttac`, every pack checked with TTAC (9-2-7) — all before
+    seal's signers are opened (PINs through the workstation's prompter). Online (not `offline`, a paper
+    too), the prescription is claimed and, with `ttac`, every pack checked with TTAC (9-2-7) — all before
     anything is signed; skipping that check (`ttac=False`) needs `ttac_reason`. If the exchange does not
     answer, the dispensing goes on offline and `result.offline` says why. The dispensing is then signed and
     queued and, online, sent at once (`ws.sync.run()`).
@@ -255,7 +257,7 @@ def dispense(
     read = paper() if paper is not None else None
     rx = (known_copy(ws.store, read) or read) if read is not None else kept_prescription(ws.store, str(ref))
     reason = ttac_reason_of(ttac_reason)
-    online = not (offline or paper is not None)
+    online = not offline  # a paper too is claimed first when the exchange answers
     if online and not ttac and not reason:
         raise TtacReasonNeeded(
             "Skipping the TTAC check needs a reason (--no-ttac-reason).",
@@ -267,7 +269,9 @@ def dispense(
     wanted = with_substitutes([*lines, *(open_lines(rx, but=given) if all_lines else [])], substitutes or {})
     refuse_service_lines(rx, wanted)
     check_lines(ws.store, rx, wanted, reason)  # refused before a token or the exchange is asked anything
-    service_period(service_start or clock(), service_end, now=clock())
+    service_period(
+        service_start or clock(), service_end, now=clock(), born=rx.patient.birth_date, max_back=SERVICE_BACK
+    )
     user, seal = ws.signing_user(), ws.seal()
     if read is not None:
         rx = keep_paper(ws, read)
@@ -282,8 +286,10 @@ def dispense(
         except ExchangeUnavailable as exc:
             unreachable, online = exc, False
         except ExchangeRefused as exc:
-            adopt_refusal(ws, rx, exc)
-            raise
+            if read is None or exc.status != 404:
+                adopt_refusal(ws, rx, exc)
+                raise
+            online = False  # a paper the exchange does not know yet: dispensed from the paper (section 12)
     try:
         d = record_dispensing(
             ws.store,

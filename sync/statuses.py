@@ -18,8 +18,8 @@ from sync.client import ExchangeClient
 if TYPE_CHECKING:
     from app.store import Store
 
-#: local states whose copy the exchange may still change: open at the exchange, or a paper copy it vouched
-#: for by registering a dispensing of it (signed here, with a tracking code)
+#: local states whose copy the exchange may still change: open at the exchange, or a paper copy (signed
+#: here, with or without a tracking code yet: the exchange is asked by the prescription's id)
 OPEN = (RxState.REGISTERED.value, RxState.PARTIALLY_DISPENSED.value, RxState.SIGNED.value)
 
 
@@ -37,10 +37,12 @@ def adopt_status(rx: Prescription, status: dict[str, Any]) -> bool:
 
 
 def pull_statuses(store: Store, client: ExchangeClient, limit: int = 500) -> dict[str, int]:
-    """Ask the exchange about open local prescriptions (registered, partly dispensed, or a paper copy the
-    exchange knows; nothing left in their outbox chain; least recently updated first, at most `limit`) and
-    adopt the state and units dispensed per line it reports — cancelled included. Returns `{"checked": n,
-    "changed": n}`. Raises what `ExchangeClient.statuses` raises when the exchange cannot be asked."""
+    """Ask the exchange about open local prescriptions (registered, partly dispensed, or a paper copy —
+    known to the exchange by its id even before a tracking code reached this pharmacy; nothing left in their
+    outbox chain; least recently updated first, at most `limit`) and adopt the state and units dispensed
+    per line it reports — cancelled included — and, for a paper copy, its tracking code and HID. Returns
+    `{"checked": n, "changed": n}`. Raises what `ExchangeClient.statuses` raises when the exchange cannot
+    be asked."""
     ids = store.prescriptions.settled_ids(OPEN, limit)
     if not ids:
         return {"checked": 0, "changed": 0}
@@ -48,7 +50,10 @@ def pull_statuses(store: Store, client: ExchangeClient, limit: int = 500) -> dic
     for st in client.statuses(ids):
         with store.transaction():
             rx = store.get_prescription(st["id"])
-            if rx.state.value in OPEN and adopt_status(rx, st):
+            learnt = not rx.tracking_code and bool(st.get("trackingCode"))
+            if learnt:  # a paper copy: the exchange registered it meanwhile
+                rx.tracking_code, rx.hid = st["trackingCode"], rx.hid or st.get("hid")
+            if rx.state.value in OPEN and (adopt_status(rx, st) or learnt):
                 store.save_prescription(rx, action="prescription.status")
                 store.results.keep(f"rx:{rx.id}", "status", st)
                 changed += 1

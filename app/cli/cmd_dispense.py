@@ -35,8 +35,11 @@ checked as `rx create`'s are (not in the future, no end before the start) before
 `--paper` dispenses from a paper prescription's signed QR (its text, `-` for standard input, or
 `--paper-image` for a scan read with zbarimg): the payload is verified offline against the trust list (a
 tampered, cut or unknown-signer payload is refused in one line and nothing is written), the prescription is
-kept as `rx import-paper` keeps it, and the dispensing is signed and queued, offline like `--offline`;
-`noskhe sync run` (or the background sync) delivers it.
+kept as `rx import-paper` keeps it and, when the exchange answers and knows the prescription, claimed
+first like a retrieved one (a cancelled or dispensed paper is refused then, and remembered); with
+`--offline`, or when the exchange does not answer or does not know it yet, the dispensing is signed and
+queued and `noskhe sync run` (or the background sync) delivers it. A paper copy kept here learns of a
+cancellation at the next `noskhe sync run`, and is refused at once after that, offline too.
 """
 
 from __future__ import annotations

@@ -175,15 +175,16 @@ class PrescriptionRepository:
         return self.signatures.of(rx_id, version)
 
     def settled_ids(self, states: Sequence[str], limit: int) -> list[str]:
-        """Ids of prescriptions in `states` (`RxState` values) that the exchange knows (they have a tracking
-        code) and that have nothing left in the outbox, least recently updated first, at most `limit`:
-        those whose state only the exchange can change now (dispensed or cancelled elsewhere)."""
+        """Ids of prescriptions in `states` (`RxState` values) that have nothing left in the outbox, least
+        recently updated first, at most `limit`: those whose state only the exchange can change now
+        (dispensed or cancelled elsewhere) — a paper copy kept at a pharmacy too, before the exchange has
+        given it a tracking code here (the exchange answers for the ids it knows)."""
         if not states:
             return []
         marks = ",".join("?" * len(states))
         terminal = ",".join("?" * len(TERMINAL))
         rows = self.db.conn().execute(
-            f"SELECT id FROM prescriptions p WHERE state IN ({marks}) AND tracking_code IS NOT NULL AND NOT EXISTS"
+            f"SELECT id FROM prescriptions p WHERE state IN ({marks}) AND NOT EXISTS"
             f" (SELECT 1 FROM outbox o WHERE o.chain = ? || p.id AND o.state NOT IN ({terminal}))"
             " ORDER BY updated_at LIMIT ?",
             (*states, chain_of(""), *TERMINAL, limit),

@@ -263,10 +263,10 @@ def test_a_cancelled_paper_dispensed_once_offline_is_refused_the_second_time(wor
     assert clinic.sync.run().done == 1
     lines = [DispenseLine(1, packs=shelf(ex, rx, 1)), DispenseLine(2, packs=shelf(ex, rx, 2))]
 
-    done = dispense(pharmacy, paper=lambda: read_paper(pharmacy, [qr]), lines=lines)  # offline, from paper
+    done = dispense(pharmacy, paper=lambda: read_paper(pharmacy, [qr]), lines=lines, offline=True)  # from paper
     assert done.from_paper and done.dispensing.state == "queued"
     with pytest.raises(NotDispensable, match="dispensed in full"):  # the same paper again, before any sync
-        dispense(pharmacy, paper=lambda: read_paper(pharmacy, [qr]), all_lines=True, ttac_reason="x")
+        dispense(pharmacy, paper=lambda: read_paper(pharmacy, [qr]), all_lines=True, ttac_reason="x", offline=True)
 
     report = pharmacy.sync.run()
     assert report.conflicts == 1

@@ -134,7 +134,11 @@ def test_a_paper_is_verified_before_any_token_is_asked(pharmacy, registered, tok
     assert _asked_tokens(pharmacy) == [] and pharmacy.store.find_prescriptions() == []
 
     done = dispense(
-        pharmacy, paper=lambda: read_paper(pharmacy, ["not a QR", qr]), all_lines=True, ttac_reason="test"
+        pharmacy,
+        paper=lambda: read_paper(pharmacy, ["not a QR", qr]),
+        all_lines=True,
+        ttac_reason="test",
+        offline=True,  # online, a paper is claimed first and sent at once (tests/e2e/test_counter_state.py)
     )
     assert done.from_paper and done.dispensing.state == "queued" and done.sync is None and not done.claimed
     assert done.to_dict()["source"] == "paper (verified offline)"
