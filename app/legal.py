@@ -7,7 +7,9 @@ canonical value, or raises `InvalidIdentifier` / `NoskheError` with one line in 
     payment_fields("rrn-123456", "a1b2c3") → ("RRN123456", "A1B2C3")  (7-8, 7-9)
     provider_national_id_of("10380284790") (7-9 note 1: the provider's national id)
     service_time("1405/09/09 10:30")       → an aware datetime, Tehran time (7-7)
-    service_period(start, end, now=…)      → (start, end), end not before start, neither after now
+    service_period(start, end, now=…)      → (start, end), end not before start, neither after now, the
+                                             as typed (max_back=SERVICE_BACK, born=…) at most 30 days
+                                             back and not before the patient's birth
 """
 
 from __future__ import annotations
@@ -81,17 +83,40 @@ def service_time(text: str | None, *, today: dt.date | None = None) -> dt.dateti
     )
 
 
+#: how far back a start of service may be typed (7-7): a visit or a dispensing recorded late, not history
+MAX_SERVICE_DAYS = 30
+SERVICE_BACK = dt.timedelta(days=MAX_SERVICE_DAYS)
+
+
 def service_period(
-    start: dt.datetime | None, end: dt.datetime | None, *, now: dt.datetime
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    *,
+    now: dt.datetime,
+    born: dt.date | None = None,
+    max_back: dt.timedelta | None = None,
 ) -> tuple[dt.datetime, dt.datetime]:
-    """The start and end of a service (7-7): each defaults to `now`; a start after the end, or either after
-    `now` (a minute's grace for clocks), is refused with `NoskheError`."""
+    """The start and end of a service (7-7): each defaults to `now`; a start after the end, either after
+    `now` (a minute's grace for clocks), a start more than `max_back` before `now` (as typed: at most
+    `SERVICE_BACK`, so `1300/01/01` is refused) or before the patient was `born` is refused with
+    `NoskheError` (one line, both languages)."""
     start, end = start or (end if end and end < now else now), end or now
     late = now + dt.timedelta(minutes=1)
     if start > late or end > late:
         raise NoskheError(
             "The start or end of service cannot be in the future.",
             "زمان آغاز یا پایان خدمت نمی‌تواند در آینده باشد.",
+        )
+    if max_back is not None and start < now - max_back:
+        days = max_back.days
+        raise NoskheError(
+            f"The start of service is more than {days} days ago; record the service when it is given.",
+            f"آغاز خدمت بیش از {days} روز پیش است؛ خدمت را هنگام ارائه ثبت کنید.",
+        )
+    if born is not None and start.astimezone(_IRAN).date() < born:
+        raise NoskheError(
+            "The start of service is before the patient's birth date.",
+            "آغاز خدمت پیش از تاریخ تولد بیمار است.",
         )
     if end < start:
         raise NoskheError(
@@ -129,6 +154,8 @@ def legal_problems(entity: object) -> list[tuple[str, str]]:
 
 
 __all__ = [
+    "MAX_SERVICE_DAYS",
+    "SERVICE_BACK",
     "legal_problems",
     "payment_fields",
     "phone_of",

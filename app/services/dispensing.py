@@ -32,7 +32,7 @@ from app.domain import (
 from app.errors import NoskheError
 from app.identifiers import AuthenticityCode, TrackingCode
 from app.ids import read_id
-from app.legal import payment_fields, service_period
+from app.legal import SERVICE_BACK, payment_fields, service_period
 from app.lifecycle import RxState
 from app.services import outbox
 from app.services.checking import Verdict, adopt_dispensing_verdict, dispensing_rules
@@ -338,8 +338,11 @@ def record_dispensing(
     refused by its token)."""
     begun = clock()
     payment_id, pos_terminal_id = payment_fields(payment_id, pos_terminal_id)
-    service_period(service_start or begun, service_end, now=begun)  # refused before anything is asked
     rx = store.get_prescription(rx_id)
+    # refused before anything is asked: in the future, more than SERVICE_BACK ago, before the patient's birth
+    service_period(
+        service_start or begun, service_end, now=begun, born=rx.patient.birth_date, max_back=SERVICE_BACK
+    )
     reason = ttac_reason_of(ttac_reason)
     d = Dispensing(
         prescription_id=rx.id,

@@ -39,7 +39,7 @@ from app.domain import (
     provider_user_id,
 )
 from app.errors import NoskheError
-from app.legal import phone_of, service_period
+from app.legal import SERVICE_BACK, phone_of, service_period
 from app.lifecycle import RxEvent, RxState, next_state
 from app.services import outbox
 from app.services.checking import (
@@ -336,7 +336,10 @@ def write_prescription(
     check_notes(notes)
     check_patient(store, patient)
     begun = clock()
-    service_period(service_start or begun, service_end, now=begun)  # refused before a token is asked
+    # refused before a token is asked: in the future, more than SERVICE_BACK ago, before the patient's birth
+    service_period(
+        service_start or begun, service_end, now=begun, born=patient.birth_date, max_back=SERVICE_BACK
+    )
     priced = price_items(store, patient, items)  # an unknown drug is refused before anything is asked
     ws.signers()  # the tokens are asked now, before anything is saved
     asked_council = prescriber is None
