@@ -44,7 +44,14 @@ class DispensingRepository:
                 self.signatures.put(d.id, 1, sig)
             if also is not None:
                 also(c)
-            self.audit.record("dispensing.save", obj=f"disp:{d.id}; rx:{d.prescription_id}")
+            who = c.execute(  # the patient it was dispensed to, named on the audit row as on every other
+                "SELECT patient_kind, patient_value FROM prescriptions WHERE id = ?", (d.prescription_id,)
+            ).fetchone()
+            self.audit.record(
+                "dispensing.save",
+                patient=f"{who[0]}:{who[1]}" if who else None,
+                obj=f"disp:{d.id}; rx:{d.prescription_id}",
+            )
 
     def get(self, dispensing_id: str) -> Dispensing:
         """The dispensing; the read is audited (outcome `not-found` too). Raises `NotFound`."""
