@@ -333,7 +333,7 @@ def write_prescription(
     draft behind. The rules then run as `sign_and_queue` runs them, `override_reason` letting overridable
     rejections through."""
     store = ws.store
-    check_notes(notes)
+    notes = check_notes(notes)  # kept without invisible format characters
     check_patient(store, patient)
     begun = clock()
     # refused before a token is asked: in the future, more than SERVICE_BACK ago, before the patient's birth

@@ -34,6 +34,7 @@ from app.errors import NoskheError
 from app.services.clock import Clock, system_clock
 from app.services.pricing import plans_for
 from app.signature_policy import DocumentKind, required_roles
+from app.text import clean_free_text
 
 if TYPE_CHECKING:
     from app.domain import Prescription
@@ -172,7 +173,7 @@ def register_outcome(
 
     rx = find_prescription(ws.store, rx_ref)
     line = service_line(rx, service_code)
-    conclusion = conclusion.strip()
+    conclusion = clean_free_text(conclusion, multiline=True)  # invisible format characters removed
     if not conclusion and not observations:
         raise NoskheError("An outcome needs a result or observations.", "نتیجه یا مشاهدات خدمت را وارد کنید.")
     if len(conclusion) > MAX_TEXT or any(len(o.value) > MAX_TEXT for o in observations):
