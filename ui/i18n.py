@@ -20,7 +20,8 @@ FSI = "\u2068"  # first-strong isolate: the run takes the direction of its own f
 _ARABIC = "\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff"
 _RTL_RUN = re.compile(rf"[{_ARABIC}][{_ARABIC}\u200c\u200d]*(?:[ \t]+[{_ARABIC}][{_ARABIC}\u200c\u200d]*)*")
 _TOKEN = r"[A-Za-z0-9۰-۹٠-٩/~.][A-Za-z0-9۰-۹٠-٩.,٫/%+µ_:-]*"
-_LATIN_RUN = re.compile(rf"{_TOKEN}(?:[ \t]+{_TOKEN})*")
+# a Latin run, with a Persian word written right after its colon ("unique-id:مقدار", a shape to type)
+_LATIN_RUN = re.compile(rf"{_TOKEN}(?:[ \t]+{_TOKEN})*(?:(?<=:)[{_ARABIC}][{_ARABIC}\u200c]*)?")
 _LATIN_LETTER = re.compile(r"[A-Za-z]")
 
 
@@ -73,6 +74,18 @@ def persian_text(text: str) -> str:
     return "".join(out)
 
 
+_LETTER = re.compile(r"[^\W\d_]")  # a letter of any script (not a digit of any)
+_ISOLATES = (LRI, RLI, FSI)
+
+
+def _unit(text: str) -> str:
+    """`text` as one first-strong isolate when it has a letter (a name, a code, a message) and is not
+    already one; numbers and empty values are left as they are."""
+    if not text or not _LETTER.search(text) or (text[0] in _ISOLATES and text.endswith(PDI)):
+        return text
+    return f"{FSI}{text}{PDI}"
+
+
 class Words:
     """The words of one language (`fa` or `en`; `lang` may be changed at run time)."""
 
@@ -84,14 +97,18 @@ class Words:
         return self.lang == "fa"
 
     def __call__(self, key: str, **kw: object) -> str:
+        """The text `key` in this language, each `{field}` filled with its value as this language shows it
+        (Persian digits in Persian) and, when it holds a letter of either script, isolated as one unit
+        (`FSI` … `PDI`): a Persian name in an English sentence, or a Latin code in a Persian one, keeps its
+        own order and does not move the punctuation around it ("New prescription: علی صادقی")."""
         fa, en = STRINGS[key]
         if self.lang == "fa":  # Persian digits, Latin runs isolated left-to-right
             return fa.format(
-                **{k: v if isinstance(v, Verbatim) else persian_text(str(v)) for k, v in kw.items()}
+                **{k: v if isinstance(v, Verbatim) else _unit(persian_text(str(v))) for k, v in kw.items()}
             )
         return en.format(
             **{
-                k: rtl_runs(v) if isinstance(v, str) and not isinstance(v, Verbatim) else v
+                k: _unit(rtl_runs(v)) if isinstance(v, str) and not isinstance(v, Verbatim) else v
                 for k, v in kw.items()
             }
         )
@@ -124,6 +141,15 @@ class Words:
         if _RTL_RUN.search(latin) and not _LATIN_LETTER.search(latin):
             return f"{RLI}{latin}{PDI}"  # a Persian instruction whole, its numbers in their places
         return rtl_runs(latin)
+
+    def code(self, value: str) -> Verbatim:
+        """An id or code ("7027692473-1", "AB123456", a national code) as one left-to-right unit, so a
+        right-to-left line never shows "۱-۷۰۲۷۶۹۲۴۷۳"; in Persian its digits are Persian unless it has
+        Latin letters (a code with letters stays as written)."""
+        if not value:
+            return Verbatim(value)
+        shown = value if self.lang != "fa" or _LATIN_LETTER.search(value) else to_persian_digits(value)
+        return Verbatim(f"{LRI}{shown}{PDI}")
 
     def number(self, value: object) -> str:
         return to_persian_digits(str(value)) if self.lang == "fa" else str(value)
@@ -199,6 +225,7 @@ def apply_language(lang: str) -> None:
 
 
 __all__ = [
+    "FSI",
     "LRI",
     "PDI",
     "RLI",

@@ -61,7 +61,14 @@ class ClinicDesk(QObject):
     # ---- pages ------------------------------------------------------------------------------------
 
     def new_prescription(self, scanned_patient: str | None = None) -> PrescriptionEditor:
-        """A new prescription tab (focus on the patient's id, ready for typing or a scan)."""
+        """A new prescription tab (focus on the patient's id, ready for typing or a scan); for a scanned
+        patient who already has one being written, that one."""
+        if scanned_patient:
+            open_draft = self._draft_of(scanned_patient)
+            if open_draft is not None:
+                self.window.show_page(open_draft)
+                open_draft.search.setFocus()
+                return open_draft
         editor = PrescriptionEditor(self.host)
         editor.signed.connect(lambda rx, e=editor: self._signed(e, rx))
         self.window.add_page(editor, "new_rx")
@@ -195,7 +202,7 @@ class ClinicDesk(QObject):
         is open); a tracking code opens that prescription; a paper prescription is for pharmacies."""
         for scan in readings:
             if scan.kind == "patient":
-                editor = self._editor_for_patient()
+                editor = None if self._draft_of(scan.value) else self._editor_for_patient()
                 if editor is not None:
                     editor.patient.set_scanned(scan.value)
                     editor.search.setFocus()
@@ -217,6 +224,25 @@ class ClinicDesk(QObject):
         if isinstance(page, PrescriptionEditor) and page.editing is None and not page.patient.patient_id:
             return page
         return None
+
+    def _draft_of(self, kind_value: str) -> PrescriptionEditor | None:
+        """The new prescription already being written for the patient `kind:value` (one per patient)."""
+        from app.domain import PatientId
+
+        kind, _, value = kind_value.partition(":")
+        try:
+            wanted = PatientId.parse(kind, value)
+        except Exception:  # noqa: BLE001 — an unreadable id has no draft
+            return None
+        def drafting(page: QWidget) -> bool:
+            return (
+                isinstance(page, PrescriptionEditor)
+                and page.editing is None
+                and page.prescription is None
+                and page.patient.patient_id == wanted
+            )
+
+        return self.window.find_page(drafting)  # type: ignore[return-value]
 
     def _not_found(self, scan: Scanned) -> None:
         self.window.statusBar().showMessage(self.host.words("scan_not_found", code=scan.value), 8000)

@@ -113,7 +113,7 @@ class PrescriptionDetail(QWidget):
     def tab_title(self) -> str:
         rx = self.record.prescription if self.record else None
         w = self.host.words
-        return w.text(f"{w('rx')}: {rx.patient.full_name}") if rx else w("rx")
+        return f"{w('rx')}: {w.isolated(rx.patient.full_name)}" if rx else w("rx")
 
     def _on_changes(self, changes: Changes) -> None:
         if changes.touches(self.rx_id):
@@ -152,13 +152,13 @@ class PrescriptionDetail(QWidget):
     def _show(self, record: PrescriptionRecord) -> None:
         self.record = record
         w, rx = self.host.words, record.prescription
-        self.heading.setText(w.text(f"{rx.patient.full_name} — {state_name(w, rx.state)}"))
+        self.heading.setText(f"{w.isolated(rx.patient.full_name)} — {state_name(w, rx.state)}")
         while self.fields.rowCount():
             self.fields.removeRow(0)
         rows = [
             ("patient_id", f"{w('id_' + rx.patient.id.kind)}: {w.number(rx.patient.id.value)}"),
             ("prescribed_at", w.datetime(rx.prescribed_at)),
-            ("prescriber", w.text(f"{rx.prescriber.name} ({rx.prescriber.medical_council_number})")),
+            ("prescriber", w.isolated(f"{rx.prescriber.name} ({rx.prescriber.medical_council_number})")),
             ("col_tracking", w.number(rx.tracking_code or "—")),
             ("hid", w.number(rx.hid) if rx.hid else w("hid_pending")),
             ("version", w.number(rx.version)),
@@ -244,8 +244,11 @@ class PrescriptionDetail(QWidget):
                     patient=w.rials(int(total.get("patient", 0))),
                 )
             parts.append(text)
+            reason = record.prescription.override_reason
             for f in rules.get("findings") or []:
-                mark = " " + w("overridden") if f.get("overridden") else ""
+                mark = ""
+                if f.get("overridden"):  # with the reason the prescriber signed
+                    mark = " " + (w("overridden_reason", reason=reason) if reason else w("overridden"))
                 parts.append(
                     f"{w('level_' + str(f.get('level', 'advisory')))}: {w.pick(f.get('fa'), f.get('en'))}{mark}"
                 )

@@ -125,13 +125,14 @@ class PrescriptionEditor(QWidget):
             shortcut.activated.connect(slot)
         host.language_changed.connect(self.retranslate)
         if rx is not None:
-            self.patient.fix(rx.patient)
+            self.patient.fix(rx.patient, rx.hid)
             for item in rx.items:
                 self.items.add(
                     item.drug_code, item.drug_name, item.quantity, item.instructions, item.repeats, item.days
                 )
             self.notes.setText(rx.notes)
             self.findings.clear()
+            self.findings.reason.setText(rx.override_reason)  # kept: shown again if the rules still say no
         self.setFocusProxy(self.patient if rx is None else self.search)
         self.retranslate()
 
@@ -149,9 +150,9 @@ class PrescriptionEditor(QWidget):
     @property
     def tab_title(self) -> str:
         w = self.host.words
-        name = self.patient.first_name.text().strip() + " " + self.patient.last_name.text().strip()
+        name = self.patient.display_name()
         base = w("edit_rx") if self.editing else w("new_rx")
-        return w.text(f"{base}: {name.strip()}") if name.strip() else base
+        return f"{base}: {w.isolated(name)}" if name else base
 
     # ---- content ----------------------------------------------------------------------------------
 

@@ -160,12 +160,29 @@ def known_patient(ws: Workstation, patient_id: PatientId) -> Op[Patient | None]:
     return Op(work)
 
 
+def newborn_mother(ws: Workstation, patient_id: PatientId) -> Op[Patient | None]:
+    """The mother this store knows of a newborn id (`newborn`, "MOTHERCODE-N"), or None: the newborn is
+    covered under her insurance before registration (section 7)."""
+    from app.errors import NotFound
+
+    def work() -> Patient | None:
+        if patient_id.kind != "newborn":
+            return None
+        try:
+            return ws.store.get_patient(PatientId("national-code", patient_id.value.split("-")[0]))
+        except NotFound:
+            return None
+
+    return Op(work)
+
+
 __all__ = [
     "cancel_prescription",
     "check_rules",
     "edit_prescription",
     "find_by_code",
     "known_patient",
+    "newborn_mother",
     "prescription_cost",
     "print_to_pdf",
     "show_prescription",

@@ -14,7 +14,7 @@ from app.domain import Coverage, Patient, PatientId, Sex
 from app.errors import NoskheError
 from app.identifiers import PATIENT_ID_KINDS
 from app.services.prescribing import parse_birth_date, parse_patient_id
-from ui.clinic.operations import known_patient
+from ui.clinic.operations import known_patient, newborn_mother
 
 if TYPE_CHECKING:
     from ui.common.host import Host
@@ -35,6 +35,10 @@ class PatientPanel(QWidget):
         self.patient_id: PatientId | None = None
         self.known: Patient | None = None
         self.fixed: Patient | None = None  # editing: the patient cannot change
+        self.mother: Patient | None = None  # a newborn's mother, as this store knows her
+        self.hid: str | None = None  # editing: the visit's HID, once the exchange gave it
+        #: what a lookup filled in (a field → its value): taken back when the id changes, if untouched
+        self._filled: dict[QWidget, object] = {}
         self.id_kind = QComboBox()
         self.patient_code = QLineEdit()
         self.id_status = QLabel(wordWrap=True)
@@ -122,7 +126,8 @@ class PatientPanel(QWidget):
         """Validate as the GP types; a patient this store knows fills in the rest."""
         w = self.host.words
         text = self.patient_code.text().strip()
-        self.patient_id, self.known = None, None
+        self._take_back()
+        self.patient_id, self.known, self.mother = None, None, None
         self.id_status.setStyleSheet("")
         if not text:
             self.id_status.clear()
@@ -136,30 +141,88 @@ class PatientPanel(QWidget):
                 self.id_status.setStyleSheet(ERROR_STYLE)
                 self.id_status.setText(w.message(exc))
             else:
-                kind_name = w("id_" + self.patient_id.kind)
-                self.id_status.setText(f"✓ {kind_name}: {w.number(self.patient_id.value)}")
+                self._show_id()
                 wanted = self.patient_id
                 known_patient(self.host.ws, wanted).success(lambda p: self._prefill(wanted, p)).failure(
                     lambda _exc: None
                 ).run(self.host)
+                if wanted.kind == "newborn":
+                    newborn_mother(self.host.ws, wanted).success(lambda m: self._mother(wanted, m)).failure(
+                        lambda _exc: None
+                    ).run(self.host)
         self.show_eligibility()
         self.changed.emit()
+
+    def _show_id(self) -> None:
+        """The id as read (left-to-right, whatever the line's direction) and, for a newborn, whose."""
+        w, pid = self.host.words, self.patient_id
+        if pid is None:
+            return
+        line = f"✓ {w('id_' + pid.kind)}: {w.code(pid.value)}"
+        who = self.newborn_label()
+        self.id_status.setText(f"{line} — {who}" if who else line)
+
+    def newborn_label(self) -> str:
+        """ "newborn 1 of مریم احمدی" (the mother's name, or her national code when this store does not
+        know her) for a newborn id; "" for any other patient."""
+        w, pid = self.host.words, self.patient_id
+        if pid is None or pid.kind != "newborn":
+            return ""
+        mother_code, _, order = pid.value.partition("-")
+        if self.mother is not None and self.mother.full_name.strip():
+            return w("newborn_of", n=order, mother=w.isolated(self.mother.full_name))
+        return w("newborn_of_code", n=order, code=w.code(mother_code))
+
+    def display_name(self) -> str:
+        """The patient as a tab names them: the names typed, else a newborn's "newborn 1 of …"."""
+        name = f"{self.first_name.text().strip()} {self.last_name.text().strip()}".strip()
+        return name or self.newborn_label()
+
+    def _fill_text(self, edit: QLineEdit, value: str) -> None:
+        edit.setText(value)
+        self._filled[edit] = value
+
+    def _fill_combo(self, combo: QComboBox, data: object) -> None:
+        found = combo.findData(data)
+        if found >= 0:
+            combo.setCurrentIndex(found)
+            self._filled[combo] = data
+
+    def _take_back(self) -> None:
+        """Clear what a lookup of the previous id filled in and the GP has not changed since (the
+        mother's names must not stay when "7027692473" becomes the newborn "7027692473-1")."""
+        filled, self._filled = self._filled, {}
+        for widget, value in filled.items():
+            if isinstance(widget, QLineEdit) and widget.text() == value:
+                widget.clear()
+            elif isinstance(widget, QComboBox) and widget.currentData() == value:
+                widget.setCurrentIndex(0)
 
     def _prefill(self, wanted: PatientId, known: Patient | None) -> None:
         if known is None or wanted != self.patient_id:
             return  # unknown, or the GP has typed on since
         self.known = known
         if not self.first_name.text().strip() and not self.last_name.text().strip():
-            self.first_name.setText(known.first_name)
-            self.last_name.setText(known.last_name)
+            self._fill_text(self.first_name, known.first_name)
+            self._fill_text(self.last_name, known.last_name)
         if known.sex is not None and self.sex.currentData() is None:
-            self.sex.setCurrentIndex(self.sex.findData(known.sex.value))
+            self._fill_combo(self.sex, known.sex.value)
         if known.birth_date and not self.birth_date.text().strip():
-            self.birth_date.setText(self.host.words.number(_jalali(known)))
+            self._fill_text(self.birth_date, self.host.words.number(_jalali(known)))
         if known.coverage is not None and self.insurer.currentData() is None:
-            found = self.insurer.findData(known.coverage.scheme or known.coverage.insurer_code)
-            if found >= 0:
-                self.insurer.setCurrentIndex(found)
+            self._fill_combo(self.insurer, known.coverage.scheme or known.coverage.insurer_code)
+        self.show_eligibility()
+        self.changed.emit()
+
+    def _mother(self, wanted: PatientId, mother: Patient | None) -> None:
+        """A newborn's mother found: named as the mother (never as the patient), her coverage the
+        newborn's insurer unless one was chosen (section 7: newborns are covered under the mother)."""
+        if mother is None or wanted != self.patient_id:
+            return
+        self.mother = mother
+        if mother.coverage is not None and self.insurer.currentData() is None:
+            self._fill_combo(self.insurer, mother.coverage.scheme or mother.coverage.insurer_code)
+        self._show_id()
         self.show_eligibility()
         self.changed.emit()
 
@@ -174,14 +237,21 @@ class PatientPanel(QWidget):
         sync = getattr(self.host, "sync", None)
         state = sync.state if sync is not None else "off"
         insurer = self.insurer.currentText().strip() or w("no_insurer")
-        when = w("hid_pending_offline") if state != "online" else w("hid_on_sending")
+        cov = self.coverage()
+        if self.mother is not None and cov is not None and cov is self.mother.coverage:
+            insurer = w("mother_coverage", insurer=insurer)
+        if self.hid:  # editing: the visit's HID the exchange gave
+            when: str = w.code(self.hid)
+        else:
+            when = w("hid_pending_offline") if state != "online" else w("hid_on_sending")
         self.eligibility.setText(w("eligibility_line", insurer=insurer, hid=when))
 
     # ---- the patient ------------------------------------------------------------------------------
 
-    def fix(self, patient: Patient) -> None:
-        """Editing an existing prescription: its patient is shown and cannot change."""
-        self.fixed = patient
+    def fix(self, patient: Patient, hid: str | None = None) -> None:
+        """Editing an existing prescription: its patient (and the visit's `hid`, when known) is shown and
+        cannot change."""
+        self.fixed, self.hid = patient, hid or None
         self.set_scanned(f"{patient.id.kind}:{patient.id.value}")
         self.first_name.setText(patient.first_name)
         self.last_name.setText(patient.last_name)
@@ -207,9 +277,10 @@ class PatientPanel(QWidget):
 
     def coverage(self) -> Coverage | None:
         code = self.insurer.currentData()
-        known_cov = self.known.coverage if self.known else None
-        if known_cov and code in (known_cov.scheme, known_cov.insurer_code):
-            return known_cov
+        for whose in (self.known, self.mother):  # a newborn: the mother's coverage
+            known_cov = whose.coverage if whose else None
+            if known_cov and code in (known_cov.scheme, known_cov.insurer_code):
+                return known_cov
         if code in self.parents:
             return Coverage(self.parents[code], scheme=code)
         return Coverage(code) if code else None
