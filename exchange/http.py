@@ -1,8 +1,8 @@
 """The exchange as a real HTTP server process: `noskhe exchange serve --host H --port N --data DIR [--workers W]`.
 
 gunicorn serves the WSGI application `exchange.wsgi.ExchangeApp`: an arbiter process holds the socket, W
-worker processes (default: one per core, 2 to 4) each run the application with 4 threads; whatever they
-share (tokens, the fault switch, revocations) is in DIR's database. Tests that want the exchange inside their
+worker processes (default: one per core, 2 to 4) each run the application with `THREADS` threads (a slow
+client holds one only until its body times out, `exchange.wsgi.BODY_IDLE`); whatever they share (tokens, the fault switch, revocations) is in DIR's database. Tests that want the exchange inside their
 own process run the same application in `ExchangeServer`, a threaded server of the standard library.
 
 DIR holds `exchange.db`, `admin.token` (the secret for /admin calls, readable only by its owner),
@@ -38,7 +38,7 @@ from exchange.ocsp import dev_ca_key
 from exchange.wsgi import ExchangeApp, TrustSource, prepare
 
 #: threads per worker process
-THREADS = 4
+THREADS = 16
 
 
 def default_workers() -> int:

@@ -7,6 +7,8 @@ The edge, before any work:
   more than `MAX_BODY` bytes → 413 `too-large`, the body left unread. A body without a length (chunked) is
   read up to `MAX_BODY` + 1 bytes and refused the same way when longer (411 from a server that does not
   decode chunked bodies itself).
+- A body read stalls no thread: `BODY_IDLE` seconds without a byte, or `BODY_DEADLINE` seconds in all →
+  408 `body-timeout` and the connection is closed (a body that ends early → 400 `body-incomplete`).
 - A body nested deeper than `MAX_DEPTH` (arrays and objects) → 400 `too-deep`, before it is parsed.
 - Every other answer comes from `ExchangeApi` (`exchange.api`), the admin calls (`exchange.http` docstring)
   and the OCSP responder; faults (`exchange.faults`) are applied here, the same in every server.
@@ -23,6 +25,7 @@ import os
 import re
 import secrets
 import socket
+import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Iterable
@@ -45,6 +48,10 @@ from exchange.verify import Verifier
 MAX_BODY = 8 * 1024 * 1024
 #: the deepest nesting of arrays and objects taken (a FHIR Bundle of prescriptions is about 12 deep)
 MAX_DEPTH = 64
+#: seconds a body may go without a byte arriving, and in all, before it is answered 408 (a slow client must
+#: not hold one of the worker's threads)
+BODY_IDLE = 5.0
+BODY_DEADLINE = 30.0
 _DIGITS = re.compile(r"[0-9]{1,19}")
 _TOKENS = re.compile(rb'\\.|["\[\]{}]', re.S)
 
@@ -154,7 +161,8 @@ class ExchangeApp:
             headers["content-type"] = environ["CONTENT_TYPE"]
         body = self._body(environ)
         if isinstance(body, Answer):
-            return self._send(start_response, body)
+            sent = self._send(start_response, body)
+            return _Closing(sent, _socket_of(environ)) if body.status in (400, 408) else sent
         req = Request(method, path, dict(urllib.parse.parse_qsl(query)), headers, body)
         if path.startswith("/admin/"):
             return self._send(start_response, self._admin(req))
@@ -194,13 +202,14 @@ class ExchangeApp:
     def _body(environ: dict[str, Any]) -> bytes | Answer:
         """The request body, or the refusal of it, decided from the headers before any of it is read."""
         raw = environ.get("CONTENT_LENGTH")
-        stream = environ["wsgi.input"]
         if raw is None or raw == "":
             if "chunked" not in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
                 return b""
             if not environ.get("wsgi.input_terminated"):  # a server that does not decode chunked bodies
                 return refusal(411, "length-required", "Content-Length is required.", "طول بدنه لازم است.")
-            data = stream.read(MAX_BODY + 1)  # a body without a length: no more than the limit is read
+            data = _read_body(environ, MAX_BODY + 1, exact=False)  # no more than the limit is read
+            if isinstance(data, Answer):
+                return data
             return _too_large() if len(data) > MAX_BODY else data
         text = str(raw).strip()
         if not _DIGITS.fullmatch(text):
@@ -213,7 +222,7 @@ class ExchangeApp:
         n = int(text)
         if n > MAX_BODY:
             return _too_large()
-        return stream.read(n) if n else b""
+        return _read_body(environ, n) if n else b""
 
     @staticmethod
     def _send(start_response: StartResponse, answer: Answer) -> list[bytes]:
@@ -279,6 +288,106 @@ class ExchangeApp:
             )
             return Answer(200, {"codes": [r[0] for r in rows]})
         return refusal(404, "no-route", "No such admin call.", "چنین درخواستی نیست.")
+
+
+def _socket_of(environ: dict[str, Any]) -> socket.socket | None:
+    sock = environ.get("gunicorn.socket") or environ.get("noskhe.socket")
+    return sock if isinstance(sock, socket.socket) else None
+
+
+class _Watchdog:
+    """Shuts the reading half of a socket whose body is not in by its deadline, so that a read blocked on it
+    returns at once (one daemon thread per process, started on first use, i.e. after the worker's fork)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._due: dict[int, tuple[float, socket.socket]] = {}
+        self._pid = 0
+        self._next = 0
+
+    def watch(self, sock: socket.socket, seconds: float) -> int:
+        with self._lock:
+            if self._pid != os.getpid():
+                self._pid = os.getpid()
+                self._due.clear()
+                threading.Thread(target=self._run, name="body-deadlines", daemon=True).start()
+            self._next += 1
+            self._due[self._next] = (time.monotonic() + seconds, sock)
+            return self._next
+
+    def release(self, key: int) -> bool:
+        """False when the deadline had already passed (the socket was shut)."""
+        with self._lock:
+            return self._due.pop(key, None) is not None
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(0.25)
+            now = time.monotonic()
+            with self._lock:
+                late = [k for k, (due, _) in self._due.items() if due <= now]
+                socks = [self._due.pop(k)[1] for k in late]
+            for sock in socks:
+                try:
+                    sock.shutdown(socket.SHUT_RD)
+                except OSError:
+                    pass
+
+
+_WATCHDOG = _Watchdog()
+
+
+def _body_timeout() -> Answer:
+    return refusal(
+        408,
+        "body-timeout",
+        f"The request body did not arrive in time ({BODY_IDLE:g} s between bytes, {BODY_DEADLINE:g} s in all).",
+        f"بدنهٔ درخواست به‌موقع نرسید ({BODY_IDLE:g} ثانیه میان بایت‌ها، {BODY_DEADLINE:g} ثانیه در کل).",
+    )
+
+
+def _read_body(environ: dict[str, Any], n: int, *, exact: bool = True) -> bytes | Answer:
+    """Up to `n` bytes of the body (exactly `n` when `exact`), read with `BODY_IDLE` seconds allowed between
+    bytes and `BODY_DEADLINE` in all; 408 when either passes, 400 when the client ends the body early."""
+    stream = environ["wsgi.input"]
+    sock = _socket_of(environ)
+    if sock is None:  # a server that does not tell its socket: read as it reads
+        return bytes(stream.read(n))
+    before = sock.gettimeout()
+    key = _WATCHDOG.watch(sock, BODY_DEADLINE)
+    try:
+        sock.settimeout(BODY_IDLE)
+        data = bytes(stream.read(n))
+    except (OSError, ValueError):  # a timeout (TimeoutError is an OSError), or a reader left unusable by one
+        _WATCHDOG.release(key)
+        return _body_timeout()
+    finally:
+        try:
+            sock.settimeout(before)
+        except OSError:
+            pass
+    if not _WATCHDOG.release(key):
+        return _body_timeout()
+    if exact and len(data) < n:
+        return refusal(
+            400, "body-incomplete", "The request body ended before its length.", "بدنهٔ درخواست ناقص رسید."
+        )
+    return data
+
+
+class _Closing(list[bytes]):
+    """An answer after which the connection is closed (its body was not read to the end)."""
+
+    def __init__(self, parts: list[bytes], sock: socket.socket | None) -> None:
+        super().__init__(parts)
+        self._sock = sock
+
+    def close(self) -> None:
+        if self._sock is not None:
+            try:
+                self._sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
 
 def _too_large() -> Answer:
