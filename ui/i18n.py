@@ -127,7 +127,12 @@ class Words:
         """A name or other free text put into a sentence as one unit (`FSI` … `PDI`): a Persian name with
         a parenthesis or a code ("احمدی (۰۰۱۲۳۴۵۶۷۹)", "Dr. X (MC-123)") keeps its own order whatever the
         line's direction and whatever stands beside it."""
-        return Verbatim(f"{FSI}{self.text(value)}{PDI}" if value else value)
+        if not value:
+            return Verbatim(value)
+        # in English the name is not cut into right-to-left runs: the isolate takes the direction of its
+        # first letter, so a Persian name's parenthesis stays on its left
+        inner = persian_text(value) if self.lang == "fa" else value
+        return Verbatim(f"{FSI}{inner}{PDI}")
 
     def instructions(self, value: str) -> str:
         """A dose instruction as this language shows it: every digit Persian in Persian ("1 cap every 8h"

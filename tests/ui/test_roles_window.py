@@ -147,7 +147,7 @@ def test_names_with_parentheses_keep_their_order_in_english(qtbot):
     w = Words("en")
     name = "آزمایشی دکتر سارا احمدی (MC-123456)"
     shown = w("user_label", name=w.isolated(name))
-    assert shown == f"User: {FSI}{w.text(name)}{PDI}"  # one unit: its parenthesis stays with it
+    assert shown == f"User: {FSI}{name}{PDI}"  # one unit, right-to-left by its first letter
     fa = Words("fa")
     assert fa("locked_who", name=fa.isolated("احمدی (۰۰۱)"), why="x").startswith(FSI)
 
