@@ -182,6 +182,11 @@ STRINGS: dict[str, tuple[str, str]] = {
         "در انتظار — برون‌خط؛ هنگام اتصال دریافت می‌شود",
         "pending — offline; asked for when the exchange is back",
     ),
+    "coverage_known": (
+        "پوشش: {percent}٪ قیمت، شمارهٔ بیمه {number}",
+        "coverage: {percent}% of the price, insurance number {number}",
+    ),
+    "coverage_supplementary": ("بیمهٔ تکمیلی: {name}", "supplementary: {name}"),
     "newborn_of": ("نوزاد {n} {mother}", "newborn {n} of {mother}"),
     "newborn_of_code": ("نوزاد {n} مادر با کد ملی {code}", "newborn {n} of the mother with national code {code}"),
     "mother_coverage": ("{insurer} (بیمهٔ مادر)", "{insurer} (the mother's coverage)"),
