@@ -122,3 +122,24 @@ def test_editing_keeps_the_override_reason_and_the_page_shows_it(qtbot, clinic_w
     qtbot.waitUntil(lambda: again.prescription is not None or again.error.isVisible(), timeout=15000)
     assert again.prescription is not None, again.error.text()
     assert again.prescription.override_reason == "عفونت مقاوم"
+
+
+def test_the_editor_shows_the_known_hid_and_coverage_and_offline_says_pending(
+    qtbot, clinic_ws, clinic_store, open_window
+):
+    from tests.conftest import make_prescription
+
+    covered = Coverage("IHIO", insurance_number="IHIO-345679-0", insurer_percent=70)
+    patient = dataclasses.replace(make_patient(), coverage=covered)
+    clinic_store.save_patient(patient)
+    window = open_window(clinic_ws)
+    window.browse()
+    editor = window.desk.new_prescription()
+    editor.patient.patient_code.setText(MOTHER)
+    qtbot.waitUntil(lambda: editor.patient.known is not None)
+    text = editor.patient.eligibility.text()
+    assert "۷۰٪" in text and f"{LRI}IHIO-345679-0{PDI}" in text and "برون‌خط" in text
+    rx = dataclasses.replace(make_prescription(patient), hid="HID-00012345")
+    editing = window.desk.edit_prescription(rx)
+    assert f"{LRI}HID-00012345{PDI}" in editing.patient.eligibility.text()
+    assert "برون‌خط" not in editing.patient.eligibility.text()

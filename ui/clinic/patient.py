@@ -244,7 +244,22 @@ class PatientPanel(QWidget):
             when: str = w.code(self.hid)
         else:
             when = w("hid_pending_offline") if state != "online" else w("hid_on_sending")
-        self.eligibility.setText(w("eligibility_line", insurer=insurer, hid=when))
+        parts = [w("eligibility_line", insurer=insurer, hid=when)]
+        if cov is not None and (cov.insurance_number or cov.insurer_percent):  # as eligibility found it
+            parts.append(
+                w(
+                    "coverage_known",
+                    percent=w.number(cov.insurer_percent),
+                    number=w.code(cov.insurance_number),
+                )
+            )
+        whose = self.fixed or self.known or self.mother
+        extra = whose.supplementary if whose is not None and cov is not None else None
+        if extra is not None:
+            ins = self.host.ws.store.catalog.insurer(extra.scheme or extra.insurer_code)
+            name = w.pick(ins.name_fa, ins.name_en) if ins is not None else extra.scheme or extra.insurer_code
+            parts.append(w("coverage_supplementary", name=name))
+        self.eligibility.setText("؛ ".join(parts) if w.lang == "fa" else "; ".join(parts))
 
     # ---- the patient ------------------------------------------------------------------------------
 
@@ -277,7 +292,7 @@ class PatientPanel(QWidget):
 
     def coverage(self) -> Coverage | None:
         code = self.insurer.currentData()
-        for whose in (self.known, self.mother):  # a newborn: the mother's coverage
+        for whose in (self.fixed, self.known, self.mother):  # a newborn: the mother's coverage
             known_cov = whose.coverage if whose else None
             if known_cov and code in (known_cov.scheme, known_cov.insurer_code):
                 return known_cov
