@@ -85,12 +85,13 @@ class DiskFull(StoreError):
 
     code = "disk-full"
 
-    def __init__(self, where: object) -> None:
-        super().__init__(
-            f"Disk full: free space in {where} and try again; nothing was saved half-way.",
-            f"دیسک پر است: در {where} جا باز کنید و دوباره تلاش کنید؛ چیزی نیمه‌کاره ذخیره نشد.",
-            where=str(where),
-        )
+    def __init__(self, where: object, *, kept: str | None = None) -> None:
+        if kept:  # a draft was saved before the disk filled up (its signing is what failed)
+            en, fa = f"Disk full: free space in {where}.", f"دیسک پر است: در {where} جا باز کنید."
+        else:
+            en = f"Disk full: free space in {where} and try again; nothing was saved half-way."
+            fa = f"دیسک پر است: در {where} جا باز کنید و دوباره تلاش کنید؛ چیزی نیمه‌کاره ذخیره نشد."
+        super().__init__(en, fa, where=str(where))
 
 
 class StoreDamaged(StoreError):

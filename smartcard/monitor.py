@@ -7,6 +7,7 @@ itself; a session whose token or session handle is gone locks at once.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from typing import TYPE_CHECKING
 
@@ -52,5 +53,11 @@ class TokenMonitor:
         while not self._stop.wait(self.interval):
             try:
                 self.module.thread.submit(self._poll_all).result(timeout=max(30.0, self.interval * 10))
+            except RuntimeError as exc:
+                if self._stop.is_set() or sys.is_finalizing() or "shutdown" in str(exc):
+                    return  # the process is exiting (its token thread takes no more work): stop quietly
+                log.exception("token monitor tick failed")
             except Exception:
+                if self._stop.is_set() or sys.is_finalizing():
+                    return
                 log.exception("token monitor tick failed")

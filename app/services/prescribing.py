@@ -38,7 +38,7 @@ from app.domain import (
     now,
     provider_user_id,
 )
-from app.errors import NoskheError
+from app.errors import DiskFull, NoskheError
 from app.legal import SERVICE_BACK, phone_of, service_period
 from app.lifecycle import RxEvent, RxState, next_state
 from app.services import outbox
@@ -384,6 +384,16 @@ def write_prescription(
     except NoskheError as exc:
         exc.details["draft_id"] = rx.id
         raise
+    except Exception as exc:  # the disk filled up after the draft was saved (a SQLite or OS error): say so
+        from app.store.db import user_error
+
+        named = user_error(exc, store.data_dir)
+        if named is None:
+            raise
+        if isinstance(named, DiskFull):
+            named = DiskFull(named.details["where"], kept=rx.id)
+        named.details["draft_id"] = rx.id
+        raise named from None
 
 
 def sign_draft(ws: Workstation, ref: str, *, override_reason: str | None = None) -> Prescription:

@@ -11,6 +11,7 @@ import urllib.parse
 import pytest
 
 from exchange.wsgi import BODY_IDLE
+from tests.e2e.test_abuse import _fill, small_disk  # noqa: F401
 from tests.sync import harness
 from tests.sync.fixtures import exchange, tokens  # noqa: F401
 
@@ -77,3 +78,53 @@ def test_the_in_process_server_times_a_slow_body_out_too(exchange) -> None:  # n
         assert time.monotonic() - start < BODY_IDLE + 5
     finally:
         s.close()
+
+
+# ---- disk full while prescribing --------------------------------------------------------------------
+
+
+def _drafts(data) -> set[str]:
+    from app.store import Store
+
+    with Store.open(data, harness.PASSPHRASE) as store:
+        return {r[0] for r in store.conn().execute("SELECT id FROM prescriptions WHERE state = 'draft'")}
+
+
+def test_disk_full_while_prescribing_is_one_line_and_says_whether_a_draft_was_kept(
+    tokens, small_disk  # noqa: F811
+) -> None:
+    data = small_disk / "clinic"
+    env = harness.cli_env(tokens, NOSKHE_DATA_DIR=str(data), NOSKHE_PIN="111111", NOSKHE_FACILITY_PIN="333333")
+    for argv in (
+        ("init", "--role", "clinic", "--facility", "10000001", "--facility-name", "درمانگاه"),
+        ("token", "trust", "import", str(tokens.trust_list)),
+        ("sync", "config", "--exchange", "http://127.0.0.1:9", "--user-token", "noskhe-gp",
+         "--facility-token", "noskhe-clinic"),
+    ):
+        assert harness.noskhe(env, *argv).returncode == 0, argv
+    patient = harness.patients(1)[0]
+    create = ("rx", "create", "--patient", patient.id.value, "--first-name", patient.first_name,
+              "--last-name", patient.last_name, "--item", "101002:5:x", "--notes", "y" * 1500)
+    failed = 0
+    for leave in range(96 << 10, 720 << 10, 48 << 10):
+        (small_disk / "filler").unlink(missing_ok=True)
+        before = _drafts(data)
+        _fill(small_disk, leave)
+        done = harness.noskhe(env, *create)
+        lines = done.stderr.strip().splitlines()
+        assert done.returncode in (0, 1), (leave, done.stderr[-3000:])
+        (small_disk / "filler").unlink()
+        after = _drafts(data)
+        if done.returncode == 0:
+            assert lines == [] or all("Traceback" not in x for x in lines), lines
+            continue
+        failed += 1
+        assert len(lines) == 1 and "Disk full: free space in" in lines[0], (leave, lines)
+        kept = after - before
+        if kept:
+            (draft,) = kept
+            assert f"The draft {draft} was kept" in lines[0] and "nothing was saved" not in lines[0], lines
+            assert harness.noskhe(env, "rx", "sign", draft).returncode == 0
+        else:
+            assert "nothing was saved half-way" in lines[0], lines
+    assert failed, "the disk never filled up"
