@@ -1,7 +1,7 @@
 """What the prescription and the receipt share: Persian labels, money, a right-to-left writing cursor.
 
-Callers rely on: `Cursor` writes downward from the top of a page region, right-aligned by default, and
-tells how much room is left; `money(n)` is Persian digits with separators and «ریال».
+Callers rely on: `Cursor` writes downward from the top of a page region, right-aligned by default, never
+wider than its region (long lines wrap), and tells how much room is left; `money(n)` is Persian digits with separators and «ریال».
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
 from app.domain import Sex
-from printing.shaping import draw_text, fa_num, ltr, wrap
+from printing.shaping import draw_text, fa_num, ltr, text_width, wrap
 
 ID_KIND_FA = {
     "national-code": "کد ملی",
@@ -44,7 +44,8 @@ def grouped(digits: str, size: int = 4) -> str:
 
 @dataclass
 class Cursor:
-    """Writes lines downward inside [left, right]; `y` is the baseline of the next line's top."""
+    """Writes lines downward inside [left, right] (a line too wide is wrapped); `y` is the baseline of the
+    next line's top."""
 
     canvas: Canvas
     left: float
@@ -65,9 +66,19 @@ class Cursor:
     def line(
         self, text: str, size: float = 9, *, bold: bool = False, align: str = "right", gap: float = 1.35
     ) -> None:
-        self.y -= size * gap
+        """One line of text; wrapped onto the next lines when it is wider than [left, right], so nothing
+        runs into a neighbouring column or off the page."""
         x = self.right if align == "right" else self.left if align == "left" else (self.left + self.right) / 2
-        draw_text(self.canvas, x, self.y, text, size, bold=bold, align=align)
+        parts = [text] if text_width(text, size, bold=bold) <= self.width else wrap(text, self.width, size, bold=bold)
+        for part in parts:
+            self.y -= size * gap
+            draw_text(self.canvas, x, self.y, part, size, bold=bold, align=align)
+
+    def height(self, text: str, size: float = 9, *, bold: bool = False, gap: float = 1.35) -> float:
+        """How far `line(text, …)` moves down (wrapped lines included)."""
+        if text_width(text, size, bold=bold) <= self.width:
+            return size * gap
+        return len(wrap(text, self.width, size, bold=bold)) * size * gap
 
     def paragraph(self, text: str, size: float = 8, *, bold: bool = False, gap: float = 1.35) -> None:
         for part in wrap(text, self.width, size, bold=bold):

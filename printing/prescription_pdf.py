@@ -1,11 +1,15 @@
 """The paper prescription: one A5 page (more only for long prescriptions), print-ready, right to left.
 
 Top: facility (SIAM id, national id), title, prescribing time and the start and end of the service (Jalali,
-Persian digits), the section-12 outage notice, patient (id — a newborn as the mother's code and the birth
-order —, birth date, age, sex, phone) and prescriber (council number, specialty, provider user id), items with instructions, quantities and cost split, totals, signer and signing time. Bottom of
-page 1: the signed QR (left), the HID as a Code 128 barcode with its digits (or «HID pending» and the
-patient's id as the barcode), and the prescription's own id — the tracking code once registered — as a
-full-width barcode with its digits.
+Persian digits); until the exchange registered the prescription the paper is the emergency copy of section
+12 and carries the outage notice, once registered (tracking code known) it is an ordinary paper copy of the
+e-prescription. Then patient (id — a newborn as the mother's code and the birth order —, birth date, age,
+sex, phone, insurance or «insurance pending») and prescriber (council number, specialty, provider user id),
+items with instructions, days, quantities and cost split, totals (an estimate while offline), the
+prescriber's override reason, signer and signing time. Every line stays inside its column and the page
+(`Cursor` wraps). Bottom of page 1: the signed QR (left), the HID as a Code 128 barcode with its digits (or
+«HID pending» and the patient's id as the barcode), and the prescription's own id — the tracking code once
+registered — as a full-width barcode with its digits.
 
 Callers rely on: `render_prescription(...)` writes a PDF to a path or binary file and returns what it
 put in the barcodes and the QR, so tests and the bench can check them.
@@ -37,7 +41,7 @@ from printing.layout import (
     money,
 )
 from printing.payload import payload_bytes
-from printing.shaping import draw_text, fa_num, ltr, new_canvas, wrap
+from printing.shaping import draw_text, fa_num, ltr, new_canvas, text_width, wrap
 
 MARGIN = 10 * mm
 QR_MODULE = 0.45 * mm  # ~10 dots at 600 dpi, read by phone cameras at arm's length
@@ -59,6 +63,7 @@ class PrintedPrescription:
     payload_bytes: int | None
     qr: QrInfo | None
     pages: int
+    emergency: bool = True  # the section-12 emergency copy (not registered yet), else an ordinary copy
 
 
 def _identity_line(sig: Signature, label: str) -> str:
@@ -89,9 +94,16 @@ class _Sheet:
         return cur
 
 
+def registered(rx: Prescription) -> bool:
+    """True once the exchange registered the prescription (it issued the tracking code): its paper is an
+    ordinary copy of an e-prescription the pharmacy retrieves online; until then the paper is the
+    emergency copy of section 12, dispensed from its signed QR."""
+    return rx.tracking_code is not None
+
+
 def _header(cur: Cursor, rx: Prescription, facility: Facility | None, printed_at: dt.datetime) -> None:
-    top = cur.y
-    right = Cursor(cur.canvas, cur.left + cur.width / 2, cur.right, top, cur.bottom)
+    top, half = cur.y, cur.width / 2
+    right = Cursor(cur.canvas, cur.left + half + 3, cur.right, top, cur.bottom)
     right.line((facility.name if facility else "") or "مرکز ارائه خدمت", 12, bold=True)
     right.line(f"شناسه سیام: {fa_num(rx.facility_siam)}", 8.5)
     national_id = rx.facility_national_id or (facility.national_id if facility else "")
@@ -99,9 +111,13 @@ def _header(cur: Cursor, rx: Prescription, facility: Facility | None, printed_at
         right.line(f"شناسه ملی: {fa_num(national_id)}", 8)
     if facility and facility.phone:
         right.line(f"تلفن: {fa_num(facility.phone)}", 8)
-    left = Cursor(cur.canvas, cur.left, cur.left + cur.width / 2, top, cur.bottom)
-    left.line("نسخه کاغذی اضطراری", 11.5, bold=True, align="left")
-    left.line("Emergency paper prescription", 7, align="left")
+    left = Cursor(cur.canvas, cur.left, cur.left + half - 3, top, cur.bottom)
+    if registered(rx):
+        left.line("نسخه الکترونیک ثبت‌شده — رونوشت کاغذی", 10.5, bold=True, align="left")
+        left.line("Registered e-prescription — paper copy", 7, align="left")
+    else:
+        left.line("نسخه کاغذی اضطراری", 11.5, bold=True, align="left")
+        left.line("Emergency paper prescription", 7, align="left")
     left.line(f"تاریخ و ساعت تجویز: {jalali_datetime(rx.prescribed_at)}", 8.5, align="left")
     if rx.service_start:  # section 7-7: the start and end of the service
         end = f" تا {jalali_datetime(rx.service_end)}" if rx.service_end else ""
@@ -113,7 +129,15 @@ def _header(cur: Cursor, rx: Prescription, facility: Facility | None, printed_at
     cur.rule(weight=1.0)
 
 
-def _notice(cur: Cursor) -> None:
+def _notice(cur: Cursor, rx: Prescription) -> None:
+    if registered(rx):  # an ordinary copy: the pharmacy retrieves it by its tracking code or HID
+        cur.line(
+            f"ثبت‌شده در سامانه نسخه الکترونیک — کد رهگیری {grouped(rx.tracking_code or '', 4)}"
+            " — داروخانه نسخه را با کد رهگیری یا شباد دریافت می‌کند.",
+            7.5,
+        )
+        cur.skip(2)
+        return
     lines = wrap(OUTAGE_NOTICE, cur.width - 8, 7.5)
     height = len(lines) * 7.5 * 1.35 + 14
     c = cur.canvas
@@ -145,8 +169,8 @@ def insurance_line(rx: Prescription, insurer_name: str | None = None) -> str:
 
 
 def _parties(cur: Cursor, rx: Prescription, insurer_name: str | None) -> None:
-    p, top = rx.patient, cur.y
-    right = Cursor(cur.canvas, cur.left + cur.width / 2, cur.right, top, cur.bottom)
+    p, top, half = rx.patient, cur.y, cur.width / 2
+    right = Cursor(cur.canvas, cur.left + half + 3, cur.right, top, cur.bottom)
     right.line(f"بیمار: {p.full_name}", 9.5, bold=True)
     if p.id.kind == "newborn":  # a newborn before registration: the mother's national code and the order
         mother, _, order = p.id.value.partition("-")
@@ -165,8 +189,14 @@ def _parties(cur: Cursor, rx: Prescription, insurer_name: str | None) -> None:
         right.line(" — ".join(details), 8.5)
     if p.phone:
         right.line(f"تلفن: {fa_num(p.phone)}", 8.5)
-    right.line(insurance_line(rx, insurer_name), 8.5)
-    left = Cursor(cur.canvas, cur.left, cur.left + cur.width / 2 - 4, top, cur.bottom)
+    insurance, pending = insurance_line(rx, insurer_name), " — در انتظار استعلام بیمه"
+    if pending in insurance:  # the plan typed, then on a line of its own that it is not confirmed yet
+        insurance, _, rest = insurance.partition(pending)
+        right.line(insurance, 8.5)
+        right.line(pending.removeprefix(" — ") + rest, 8.5)
+    else:
+        right.line(insurance, 8.5)
+    left = Cursor(cur.canvas, cur.left, cur.left + half - 3, top, cur.bottom)
     left.line(f"تجویزگر: {rx.prescriber.name}", 9.5, bold=True)
     left.line(f"شماره نظام پزشکی: {fa_num(rx.prescriber.medical_council_number)}", 8.5)
     if rx.prescriber.specialty:
@@ -208,6 +238,8 @@ def _item_row(rx: Prescription, index: int) -> tuple[list[list[str]], float]:
     wrapped = [
         wrap(text, w - 4, 8 if i in (1, 3) else 7.5) for i, (text, (_e, w)) in enumerate(zip(cells, cols))
     ]
+    if it.days:  # how long the line is meant to last (the rules' maximum duration)
+        wrapped[3] += wrap(f"مدت مصرف: {fa_num(it.days)} روز", cols[3][1] - 4, 8)
     height = max(len(lines) for lines in wrapped) * 8 * 1.3 + 5
     return wrapped, height
 
@@ -227,20 +259,46 @@ def _draw_row(cur: Cursor, wrapped: list[list[str]], height: float) -> None:
     c.restoreState()
 
 
-def _signatures(cur: Cursor, prescriber_sig: Signature | None, facility_sig: Signature | None) -> None:
-    if prescriber_sig is None:
-        cur.line("این نسخه امضای الکترونیک ندارد و بدون امضای دستی پزشک اعتبار ندارد.", 8.5, bold=True)
+def _tail(
+    rx: Prescription, prescriber_sig: Signature | None, facility_sig: Signature | None
+) -> list[tuple[str, float, bool]]:
+    """What follows the items, as (text, size, bold) lines (each wrapped to the page when drawn): the
+    cost split, the prescriber's override reason, the notes, the signers."""
+    out: list[tuple[str, float, bool]] = []
+    cost = rx.cost
+    if cost.total:
+        out.append(
+            (f"سهم بیمه: {money(cost.insurer)} — سهم بیمار: {money(cost.patient)} — جمع: {money(cost.total)}", 8.5, True)
+        )
+        # offline the split is worked out here: an estimate, said so (the exchange's split counts once it answers)
+        if rx.cost_basis != "exchange":
+            basis = "برآورد (estimate)"
+            if rx.hid is None:  # priced without eligibility's answer: the insurer's share may change
+                basis += " — تا پاسخ استعلام بیمه (until insurance is confirmed)"
+            out.append((basis, 8, True))
     else:
-        cur.line(_identity_line(prescriber_sig, "امضای الکترونیک تجویزگر"), 8)
+        out.append(("هزینه: برآورد پس از دریافت فهرست قیمت‌ها — cost estimate pending (no price list yet)", 8.5, True))
+    if rx.override_reason:  # signed with the prescription (9-1 step 4): the pharmacy and insurer read why
+        out.append((f"دلیل تجویز با وجود هشدار قواعد (override reason): {rx.override_reason}", 8, False))
+    if rx.notes:
+        out.append((f"توضیحات: {rx.notes}", 8, False))
+    if prescriber_sig is None:
+        out.append(("این نسخه امضای الکترونیک ندارد و بدون امضای دستی پزشک اعتبار ندارد.", 8.5, True))
+    else:
+        out.append((_identity_line(prescriber_sig, "امضای الکترونیک تجویزگر"), 8, False))
     if facility_sig is not None:
-        cur.line(_identity_line(facility_sig, "مهر الکترونیک مرکز"), 8)
+        out.append((_identity_line(facility_sig, "مهر الکترونیک مرکز"), 8, False))
+    return out
 
 
 def _code_block(
     c: Canvas, right: float, top: float, width: float, value: str, title: str, digits: str
 ) -> float:
     """Title, bars and digits, right-aligned within `width`; returns the height used."""
-    draw_text(c, right, top - 9, title, 8.5, bold=True)
+    size = 8.5
+    while size > 5.5 and text_width(title, size, bold=True) > width:
+        size -= 0.5  # a long title (a pending HID named by the patient's id kind) stays in its column
+    draw_text(c, right, top - 9, title, size, bold=True)
     modules = len(code128_modules(value))
     module = min(BAR_MODULE, width / (modules + 2 * QUIET_MODULES))
     bars = modules * module
@@ -276,7 +334,7 @@ def render_prescription(
     info = _bottom(sheet, rx, payload, qr_size)  # first: the codes have a fixed place on page 1
     cur = sheet.cursor(MARGIN + reserved)
     _header(cur, rx, facility, printed_at or now())
-    _notice(cur)
+    _notice(cur, rx)
     _parties(cur, rx, insurer_name)
     _table_header(cur)
     for i in range(len(rx.items)):
@@ -285,26 +343,13 @@ def render_prescription(
             cur = sheet.new_page()
             _table_header(cur)
         _draw_row(cur, wrapped, height)
-    tail = 3 * 12 + (len(wrap(rx.notes, cur.width, 8)) * 11 if rx.notes else 0)
-    if cur.room() < tail:
+    tail = _tail(rx, signature, facility_signature)
+    if cur.room() < sum(cur.height(text, size, bold=bold) for text, size, bold in tail):
         cur = sheet.new_page()
-    cost = rx.cost
-    # offline the split is worked out here: an estimate, said so (the exchange's split counts once it answers)
-    basis = " — برآورد (estimate)" if rx.cost_basis != "exchange" else ""
-    if basis and rx.hid is None:  # priced without eligibility's answer: the insurer's share may change
-        basis += " — تا پاسخ استعلام بیمه (until insurance is confirmed)"
-    cur.line(
-        f"سهم بیمه: {money(cost.insurer)} — سهم بیمار: {money(cost.patient)} — جمع: {money(cost.total)}{basis}"
-        if cost.total
-        else "هزینه: برآورد پس از دریافت فهرست قیمت‌ها — cost estimate pending (no price list yet)",
-        8.5,
-        bold=True,
-    )
-    if rx.notes:
-        cur.paragraph(f"توضیحات: {rx.notes}", 8)
-    _signatures(cur, signature, facility_signature)
+    for text, size, bold in tail:
+        cur.line(text, size, bold=bold)
     sheet.canvas.save()
-    return replace(info, pages=sheet.pages)
+    return replace(info, pages=sheet.pages, emergency=not registered(rx))
 
 
 def _bottom(sheet: _Sheet, rx: Prescription, payload: str | None, qr_size: float) -> PrintedPrescription:
