@@ -191,10 +191,15 @@ class DemoDesk:
 
     def _add_banner(self, window: MainWindow, role: str, words: Words) -> None:
         site = self.sites[role]
-        codes = ("، " if words.lang == "fa" else ", ").join(p.id.value for p in self.patients)
         patients = "patients" if role == "clinic" else "patients_pharmacy"
-        lines = [_words(words, "banner", who=site.who, pin=site.pin), _words(words, patients, codes=codes)]
-        banner = QLabel("\n".join(lines), wordWrap=True)
+
+        def banner_text() -> str:
+            codes = ("، " if words.lang == "fa" else ", ").join(p.id.value for p in self.patients)
+            return "\n".join(
+                [_words(words, "banner", who=site.who, pin=site.pin), _words(words, patients, codes=codes)]
+            )
+
+        banner = QLabel(banner_text(), wordWrap=True)
         banner.setObjectName("demo-banner")
         banner.setStyleSheet(
             "background: #fff4ce; color: #4a3b00; border: 1px solid #e0c060; padding: 8px; font-size: 11pt"
@@ -207,6 +212,13 @@ class DemoDesk:
         status.setToolTip(banner.text())  # the PIN and the patients, once the login screen is gone
         status.setStyleSheet("background: #fff4ce; color: #4a3b00; padding: 0 6px; font-weight: bold")
         window.statusBar().addPermanentWidget(status)
+
+        def retranslate() -> None:  # the mark and the banner follow Settings → language
+            banner.setText(banner_text())
+            status.setText(words.pick("نمایشی", "DEMO"))
+            status.setToolTip(banner.text())
+
+        window.host.language_changed.connect(retranslate)
 
     def hints(self) -> list[str]:
         """What the console says before the window opens: where to log in and with what."""

@@ -7,6 +7,7 @@ import sys
 import time
 
 import pytest
+from PySide6.QtWidgets import QLabel
 
 from exchange import demo as exchange_demo
 from exchange import devworld, seed
@@ -82,6 +83,10 @@ def test_the_demo_window_runs_against_a_live_exchange(qtbot, tmp_path, monkeypat
         assert pin in " ".join(desk.hints())  # the console says which PIN
         banner = window.demo_banner.text()
         assert "۱۱۱۱۱۱" in banner and "رمز توکن" in banner  # so does the login screen, in Persian digits
+        window.host.set_language("en")  # the banner and the status bar's mark follow the language
+        marks = [w.text() for w in window.statusBar().findChildren(QLabel)]
+        assert "DEMO" in marks and "نمایشی" not in marks and "111111" in window.demo_banner.text()
+        window.host.set_language("fa")
         assert window.stack.currentWidget() is window.login and window.login.isVisible()
 
         window.login.secret.setText("999999")  # a wrong PIN is checked by the token
