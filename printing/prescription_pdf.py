@@ -132,7 +132,7 @@ def _header(cur: Cursor, rx: Prescription, facility: Facility | None, printed_at
 def _notice(cur: Cursor, rx: Prescription) -> None:
     if registered(rx):  # an ordinary copy: the pharmacy retrieves it by its tracking code or HID
         cur.line(
-            f"ثبت‌شده در سامانه نسخه الکترونیک — کد رهگیری {grouped(rx.tracking_code or '', 4)}"
+            f"ثبت‌شده در سامانه نسخه الکترونیک — کد رهگیری {fa_num(rx.tracking_code or '')}"
             " — داروخانه نسخه را با کد رهگیری یا شباد دریافت می‌کند.",
             7.5,
         )
