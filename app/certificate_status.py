@@ -61,6 +61,8 @@ class CertificateStatus:
     note: str = ""
     note_fa: str = ""
     serial: str = ""
+    #: True when this is a revocation kept from an earlier OCSP answer (`RevocationMemory`), not asked now
+    kept: bool = False
 
     @property
     def revoked(self) -> bool:
@@ -78,7 +80,27 @@ class CertificateStatus:
             "reason": self.reason or None,
             "note": self.note or None,
             "serial": self.serial or None,
+            "kept": self.kept,
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CertificateStatus:
+        """The status `to_dict` wrote (a missing time is None)."""
+
+        def when(key: str) -> dt.datetime | None:
+            return dt.datetime.fromisoformat(data[key]) if data.get(key) else None
+
+        return cls(
+            Verdict(data["verdict"]),
+            StatusSource(data["source"]),
+            when("at"),
+            when("revoked_at"),
+            data.get("reason") or "",
+            data.get("note") or "",
+            "",
+            data.get("serial") or "",
+            bool(data.get("kept")),
+        )
 
     def describe(self, lang: str = "fa") -> str:
         """One line people read: `certificate good — OCSP, 2026-11-30 05:10` or, in Persian,
@@ -91,10 +113,40 @@ class CertificateStatus:
         if lang == "fa":
             revoked = f" از {format_time(self.revoked_at, lang)}" if self.revoked_at else ""
             note = f" ({self.note_fa or self.note})" if self.note else ""
+            if self.kept:
+                note = " (پاسخ پیشین، نگه‌داشته در این رایانه؛ ابطال دائمی است)"
             return f"گواهی {fa}{revoked} — {src_fa}{when.replace(',', '،')}{note}"
         revoked = f" since {format_time(self.revoked_at, lang)}" if self.revoked_at else ""
         note = f" (OCSP not used: {self.note})" if self.note else ""
+        if self.kept:
+            note = " (an earlier answer kept on this workstation; revocation is permanent)"
         return f"certificate {en}{revoked} — {src_en}{when}{note}"
 
 
-__all__ = ["CertificateStatus", "StatusSource", "Verdict"]
+class RevocationMemory:
+    """Revocations learned through OCSP, kept in the store (`store.results`, subject `cert:<key>`, kind
+    `revocation`): a revocation is permanent, so once the responder said so the certificate is refused
+    offline too (the CRL may not list it yet), with the OCSP answer's source and time. `results` is the
+    store's `ExchangeResults` (anything with `keep(subject, kind, data)` and `get(subject, kind)`)."""
+
+    KIND = "revocation"
+
+    def __init__(self, results: Any) -> None:
+        self.results = results
+
+    def recall(self, key: str) -> CertificateStatus | None:
+        """The kept revocation of the certificate `key` (issuer and serial), marked `kept`, or None."""
+        data = self.results.get(f"cert:{key}", self.KIND)
+        if not data:
+            return None
+        from dataclasses import replace
+
+        return replace(CertificateStatus.from_dict(data), kept=True)
+
+    def keep(self, key: str, status: CertificateStatus) -> None:
+        """Remember a revoked `status` of the certificate `key` (other verdicts are not kept)."""
+        if status.revoked:
+            self.results.keep(f"cert:{key}", self.KIND, status.to_dict())
+
+
+__all__ = ["CertificateStatus", "RevocationMemory", "StatusSource", "Verdict"]

@@ -236,8 +236,12 @@ class Workstation:
             from smartcard.status import StatusChecker
             from sync.status import is_online
 
+            from app.certificate_status import RevocationMemory
+
             self._status = StatusChecker(
-                self._ocsp_transport(), online=lambda: is_online(self.store) is not False
+                self._ocsp_transport(),
+                online=lambda: is_online(self.store) is not False,
+                memory=RevocationMemory(self.store.results),
             )
         return self._status
 

@@ -14,6 +14,7 @@ way before signing, and `smartcard.verify` checks every signer's the same way.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Protocol
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 
-from app.certificate_status import CertificateStatus, StatusSource, Verdict
+from app.certificate_status import CertificateStatus, RevocationMemory, StatusSource, Verdict
 from smartcard.ocsp import OcspInvalid, OcspUnavailable, build_request, read_response
 
 if TYPE_CHECKING:
@@ -115,8 +116,10 @@ class StatusChecker:
         online: Callable[[], bool] | None = None,
         remember: dt.timedelta = dt.timedelta(minutes=1),
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        memory: RevocationMemory | None = None,
     ) -> None:
         self.transport, self.online, self.remember, self.clock = transport, online, remember, clock
+        self.memory = memory  # revocations OCSP said, kept (they are permanent): refused offline too
         self._good: dict[tuple[bytes, int], tuple[dt.datetime, CertificateStatus]] = {}
         self._lock = threading.Lock()
 
@@ -135,6 +138,11 @@ class StatusChecker:
             return crl_status(
                 cert, trust, now, note="its CA is not in the trust list", note_fa="مرجع صدور آن در فهرست نیست"
             )
+        memo = f"{hashlib.sha256(cert.issuer.public_bytes()).hexdigest()[:32]}:{cert.serial_number:x}"
+        if self.memory is not None:
+            kept_revoked = self.memory.recall(memo)
+            if kept_revoked is not None:
+                return kept_revoked
         if self.transport is None:
             return crl_status(
                 cert,
@@ -181,6 +189,8 @@ class StatusChecker:
         if answer.verdict is Verdict.GOOD:
             with self._lock:
                 self._good[key] = (now, answer)
+        elif answer.verdict is Verdict.REVOKED and self.memory is not None:
+            self.memory.keep(memo, answer)
         return answer
 
 

@@ -13,7 +13,7 @@ import pytest
 from exchange.wsgi import BODY_IDLE
 from tests.e2e.test_abuse import _fill, small_disk  # noqa: F401
 from tests.sync import harness
-from tests.sync.fixtures import exchange, tokens  # noqa: F401
+from tests.sync.fixtures import clinic_ws, exchange, tokens  # noqa: F401
 
 
 def _slow_post(url: str) -> socket.socket:
@@ -128,3 +128,45 @@ def test_disk_full_while_prescribing_is_one_line_and_says_whether_a_draft_was_ke
         else:
             assert "nothing was saved half-way" in lines[0], lines
     assert failed, "the disk never filled up"
+
+
+# ---- a revocation learned through OCSP is kept -----------------------------------------------------
+
+
+@pytest.fixture
+def pharmacy(tmp_path, tokens, exchange):  # noqa: F811
+    from exchange import devworld
+
+    ws = harness.new_workstation(tmp_path / "pharmacy", devworld.PHARMACY, tokens, exchange.url)
+    yield ws
+    ws.close()
+
+
+def test_a_revocation_ocsp_said_is_kept_and_refuses_offline_too(
+    clinic_ws, pharmacy, exchange, tokens  # noqa: F811
+) -> None:
+    from printing.paper import paper_payload
+    from printing.payload import PaperSignatureError
+    from printing.pharmacy import verify_paper
+    from smartcard.status import crl_status
+    from sync.status import mark_offline
+
+    gp = tokens.certificates["noskhe-gp"]
+    (rx,) = harness.write_many(clinic_ws, 1)
+    assert clinic_ws.sync.drainer.drain().remaining == 0
+    qr = paper_payload(clinic_ws.store.get_prescription(rx.id), clinic_ws.user_signer())
+    exchange.revoke(gp)
+    with pytest.raises(PaperSignatureError) as online:
+        verify_paper(pharmacy, [qr])
+    assert "OCSP" in online.value.en
+
+    exchange.stop()  # the exchange (and its responder) unreachable; no CRL lists the revocation
+    mark_offline(pharmacy.store, "test")
+    assert crl_status(gp, pharmacy.trust).verdict.value == "good"
+    pharmacy._status = None  # as a new process would: only what the store kept
+    st = pharmacy.certificate_status.status(gp, pharmacy.trust)
+    assert st.revoked and st.source.value == "ocsp" and st.kept and st.at is not None
+    assert "revoked" in st.describe("en") and "OCSP" in st.describe("en") and "kept" in st.describe("en")
+    with pytest.raises(PaperSignatureError) as offline:
+        verify_paper(pharmacy, [qr])
+    assert offline.value.details["reason"] == "revoked" and "OCSP" in offline.value.en
