@@ -69,7 +69,11 @@ class Cursor:
         """One line of text; wrapped onto the next lines when it is wider than [left, right], so nothing
         runs into a neighbouring column or off the page."""
         x = self.right if align == "right" else self.left if align == "left" else (self.left + self.right) / 2
-        parts = [text] if text_width(text, size, bold=bold) <= self.width else wrap(text, self.width, size, bold=bold)
+        parts = (
+            [text]
+            if text_width(text, size, bold=bold) <= self.width
+            else wrap(text, self.width, size, bold=bold)
+        )
         for part in parts:
             self.y -= size * gap
             draw_text(self.canvas, x, self.y, part, size, bold=bold, align=align)

@@ -268,7 +268,11 @@ def _tail(
     cost = rx.cost
     if cost.total:
         out.append(
-            (f"سهم بیمه: {money(cost.insurer)} — سهم بیمار: {money(cost.patient)} — جمع: {money(cost.total)}", 8.5, True)
+            (
+                f"سهم بیمه: {money(cost.insurer)} — سهم بیمار: {money(cost.patient)} — جمع: {money(cost.total)}",
+                8.5,
+                True,
+            )
         )
         # offline the split is worked out here: an estimate, said so (the exchange's split counts once it answers)
         if rx.cost_basis != "exchange":
@@ -277,7 +281,9 @@ def _tail(
                 basis += " — تا پاسخ استعلام بیمه (until insurance is confirmed)"
             out.append((basis, 8, True))
     else:
-        out.append(("هزینه: برآورد پس از دریافت فهرست قیمت‌ها — cost estimate pending (no price list yet)", 8.5, True))
+        out.append(
+            ("هزینه: برآورد پس از دریافت فهرست قیمت‌ها — cost estimate pending (no price list yet)", 8.5, True)
+        )
     if rx.override_reason:  # signed with the prescription (9-1 step 4): the pharmacy and insurer read why
         out.append((f"دلیل تجویز با وجود هشدار قواعد (override reason): {rx.override_reason}", 8, False))
     if rx.notes:

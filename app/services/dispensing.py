@@ -30,8 +30,7 @@ from app.domain import (
     provider_user_id,
 )
 from app.errors import NoskheError
-from app.identifiers import AuthenticityCode, TrackingCode
-from app.ids import read_id
+from app.identifiers import AuthenticityCode
 from app.legal import SERVICE_BACK, payment_fields, service_period
 from app.lifecycle import RxState
 from app.services import outbox

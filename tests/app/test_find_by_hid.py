@@ -35,7 +35,9 @@ def test_the_hid_finds_its_prescription_however_it_arrives(store, kept, typed):
     assert Hid.is_valid(HID)
     assert find_prescription(store, typed).id == kept.id
     assert kept_prescription(store, typed).id == kept.id  # the counter's lookups use the same service
-    assert find_prescription(store, TRACKING).id == kept.id and find_prescription(store, kept.id).id == kept.id
+    assert (
+        find_prescription(store, TRACKING).id == kept.id and find_prescription(store, kept.id).id == kept.id
+    )
 
 
 def test_an_unknown_hid_is_not_found(store, kept):

@@ -23,7 +23,7 @@ from reportlab.lib.pagesizes import A5
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 
-from app.domain import Coverage, Facility, PatientId, Prescriber, Prescription, PrescriptionItem
+from app.domain import Coverage, Facility, PatientId, Prescriber, Prescription
 from app.signing import SignatureRole as R
 from printing import prescription_pdf
 from printing.barcodes import code128_modules
@@ -119,7 +119,9 @@ def bbox_words(pdf: Path) -> list[tuple[int, float, float, float, float, str]]:
     for line in html.splitlines():
         if "<page " in line:
             page += 1
-        m = re.search(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*)</word>', line)
+        m = re.search(
+            r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*)</word>', line
+        )
         if m:
             x0, y0, x1, y1 = (float(v) for v in m.groups()[:4])
             words.append((page, x0, y0, x1, y1, m.group(5)))
@@ -165,14 +167,18 @@ def render(rx: Prescription, out: Path, pki: Pki | None = None, **kw: object):  
     return render_prescription(
         rx,
         out,
-        facility=Facility("12345678", LONG_FACILITY, "clinic", phone="02112345678", national_id="10101010101"),
+        facility=Facility(
+            "12345678", LONG_FACILITY, "clinic", phone="02112345678", national_id="10101010101"
+        ),
         payload=payload,
         insurer_name=LONG_INSURER,
         **kw,  # type: ignore[arg-type]
     )
 
 
-def test_pending_insurance_with_a_long_insurer_stays_in_its_column(drawn: Drawn, tmp_path: Path, pki: Pki) -> None:
+def test_pending_insurance_with_a_long_insurer_stays_in_its_column(
+    drawn: Drawn, tmp_path: Path, pki: Pki
+) -> None:
     """The tester's paper: «(insurance pending)» was printed over «تخصص: پزشک عمومی», the bold cost line
     ran past the left margin."""
     rx = long_prescription(hid=None)
@@ -220,7 +226,9 @@ def test_a_newborn_with_hid_pending_keeps_the_barcode_title_in_its_column(
     assert_laid_out(drawn)
 
 
-def test_registered_is_an_ordinary_copy_unregistered_the_emergency_copy(drawn: Drawn, tmp_path: Path, pki: Pki) -> None:
+def test_registered_is_an_ordinary_copy_unregistered_the_emergency_copy(
+    drawn: Drawn, tmp_path: Path, pki: Pki
+) -> None:
     registered = long_prescription(hid=HID, tracking=TRACKING)
     pdf = tmp_path / "registered.pdf"
     info = render(registered, pdf, pki)
@@ -274,7 +282,9 @@ def _assert_kind(pdf: Path, registered: bool) -> None:
     assert_read_back_inside(pdf)
 
 
-def test_rx_print_prints_each_kind(kept, store, data_dir: Path, tmp_path: Path, pki: Pki, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_rx_print_prints_each_kind(
+    kept, store, data_dir: Path, tmp_path: Path, pki: Pki, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     from app.cli import main
 
     need("pdftotext")

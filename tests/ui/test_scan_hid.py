@@ -20,7 +20,9 @@ def test_an_hid_or_tracking_code_scan_opens_its_prescription(qtbot, clinic_ws, c
     assert [s.kind for s in read_scan(HID)] == ["hid"]  # what the scanner sees: an HID
     assert window.desk.route_scan(read_scan(HID))
     qtbot.waitUntil(
-        lambda: isinstance(window.current_page(), PrescriptionDetail) and window.current_page().rx_id == rx.id,
+        lambda: (
+            isinstance(window.current_page(), PrescriptionDetail) and window.current_page().rx_id == rx.id
+        ),
         timeout=15000,
     )
     assert "scan_not_found" not in window.statusBar().currentMessage()

@@ -199,7 +199,8 @@ class ClinicDesk(QObject):
 
     def route_scan(self, readings: list[Scanned]) -> bool:
         """A scan at a clinic: a patient id goes to the prescription being written (a new one when none
-        is open); a tracking code or an HID opens that prescription (`records.find_prescription`); a paper prescription is for pharmacies."""
+        is open); a tracking code or an HID opens that prescription (`records.find_prescription`); a paper
+        prescription is for pharmacies."""
         for scan in readings:
             if scan.kind == "patient":
                 editor = None if self._draft_of(scan.value) else self._editor_for_patient()
