@@ -72,6 +72,8 @@ class SyncEngine:
             self.drainer.batch_size = max(1, batch_size)
         if is_online(self.store) is False:
             self.probe()
+        if is_online(self.store) is not False:
+            self.refresh_if_never()  # national codes, prices and rules before the first send
         report = self.drainer.drain(progress=progress)
         if not report.offline and not report.error:
             try:
@@ -101,6 +103,17 @@ class SyncEngine:
         """Fetch the reference data that changed (MOXA codes, tariffs…, section 8): per kind "updated",
         "current" or "failed: reason"; never raises for one kind. Tells listeners "refreshed"."""
         out = reference.refresh(self.store, self.client)
+        self._tell("refreshed", out)
+        return out
+
+    def refresh_if_never(self) -> dict[str, str]:
+        """Fetch the reference data kinds never fetched on this workstation (`reference.never_fetched`):
+        per kind as `refresh` says; {} when every kind was fetched once. Never raises for one kind (a failed
+        login raises as the drain's own would)."""
+        missing = reference.never_fetched(self.store)
+        if not missing:
+            return {}
+        out = reference.refresh(self.store, self.client, missing)
         self._tell("refreshed", out)
         return out
 

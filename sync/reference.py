@@ -66,6 +66,12 @@ def refresh(store: Store, client: ExchangeClient, kinds: tuple[str, ...] = REFER
     return out
 
 
+def never_fetched(store: Store, kinds: tuple[str, ...] = REFERENCE_KINDS) -> tuple[str, ...]:
+    """The reference data kinds never fetched from the exchange on this workstation (no fetch time kept):
+    drugs would go out without their national (MOXA) codes and prices and rules would be the bundled ones."""
+    return tuple(k for k in kinds if not store.meta(f"reference.{k}.fetched_at"))
+
+
 def published_over(listed: TrustList, store: Store | None) -> TrustList:
     """`listed` (a trust list given as a file: `NOSKHE_TRUST_LIST`, `--trust-list`) carrying the suspended
     prescribers of the list the exchange published (the one `refresh` keeps in `store`) as well as its own:

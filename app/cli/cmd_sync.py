@@ -79,6 +79,12 @@ def _age(seconds: float | None) -> str:
     return f"{seconds:.0f}s"
 
 
+_NEVER_FETCHED = (
+    "warning: reference data never fetched (national drug codes, prices, rules): `noskhe sync refresh` | "
+    "هشدار: دادهٔ مرجع (کدهای ملی دارو، قیمت‌ها، قواعد) هنوز دریافت نشده است: ‎noskhe sync refresh‎"
+)
+
+
 def cmd_status(args: Any, ctx: Context) -> int:
     from sync.status import sync_status
 
@@ -100,6 +106,8 @@ def cmd_status(args: Any, ctx: Context) -> int:
     for kind, info in st.reference.items():
         flag = " (stale | کهنه)" if info["stale"] else ""
         print(f"{kind}: {info['version'] or '—'}, age {_age(info['age_s'])}{flag}")
+    if any(info["age_s"] is None for info in st.reference.values()):
+        print(_NEVER_FETCHED)
     if st.attention:
         print(f"{len(st.attention)} item(s) need attention | نیاز به اقدام: `noskhe sync attention`")
     if st.last_error and st.online is False:

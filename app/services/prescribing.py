@@ -367,9 +367,11 @@ def write_prescription(
             specialty = specialty_of(ws, prescriber.medical_council_number, online=True)
             rx.prescriber = replace(rx.prescriber, specialty=specialty)
         if admission.confirmed:  # priced again under the coverage eligibility found
+            ws.sync.refresh_if_never()  # the exchange answers: its national codes and prices, if never fetched
             rx.patient, rx.hid = admission.patient, admission.hid
             rx.items = [
-                replace(it, cost=new.cost) for it, new in zip(rx.items, price_items(store, rx.patient, items))
+                replace(it, cost=new.cost, national_code=new.national_code or it.national_code)
+                for it, new in zip(rx.items, price_items(store, rx.patient, items))
             ]
 
         def keep(_c: object) -> None:
