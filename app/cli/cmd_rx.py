@@ -289,7 +289,23 @@ def cmd_create(args: Any, ctx: Context) -> int:
         _explain_draft(exc)
         raise
     _print_checked(ctx, rx, args.json)
+    if not args.json:
+        _say_insurer_replaced(ctx, rx, args.insurer)
     return 0
+
+
+def _say_insurer_replaced(ctx: Context, rx: Prescription, given: str | None) -> None:
+    """One line when `--insurer` named another insurer than the one eligibility confirmed: the exchange's
+    eligibility wins (the prescription is priced and signed under it)."""
+    e = ctx.open_store().results.get(f"rx:{rx.id}", "eligibility") or {}
+    basic = str(e.get("basic") or "")
+    if not given or e.get("status") != "confirmed" or not basic:
+        return
+    if basic.upper().split("-")[0] != given.strip().upper().split("-")[0]:
+        print(
+            f"insurer {given} was replaced by {basic}: the exchange's eligibility wins"
+            f" | بیمهٔ {given} با {basic} جایگزین شد: استحقاق اعلام‌شدهٔ سامانه ملاک است"
+        )
 
 
 def _print_check(check: RulesCheck, as_json: bool) -> None:
