@@ -118,14 +118,17 @@ def print_prescription(
     qr: bool = True,
     embed_cert: bool | None = None,
 ) -> PrintedPrescription:
-    """Render prescription `rx_id` from `store` to `out`. With `qr`, the payload signed earlier is reused,
-    else `signer()` signs a new one (`SignerNeeded` when there is no signer)."""
-    rx = store.get_prescription(rx_id)
+    """Render prescription `rx_id` (its id, tracking code or HID: `records.find_prescription`) from `store`
+    to `out`. With `qr`, the payload signed earlier is reused, else `signer()` signs a new one
+    (`SignerNeeded` when there is no signer). Raises `NotFound`."""
+    from app.services.records import find_prescription
+
+    rx = find_prescription(store, rx_id)
     if rx.state is RxState.CANCELLED:
         raise NoskheError(
             "This prescription was cancelled; it cannot be printed.", "این نسخه لغو شده و چاپ نمی‌شود."
         )
-    signatures = {s.role: s for s in store.prescription_signatures(rx_id, rx.version)}
+    signatures = {s.role: s for s in store.prescription_signatures(rx.id, rx.version)}
     payload = None
     if qr:
         payload = _cached(store, rx)

@@ -297,6 +297,9 @@ def test_rx_print_prints_each_kind(
         pdf = tmp_path / f"{kind}.pdf"
         assert main(["--data-dir", str(data_dir), "rx", "print", rx.id, "-o", str(pdf)]) == 0
         _assert_kind(pdf, registered=kind == "registered")
+    by_hid = tmp_path / "by-hid.pdf"  # the registered one named by its HID, as `rx list` shows it
+    assert main(["--data-dir", str(data_dir), "rx", "print", HID, "-o", str(by_hid)]) == 0
+    _assert_kind(by_hid, registered=True)
 
 
 def test_the_desktop_prints_each_kind(kept, store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
