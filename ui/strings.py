@@ -187,6 +187,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "coverage: {percent}% of the price, insurance number {number}",
     ),
     "coverage_supplementary": ("بیمهٔ تکمیلی: {name}", "supplementary: {name}"),
+    "eligibility_confirmed_for": ("{insurer} (استحقاق تأیید شد)", "{insurer} (eligibility confirmed)"),
     "newborn_of": ("نوزاد {n} {mother}", "newborn {n} of {mother}"),
     "newborn_of_code": ("نوزاد {n} مادر با کد ملی {code}", "newborn {n} of the mother with national code {code}"),
     "mother_coverage": ("{insurer} (بیمهٔ مادر)", "{insurer} (the mother's coverage)"),
