@@ -143,3 +143,36 @@ def test_the_editor_shows_the_known_hid_and_coverage_and_offline_says_pending(
     editing = window.desk.edit_prescription(rx)
     assert f"{LRI}HID-00012345{PDI}" in editing.patient.eligibility.text()
     assert "برون‌خط" not in editing.patient.eligibility.text()
+
+
+def test_online_the_editor_asks_eligibility_and_shows_the_coverage_found(
+    qtbot, tmp_path, tokens, exchange, monkeypatch, open_window, logged_in
+):
+    from app.workstation import Workstation
+    from exchange import devworld, seed
+    from tests.sync import harness
+    from tests.ui.conftest import GP_SECRET
+    from ui.common.prompter import QtPrompter
+
+    for name in ("NOSKHE_FACILITY_P12", "NOSKHE_TRUST_LIST", "NOSKHE_EXCHANGE_URL", "NOSKHE_TOKEN_LABEL"):
+        monkeypatch.delenv(name, raising=False)
+    store = harness.new_store(tmp_path / "clinic", devworld.CLINIC, tokens, exchange.url)
+    harness.sign_with_p12(store, devworld.CLINIC, tokens)
+    fast = {"probe_every": 0.3, "drain_every": 0.5, "refresh_every": 3600.0, "patience": 0.0}
+    ws = Workstation(
+        store, QtPrompter(Words("fa")), engine_options=fast, client_options={"timeout": (1.0, 3.0)}
+    )
+    try:
+        window = logged_in(open_window(ws), GP_SECRET)
+        qtbot.waitUntil(lambda: window.sync.state == "online", timeout=15000)
+        person = next(p for p in seed.persons() if p["kind"] == "national-code" and p["coverages"])
+        panel = window.desk.new_prescription().patient
+        panel.patient_code.setText(person["value"])
+        qtbot.waitUntil(lambda: panel.admission is not None, timeout=15000)
+        assert panel.admission.confirmed
+        plan = person["coverages"][0]
+        assert panel.coverage() is panel.admission.patient.coverage
+        assert plan in (panel.coverage().scheme, panel.coverage().insurer_code)
+        assert "استحقاق تأیید شد" in panel.eligibility.text() and "برون‌خط" not in panel.eligibility.text()
+    finally:
+        ws.close()

@@ -21,8 +21,8 @@ from ui.clinic.editor import PrescriptionEditor
 from ui.common import paper
 from ui.common.catalog import CatalogView
 from ui.common.prescriptions import PrescriptionsView
-from ui.common.statements import add_report_pages
 from ui.common.scanner import Scanned
+from ui.common.statements import add_report_pages
 
 if TYPE_CHECKING:
     from ui.common.mainwindow import MainWindow

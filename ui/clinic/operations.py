@@ -21,6 +21,7 @@ from ui.common.taskman import Lane
 
 if TYPE_CHECKING:
     from app.costs import CostSplit, Settlement
+    from app.services.checking import Admission
     from app.services.prescribing import ItemRequest
     from app.services.records import PrescriptionRecord
     from app.workstation import Workstation
@@ -160,6 +161,17 @@ def known_patient(ws: Workstation, patient_id: PatientId) -> Op[Patient | None]:
     return Op(work)
 
 
+def ask_eligibility(ws: Workstation, patient: Patient) -> Op[Admission]:
+    """Eligibility for `patient` now, on the network lane (9-1 step 2, `app.services.checking.admit`, as
+    the rules check asks it): online the coverage the exchange found (confirmed); offline, or when the
+    exchange cannot be reached, a pending admission of the patient as typed."""
+    import datetime as dt
+
+    from app.services.checking import admit
+
+    return Op(lambda: admit(ws, patient, dt.datetime.now(dt.UTC)), lane=Lane.NETWORK)
+
+
 def newborn_mother(ws: Workstation, patient_id: PatientId) -> Op[Patient | None]:
     """The mother this store knows of a newborn id (`newborn`, "MOTHERCODE-N"), or None: the newborn is
     covered under her insurance before registration (section 7)."""
@@ -177,6 +189,7 @@ def newborn_mother(ws: Workstation, patient_id: PatientId) -> Op[Patient | None]
 
 
 __all__ = [
+    "ask_eligibility",
     "cancel_prescription",
     "check_rules",
     "edit_prescription",

@@ -13,8 +13,9 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QLine
 from app.domain import Coverage, Patient, PatientId, Sex
 from app.errors import NoskheError
 from app.identifiers import PATIENT_ID_KINDS
+from app.services.checking import Admission
 from app.services.prescribing import parse_birth_date, parse_patient_id
-from ui.clinic.operations import known_patient, newborn_mother
+from ui.clinic.operations import ask_eligibility, known_patient, newborn_mother
 
 if TYPE_CHECKING:
     from ui.common.host import Host
@@ -37,6 +38,8 @@ class PatientPanel(QWidget):
         self.fixed: Patient | None = None  # editing: the patient cannot change
         self.mother: Patient | None = None  # a newborn's mother, as this store knows her
         self.hid: str | None = None  # editing: the visit's HID, once the exchange gave it
+        self.admission: Admission | None = None  # eligibility as the exchange answered for this id
+        self._asked: PatientId | None = None  # the id eligibility was asked for (once per id)
         #: what a lookup filled in (a field → its value): taken back when the id changes, if untouched
         self._filled: dict[QWidget, object] = {}
         self.id_kind = QComboBox()
@@ -82,6 +85,7 @@ class PatientPanel(QWidget):
         host.language_changed.connect(self.retranslate)
         if getattr(host, "sync", None) is not None:
             host.sync.state_changed.connect(self.show_eligibility)
+            host.sync.state_changed.connect(self.ask_eligibility)
         self.retranslate()
 
     # ---- words ------------------------------------------------------------------------------------
@@ -127,7 +131,7 @@ class PatientPanel(QWidget):
         w = self.host.words
         text = self.patient_code.text().strip()
         self._take_back()
-        self.patient_id, self.known, self.mother = None, None, None
+        self.patient_id, self.known, self.mother, self.admission = None, None, None, None
         self.id_status.setStyleSheet("")
         if not text:
             self.id_status.clear()
@@ -150,6 +154,7 @@ class PatientPanel(QWidget):
                     newborn_mother(self.host.ws, wanted).success(lambda m: self._mother(wanted, m)).failure(
                         lambda _exc: None
                     ).run(self.host)
+                self.ask_eligibility()
         self.show_eligibility()
         self.changed.emit()
 
@@ -226,6 +231,41 @@ class PatientPanel(QWidget):
         self.show_eligibility()
         self.changed.emit()
 
+    def ask_eligibility(self) -> None:
+        """Online, ask the exchange's eligibility for the id typed, once per id and off the window's
+        thread: the coverage it finds is shown (and chosen, unless the GP chose one). The visit's HID is
+        the one asked again when the prescription is sent; offline nothing is asked ("pending")."""
+        sync = getattr(self.host, "sync", None)
+        wanted = self.patient_id
+        if wanted is None or self.fixed is not None or sync is None or sync.state != "online":
+            return
+        if self._asked == wanted:
+            return
+        self._asked = wanted
+        asked = Patient(
+            wanted, self.first_name.text().strip(), self.last_name.text().strip(), coverage=self.coverage()
+        )
+        ask_eligibility(self.host.ws, asked).success(lambda a: self._admitted(wanted, a)).failure(
+            lambda _exc: self._not_admitted(wanted)
+        ).run(self.host)
+
+    def _not_admitted(self, wanted: PatientId) -> None:
+        if self._asked == wanted:
+            self._asked = None  # asked again later (the exchange refused or failed this time)
+
+    def _admitted(self, wanted: PatientId, admission: Admission) -> None:
+        if wanted != self.patient_id:
+            return
+        if not admission.confirmed:
+            self._asked = None  # pending: asked again when the exchange is back
+            return
+        self.admission = admission
+        cov = admission.patient.coverage
+        if cov is not None and self.insurer.currentData() is None:
+            self._fill_combo(self.insurer, cov.scheme or cov.insurer_code)
+        self.show_eligibility()
+        self.changed.emit()
+
     def _insurer_changed(self) -> None:
         self.show_eligibility()
         self.coverage_changed.emit()
@@ -238,7 +278,10 @@ class PatientPanel(QWidget):
         state = sync.state if sync is not None else "off"
         insurer = self.insurer.currentText().strip() or w("no_insurer")
         cov = self.coverage()
-        if self.mother is not None and cov is not None and cov is self.mother.coverage:
+        found = self.admission.patient if self.admission is not None else None
+        if found is not None and cov is found.coverage:
+            insurer = w("eligibility_confirmed_for", insurer=insurer)
+        elif self.mother is not None and cov is not None and cov is self.mother.coverage:
             insurer = w("mother_coverage", insurer=insurer)
         if self.hid:  # editing: the visit's HID the exchange gave
             when: str = w.code(self.hid)
@@ -253,7 +296,7 @@ class PatientPanel(QWidget):
                     number=w.code(cov.insurance_number),
                 )
             )
-        whose = self.fixed or self.known or self.mother
+        whose = self.fixed or found or self.known or self.mother
         extra = whose.supplementary if whose is not None and cov is not None else None
         if extra is not None:
             ins = self.host.ws.store.catalog.insurer(extra.scheme or extra.insurer_code)
@@ -292,7 +335,8 @@ class PatientPanel(QWidget):
 
     def coverage(self) -> Coverage | None:
         code = self.insurer.currentData()
-        for whose in (self.fixed, self.known, self.mother):  # a newborn: the mother's coverage
+        found = self.admission.patient if self.admission is not None else None
+        for whose in (self.fixed, found, self.known, self.mother):  # a newborn: the mother's coverage
             known_cov = whose.coverage if whose else None
             if known_cov and code in (known_cov.scheme, known_cov.insurer_code):
                 return known_cov
