@@ -122,15 +122,25 @@ class CouncilStatus:
             where = (
                 "همین حالا از نظام پزشکی پرسیده شد"
                 if self.source == "council"
-                else f"پاسخ نگه‌داشته از {format_time(a.checked_at, lang)} ({age} پیش)؛ نظام پزشکی اکنون در دسترس نیست"
+                else f"پاسخ نگه‌داشته از {format_time(a.checked_at, lang)} ({age} پیش)؛ "
+                + (
+                    "اکنون پرسیده نشد، کار بدون شبکه"
+                    if self.why_en == _NOT_ASKED[0]
+                    else "نظام پزشکی اکنون در دسترس نیست"
+                )
             )
             return f"نظام پزشکی {a.number}: {fa}{since}" + (f" — {who}" if who else "") + f" ({where})"
         where = (
             "asked the council now"
             if self.source == "council"
-            else f"kept answer of {format_time(a.checked_at, lang)}, {age} old; the council cannot be asked now"
+            else f"kept answer of {format_time(a.checked_at, lang)}, {age} old; "
+            + ("not asked now, offline use" if self.why_en == _NOT_ASKED[0] else "the council cannot be asked now")
         )
         return f"council {a.number}: {en}{since}" + (f" — {who}" if who else "") + f" ({where})"
+
+
+#: why a kept answer is shown when the caller asked not to ask the council (`online=False`)
+_NOT_ASKED = ("not asked: offline use", "پرسیده نشد: کار بدون شبکه")
 
 
 class CouncilUnknown(NoskheError):
@@ -152,7 +162,7 @@ def council_status(ws: Workstation, number: str, *, online: bool = True) -> Coun
     for a number that is not one, `CouncilUnknown` when the council cannot be asked and nothing is kept,
     and `ExchangeRefused`."""
     value = MedicalCouncilNumber.parse(number).value
-    why_en, why_fa = "not asked: offline use", "پرسیده نشد: کار بدون شبکه"
+    why_en, why_fa = _NOT_ASKED
     if online:
         try:
             answer = ws.public.council(value)
@@ -164,6 +174,12 @@ def council_status(ws: Workstation, number: str, *, online: bool = True) -> Coun
             ws.store.council.keep(value, answer.to_dict())
             return CouncilStatus(answer, "council")
     kept = ws.store.council.get(value)
+    if kept is None and not online:
+        raise CouncilUnknown(
+            f"No answer of the medical council about {value} is kept (not asked now: offline use).",
+            f"پاسخی از نظام پزشکی دربارهٔ {value} نگه داشته نشده است (پرسیده نشد: بدون شبکه).",
+            number=value,
+        )
     if kept is None:
         raise CouncilUnknown(
             f"The medical council cannot be asked about {value} now and no earlier answer is kept ({why_en})",

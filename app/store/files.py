@@ -21,8 +21,18 @@ def fsync_dir(path: Path) -> None:
 
 def write_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
     """Replace `path` with `data` (file mode `mode`): temp file in the same directory, fsync, `os.replace`,
-    fsync the directory. Raises `OSError`; the temp file is removed on failure."""
+    fsync the directory. Raises `OSError` naming `path` (never the temp file: a missing folder, a name too
+    long, no room); the temp file is removed on failure."""
     path = Path(path)
+    try:
+        _write_atomic(path, data, mode)
+    except OSError as exc:
+        if exc.filename is None or str(exc.filename) == str(path):
+            raise
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
+
+
+def _write_atomic(path: Path, data: bytes, mode: int) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:

@@ -202,3 +202,27 @@ def test_reference_data_is_fetched_before_the_first_send_and_status_warns_when_n
     assert "urn:ir:moxa:drug" in [x["system"] for x in mr["medicationCodeableConcept"]["coding"]]
     status = _ok(harness.noskhe(clinic, "sync", "status"))
     assert "never fetched" not in status and "catalog: —" not in status
+
+
+# ---- smaller messages ----------------------------------------------------------------------------
+
+
+def test_council_offline_says_it_shows_the_kept_answer(clinic_ws, exchange) -> None:  # noqa: F811
+    from app.errors import NoskheError
+    from app.services.council import council_status
+
+    with pytest.raises(NoskheError) as none_kept:
+        council_status(clinic_ws, "123456", online=False)
+    assert "is kept" in none_kept.value.en and "cannot be asked" not in none_kept.value.en
+    council_status(clinic_ws, "555555")
+    line = council_status(clinic_ws, "555555", online=False).describe("en")
+    assert "kept answer" in line and "not asked now, offline use" in line and "cannot be asked" not in line
+
+
+def test_a_file_written_in_a_missing_folder_is_named_not_its_temp_file(tmp_path) -> None:
+    from app.store.files import write_atomic
+
+    for target in (tmp_path / "nope" / "r1.pdf", tmp_path / ("x" * 10_000 + ".pdf")):
+        with pytest.raises(OSError) as err:
+            write_atomic(target, b"%PDF")
+        assert err.value.filename == str(target) and ".tmp" not in str(err.value)
