@@ -88,10 +88,11 @@ def check_exchange_url(url: str) -> str:
     except ValueError:  # a port that is not a number or is out of range, a broken [IPv6] literal
         ok = False
     if not ok:
+        shown = re.sub(r"(//[^/@]*?:)[^/@]*@", r"\1***@", text)  # never echo a password given in it
         raise ConfigError(
-            f"The exchange address {shorten(text, 80)!r} is not valid: it must be http:// or https://, a "
+            f"The exchange address {shorten(shown, 80)!r} is not valid: it must be http:// or https://, a "
             "server name and an optional port (https://exchange.example:8443).",
-            f"نشانی سامانهٔ تبادل «{shorten(text, 80)}» درست نیست: باید با https://‎ یا http://‎ آغاز شود و "
+            f"نشانی سامانهٔ تبادل «{shorten(shown, 80)}» درست نیست: باید با https://‎ یا http://‎ آغاز شود و "
             "نام سرور و در صورت نیاز درگاه را داشته باشد.",
         )
     return text.rstrip("/")
@@ -430,6 +431,11 @@ class Workstation:
         try:
             return check_exchange_url(url)
         except ConfigError as exc:
+            if os.environ.get("NOSKHE_EXCHANGE_URL"):  # the environment's address is the one used: name it
+                raise ConfigError(
+                    exc.en + " It comes from the environment variable NOSKHE_EXCHANGE_URL: correct or unset it.",
+                    exc.fa + " این نشانی از متغیر محیطی NOSKHE_EXCHANGE_URL آمده است: آن را درست یا حذف کنید.",
+                ) from None
             raise ConfigError(
                 exc.en + " Set it again: `noskhe sync config --exchange URL`.",
                 exc.fa + " آن را دوباره تنظیم کنید.",

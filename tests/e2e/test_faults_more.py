@@ -226,3 +226,18 @@ def test_a_file_written_in_a_missing_folder_is_named_not_its_temp_file(tmp_path)
         with pytest.raises(OSError) as err:
             write_atomic(target, b"%PDF")
         assert err.value.filename == str(target) and ".tmp" not in str(err.value)
+
+
+def test_an_exchange_address_error_masks_its_password_and_names_the_variable(
+    clinic_ws, monkeypatch  # noqa: F811
+) -> None:
+    from app.errors import ConfigError
+    from app.workstation import check_exchange_url
+
+    with pytest.raises(ConfigError) as err:
+        check_exchange_url("http://user:s3cr3t@exchange.example:8443")
+    assert "s3cr3t" not in str(err.value) and "***" in err.value.en
+    monkeypatch.setenv("NOSKHE_EXCHANGE_URL", "' OR 1=1 --")
+    with pytest.raises(ConfigError) as env:
+        clinic_ws.exchange_url  # noqa: B018
+    assert "NOSKHE_EXCHANGE_URL" in env.value.en and "sync config" not in env.value.en
