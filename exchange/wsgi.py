@@ -90,8 +90,10 @@ def prepare(data_dir: Path, trust_json: bytes | None = None) -> ExchangeDB:
     from exchange.seed import seed
 
     data_dir = Path(data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)  # a new one: the owner's only (an existing kept)
     db = ExchangeDB(data_dir / "exchange.db")
+    for made in data_dir.glob("exchange.db*"):  # patients' prescriptions (the -wal/-shm files follow its mode)
+        os.chmod(made, 0o600)
     seed(db, trust_json)
     with db.write() as c:
         c.execute("DELETE FROM fault_switch")

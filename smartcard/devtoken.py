@@ -263,7 +263,8 @@ def init(
                 f"در {d} از پیش توکن آزمایشی هست؛ برای جایگزینی ‎--force‎ بدهید.",
             )
         shutil.rmtree(tokendir)
-    tokendir.mkdir(parents=True, exist_ok=True)
+    d.mkdir(parents=True, exist_ok=True, mode=0o700)  # a new folder: the owner's only (an existing one kept)
+    tokendir.mkdir(exist_ok=True, mode=0o700)
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     out = DevTokens(d, list(identities))
     out.ca_key, out.ca_cert = make_ca("Noskhe TEST CA — not for clinical use", now)
@@ -329,6 +330,8 @@ def init(
     (d / "ca-key.pem").write_bytes(
         out.ca_key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
+    for private in (d / "ca-key.pem", *(out.p12(i.label) for i in identities if i.p12_passphrase)):
+        os.chmod(private, 0o600)  # keys: the owner's only, in a folder only the owner enters
     revoked = [out.certificates[i.label] for i in identities if i.revoked]
     crl = make_crl(out.ca_key, out.ca_cert, revoked, now)
     trust = TrustList((out.ca_cert,), (crl,), f"dev-{now:%Y%m%dT%H%M%S}", now)

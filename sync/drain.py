@@ -23,6 +23,7 @@ import concurrent.futures
 import contextlib
 import copy
 import fcntl
+import os
 import random
 import threading
 import time
@@ -89,7 +90,9 @@ def drain_lock(store: Store) -> Iterator[bool]:
         yield False
         return
     try:
-        with open(store.data_dir / "sync.lock", "a+") as fh:
+        fd = os.open(store.data_dir / "sync.lock", os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+        os.fchmod(fd, 0o600)  # one made 0644 before is tightened too
+        with os.fdopen(fd, "a+") as fh:
             try:
                 fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:

@@ -241,3 +241,18 @@ def test_an_exchange_address_error_masks_its_password_and_names_the_variable(
     with pytest.raises(ConfigError) as env:
         clinic_ws.exchange_url  # noqa: B018
     assert "NOSKHE_EXCHANGE_URL" in env.value.en and "sync config" not in env.value.en
+
+
+def test_keys_stores_and_locks_are_the_owners_only(tokens, exchange, clinic_ws) -> None:  # noqa: F811
+    import stat
+
+    def mode(p) -> int:
+        return stat.S_IMODE(p.stat().st_mode)
+
+    d = tokens.directory
+    assert mode(d / "ca-key.pem") == 0o600 and mode(d / "tokens") == 0o700
+    assert {mode(p) for p in d.glob("*.p12")} == {0o600}
+    assert mode(exchange.data / "exchange.db") == 0o600
+    harness.write_many(clinic_ws, 1)
+    clinic_ws.sync.drainer.drain()
+    assert mode(clinic_ws.store.data_dir / "sync.lock") == 0o600
