@@ -88,6 +88,7 @@ def test_the_gps_day(qtbot, day_ws, exchange, open_window, logged_in, tmp_path, 
     )
     assert detail.record.prescription.tracking_code and detail.record.prescription.hid
     assert "ثبت‌شده" in detail.heading.text()
+    qtbot.waitUntil(lambda: "عفونت مقاوم؛ کشت خلط" in detail.exchange.text(), timeout=10000)  # the reason
 
     # Print: save as PDF, and through the print dialog (a PDF printer here).
     saved = tmp_path / "rx1.pdf"

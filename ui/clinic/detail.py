@@ -156,11 +156,11 @@ class PrescriptionDetail(QWidget):
         while self.fields.rowCount():
             self.fields.removeRow(0)
         rows = [
-            ("patient_id", f"{w('id_' + rx.patient.id.kind)}: {w.number(rx.patient.id.value)}"),
+            ("patient_id", f"{w('id_' + rx.patient.id.kind)}: {w.code(rx.patient.id.value)}"),
             ("prescribed_at", w.datetime(rx.prescribed_at)),
             ("prescriber", w.isolated(f"{rx.prescriber.name} ({rx.prescriber.medical_council_number})")),
-            ("col_tracking", w.number(rx.tracking_code or "—")),
-            ("hid", w.number(rx.hid) if rx.hid else w("hid_pending")),
+            ("col_tracking", w.code(rx.tracking_code) if rx.tracking_code else "—"),
+            ("hid", w.code(rx.hid) if rx.hid else w("hid_pending")),
             ("version", w.number(rx.version)),
             ("col_id", rx.id),
         ]
