@@ -256,3 +256,19 @@ def test_keys_stores_and_locks_are_the_owners_only(tokens, exchange, clinic_ws) 
     harness.write_many(clinic_ws, 1)
     clinic_ws.sync.drainer.drain()
     assert mode(clinic_ws.store.data_dir / "sync.lock") == 0o600
+
+
+def test_rx_create_says_when_eligibility_replaced_the_insurer_given(
+    tmp_path, tokens, exchange_process  # noqa: F811
+) -> None:
+    from exchange import devworld, seed
+    from tests.e2e.test_visits import _ok, _site
+
+    clinic = _site(tmp_path, tokens, exchange_process.start().url, devworld.CLINIC)
+    person = seed.demo_patients(1)[0]  # insured under IHIO-RUR at the exchange
+    out = _ok(harness.noskhe(
+        clinic, "rx", "create", "--patient", person["value"], "--first-name", "مریم", "--last-name", "احمدی",
+        "--insurer", "SSO", "--item", "101002:5:x"))  # fmt: skip
+    assert "plan IHIO-RUR" in out
+    (line,) = [x for x in out.splitlines() if "replaced" in x]
+    assert "SSO" in line and "IHIO-RUR" in line and "eligibility" in line
