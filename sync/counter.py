@@ -257,7 +257,8 @@ def dispense(
     read = paper() if paper is not None else None
     rx = (known_copy(ws.store, read) or read) if read is not None else kept_prescription(ws.store, str(ref))
     reason = ttac_reason_of(ttac_reason)
-    online = not offline  # a paper too is claimed first when the exchange answers
+    # a paper too is claimed first when the exchange answers; with no exchange set up it is dispensed offline
+    online = not offline and (read is None or bool(ws.setting("exchange.url", "NOSKHE_EXCHANGE_URL")))
     if online and not ttac and not reason:
         raise TtacReasonNeeded(
             "Skipping the TTAC check needs a reason (--no-ttac-reason).",
