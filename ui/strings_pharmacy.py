@@ -29,6 +29,28 @@ PHARMACY: dict[str, tuple[str, str]] = {
         "آفلاین: دریافت نسخه به سامانهٔ تبادل نیاز دارد؛ به جای آن کد QR نسخهٔ کاغذی را اسکن کنید.",
         "Offline: retrieval needs the exchange; scan the paper instead.",
     ),
+    # 9-2 step 4: by tracking code or HID the patient's own code is asked before the prescription opens
+    "ph_patient_check_ask": (
+        "کد رهگیری و HID نام بیمار را ندارند: کد ملی بیمار را بنویسید یا کارت ملی او را اسکن کنید.",
+        "A tracking code or HID does not name the patient: type the patient's national code or scan the card.",
+    ),
+    "ph_patient_code": ("کد ملی بیمار", "Patient's national code"),
+    "ph_patient_code_hint": ("کد ملی را بنویسید یا کارت را اسکن کنید", "Type the code or scan the card"),
+    "ph_patient_check": ("بررسی و دریافت", "Check and retrieve"),
+    "ph_patient_skip_reason": ("دلیل نپرسیدن کد بیمار", "Reason for not asking the code"),
+    "ph_patient_skip_hint": (
+        "مثلاً: بیمار حاضر نیست، همراه بیمار آمده است (ثبت می‌شود)",
+        "e.g. the patient is not here, a relative came (recorded)",
+    ),
+    "ph_patient_skip": ("دریافت بدون بررسی کد", "Retrieve without the code"),
+    "ph_patient_skip_reason_needed": (
+        "برای دریافت بدون کد بیمار، دلیل آن را بنویسید.",
+        "To retrieve without the patient's code, write why it cannot be asked.",
+    ),
+    "ph_patient_mismatch": (
+        "این نسخه برای بیماری با این کد نیست؛ باز نشد.",
+        "This prescription is not for the patient with this code; it was not opened.",
+    ),
     "ph_open_counter": ("باز کردن در پیشخوان", "Open at the counter"),
     "ph_col_prescriber": ("پزشک", "Prescriber"),
     "ph_col_council": ("شمارهٔ نظام", "Council no."),

@@ -116,6 +116,7 @@ def test_the_pharmacists_day(
     for code, key in ((rx1.tracking_code, "tracking"), (rx1.hid, "hid")):
         desk.retrieve.found = []
         scan(desk.retrieve.value, code)
+        scan(desk.retrieve.patient_code, rx1.patient.id.value)  # 9-2 step 4: the patient's code is asked
         qtbot.waitUntil(lambda: [r.id for r in desk.retrieve.found] == [rx1.id], timeout=15000)
         assert desk.retrieve.key.currentData() == key
 

@@ -47,6 +47,7 @@ def desk(qtbot, pharmacy_ws, open_window, logged_in):  # noqa: F811
 def _counter(qtbot, window, rx):
     retrieve = window.desk.retrieve
     scan(retrieve.value, rx.tracking_code)
+    scan(retrieve.patient_code, rx.patient.id.value)  # 9-2 step 4: the patient's code is asked
     qtbot.waitUntil(lambda: [r.id for r in retrieve.found] == [rx.id], timeout=15000)
     retrieve.open_selected()
     counter = window.current_page()

@@ -45,6 +45,7 @@ def counter_for(qtbot, pharmacy_ws, open_window, logged_in):  # noqa: F811
         desk = window.desk
         desk.show_retrieve()
         scan(desk.retrieve.value, rx.tracking_code)
+        scan(desk.retrieve.patient_code, rx.patient.id.value)  # 9-2 step 4: the patient's code is asked
         qtbot.waitUntil(lambda: [r.id for r in desk.retrieve.found] == [rx.id], timeout=15000)
         desk.retrieve.open_selected()
         counter = window.current_page()

@@ -141,6 +141,7 @@ def test_an_expired_gs1_pack_scanned_with_shift_is_refused_at_the_counter(
     desk = window.desk
     desk.show_retrieve()
     desk.retrieve.set_key("tracking", rx.tracking_code)
+    desk.retrieve.scan_patient(rx.patient.id.value)  # 9-2 step 4: the patient's code is asked
     qtbot.waitUntil(lambda: [r.id for r in desk.retrieve.found] == [rx.id], timeout=15000)
     desk.retrieve.open_selected()
     counter = window.current_page()
@@ -157,3 +158,5 @@ def test_an_expired_gs1_pack_scanned_with_shift_is_refused_at_the_counter(
     scan = counter.state.packs[-1].scan
     assert scan.source == "gs1" and scan.batch == "B301107" and scan.expiry == dt.date(2024, 1, 1)
     assert counter.state.packs[-1].check.status == "expired"
+    qtbot.waitUntil(lambda: not counter._preview_timer.isActive(), timeout=5000)  # its rules asked again
+    qtbot.wait(200)

@@ -3,8 +3,8 @@ offline), the counter for each one (the rules, packs and their TTAC verdicts, pa
 split, signing, the receipt), what needs attention after the exchange answered, the kept prescriptions and
 the catalog.
 
-A scanner's burst is routed by what it is: a patient's card or a tracking code retrieves; a paper QR is
-verified; a pack's code (16 digits, or a GS1 DataMatrix / Code 128 string) goes to the counter in front.
+A scanner's burst is routed by what it is: a patient's card or a tracking code retrieves (a patient's card
+while the retrieve page asks for their code answers it); a paper QR is verified; a pack's code (16 digits, or a GS1 DataMatrix / Code 128 string) goes to the counter in front.
 """
 
 from __future__ import annotations
@@ -110,6 +110,10 @@ class PharmacyDesk(QObject):
             if scan.kind in ("tracking-code", "hid"):
                 self.show_retrieve()
                 self.retrieve.set_key("tracking" if scan.kind == "tracking-code" else "hid", scan.value)
+                return True
+            if scan.kind == "patient" and self.retrieve.pending is not None and counter is None:
+                self.show_retrieve()  # the patient's card while their code is asked: it is checked
+                self.retrieve.scan_patient(scan.value)
                 return True
             if scan.kind == "patient":
                 kind, _, value = scan.value.partition(":")

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.errors import NoskheError
+from app.text import reason_of
 from ui.common.operations import Changes
 from ui.common.prescriptions import state_name
 from ui.common.tables import leading, read_only_table
@@ -663,7 +664,15 @@ class CounterView(QWidget):
             self._error(w("ph_packs_without_units", lines=w.number(sep(w).join(map(str, idle)))))
             return
         bare = [ln.line for ln in lines if not ln.packs]
-        if bare and not self.ttac_reason.text().strip():  # 9-2-7: no code, a reason signed instead
+        try:  # a reason of spaces or invisible marks says nothing: refused here, before the token is asked
+            reason = reason_of(self.ttac_reason.text(), "reason for no pack code", "دلیل نبود کد اصالت")
+        except NoskheError as exc:
+            if bare:
+                self._error(w.message(exc))
+                self.ttac_reason.setFocus()
+                return
+            reason = None  # every line has its pack: no reason is signed
+        if bare and reason is None:  # 9-2-7: no code, a reason signed instead
             self._error(w("ph_ttac_reason_needed", lines=w.number(sep(w).join(map(str, bare)))))
             self.ttac_reason.setFocus()
             return
@@ -675,7 +684,7 @@ class CounterView(QWidget):
             self.rx_id,
             lines,
             offline=self.offline,
-            ttac_reason=self.ttac_reason.text().strip() or None,
+            ttac_reason=reason,
             payment_id=self.payment_id.text().strip(),
             pos_terminal_id=self.pos_terminal.text().strip(),
         ).success(self._dispensed).failure(self._dispense_failed).with_progress(w("ph_dispensing")).run(

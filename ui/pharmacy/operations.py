@@ -28,13 +28,21 @@ if TYPE_CHECKING:
     from sync.retrieve import Retrieved
 
 
-def retrieve(ws: Workstation, key: str, value: str) -> Op[Retrieved]:
+def retrieve(
+    ws: Workstation, key: str, value: str, *, patient: str | None = None, skip: str | None = None
+) -> Op[Retrieved]:
     """The open prescriptions the exchange holds for `key` = `value` (national-code, fida, hid, tracking…),
-    verified and kept here."""
-    from sync.retrieve import retrieve_prescriptions
+    verified and kept here. By a tracking code or HID the code the patient presents (`patient`) is
+    required, or a reason it cannot be asked (`skip`, audited) — `sync.retrieve.patient_check`, as
+    `noskhe rx retrieve --patient` / `--no-patient-check` do; a prescription not the patient's is refused."""
+    from sync.retrieve import patient_check, retrieve_prescriptions
+
+    def work() -> Retrieved:
+        patient_check(ws, key=key, value=value, patient=patient, skip=skip)
+        return retrieve_prescriptions(ws, key=key, value=value, patient=patient)
 
     return Op(
-        lambda: retrieve_prescriptions(ws, key=key, value=value),
+        work,
         lane=Lane.NETWORK,
         changes=lambda got: Changes(prescriptions=frozenset(r.id for r in got.prescriptions)),
     )

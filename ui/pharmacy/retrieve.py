@@ -2,7 +2,13 @@
 unique id, a newborn's mother's code, the visit's HID or the tracking code — online, through
 `sync.retrieve` — or from a paper prescription's QR, verified offline (section 12) with its verdict shown:
 valid, tampered, unknown signer, prescriber suspended, already dispensed here. Each prescription found
-shows its prescriber's name, council number and specialty; opening one takes it to the counter."""
+shows its prescriber's name, council number and specialty; opening one takes it to the counter.
+
+By a tracking code or HID, which do not name the patient, the page asks for the code the patient presents
+(typed, or their national card scanned) before anything is retrieved (9-2 step 4); the exchange's
+prescription is checked against it by `sync.retrieve` and one not theirs is refused. The pharmacist may
+retrieve without it by writing why (`sync.retrieve.patient_check`: cleaned, recorded in the audit log) —
+as `noskhe rx retrieve --patient CODE | --no-patient-check REASON`. A paper QR carries its patient."""
 
 from __future__ import annotations
 
@@ -100,6 +106,32 @@ class RetrieveView(QWidget):
         paper.addWidget(self.verdict_label)
         paper.addWidget(self.verdict_detail)
         self.paper.hide()
+        self.pending: tuple[str, str] | None = None  # (key, value) waiting for the patient's code
+        self.asked_with: QLineEdit | None = None  # the field of the last answer, for the cursor on a refusal
+        self.check = QFrame()
+        self.check.setFrameShape(QFrame.Shape.StyledPanel)
+        self.check_label = QLabel(wordWrap=True)
+        self.patient_code = QLineEdit()
+        self.patient_code.returnPressed.connect(self.check_patient)
+        self.check_button = QPushButton()
+        self.check_button.clicked.connect(self.check_patient)
+        self.skip_reason = QLineEdit()
+        self.skip_reason.returnPressed.connect(self.skip_check)
+        self.skip_button = QPushButton()
+        self.skip_button.clicked.connect(self.skip_check)
+        self.patient_label, self.skip_label = QLabel(), QLabel()
+        check = QVBoxLayout(self.check)
+        check.addWidget(self.check_label)
+        for label, field, button in (
+            (self.patient_label, self.patient_code, self.check_button),
+            (self.skip_label, self.skip_reason, self.skip_button),
+        ):
+            line = QHBoxLayout()
+            line.addWidget(label)
+            line.addWidget(field, 1)
+            line.addWidget(button)
+            check.addLayout(line)
+        self.check.hide()
         self.status = QLabel(wordWrap=True)
         self.table = read_only_table(len(COLUMNS))
         self.table.doubleClicked.connect(lambda _i: self.open_selected())
@@ -112,6 +144,7 @@ class RetrieveView(QWidget):
         layout.addLayout(row)
         layout.addWidget(self.hint)
         layout.addWidget(self.paper)
+        layout.addWidget(self.check)
         layout.addWidget(self.status)
         layout.addWidget(self.table, 1)
         layout.addLayout(buttons)
@@ -141,6 +174,13 @@ class RetrieveView(QWidget):
         self.value.setPlaceholderText(w("ph_retrieve_placeholder"))
         self.retrieve_button.setText(w("ph_retrieve") + " (Enter)")
         self.hint.setText(w("ph_retrieve_hint"))
+        self.check_label.setText(w("ph_patient_check_ask"))
+        self.patient_label.setText(w("ph_patient_code"))
+        self.patient_code.setPlaceholderText(w("ph_patient_code_hint"))
+        self.check_button.setText(w("ph_patient_check") + " (Enter)")
+        self.skip_label.setText(w("ph_patient_skip_reason"))
+        self.skip_reason.setPlaceholderText(w("ph_patient_skip_hint"))
+        self.skip_button.setText(w("ph_patient_skip"))
         self.open_button.setText(w("ph_open_counter"))
         self.table.setHorizontalHeaderLabels([w(k) for k in COLUMNS])
         self._show_found()
@@ -160,36 +200,100 @@ class RetrieveView(QWidget):
         self.retrieve()
 
     def retrieve(self) -> None:
+        from sync.retrieve import NOT_THE_PATIENT
+
         value = self.value.text().strip()
         if not value or self.busy:
             return
-        self.busy = True
         self._clear()  # a new search: the last patient's prescriptions are not left to be opened by mistake
+        key = str(self.key.currentData())
+        if key in NOT_THE_PATIENT:  # 9-2 step 4: the patient's own code first
+            self.pending = (key, value)
+            self.patient_code.clear()
+            self.skip_reason.clear()
+            self.check.show()
+            self.status.setStyleSheet("")
+            self.status.setText("")
+            self.patient_code.setFocus()
+            return
+        self._run(key, value)
+
+    def check_patient(self) -> None:
+        """Retrieve what is waiting, checked against the code the patient presents (typed or scanned)."""
+        code = self.patient_code.text().strip()
+        if self.pending is None or self.busy or not code:
+            self.patient_code.setFocus()
+            return
+        self.asked_with = self.patient_code
+        self._run(*self.pending, patient=code)
+
+    def scan_patient(self, value: str) -> None:
+        """A patient's card scanned while their code is asked (`kind:value`, as the scanner read it)."""
+        self.patient_code.setText(value)
+        self.check_patient()
+
+    def skip_check(self) -> None:
+        """Retrieve what is waiting without the patient's code, for the reason written (audited)."""
+        if self.pending is None or self.busy:
+            return
+        self.asked_with = self.skip_reason
+        if not self.skip_reason.text():
+            self._refuse(self.host.words("ph_patient_skip_reason_needed"))
+            return
+        self._run(*self.pending, skip=self.skip_reason.text())  # cleaned and judged by the service
+
+    def _run(self, key: str, value: str, *, patient: str | None = None, skip: str | None = None) -> None:
+        self.busy = True
         self.status.setStyleSheet("")
         self.status.setText(self.host.words("ph_retrieving"))
-        ops.retrieve(self.host.ws, str(self.key.currentData()), value).success(self._retrieved).failure(
+        ops.retrieve(self.host.ws, key, value, patient=patient, skip=skip).success(self._retrieved).failure(
             self._failed
         ).with_progress(self.host.words("ph_retrieving")).run(self.host)
+
+    def _refuse(self, text: str) -> None:
+        """One line in red, the cursor back in the field that was answered."""
+        self.status.setStyleSheet(REFUSED_STYLE)
+        self.status.setText(text)
+        if self.asked_with is not None and self.check.isVisible():
+            self.asked_with.setFocus()
+            self.asked_with.selectAll()
 
     def _retrieved(self, got: Retrieved) -> None:
         self.busy = False
         w = self.host.words
+        mismatch = [r for r in got.refused if r.get("reason") == "patient-mismatch"]
+        if self.pending is not None and mismatch and not got.prescriptions:
+            self._refuse(w("ph_patient_mismatch"))  # still asking: the right code may be given
+            return
+        self._end_check()
         self.found = list(got.prescriptions)
         self.paper.hide()
         text = w("ph_retrieved_n", n=len(self.found)) if self.found else w("ph_retrieved_none")
         for r in got.refused:
-            text += "\n" + w("ph_retrieve_refused", why=w.pick(r.get("fa"), r.get("en")))
+            why = w("ph_patient_mismatch") if r in mismatch else w.pick(r.get("fa"), r.get("en"))
+            text += "\n" + w("ph_retrieve_refused", why=why)
         self.status.setStyleSheet(REFUSED_STYLE if got.refused else "")
         self.status.setText(text)
         self._show_found()
         if len(self.found) == 1:
             self.table.setCurrentCell(0, 0)
 
+    def _end_check(self) -> None:
+        self.pending, self.asked_with = None, None
+        self.check.hide()
+
     def _failed(self, exc: Exception) -> None:
         from sync.client import ExchangeUnavailable
 
         self.busy = False
-        self._clear()  # a failed search shows nothing found, never the results of the one before
+        self.found = []  # a failed search shows nothing found, never the results of the one before
+        self.verdict = None
+        self.paper.hide()
+        self._show_found()
+        if self.pending is not None and not isinstance(exc, ExchangeUnavailable):
+            self._refuse(self.host.words.message(exc))  # a mistyped code, a reason that says nothing
+            return
+        self._end_check()
         self.status.setStyleSheet(REFUSED_STYLE)
         if isinstance(exc, ExchangeUnavailable):  # a retrieval is not queued: it needs the exchange now
             self.status.setText(self.host.words("ph_retrieve_offline"))
@@ -203,6 +307,7 @@ class RetrieveView(QWidget):
         self.found = []
         self.verdict = None
         self.paper.hide()
+        self._end_check()
         self._show_found()
 
     def _show_found(self) -> None:
@@ -236,6 +341,7 @@ class RetrieveView(QWidget):
         """A paper prescription's QR as the scanner read it: verified offline, its verdict shown."""
         self.found = []  # the last search's prescriptions and paper go while this one is verified
         self.paper.hide()
+        self._end_check()  # the paper names its patient
         self._show_found()
         self.status.setText(self.host.words("ph_paper_verifying"))
         self.status.setStyleSheet("")
