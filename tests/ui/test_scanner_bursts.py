@@ -96,11 +96,11 @@ def test_a_gs_character_is_kept_too_and_a_persons_shifted_typing_still_lands(qtb
 
 def test_a_paper_qr_with_uppercase_reaches_the_retrieve_page_whole(
     qtbot,
-    pharmacy_ws,
-    others,
+    pharmacy_ws,  # noqa: F811
+    others,  # noqa: F811
     tokens,
     open_window,
-    logged_in,  # noqa: F811
+    logged_in,
 ):
     from tests.sync import harness
 
@@ -124,11 +124,11 @@ def test_a_paper_qr_with_uppercase_reaches_the_retrieve_page_whole(
 
 def test_an_expired_gs1_pack_scanned_with_shift_is_refused_at_the_counter(
     qtbot,
-    pharmacy_ws,
-    others,
+    pharmacy_ws,  # noqa: F811
+    others,  # noqa: F811
     exchange,
     open_window,
-    logged_in,  # noqa: F811
+    logged_in,
 ):
     from tests.sync import harness
 

@@ -9,6 +9,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
+_EDITABLE = Qt.ItemFlag.ItemIsEditable
+
 
 def leading() -> Qt.AlignmentFlag:
     """The start of a line in the window's direction: right in Persian, left in English — whatever the
@@ -38,9 +40,10 @@ def read_only_table(columns: int) -> QTableWidget:
 def fill(table: QTableWidget, rows: Sequence[Sequence[str]], keys: Sequence[Any] | None = None) -> None:
     """Replace the table's rows; `keys[r]` is kept on the row's first cell (`row_key`).
 
-    Linear in the number of cells: painting, sorting and the header's fit to contents are held
-    while the cells are set, and each cell is a copy of one prepared item (read-only, aligned) with only
-    its text set — a few thousand audit rows fill at once instead of one measure of the table per cell."""
+    Linear in the number of cells: painting, sorting and the header's fit to contents are held while the
+    cells are set. Each cell is made by the table itself from its prototype (read-only, aligned) through
+    the model: no Python wrapper per cell, whose ownership would pass to the table and outlive the item
+    when a refill drops it (a stale wrapper that a later object at the same address would be taken for)."""
     sorting, updates = table.isSortingEnabled(), table.updatesEnabled()
     header = table.horizontalHeader()
     fitted = [
@@ -48,22 +51,28 @@ def fill(table: QTableWidget, rows: Sequence[Sequence[str]], keys: Sequence[Any]
         for c in range(header.count())
         if header.sectionResizeMode(c) == QHeaderView.ResizeMode.ResizeToContents
     ]
-    prototype = QTableWidgetItem()
-    prototype.setFlags(prototype.flags() & ~Qt.ItemFlag.ItemIsEditable)
-    prototype.setTextAlignment(leading())
+    align = leading()
+    prototype = table.itemPrototype()
+    if prototype is None or prototype.textAlignment() != align.value or prototype.flags() & _EDITABLE:
+        prototype = QTableWidgetItem()
+        prototype.setFlags(prototype.flags() & ~_EDITABLE)
+        prototype.setTextAlignment(align)
+        table.setItemPrototype(prototype)  # the table owns it (one, for the table's life)
+    model = table.model()
+    display, user = Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.UserRole
     table.setUpdatesEnabled(False)
     table.setSortingEnabled(False)
     for c in fitted:
         header.setSectionResizeMode(c, QHeaderView.ResizeMode.Interactive)
     try:
+        table.setRowCount(0)  # the old cells go with their rows
         table.setRowCount(len(rows))
         for r, row in enumerate(rows):
             for c, text in enumerate(row):
-                item = prototype.clone()
-                item.setText(text)
+                index = model.index(r, c)
+                model.setData(index, text, display)
                 if c == 0 and keys is not None:
-                    item.setData(Qt.ItemDataRole.UserRole, keys[r])
-                table.setItem(r, c, item)
+                    model.setData(index, keys[r], user)
     finally:
         for c in fitted:
             header.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
