@@ -38,7 +38,17 @@ def test_a_newborn_id_typed_over_the_mothers_code_names_the_newborn_not_the_moth
     assert panel.insurer.currentData() == "IHIO" and panel.coverage() == _mother().coverage
     assert "بیمهٔ مادر" in panel.eligibility.text()
     assert "نوزاد ۱" in editor.tab_title and "مریم احمدی" in editor.tab_title
-    assert window.tabs.tabText(window.tabs.indexOf(editor)).startswith("نسخه") or True
+    tab = window.tabs.tabText(window.tabs.indexOf(editor))
+    assert "نوزاد ۱" in tab and "مریم احمدی" in tab and "نام" not in tab
+    window.host.set_language("en")  # English: the newborn and the mother, the Persian name one isolate
+    try:
+        assert (
+            "newborn 1 of" in panel.id_status.text() and f"{LRI}0012345679-1{PDI}" in panel.id_status.text()
+        )
+        assert "the mother's coverage" in panel.eligibility.text()
+        assert editor.tab_title.startswith("New prescription: ") and editor.tab_title.endswith(PDI)
+    finally:
+        window.host.set_language("fa")
 
 
 def test_every_field_from_the_other_script_is_one_isolate_in_either_language():

@@ -130,23 +130,32 @@ class PatientPanel(QWidget):
         """Validate as the GP types; a patient this store knows fills in the rest."""
         w = self.host.words
         text = self.patient_code.text().strip()
+        kind = self.id_kind.currentData()
+        read: PatientId | None = None
+        error: NoskheError | None = None
+        if text:
+            try:
+                read = parse_patient_id(text) if kind in (AUTO, None) else PatientId.parse(kind, text)
+            except NoskheError as exc:
+                error = exc
+        if read is not None and read == self.patient_id:  # the same id (words again): keep what was found
+            self._show_id()
+            self.show_eligibility()
+            return
         self._take_back()
         self.patient_id, self.known, self.mother, self.admission = None, None, None, None
         self.id_status.setStyleSheet("")
         if not text:
             self.id_status.clear()
         else:
-            kind = self.id_kind.currentData()
-            try:
-                self.patient_id = (
-                    parse_patient_id(text) if kind in (AUTO, None) else PatientId.parse(kind, text)
-                )
-            except NoskheError as exc:
+            if error is not None:
                 self.id_status.setStyleSheet(ERROR_STYLE)
-                self.id_status.setText(w.message(exc))
+                self.id_status.setText(w.message(error))
             else:
+                self.patient_id = read
                 self._show_id()
-                wanted = self.patient_id
+                wanted = read
+                assert wanted is not None
                 known_patient(self.host.ws, wanted).success(lambda p: self._prefill(wanted, p)).failure(
                     lambda _exc: None
                 ).run(self.host)
