@@ -55,6 +55,18 @@ def rtl_runs(text: str) -> str:
     return _RTL_RUN.sub(lambda m: f"{RLI}{m.group(0)}{PDI}", text) if text else text
 
 
+_HYPHENED = re.compile(r"(?<![\u2066۰-۹])[۰-۹]+(?:[-\u2010\u2011][۰-۹]+)+")
+
+
+def _hyphened(text: str) -> str:
+    """Persian-digit runs joined by hyphens (a newborn's "۰۰۱۲۳۴۵۶۷۹-۱", a phone number) isolated
+    left-to-right: a hyphen between Persian digits is neutral, and a right-to-left line would show
+    "۱-۰۰۱۲۳۴۵۶۷۹"."""
+    return (
+        _HYPHENED.sub(lambda m: f"{LRI}{m.group(0)}{PDI}", text) if "-" in text or "\u2010" in text else text
+    )
+
+
 def persian_text(text: str) -> str:
     """`text` as a Persian screen shows it: Persian digits, except inside Latin words and codes
     ("ui-gp-1", "J01CA04"); each Latin run isolated left-to-right, a lone number in it in Persian digits
@@ -64,13 +76,13 @@ def persian_text(text: str) -> str:
         run = m.group(0)
         if not _LATIN_LETTER.search(run):
             continue
-        out.append(to_persian_digits(text[pos : m.start()]))
+        out.append(_hyphened(to_persian_digits(text[pos : m.start()])))
         words = [
             to_persian_digits(t) if not _LATIN_LETTER.search(t) else t for t in re.split(r"([ \t]+)", run)
         ]
         out.append(f"{LRI}{''.join(words)}{PDI}")
         pos = m.end()
-    out.append(to_persian_digits(text[pos:]))
+    out.append(_hyphened(to_persian_digits(text[pos:])))
     return "".join(out)
 
 
@@ -157,7 +169,7 @@ class Words:
         return Verbatim(f"{LRI}{shown}{PDI}")
 
     def number(self, value: object) -> str:
-        return to_persian_digits(str(value)) if self.lang == "fa" else str(value)
+        return _hyphened(to_persian_digits(str(value))) if self.lang == "fa" else str(value)
 
     def rials(self, amount: int) -> str:
         """`۱۲٬۵۰۰` in Persian (Persian thousands separator), `12,500` in English."""

@@ -186,3 +186,10 @@ def test_online_the_editor_asks_eligibility_and_shows_the_coverage_found(
         assert "استحقاق تأیید شد" in panel.eligibility.text() and "برون‌خط" not in panel.eligibility.text()
     finally:
         ws.close()
+
+
+def test_a_hyphened_id_in_persian_text_reads_left_to_right_everywhere():
+    fa = Words("fa")
+    assert f"{LRI}۰۰۱۲۳۴۵۶۷۹-۱{PDI}" in fa.text("مریم احمدی (0012345679-1)")
+    assert fa.number("0012345679-1") == f"{LRI}۰۰۱۲۳۴۵۶۷۹-۱{PDI}"
+    assert fa.number(1405) == "۱۴۰۵" and fa.text("۱۴۰۵/۰۹/۰۹") == "۱۴۰۵/۰۹/۰۹"
