@@ -229,7 +229,8 @@ class RetrieveView(QWidget):
 
     def scan_patient(self, value: str) -> None:
         """A patient's card scanned while their code is asked (`kind:value`, as the scanner read it)."""
-        self.patient_code.setText(value)
+        kind, _, bare = value.partition(":")
+        self.patient_code.setText(bare if kind == "national-code" else value)  # as the card prints it
         self.check_patient()
 
     def skip_check(self) -> None:
