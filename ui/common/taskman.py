@@ -119,6 +119,11 @@ class TaskManager(QObject):
                 return False
             time.sleep(0.005)
 
+    @property
+    def closed(self) -> bool:
+        """True once `shutdown` has run: a timer firing after its window closed has nothing to start."""
+        return self._closed
+
     def shutdown(self, timeout: float = 30.0) -> None:
         """Finish what is queued (results still delivered), then stop both lanes."""
         self.wait(timeout)

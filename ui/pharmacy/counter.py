@@ -458,6 +458,8 @@ class CounterView(QWidget):
     # ---- the rules before signing -------------------------------------------------------------------
 
     def check_rules(self) -> None:
+        if self.host.tasks.closed:  # the preview timer fired after the window closed
+            return
         lines = self.dispense_lines()
         if self.rx is None or not lines:
             self.verdict = None
