@@ -25,7 +25,13 @@ from typing import ClassVar
 
 from app.errors import InvalidIdentifier, UnsupportedCharacters
 from app.keyboard import latin_letters
-from app.text import describe_character, foreign_characters, normalize_code, strip_format_chars
+from app.text import (
+    describe_character,
+    foreign_characters,
+    normalize_code,
+    strip_format_chars,
+    to_persian_digits,
+)
 
 # Spaces and dashes (and the minus sign): what people put between groups of digits (README,
 # "Identifiers"). Anything else — a dot, slash or underscore left over at the end of a code — is refused.
@@ -339,26 +345,35 @@ class ProviderNationalId(Identifier):
             cls._fail(raw, "has a wrong check digit", "رقم کنترل نادرست دارد")
 
 
-class PaymentId(Identifier):
+class _SlipCode(Identifier):
+    """A code typed from a slip or a terminal's screen, not scanned: `shortest` to `longest` Latin letters
+    or digits; Persian letters are refused rather than read as keyboard keys."""
+
+    allowed = _DIGITS + _LATIN
+    shortest: ClassVar[int] = 6
+    longest: ClassVar[int] = 32
+
+    @classmethod
+    def _normalise(cls, raw: str) -> str:
+        return _clean(normalize_code(raw))
+
+    @classmethod
+    def _validate(cls, raw: str, value: str) -> None:
+        if not re.fullmatch(rf"[A-Z0-9]{{{cls.shortest},{cls.longest}}}", value):
+            fa = to_persian_digits(f"باید {cls.shortest} تا {cls.longest} حرف لاتین یا رقم باشد")
+            cls._fail(raw, f"must be {cls.shortest} to {cls.longest} Latin letters or digits", fa)
+
+
+class PaymentId(_SlipCode):
     """The patient's electronic payment id for one visit or service (section 7-8): the bank's reference of
     the payment. Not published as a format; we accept 6 to 32 Latin letters or digits."""
 
     kind = "payment-id"
     name_en = "Payment id"
     name_fa = "شناسه پرداخت"
-    allowed = _DIGITS + _LATIN
-
-    @classmethod
-    def _normalise(cls, raw: str) -> str:
-        return _clean(normalize_code(raw))  # typed from a slip, not scanned: Persian letters are refused
-
-    @classmethod
-    def _validate(cls, raw: str, value: str) -> None:
-        if not re.fullmatch(r"[A-Z0-9]{6,32}", value):
-            cls._fail(raw, "must be 6 to 32 Latin letters or digits", "باید ۶ تا ۳۲ حرف لاتین یا رقم باشد")
 
 
-class PosTerminalId(Identifier):
+class PosTerminalId(_SlipCode):
     """The point-of-sale terminal's own id (section 7-9), which links the pharmacy's bank account to its tax
     records: the tax organisation's 6-character memory id or a bank terminal's 8 digits; we accept 6 to 16
     Latin letters or digits."""
@@ -366,16 +381,7 @@ class PosTerminalId(Identifier):
     kind = "pos-terminal"
     name_en = "POS terminal id"
     name_fa = "شناسه پایانه فروشگاهی"
-    allowed = _DIGITS + _LATIN
-
-    @classmethod
-    def _normalise(cls, raw: str) -> str:
-        return _clean(normalize_code(raw))  # typed from a slip, not scanned: Persian letters are refused
-
-    @classmethod
-    def _validate(cls, raw: str, value: str) -> None:
-        if not re.fullmatch(r"[A-Z0-9]{6,16}", value):
-            cls._fail(raw, "must be 6 to 16 Latin letters or digits", "باید ۶ تا ۱۶ حرف لاتین یا رقم باشد")
+    longest = 16
 
 
 class PhoneNumber(Identifier):
