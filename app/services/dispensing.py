@@ -40,7 +40,7 @@ from app.services.prescribing import sign_with
 from app.services.pricing import item_cost
 from app.signature_policy import DocumentKind, required_roles
 from app.signing import Signature, Signer
-from app.text import reason_of, to_ascii_digits
+from app.text import normalize_code, reason_of, to_ascii_digits
 
 if TYPE_CHECKING:
     from app.store import Store
@@ -111,8 +111,11 @@ class DispenseLine:
 
     @classmethod
     def parse(cls, text: str) -> DispenseLine:
-        """`LINE[:QTY[:CODE,CODE…]]`, as typed on the command line; codes are TTAC authenticity codes."""
-        parts = text.split(":", 2)
+        """`LINE[:QTY[:CODE,CODE…]]`, as typed on the command line; codes are TTAC authenticity codes.
+        Format characters (direction marks, half-spaces) are dropped and Persian/Arabic-Indic digits read
+        as ASCII, like every other typed code (`app.text.normalize_code`); the Persian comma separates
+        codes too."""
+        parts = normalize_code(text).replace("\u060c", ",").split(":", 2)
         try:
             line = int(parts[0])
             qty = int(parts[1]) if len(parts) > 1 and parts[1].strip() else None
