@@ -6,7 +6,8 @@ registration and edits (9-1 steps 5 and 6), cancellations, dispensings (9-2 step
 written in the same transaction, so the two commit or fail together. The sync engine carries the rows.
 
 Rows of one *chain* (one prescription at one workstation) go out strictly in `seq` order; a row that is not
-finished holds back the rows behind it in its chain and nothing else.
+finished holds back the rows behind it in its chain and nothing else — except a dispensing the exchange
+rejected: that refusal is final for it, and a later dispensing of the same prescription goes out.
 
 States (`OutboxState`): `pending` → `done` (terminal) on success; `rejected` (the exchange refused it),
 `conflict` (someone else got there first) or `quarantined` (it keeps failing) need a person's attention,
@@ -160,6 +161,12 @@ def insert_row(
     return row_id
 
 
+#: an unfinished row that holds back the rows behind it in its chain: any but a dispensing the exchange
+#: refused — the refusal is final for that dispensing, and a later dispensing of the prescription (the
+#: refused one's quantities given back) is a new hand-over, not an edit of it
+_HOLDS = "NOT (p.op = 'dispense' AND p.state = 'rejected')"
+
+
 def _marks(values: Sequence[object]) -> str:
     return ",".join("?" * len(values))
 
@@ -221,7 +228,7 @@ class OutboxRepository:
             # at `limit`, rather than collect and sort every due row each round
             f"SELECT {cols} FROM outbox o WHERE o.state = ? AND +o.next_attempt_at <= ?"
             " AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.chain = o.chain AND p.seq < o.seq"
-            f" AND p.state NOT IN ({_marks(TERMINAL)})) ORDER BY o.seq LIMIT ?",
+            f" AND p.state NOT IN ({_marks(TERMINAL)}) AND {_HOLDS}) ORDER BY o.seq LIMIT ?",
             (PENDING.value, now, *TERMINAL, limit),
         ).fetchall()
         return [OutboxRow.from_row(r) for r in rows]
@@ -232,7 +239,8 @@ class OutboxRepository:
         clock."""
         row = self.db.conn().execute(
             "SELECT min(o.next_attempt_at) FROM outbox o WHERE o.state = ? AND NOT EXISTS (SELECT 1"
-            f" FROM outbox p WHERE p.chain = o.chain AND p.seq < o.seq AND p.state NOT IN ({_marks(TERMINAL)}))",
+            f" FROM outbox p WHERE p.chain = o.chain AND p.seq < o.seq AND p.state NOT IN ({_marks(TERMINAL)})"
+            f" AND {_HOLDS})",
             (PENDING.value, *TERMINAL),
         ).fetchone()
         return None if row[0] is None else float(row[0])
