@@ -129,7 +129,8 @@ def has_visible_text(text: str | None) -> bool:
 def reason_of(text: str | None, what_en: str, what_fa: str) -> str | None:
     """A typed reason as kept (`clean_free_text`); None when none was typed. Raises `NoskheError` (one
     line, Persian and English, naming the field: `what_en` / `what_fa`) when something was typed but only
-    invisible characters or spaces — a reason that says nothing is refused, never signed."""
+    invisible characters or spaces — a reason that says nothing is refused, never signed
+    (`details['reason_blank']`)."""
     from app.errors import NoskheError
 
     if text is None or text == "":
@@ -139,5 +140,6 @@ def reason_of(text: str | None, what_en: str, what_fa: str) -> str | None:
         raise NoskheError(
             f"The {what_en} is empty once invisible characters are removed; write the reason.",
             f"{what_fa} پس از حذف نویسه‌های نامرئی خالی است؛ دلیل را بنویسید.",
+            reason_blank=True,
         )
     return kept

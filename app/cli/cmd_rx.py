@@ -234,13 +234,15 @@ def _print_checked(ctx: Context, rx: Prescription, as_json: bool) -> None:
     print(f"cost: {en} | {fa}")
 
 
-def _print_rules(rx: Prescription, rules: dict[str, Any] | None) -> None:
+def _print_rules(rx: Prescription, rules: dict[str, Any] | None, *, kept: bool = False) -> None:
     """The rules' findings before signing (which engine answered, each finding, "(overridden)" on those a
-    reason let through) and the override reason signed with `rx`."""
+    reason let through) and the override reason signed with `rx`; `kept`: the check kept from signing,
+    labelled so (beside the exchange's findings at registration)."""
     rules = rules or {}
     if rules:
         src = "the exchange's rules" if rules.get("source") == "exchange" else "local rules (offline)"
-        print(f"rules: {src}, {len(rules.get('findings') or [])} finding(s) | قواعد")
+        head = "rules before signing" if kept else "rules"
+        print(f"{head}: {src}, {len(rules.get('findings') or [])} finding(s) | قواعد")
         for f in rules.get("findings") or []:
             where = f"line {f['line']}" if f.get("line") else "prescription"
             mark = " (overridden)" if f.get("overridden") else ""
@@ -266,7 +268,8 @@ def _explain_draft(exc: NoskheError) -> None:
             " دوباره بنویسید."
         )
         return
-    again = " --override-reason TEXT" if exc.details.get("overridable") else ""
+    reason = exc.details.get("overridable") or exc.details.get("reason_blank")
+    again = " --override-reason TEXT" if reason else ""
     exc.en += f" The draft {draft} was kept: sign it with `noskhe rx sign {draft}{again}`."
     exc.fa += f" پیش‌نویس {draft} نگه داشته شد: با ‎noskhe rx sign {draft}{again}‎ امضا کنید."
 
@@ -412,10 +415,13 @@ def _print_cost(record: PrescriptionRecord, settled: Settlement, costs: list[Dis
     for c in costs:
         en, fa = c.describe()
         print(f"  dispensing {c.id} ({c.state}): {en} | {fa}")
-    for f in (record.registration or {}).get("findings", []):
+    found = (record.registration or {}).get("findings", [])
+    if found:
+        print(f"rules at registration: the exchange's, {len(found)} finding(s) | قواعد سامانه هنگام ثبت")
+    for f in found:
         where = f" (line {f['line']})" if f.get("line") else ""
         print(f"      {f['level']}{where}: {f['en']} | {f['fa']}")
-    _print_rules(rx, record.exchange.get(f"rx:{rx.id}/rules"))
+    _print_rules(rx, record.exchange.get(f"rx:{rx.id}/rules"), kept=True)
 
 
 def _print_record(record: PrescriptionRecord, settled: Settlement, costs: list[DispensingCost]) -> None:
