@@ -127,7 +127,29 @@ def read_paper(ws: Workstation, texts: Sequence[str]) -> Prescription:
 
 
 def _verified(ws: Workstation, texts: Sequence[str]) -> VerifiedPaper:
-    return verify_first([t.strip() for t in texts], ws.trust, revocation=ws.certificate_status)
+    from app.services.council import kept_bar
+
+    paper = verify_first([t.strip() for t in texts], ws.trust, revocation=ws.certificate_status)
+    bar = kept_bar(ws, paper.fields.prescriber_council)
+    if bar is not None:  # the council's verdict kept here bars him, as the trust list's suspensions do
+        _refuse_barred(paper.fields.prescriber_council, bar.status, bar.since)
+    return paper
+
+
+def _refuse_barred(council: str, status: str, since: str) -> None:
+    """Raise `PaperSignatureError` (reason `prescriber-suspended`): the medical council bars the paper's
+    prescriber (`status`: suspended, revoked)."""
+    from app.services.council import STATUSES
+    from printing.payload import PaperSignatureError
+
+    en, fa = STATUSES.get(status, (status, status))
+    when = f" since {since[:10]}" if since else ""
+    raise PaperSignatureError(
+        f"The paper prescription is not accepted: its prescriber (council number {council}) is {en} by "
+        f"the medical council{when}; it must not be dispensed.",
+        f"نسخه کاغذی پذیرفته نیست: پروانهٔ تجویزگر آن (شماره نظام {council}) «{fa}» است و نباید پیچیده شود.",
+        reason="prescriber-suspended",
+    )
 
 
 def _prescription(ws: Workstation, paper: VerifiedPaper) -> Prescription:
@@ -149,8 +171,10 @@ def verify_paper(
     (default: the workstation's), the prescriber certificate's revocation asked as the workstation asks it
     (OCSP online, the CRL offline; the CRL alone without a workstation), and the prescriber's licence status
     from the medical council (section 8-12: asked now, or the answer kept earlier; none without a
-    workstation). Nothing is written but the council's answer. Raises as `verify_first` does."""
-    from app.services.council import prescriber_status
+    workstation). Nothing is written but the council's answer. Raises as `verify_first` does, and
+    `PaperSignatureError` (reason `prescriber-suspended`) when the council (now, or its kept answer) bars
+    the prescriber."""
+    from app.services.council import BARRED, prescriber_status
 
     if trust is None:
         if ws is None:
@@ -163,6 +187,8 @@ def verify_paper(
         revocation=ws.certificate_status if ws is not None else None,
     )
     council = prescriber_status(ws, paper.fields.prescriber_council) if ws is not None else None
+    if council is not None and council.answer.status in BARRED:  # asked now, or the verdict kept here
+        _refuse_barred(paper.fields.prescriber_council, council.answer.status, council.answer.since)
     return PaperCheck(paper, council)
 
 
@@ -199,6 +225,7 @@ def print_receipt(
 PAPER_VERDICTS = (
     "valid",
     "tampered",
+    "unreadable",
     "unknown-signer",
     "prescriber-suspended",
     "already-dispensed",
@@ -210,7 +237,7 @@ _VERDICT_OF_REASON = {
     "prescriber-suspended": "prescriber-suspended",
     "tampered": "tampered",
     "bad-signature": "tampered",
-    "malformed": "tampered",
+    "malformed": "unreadable",
     "signer-mismatch": "tampered",
 }
 
@@ -218,8 +245,9 @@ _VERDICT_OF_REASON = {
 @dataclass(frozen=True)
 class PaperVerdict:
     """A scanned paper prescription judged offline at the counter (section 12). `verdict` is one of
-    `PAPER_VERDICTS`: `valid` (verified and kept, ready to dispense), `tampered` (damaged, cut or changed
-    after signing), `unknown-signer` (a certificate this workstation's trust list does not know),
+    `PAPER_VERDICTS`: `valid` (verified and kept, ready to dispense), `tampered` (it reads, but its signature
+    fails: changed after signing), `unreadable` (the scan does not decode: incomplete, cut short or changed
+    by the scanner or keyboard layout — scan again), `unknown-signer` (a certificate this workstation's trust list does not know),
     `prescriber-suspended`, `already-dispensed` (dispensed in full here before: the copy kept says so),
     `refused` (any other reason the signature is not accepted). `kept` is the copy this store holds when
     the paper verified (None otherwise); `en`/`fa` say why it is refused; `council` is the prescriber's
@@ -253,7 +281,7 @@ def paper_verdict(ws: Workstation, texts: Sequence[str]) -> PaperVerdict:
     try:
         kept = import_paper(ws, texts)
     except PaperPayloadError as exc:
-        return PaperVerdict("tampered", None, exc.en, exc.fa, str(exc.details.get("reason") or ""))
+        return PaperVerdict("unreadable", None, exc.en, exc.fa, str(exc.details.get("reason") or ""))
     except PaperSignatureError as exc:
         reason = str(exc.details.get("reason") or "")
         return PaperVerdict(_VERDICT_OF_REASON.get(reason, "refused"), None, exc.en, exc.fa, reason)

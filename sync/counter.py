@@ -172,12 +172,14 @@ def adopt_refusal(ws: Workstation, rx: Prescription, exc: ExchangeRefused) -> No
 
 def refuse_suspended_prescriber(ws: Workstation, rx: Prescription) -> None:
     """Refuse a copy the exchange has not vouched for (a paper one: no tracking code) when the trust list
-    names its prescriber as suspended by the medical council: `NotDispensable` (reason
-    `prescriber-suspended`)."""
+    names its prescriber as suspended by the medical council, or the council's answer kept here (an earlier
+    inquiry) says suspended or revoked: `NotDispensable` (reason `prescriber-suspended`)."""
+    from app.services.council import kept_bar
+
     if rx.tracking_code:
         return
     suspended = ws.trust.suspension(rx.prescriber.medical_council_number)
-    if suspended is not None:
+    if suspended is not None or kept_bar(ws, rx.prescriber.medical_council_number) is not None:
         council = rx.prescriber.medical_council_number
         raise NotDispensable(
             f"The prescriber (council number {council}) is suspended by the medical council; this paper "

@@ -30,6 +30,8 @@ STATUSES = {
     "revoked": ("revoked", "لغو پروانه"),
     "not-found": ("not a council member", "عضو نظام پزشکی نیست"),
 }
+#: licence statuses that bar a member from prescribing: his papers are refused at the counter, offline too
+BARRED = ("suspended", "revoked")
 #: where an answer came from
 SOURCES = ("council", "cache")
 
@@ -203,11 +205,29 @@ def prescriber_status(ws: Workstation, number: str | None) -> CouncilStatus | No
             return None
 
 
+def kept_bar(ws: Workstation, number: str | None) -> CouncilAnswer | None:
+    """The medical council's answer kept here (from an earlier inquiry, no network asked) about council
+    number `number` when it bars him from prescribing (`BARRED`: suspended, revoked); None when nothing
+    is kept, the licence is in force, or `number` is not a council number. Never raises."""
+    if not number:
+        return None
+    try:
+        kept = ws.store.council.get(MedicalCouncilNumber.parse(number).value)
+    except NoskheError:
+        return None
+    if kept is None:
+        return None
+    answer = CouncilAnswer.from_dict(kept)
+    return answer if answer.status in BARRED else None
+
+
 __all__ = [
+    "BARRED",
     "STATUSES",
     "CouncilAnswer",
     "CouncilStatus",
     "CouncilUnknown",
     "council_status",
+    "kept_bar",
     "prescriber_status",
 ]
