@@ -247,7 +247,8 @@ class PaperVerdict:
     """A scanned paper prescription judged offline at the counter (section 12). `verdict` is one of
     `PAPER_VERDICTS`: `valid` (verified and kept, ready to dispense), `tampered` (it reads, but its signature
     fails: changed after signing), `unreadable` (the scan does not decode: incomplete, cut short or changed
-    by the scanner or keyboard layout — scan again), `unknown-signer` (a certificate this workstation's trust list does not know),
+    by the scanner or keyboard layout — scan again), `unknown-signer` (a certificate this workstation's
+    trust list does not know),
     `prescriber-suspended`, `already-dispensed` (dispensed in full here before: the copy kept says so),
     `refused` (any other reason the signature is not accepted). `kept` is the copy this store holds when
     the paper verified (None otherwise); `en`/`fa` say why it is refused; `council` is the prescriber's

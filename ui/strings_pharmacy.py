@@ -70,6 +70,10 @@ PHARMACY: dict[str, tuple[str, str]] = {
         "نسخهٔ کاغذی دست‌کاری شده یا آسیب دیده است؛ نپیچید.",
         "The paper prescription was tampered with or is damaged; do not dispense it.",
     ),
+    "ph_paper_verdict_unreadable": (
+        "اسکن ناقص بود یا خوانده نشد؛ دوباره اسکن کنید.",
+        "The scan was incomplete or unreadable; scan again.",
+    ),
     "ph_paper_verdict_unknown_signer": (
         "امضاکنندهٔ این نسخه شناخته نیست؛ نپیچید.",
         "Unknown signer: this workstation's trust list does not know it; do not dispense it.",

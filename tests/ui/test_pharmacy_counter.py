@@ -221,14 +221,14 @@ def test_the_pharmacists_day(
     exchange.faults(outage=True)
     qtbot.waitUntil(lambda: window.sync.state == "offline", timeout=15000)
 
-    # Paper QRs scanned offline: tampered, already dispensed here, and rx2's — valid.
+    # Paper QRs scanned offline: damaged (unreadable: scan again), already dispensed here, and rx2's — valid.
     desk.show_retrieve()
     qr2 = paper_qr(clinic.store.get_prescription(rx2.id), tokens)
     scan(desk.retrieve.value, qr2[:-30] + "0" * 30)
     qtbot.waitUntil(lambda: desk.retrieve.verdict is not None, timeout=15000)
-    assert desk.retrieve.verdict.verdict == "tampered" and "دست‌کاری" in desk.retrieve.verdict_label.text()
+    assert desk.retrieve.verdict.verdict == "unreadable" and "دوباره اسکن" in desk.retrieve.verdict_label.text()
     scan(desk.retrieve.value, paper_qr(rx1, tokens))
-    qtbot.waitUntil(lambda: desk.retrieve.verdict.verdict != "tampered", timeout=15000)
+    qtbot.waitUntil(lambda: desk.retrieve.verdict.verdict != "unreadable", timeout=15000)
     assert desk.retrieve.verdict.verdict == "already-dispensed"
     scan(desk.retrieve.value, qr2)
     qtbot.waitUntil(lambda: desk.retrieve.verdict.verdict == "valid", timeout=15000)

@@ -111,9 +111,15 @@ class ScanDetector(QObject):
 
     scanned = Signal(str)
 
-    def __init__(self, parent: QObject | None = None, *, gap_ms: int = 40, min_length: int = 8) -> None:
+    def __init__(
+        self, parent: QObject | None = None, *, gap_ms: int = 40, min_length: int = 8, pause_ms: int = 1500
+    ) -> None:
         super().__init__(parent)
-        self.gap_ms, self.min_length = gap_ms, min_length
+        self.gap_ms, self.min_length, self.pause_ms = gap_ms, min_length, pause_ms
+        #: where the burst under way began among the held keys: once `min_length` keys came faster than a
+        #: person types, the scan goes on through pauses up to `pause_ms` (a scanner's buffer, a busy
+        #: machine) until its Enter — a long paper QR typed in two bursts is still one scan
+        self._burst: int | None = None
         self.enabled = True
         #: whether a burst is something a scanner sends here (else it is given back as typed)
         self.recognise: Callable[[str], bool] = lambda text: bool(read_scan(text))
@@ -137,7 +143,9 @@ class ScanDetector(QObject):
         key, text = event.key(), event.text()
         now = time.monotonic()
         if key in _ENTER and self._keys:
-            start = self._scan_start(now)
+            start = self._paused_start(now) if self._burst is not None else None
+            if start is None:
+                start = self._scan_start(now)
             if start is not None:
                 burst = "".join(k[3] for k in self._keys[start:])
                 self._keys = self._keys[:start]
@@ -151,16 +159,36 @@ class ScanDetector(QObject):
         if _group_separator(event):
             if not self._keys:
                 return False  # not inside a burst: the key is the field's own
-            self._keys.append((obj, key, event.modifiers(), GS, now))
-            self._flush.start()
+            self._hold(obj, key, event.modifiers(), GS, now)
             return True
         if event.modifiers() & _HELD_MODIFIERS or not text or not text.isprintable():
             if self._keys:
                 self.give_back()
             return False
-        self._keys.append((obj, key, event.modifiers(), text, now))
-        self._flush.start()
+        self._hold(obj, key, event.modifiers(), text, now)
         return True
+
+    def _hold(self, obj: QWidget, key: int, modifiers: Qt.KeyboardModifier, text: str, now: float) -> None:
+        """Hold one key; once the fast run ending here is `min_length` keys long, a burst is under way
+        and the held keys wait up to `pause_ms` (not `gap_ms`) for more."""
+        self._keys.append((obj, key, modifiers, text, now))
+        if self._burst is None:
+            keys, gap, first = self._keys, self.gap_ms / 1000, len(self._keys) - 1
+            while first > 0 and keys[first][4] - keys[first - 1][4] <= gap:
+                first -= 1
+            if len(keys) - first >= self.min_length:
+                self._burst = first
+        self._flush.start(self.pause_ms if self._burst is not None else self.gap_ms)
+
+    def _paused_start(self, now: float) -> int | None:
+        """Where a burst that paused (within `pause_ms`) begins, when its keys from there read as a code."""
+        keys, first = self._keys, self._burst
+        if first is None or len(keys) - first < self.min_length or now - keys[-1][4] > self.pause_ms / 1000:
+            return None
+        for start in range(first, len(keys) - self.min_length + 1):
+            if self.recognise("".join(k[3] for k in keys[start:])):
+                return start
+        return None
 
     def _secret_key(self, field: QLineEdit, event: QKeyEvent) -> bool:
         """Keys typed into a PIN or passphrase field stay there, however fast; but a card or a box
@@ -203,7 +231,7 @@ class ScanDetector(QObject):
     def give_back(self) -> None:
         """Deliver the held keys to the widgets they were typed into, in order."""
         self._flush.stop()
-        keys, self._keys = self._keys, []
+        keys, self._keys, self._burst = self._keys, [], None
         self._replaying = True
         try:
             for widget, key, modifiers, text, _at in keys:

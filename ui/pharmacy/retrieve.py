@@ -202,8 +202,14 @@ class RetrieveView(QWidget):
     def retrieve(self) -> None:
         from sync.retrieve import NOT_THE_PATIENT
 
+        from ui.common.scanner import read_scan
+
         value = self.value.text().strip()
         if not value or self.busy:
+            return
+        if [s.kind for s in read_scan(value)][:1] == ["paper"]:  # a paper QR that landed in the field whole
+            self.value.clear()
+            self.scan_paper(value)
             return
         self._clear()  # a new search: the last patient's prescriptions are not left to be opened by mistake
         key = str(self.key.currentData())
