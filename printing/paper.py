@@ -46,6 +46,12 @@ class SignerNeeded(NoskheError):
     code = "paper-signer-needed"
 
 
+class ReceiptRefused(NoskheError):
+    """The exchange refused the dispensing (a conflict, rejected): it has no receipt to print."""
+
+    code = "receipt-refused"
+
+
 def paper_payload(rx: Prescription, signer: Signer, *, embed_cert: bool | None = None) -> str:
     """The QR text for `rx`, signed now by `signer`, who must be the prescription's prescriber."""
     return encode(seal(fields_from_prescription(rx), signer), embed_cert=embed_cert)
@@ -160,8 +166,17 @@ def print_receipt(
     store: Store, dispensing_id: str, out: str | Path | BinaryIO, *, roll: bool = False
 ) -> PrintedReceipt:
     """Render the receipt of dispensing `dispensing_id` (roll or A5), drug names from its prescription
-    when the store has it, else from the catalog."""
+    when the store has it, else from the catalog. Raises `ReceiptRefused` for a dispensing the exchange
+    refused (conflict, rejected): nothing was handed over under it, so no receipt is printed."""
+    from app.services.history import REFUSED_STATES
+
     d = store.get_dispensing(dispensing_id)
+    if d.state in REFUSED_STATES:
+        raise ReceiptRefused(
+            f"Dispensing {d.id} was refused by the exchange ({d.state}): it has no receipt to print.",
+            f"این تحویل را سامانه نپذیرفته است ({d.state})؛ رسیدی برای چاپ ندارد.",
+            state=d.state,
+        )
     try:
         rx: Prescription | None = store.get_prescription(d.prescription_id)
     except NoskheError:

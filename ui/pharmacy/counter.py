@@ -264,6 +264,7 @@ class CounterView(QWidget):
         ):
             self.result.setStyleSheet(ERROR_STYLE)
             self.result.setText(w("ph_counter_conflict_result"))
+        self._update_buttons()  # a refused dispensing has no receipt to print
 
     def _loaded(self, rx: Prescription) -> None:
         ops.conflicts(self.host.ws).success(self._conflicts_loaded).run(self.host)
@@ -763,9 +764,19 @@ class CounterView(QWidget):
         open_units = bool(self.rx and not self.rx.fully_dispensed)
         self.dispense_button.setEnabled(open_units)
         self.release_button.setEnabled(open_units and bool(self.rx and self.rx.tracking_code))
-        printable = self.state.last is not None
+        printable = self.state.last is not None and not self._refused_last()
         for b in (self.print_button, self.save_button, self.paper_size):
             b.setEnabled(printable)
+
+    def _refused_last(self) -> bool:
+        """The last dispensing here was refused by the exchange (a conflict): it has no receipt."""
+        from app.services.history import REFUSED_STATES
+
+        last = self.state.last
+        return last is not None and (
+            last.dispensing.state in REFUSED_STATES
+            or any(c.dispensing_id == last.dispensing.id for c in self.conflicts)
+        )
 
     # ---- the receipt --------------------------------------------------------------------------------
 
@@ -774,11 +785,11 @@ class CounterView(QWidget):
         return bool(self.paper_size.currentData())
 
     def print_receipt(self) -> None:
-        if self.state.last is not None:
+        if self.state.last is not None and not self._refused_last():
             print_receipt(self.host, self.state.last.dispensing.id, self, roll=self.roll)
 
     def save_receipt(self) -> None:
-        if self.state.last is not None:
+        if self.state.last is not None and not self._refused_last():
             save_receipt(self.host, self.state.last.dispensing.id, self, roll=self.roll)
 
 
