@@ -39,7 +39,7 @@ from ui.common.prescriptions import state_name
 from ui.common.tables import leading, read_only_table
 from ui.pharmacy import operations as ops
 from ui.pharmacy.receipt import print_receipt, save_receipt
-from ui.pharmacy.retrieve import prescriber_text, sep
+from ui.pharmacy.retrieve import prescriber_specialty, prescriber_text, sep
 
 if TYPE_CHECKING:
     from app.domain import Prescription
@@ -297,7 +297,7 @@ class CounterView(QWidget):
                 f"{state_name(w, rx.state)}"
             )
         )
-        self.prescriber.setText(prescriber_text(w, rx))
+        self.prescriber.setText(prescriber_text(w, rx, prescriber_specialty(self.host.ws, rx)))
         where = w("ph_source_exchange") if rx.tracking_code else w("ph_source_paper")
         codes = [where]
         if rx.tracking_code:

@@ -63,14 +63,29 @@ def dispensed_text(words: Any, rx: Prescription) -> str:
     return words.number(sep(words).join(f"{rx.dispensed_of(it.line)}/{it.quantity}" for it in drugs))
 
 
-def prescriber_text(words: Any, rx: Prescription) -> str:
-    """The prescriber's name, council number and specialty in one line."""
+def prescriber_specialty(ws: Any, rx: Prescription) -> str:
+    """The prescriber's specialty: as the prescription carries it, else as the medical council's answer
+    kept here says (a paper QR carries none); "" when neither knows."""
+    from app.errors import NoskheError
+    from app.services.council import council_status
+
+    if rx.prescriber.specialty or not rx.prescriber.medical_council_number:
+        return rx.prescriber.specialty or ""
+    try:
+        return council_status(ws, rx.prescriber.medical_council_number, online=False).answer.specialty
+    except NoskheError:
+        return ""
+
+
+def prescriber_text(words: Any, rx: Prescription, specialty: str = "") -> str:
+    """The prescriber's name, council number and specialty in one line (`specialty`: the one to show when
+    the prescription carries none, see `prescriber_specialty`)."""
     p = rx.prescriber
     return words(
         "ph_prescriber_line",
         name=p.name,
         council=p.medical_council_number or "—",
-        specialty=p.specialty or "—",
+        specialty=p.specialty or specialty or "—",
     )
 
 
@@ -326,7 +341,7 @@ class RetrieveView(QWidget):
                     w.text(rx.patient.full_name),
                     w.text(rx.prescriber.name),
                     w.number(rx.prescriber.medical_council_number or "—"),
-                    w.text(rx.prescriber.specialty or "—"),
+                    w.text(prescriber_specialty(self.host.ws, rx) or "—"),
                     w.datetime(rx.prescribed_at),
                     state_name(w, rx.state),
                     dispensed_text(w, rx),
@@ -365,8 +380,9 @@ class RetrieveView(QWidget):
         lines = []
         if rx is not None:
             lines.append(w.text(f"{w('col_patient')}: {rx.patient.full_name}"))
-            lines.append(prescriber_text(w, rx))
             council = verdict.kept.council if verdict.kept is not None else None
+            known = council.answer.specialty if council is not None else ""
+            lines.append(prescriber_text(w, rx, known or prescriber_specialty(self.host.ws, rx)))
             if council is not None:
                 lines.append(w.text(council.describe(w.lang)))
             lines.append(f"{w('ph_col_prescribed')}: {w.datetime(rx.prescribed_at)}")
