@@ -37,6 +37,7 @@ REPORTS: dict[str, tuple[str, str]] = {
     "disp_state_conflict": ("تعارض — در جمع نمی‌آید", "conflict — not counted"),
     "disp_state_rejected": ("ردشده — در جمع نمی‌آید", "refused — not counted"),
     # totals
+    "rep_totals_count": ("{count} مورد", "{count} lines"),
     "rep_totals": (
         "{count} مورد — سهم بیمه {insurer} ریال — سهم بیمار {patient} ریال",
         "{count} lines — insurer {insurer} rials — patient {patient} rials",

@@ -133,6 +133,8 @@ class HistoryView(QWidget):
         layout.addLayout(bottom)
         self.insurers: dict[str, Insurer] = {}
         self.rows: list[HistoryRow] = []
+        #: whether the totals line shows money (the reports' pages set it by the person's permissions)
+        self.show_money = True
         self.loaded = 0
         self.stale = False
         self.start.set_date(iran_today())
@@ -261,9 +263,18 @@ class HistoryView(QWidget):
             [r.prescription_id for r in self.rows],
         )
         t = totals(self.rows)
+        if not self.show_money:  # the insurer's and patient's totals are for those who may see statements
+            self.summary.setText(w("rep_totals_count", count=t["count"]))
+            return
         self.summary.setText(
             w("rep_totals", count=t["count"], insurer=w.rials(t["insurer"]), patient=w.rials(t["patient"]))
         )
+
+    def set_show_money(self, allowed: bool) -> None:
+        """Show the shares' totals (and keep them hidden from a role that may not see statements)."""
+        self.show_money = allowed
+        if self.loaded:
+            self._show()
 
     def _open(self, row: int) -> None:
         rx_id = row_key(self.table, row)

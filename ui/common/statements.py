@@ -449,6 +449,7 @@ class ReportPages(QObject):
             allowed = False
         for key in ("rep_col_insurer_share", "rep_col_patient_share"):
             self.history.table.setColumnHidden(COLUMNS.index(key), not allowed)
+        self.history.set_show_money(allowed)
 
     @staticmethod
     def _shower(window: MainWindow, page: QWidget) -> Callable[[], None]:
