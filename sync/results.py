@@ -217,15 +217,16 @@ def refused(store: Store, row: OutboxRow, err: ExchangeRefused) -> OutboxState:
         d.state = "conflict" if state == CONFLICT else "rejected"
         store.save_dispensing(d)
         rx = store.get_prescription(d.prescription_id)
-        if d.tracking_code is not None:
-            # dispensed from a copy the exchange vouched for: its units are free again, to be dispensed
-            # right. One from a paper copy stays counted: the paper is spent, and a second dispensing from
-            # it is refused at once.
-            for it in d.items:
-                rx.dispensed[it.line] = max(0, rx.dispensed_of(it.line) - it.quantity)
-            rx.dispensed = {k: v for k, v in rx.dispensed.items() if v}
-            if rx.state in (RxState.DISPENSED, RxState.PARTIALLY_DISPENSED) and not rx.fully_dispensed:
-                rx.state = RxState.PARTIALLY_DISPENSED if rx.dispensed else RxState.REGISTERED
+        # refused: its units are free again, to be dispensed right (from a copy the exchange vouched for
+        # or from paper alike: the count holds only what the exchange did not refuse). A paper whose
+        # prescription is cancelled, dispensed elsewhere or from a suspended prescriber stays refused by
+        # its state below.
+        for it in d.items:
+            rx.dispensed[it.line] = max(0, rx.dispensed_of(it.line) - it.quantity)
+        rx.dispensed = {k: v for k, v in rx.dispensed.items() if v}
+        if rx.state in (RxState.DISPENSED, RxState.PARTIALLY_DISPENSED) and not rx.fully_dispensed:
+            opened = RxState.REGISTERED if rx.tracking_code else RxState.SIGNED  # a paper copy: as kept
+            rx.state = RxState.PARTIALLY_DISPENSED if rx.dispensed else opened
         rx.reconcile(None, _dispensed(details) or [])
         if err.code == "prescriber-suspended":  # never registered, and never will be
             rx.state = RxState.REJECTED

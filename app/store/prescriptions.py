@@ -175,7 +175,8 @@ class PrescriptionRepository:
         return self.signatures.of(rx_id, version)
 
     def settled_ids(self, states: Sequence[str], limit: int) -> list[str]:
-        """Ids of prescriptions in `states` (`RxState` values) that have nothing left in the outbox, least
+        """Ids of prescriptions in `states` (`RxState` values) that have nothing left in the outbox (but
+        dispensings the exchange rejected), least
         recently updated first, at most `limit`: those whose state only the exchange can change now
         (dispensed or cancelled elsewhere) — a paper copy kept at a pharmacy too, before the exchange has
         given it a tracking code here (the exchange answers for the ids it knows)."""
@@ -185,7 +186,9 @@ class PrescriptionRepository:
         terminal = ",".join("?" * len(TERMINAL))
         rows = self.db.conn().execute(
             f"SELECT id FROM prescriptions p WHERE state IN ({marks}) AND NOT EXISTS"
-            f" (SELECT 1 FROM outbox o WHERE o.chain = ? || p.id AND o.state NOT IN ({terminal}))"
+            f" (SELECT 1 FROM outbox o WHERE o.chain = ? || p.id AND o.state NOT IN ({terminal})"
+            # a dispensing the exchange refused holds nothing back (`OutboxStore.heads`)
+            " AND NOT (o.op = 'dispense' AND o.state = 'rejected'))"
             " ORDER BY updated_at LIMIT ?",
             (*states, chain_of(""), *TERMINAL, limit),
         )
