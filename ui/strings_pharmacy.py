@@ -88,6 +88,10 @@ PHARMACY: dict[str, tuple[str, str]] = {
     ),
     "ph_paper_verdict_refused": ("نسخهٔ کاغذی پذیرفته نیست.", "The paper prescription is not accepted."),
     # ---- the counter ----
+    "ph_counter_dispensed_in_full": (
+        "این نسخه به‌طور کامل پیچیده شده است؛ چیزی برای تحویل نمانده است.",
+        "This prescription is dispensed in full; nothing is left to hand over.",
+    ),
     "ph_counter": ("پیشخوان", "Counter"),
     "ph_source_exchange": ("دریافت‌شده از سامانه", "Retrieved from the exchange"),
     "ph_source_paper": ("از نسخهٔ کاغذی، سنجیده بدون اینترنت", "From paper, verified offline"),

@@ -485,7 +485,8 @@ class CounterView(QWidget):
     def _show_verdict(self) -> None:
         w, v = self.host.words, self.verdict
         if v is None:
-            self.rules_summary.setText(w("rules_not_checked"))
+            full = self.rx is not None and self.rx.fully_dispensed  # nothing left to check or sign
+            self.rules_summary.setText(w("ph_counter_dispensed_in_full" if full else "rules_not_checked"))
             self.rules_summary.setStyleSheet("color: #757575")
             self.rules_list.setText("")
             self.cost.setText("—")
@@ -643,7 +644,8 @@ class CounterView(QWidget):
             if first is None:
                 continue
             line = int(first.data(Qt.ItemDataRole.UserRole))
-            mine = [p for p in self.state.packs if p.line == line]
+            # a refused pack (expired, not genuine) is not handed over: it does not count
+            mine = [p for p in self.state.packs if p.line == line and not (p.check and p.check.refused)]
             ok = sum(1 for p in mine if p.accepted)
             self.lines.setItem(r, 6, QTableWidgetItem(w.number(f"{ok}/{len(mine)}") if mine else "—"))
 
