@@ -102,7 +102,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "ref_catalog": ("فهرست داروها", "drug catalog"),
     "ref_rules": ("قواعد", "rules"),
     "ref_trustlist": ("فهرست مراجع مورد اعتماد", "trust list"),
-    "attention_count": ("{n} مورد نیازمند رسیدگی:", "{n} items need attention:"),
+    "attention_count": ("{n} مورد نیازمند رسیدگی:", "Needing attention ({n}):"),
     "nothing_needs_attention": ("موردی نیاز به رسیدگی ندارد.", "Nothing needs attention."),
     "fix_and_resend": ("باز کردن نسخه برای اصلاح", "Open to fix and resend"),
     "acknowledge": ("دیدم", "Acknowledge"),

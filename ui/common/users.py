@@ -63,6 +63,8 @@ class UsersPage(QWidget):
         self.code = QLineEdit()
         self.name = QLineEdit()
         self.role = QComboBox()
+        # as wide as its longest role in the window's language (English "technician" was cut short)
+        self.role.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.licence = QLineEdit()
         self.add_button = QPushButton()
         self.role_button = QPushButton()
@@ -107,6 +109,7 @@ class UsersPage(QWidget):
             self.role.addItem(role_name(self.host, role), role)
         if current is not None:
             self.role.setCurrentIndex(max(0, self.role.findData(current)))
+        self.role.setMinimumWidth(self.role.sizeHint().width())  # never squeezed to "technicia"
         self.add_button.setText(w("users_add"))
         self.role_button.setText(w("users_set_role"))
         self.shifts_title.setText(w("users_shifts"))
