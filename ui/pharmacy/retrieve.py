@@ -33,6 +33,7 @@ from ui.pharmacy import operations as ops
 
 if TYPE_CHECKING:
     from app.domain import Prescription
+    from app.workstation import Workstation
     from printing.pharmacy import PaperVerdict
     from sync.retrieve import Retrieved
     from ui.common.host import Host
@@ -63,7 +64,7 @@ def dispensed_text(words: Any, rx: Prescription) -> str:
     return words.number(sep(words).join(f"{rx.dispensed_of(it.line)}/{it.quantity}" for it in drugs))
 
 
-def prescriber_specialty(ws: Any, rx: Prescription) -> str:
+def prescriber_specialty(ws: Workstation, rx: Prescription) -> str:
     """The prescriber's specialty: as the prescription carries it, else as the medical council's answer
     kept here says (a paper QR carries none); "" when neither knows."""
     from app.errors import NoskheError
