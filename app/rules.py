@@ -249,6 +249,20 @@ def _limit(entry: Mapping[str, Any], code: str, line: int) -> Finding:
     )
 
 
+def _unknown_limit(d: Any, facts: list[str], line: int) -> Finding:
+    """A warning that `d` has sex/age limits (`facts`: "sex", "age") this patient cannot be judged by:
+    neither typed nor known from eligibility — the prescriber checks."""
+    fa = {"sex": "جنس", "age": "سن"}
+    return Finding(
+        WARNING,
+        "limit-unknown",
+        f"{d.generic_en} has {'/'.join(facts)} limits and the patient's {'/'.join(facts)} is unknown — check.",
+        f"{d.generic_fa} محدودیت {'/'.join(fa[f] for f in facts)} دارد و {'/'.join(fa[f] for f in facts)}"
+        " بیمار معلوم نیست — بررسی کنید.",
+        line,
+    )
+
+
 def check_prescription(rx: Prescription, ref: Reference) -> RulesResult:
     """The rules on prescription `rx` before it is signed or registered (9-1 step 4): the number of items,
     each line's drug, quantity, duration (`days`, when given), coverage, specialist-only and controlled
@@ -357,16 +371,25 @@ def check_prescription(rx: Prescription, ref: Reference) -> RulesResult:
                     bool((rules.get("duration") or {}).get("overridable")),
                 )
             )
+        unknown: list[str] = []  # limits of this drug that cannot be judged: the fact is not known
         for entry in rules.get("age_limits") or ():
-            if age is None or not d.atc.startswith(entry["atc"]):
+            if not d.atc.startswith(entry["atc"]):
                 continue
-            if ("min_age" in entry and age < int(entry["min_age"])) or (
+            if age is None:
+                unknown.append("age")
+            elif ("min_age" in entry and age < int(entry["min_age"])) or (
                 "max_age" in entry and age > int(entry["max_age"])
             ):
                 findings.append(_limit(entry, "age", it.line))
         for entry in rules.get("sex_limits") or ():
-            if sex is not None and sex != "other" and d.atc.startswith(entry["atc"]) and sex != entry["sex"]:
+            if not d.atc.startswith(entry["atc"]):
+                continue
+            if sex is None:
+                unknown.append("sex")
+            elif sex != "other" and sex != entry["sex"]:
                 findings.append(_limit(entry, "sex", it.line))
+        if unknown:
+            findings.append(_unknown_limit(d, sorted(set(unknown), reverse=True), it.line))
     seen: dict[str, int] = {}
     for line, atc in atcs.items():
         if atc[:5] in seen:

@@ -51,7 +51,9 @@ def eligibility(db: ExchangeDB, facility: str, body: Any, key: str | None) -> tu
             " WHERE kind = ? AND value = ? ORDER BY rowid",
             (kind, value),
         ).fetchall()
-        known = c.execute("SELECT 1 FROM persons WHERE kind = ? AND value = ?", (kind, value)).fetchone()
+        known = c.execute(
+            "SELECT birth_date, sex FROM persons WHERE kind = ? AND value = ?", (kind, value)
+        ).fetchone()
         coverages = []
         for insurer, scheme, number, until in covs:
             doc = c.execute("SELECT doc FROM insurers WHERE code = ?", (scheme or insurer,)).fetchone()
@@ -94,7 +96,8 @@ def eligibility(db: ExchangeDB, facility: str, body: Any, key: str | None) -> tu
             if known
             else "not found in the insured-persons database: self-pay"
         )
-        e = fhir.Eligibility(hid, insured, coverages, overlap, disposition)
+        born, sex = (known[0] or "", known[1] or "") if known and patient.id.kind != "newborn" else ("", "")
+        e = fhir.Eligibility(hid, insured, coverages, overlap, disposition, sex=sex, birth_date=born)
         return 200, fhir.eligibility_response(body, e, key or "")
 
     return run_once(db, facility, key, body_hash(body), work)

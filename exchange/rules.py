@@ -17,7 +17,7 @@ from dataclasses import replace
 from typing import Any
 
 from app.costs import Plans, choose_coverages, plan_code
-from app.domain import Dispensing, Drug, Insurer, Patient, Prescription
+from app.domain import Dispensing, Drug, Insurer, Patient, Prescription, Sex
 from app.rules import REJECTION, Finding, Reference, RulesResult
 from app.rules import check_dispensing as _check_dispensing
 from app.rules import check_prescription as _check_prescription
@@ -111,12 +111,31 @@ def council_specialty(db: ExchangeDB, rx: Prescription) -> Prescription:
     return replace(rx, prescriber=replace(rx.prescriber, specialty=row[0]))
 
 
+def known_person(db: ExchangeDB, rx: Prescription) -> Prescription:
+    """`rx` with the patient's sex and birth date as the insured-persons database keeps them where the
+    prescription states none (what eligibility answered the prescriber too): both engines judge age and
+    sex limits on the same facts. Unchanged for a person the exchange does not know."""
+    p = rx.patient
+    if p.sex is not None and p.birth_date is not None:
+        return rx
+    kind, value = p.id.kind, p.id.value
+    if kind == "newborn":
+        return rx
+    row = db.one("SELECT birth_date, sex FROM persons WHERE kind = ? AND value = ?", (kind, value))
+    if row is None:
+        return rx
+    born = p.birth_date or (dt.date.fromisoformat(row[0]) if row[0] else None)
+    sex = p.sex or (Sex(row[1]) if row[1] in {s.value for s in Sex} else None)
+    return replace(rx, patient=replace(p, birth_date=born, sex=sex))
+
+
 def check_prescription(db: ExchangeDB, rx: Prescription, plans: Plans | None = None) -> RulesResult:
     """The rules on `rx` (9-1 step 4) under `plans` (default: `plans_for` its HID, else its coverage),
     judged on the prescriber's specialty as the council knows it (`council_specialty`), with the
     prescriber's override reason applied when the rules allow one."""
     plans = plans if plans is not None else plans_for(db, hid=rx.hid, patient=rx.patient)
-    return _check_prescription(council_specialty(db, rx), _reference(db, plans)).override(rx.override_reason)
+    judged = known_person(db, council_specialty(db, rx))
+    return _check_prescription(judged, _reference(db, plans)).override(rx.override_reason)
 
 
 def check_dispensing(

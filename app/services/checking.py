@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from app.costs import ESTIMATE, EXCHANGE, CostSplit, Settlement, choose_coverages
-from app.domain import Coverage, Dispensing, Patient, Prescription
+from app.domain import Coverage, Dispensing, Patient, Prescription, Sex
 from app.errors import NoskheError
 from app.rules import Reference, RulesResult, cached_rule_set
 from app.rules import check_dispensing as local_dispensing_check
@@ -171,16 +171,31 @@ def patient_with_coverages(patient: Patient, coverages: Sequence[Mapping[str, An
 
 
 def admission_from_answer(patient: Patient, answer: Mapping[str, Any]) -> Admission:
-    """An admission from eligibility's answer (`{"hid", "insured", "coverages", "overlap", …}`)."""
+    """An admission from eligibility's answer (`{"hid", "insured", "coverages", "overlap", "sex",
+    "birth_date", …}`): the patient with the coverage found, and the sex and birth date the exchange
+    knows where none was typed (the rules' age and sex limits judge on them, as the exchange's do)."""
     coverages = [dict(c) for c in answer.get("coverages") or ()]
     return Admission(
-        patient_with_coverages(patient, coverages),
+        _known_facts(patient_with_coverages(patient, coverages), answer),
         str(answer["hid"]),
         True,
         overlap=bool(answer.get("overlap")),
         insured=bool(answer.get("insured")),
         coverages=coverages,
     )
+
+
+def _known_facts(patient: Patient, answer: Mapping[str, Any]) -> Patient:
+    """`patient` with the sex and birth date of eligibility's `answer` where none was typed."""
+    sex, born = str(answer.get("sex") or ""), str(answer.get("birth_date") or "")
+    new_sex = patient.sex or (Sex(sex) if sex in {s.value for s in Sex} else None)
+    try:
+        new_born = patient.birth_date or (dt.date.fromisoformat(born) if born else None)
+    except ValueError:
+        new_born = patient.birth_date
+    if (new_sex, new_born) == (patient.sex, patient.birth_date):
+        return patient
+    return replace(patient, sex=new_sex, birth_date=new_born)
 
 
 def admit(ws: Workstation, patient: Patient, visit_at: dt.datetime) -> Admission:

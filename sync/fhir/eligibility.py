@@ -49,15 +49,22 @@ class Eligibility:
     coverages: list[dict[str, Any]]  # {insurer, scheme, insurer_percent, insurance_number, inforce}
     overlap: bool
     disposition: str
+    #: the person as the insured-persons database knows them ("" when not known): sex (female, male,
+    #: other) and birth date (ISO 8601), for the age and sex limits of the rules
+    sex: str = ""
+    birth_date: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        """`{"hid", "insured", "coverages", "overlap", "disposition"}`, as the fields."""
+        """`{"hid", "insured", "coverages", "overlap", "disposition", "sex", "birth_date"}`, as the
+        fields."""
         return {
             "hid": self.hid,
             "insured": self.insured,
             "coverages": self.coverages,
             "overlap": self.overlap,
             "disposition": self.disposition,
+            "sex": self.sex,
+            "birth_date": self.birth_date,
         }
 
 
@@ -75,7 +82,12 @@ def eligibility_response(request: dict[str, Any], e: Eligibility, key: str) -> d
     ]
     return {
         "resourceType": "CoverageEligibilityResponse",
-        "extension": [ext("overlap", valueBoolean=e.overlap), ext("insured", valueBoolean=e.insured)],
+        "extension": [
+            ext("overlap", valueBoolean=e.overlap),
+            ext("insured", valueBoolean=e.insured),
+            *([ext("patient-sex", valueCode=e.sex)] if e.sex else []),
+            *([ext("patient-birth-date", valueDate=e.birth_date)] if e.birth_date else []),
+        ],
         "identifier": [ident(SYS_HID, e.hid)],
         "status": "active",
         "purpose": ["validation", "benefits"],
@@ -106,10 +118,14 @@ def read_eligibility(res: dict[str, Any]) -> Eligibility:
             coverages.append(json.loads(e["valueString"]))
     overlap = find_ext(res, "overlap")
     insured = find_ext(res, "insured")
+    sex = find_ext(res, "patient-sex")
+    born = find_ext(res, "patient-birth-date")
     return Eligibility(
         hid,
         bool(insured and insured["valueBoolean"]),
         coverages,
         bool(overlap and overlap["valueBoolean"]),
         res.get("disposition", ""),
+        sex=str(sex.get("valueCode") or "") if sex else "",
+        birth_date=str(born.get("valueDate") or "") if born else "",
     )
