@@ -11,8 +11,8 @@ impossible, and the signatures whatever the signed document does not say.
 from __future__ import annotations
 
 import functools
+import pkgutil
 import re
-from pathlib import Path
 from typing import Any
 
 from exchange.errors import ExchangeError, malformed
@@ -27,10 +27,10 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]{0,63}")
 @functools.cache
 def _resource_types() -> frozenset[str]:
     """The resource types of FHIR R4B, lower case, by the model modules `fhir.resources` ships (read once; no
-    model is imported)."""
+    model is imported). Listed through the import system, so a frozen program (no .py files) lists them too."""
     import fhir.resources.R4B as r4b
 
-    return frozenset(p.stem for p in Path(r4b.__file__).parent.glob("*.py") if not p.stem.startswith("_"))
+    return frozenset(m.name for m in pkgutil.iter_modules(r4b.__path__) if not m.name.startswith("_"))
 
 
 def _known(resource_type: Any) -> bool:
